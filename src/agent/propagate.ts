@@ -1,0 +1,58 @@
+// Makes the agent follow the app into the threads and processes it starts:
+// - `--import asyncdebug` in process.execArgv becomes an absolute URL, so `fork()` children whose cwd
+//   cannot resolve the bare name still start (a relative preload breaks them: ../shared/design.md);
+// - `new Worker(code, { eval: true })` does not get --import from Node, so the code is prefixed with a
+//   dynamic import of the agent (on the same line: the app's line numbers do not move);
+// - a worker given its own execArgv gets the --import added back.
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+
+const ENTRY_URLS: Record<string, string> = {
+  asyncdebug: new URL('../register.js', import.meta.url).href,
+  'asyncdebug/auto': new URL('../auto.js', import.meta.url).href,
+};
+const REGISTER_URL = ENTRY_URLS.asyncdebug as string;
+
+export function absolutizeExecArgv(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--import' && i + 1 < argv.length) {
+      const url = ENTRY_URLS[argv[i + 1] as string];
+      if (url) argv[i + 1] = url;
+    } else if (arg.startsWith('--import=')) {
+      const url = ENTRY_URLS[arg.slice('--import='.length)];
+      if (url) argv[i] = `--import=${url}`;
+    }
+  }
+}
+
+function importsAgent(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => Object.values(ENTRY_URLS).some((u) => a.includes(u)) || /(^|=)asyncdebug(\/auto)?$/.test(a));
+}
+
+/** Puts the dynamic import after a 'use strict' directive, so the directive keeps working. */
+export function prefixEvalCode(code: string): string {
+  const load = `import(${JSON.stringify(REGISTER_URL)}).catch(() => {});`;
+  const directive = /^(\s*(['"])use strict\2;?)/.exec(code);
+  return directive ? directive[1] + load + code.slice(directive[1]!.length) : load + code;
+}
+
+let patched = false;
+
+export function followWorkers(): void {
+  if (patched) return;
+  patched = true;
+  const workerThreads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  const Original = workerThreads.Worker;
+  class Worker extends Original {
+    constructor(filename: string | URL, options?: import('node:worker_threads').WorkerOptions) {
+      if (options?.eval && typeof filename === 'string') filename = prefixEvalCode(filename);
+      else if (options?.execArgv && !importsAgent(options.execArgv)) {
+        options = { ...options, execArgv: [...options.execArgv, '--import', REGISTER_URL] };
+      }
+      super(filename, options);
+    }
+  }
+  Object.defineProperty(Worker, 'name', { value: 'Worker' });
+  workerThreads.Worker = Worker;
+  syncBuiltinESMExports();
+}

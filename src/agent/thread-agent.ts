@@ -1,0 +1,145 @@
+// The agent of one thread: starts the detectors, the watchdog (main thread only), and writes the
+// thread's summary at exit. Everything here is guarded: the agent never throws into the app.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { BroadcastChannel, isMainThread, threadId, workerData, type Worker } from 'node:worker_threads';
+import { heartbeatMs, type Config } from '../config.js';
+import type { Finding, SummaryFinding } from '../finding.js';
+import { FINDINGS_CHANNEL, WATCHDOG_MARK } from '../detectors/block/common.js';
+import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/thread.js';
+import type { Detector } from '../detectors/detector.js';
+import { createReporters } from '../reporters/create.js';
+import { loadNativeStackTrace } from '../stack/native-binding.js';
+import { spawnWatchdog } from '../watchdog/spawn.js';
+import { absolutizeExecArgv, followWorkers } from './propagate.js';
+
+export type FindingListener = (finding: Finding) => void;
+
+export interface Agent {
+  readonly config: Config;
+  subscribe(listener: FindingListener): () => void;
+  stop(): void;
+}
+
+let current: Agent | null = null;
+
+export function currentAgent(): Agent | null {
+  return current;
+}
+
+/** True inside the agent's own watchdog worker, where the agent must never start. */
+export function isWatchdogThread(): boolean {
+  return !isMainThread && typeof workerData === 'object' && workerData !== null && WATCHDOG_MARK in workerData;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+export function startAgent(config: Config): Agent | null {
+  if (current) return current;
+  if (config.mode === 'off' || isWatchdogThread()) return null;
+  const startedAt = Date.now();
+  const report = createReporters(config);
+  const listeners = new Set<FindingListener>();
+  let findingsChannel: BroadcastChannel | null = null;
+
+  const intervalMs = heartbeatMs(config.slowMs);
+  const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
+  const block: BlockThreadDetector = startBlockDetector(intervalMs, native);
+  const detectors: Detector[] = [block];
+
+  let watchdog: Worker | null = null;
+  if (isMainThread) {
+    absolutizeExecArgv(process.execArgv);
+    watchdog = spawnWatchdog(config, intervalMs, block.sab);
+  }
+  followWorkers();
+
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const eluStart = performance.eventLoopUtilization();
+
+  let summarized = false;
+  function writeSummary(): void {
+    if (summarized) return;
+    summarized = true;
+    for (const d of detectors) d.atExit();
+    const counts: SummaryFinding['counts'] = {};
+    for (const d of detectors) Object.assign(counts, d.counts());
+    const ns = (v: number) => Math.round((Number.isFinite(v) ? v : 0) / 1e4) / 100;
+    const summary: SummaryFinding = {
+      v: 1,
+      id: `summary-${threadId}`,
+      kind: 'summary',
+      time: startedAt,
+      pid: process.pid,
+      threadId,
+      message: `${threadId === 0 ? 'Main thread' : `Worker thread ${threadId}`} ran ${Date.now() - startedAt} ms with ${counts.block ?? 0} block(s); start-up blocked the loop ${block.startupBlockMs()} ms.`,
+      site: null,
+      frames: [],
+      loopDelay: {
+        p50: delay.count ? ns(delay.percentile(50)) : 0,
+        p99: delay.count ? ns(delay.percentile(99)) : 0,
+        max: Math.max(delay.count ? ns(delay.max) : 0, block.worstMs()),
+      },
+      elu: Math.round(performance.eventLoopUtilization(eluStart).utilization * 1000) / 1000,
+      counts,
+      startupBlockMs: block.startupBlockMs(),
+      mode: config.mode === 'debug' ? 'debug' : 'default',
+    };
+    delay.disable();
+    report(summary);
+  }
+
+  const onExit = () => {
+    try {
+      writeSummary();
+    } catch {
+      // never into the app's exit
+    }
+  };
+  process.on('exit', onExit);
+
+  // A signal with no handler of the app's kills the process without 'exit': write the summary, then
+  // let the signal do what it would have done (same exit status). If the app handles it, we stay out.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return;
+    onExit();
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  };
+  if (isMainThread) for (const s of SIGNALS) process.on(s, onSignal);
+
+  const agent: Agent = {
+    config,
+    subscribe(listener) {
+      listeners.add(listener);
+      if (!findingsChannel) {
+        findingsChannel = new BroadcastChannel(FINDINGS_CHANNEL);
+        findingsChannel.onmessage = (event) => {
+          const f = (event as { data: Finding }).data;
+          for (const l of listeners) {
+            try {
+              l(f);
+            } catch {
+              // a listener's error is its own
+            }
+          }
+        };
+        findingsChannel.unref();
+      }
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    stop() {
+      process.removeListener('exit', onExit);
+      if (isMainThread) for (const s of SIGNALS) process.removeListener(s, onSignal);
+      for (const d of detectors) d.stop();
+      delay.disable();
+      findingsChannel?.close();
+      void watchdog?.terminate().catch(() => {});
+      current = null;
+    },
+  };
+  current = agent;
+  return agent;
+}

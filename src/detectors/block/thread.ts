@@ -1,0 +1,80 @@
+// The in-thread half of the block detector: a heartbeat the watchdog reads. Each turn of the loop runs
+// the (unref'd) interval timer, which stamps the time into shared memory: no message, no allocation.
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import type { Detector } from '../detector.js';
+import type { NativeStackTrace } from '../../stack/native-binding.js';
+import {
+  BEAT,
+  BLOCKS,
+  CLOSED_SIGNAL,
+  EXITED,
+  OPEN_BLOCK,
+  REGISTER_CHANNEL,
+  STARTUP_MS,
+  WORST_MS,
+  newSlot,
+  type RegisterMessage,
+} from './common.js';
+
+export interface BlockThreadDetector extends Detector {
+  readonly sab: SharedArrayBuffer;
+  startupBlockMs(): number;
+  worstMs(): number;
+}
+
+/** How long exit may wait for the watchdog to write the final line of a block that just ended. */
+const EXIT_WAIT_MS = 250;
+
+export function startBlockDetector(intervalMs: number, native: NativeStackTrace | null): BlockThreadDetector {
+  const { sab, slot } = newSlot();
+  const beat = () => {
+    slot.f64[BEAT] = Date.now();
+  };
+  try {
+    native?.registerThread(String(threadId));
+  } catch {
+    // the watchdog falls back to reporting without this thread's stack
+  }
+  beat();
+  const timer = setInterval(beat, intervalMs);
+  timer.unref();
+
+  // Workers announce themselves to the process's watchdog, and again if it says hello after them.
+  let channel: BroadcastChannel | null = null;
+  if (!isMainThread) {
+    channel = new BroadcastChannel(REGISTER_CHANNEL);
+    const register = () => channel?.postMessage({ type: 'register', threadId, sab } satisfies RegisterMessage);
+    channel.onmessage = (event) => {
+      if ((event as { data: RegisterMessage }).data.type === 'hello') register();
+    };
+    channel.unref();
+    register();
+  }
+
+  let stopped = false;
+  return {
+    name: 'block',
+    sab,
+    counts: () => ({ block: slot.f64[BLOCKS] ?? 0 }),
+    startupBlockMs: () => Math.round(slot.f64[STARTUP_MS] ?? 0),
+    worstMs: () => Math.round(slot.f64[WORST_MS] ?? 0),
+    atExit() {
+      beat();
+      slot.f64[EXITED] = 1;
+      // A block that ended just before exit: let the watchdog write its final duration first.
+      if (slot.f64[OPEN_BLOCK]) Atomics.wait(slot.i32, CLOSED_SIGNAL, 0, EXIT_WAIT_MS);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      slot.f64[EXITED] = 1;
+      try {
+        channel?.postMessage({ type: 'unregister', threadId } satisfies RegisterMessage);
+        channel?.close();
+      } catch {
+        // channel already closed
+      }
+    },
+  };
+}

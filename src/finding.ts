@@ -1,0 +1,70 @@
+// The JSON Lines contract v1 (../shared/contract.md). Tools outside this repo parse it: add, never break.
+
+export const CONTRACT_VERSION = 1 as const;
+
+export type FindingKind =
+  | 'block'
+  | 'sync-io'
+  | 'unawaited'
+  | 'unhandled-rejection'
+  | 'never-settled'
+  | 'atomics-wait'
+  | 'threadpool-saturation'
+  | 'large-message'
+  | 'summary';
+
+export interface Frame {
+  /** Absolute path (file: URLs converted), or a `node:` specifier for Node internals. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  function: string;
+}
+
+export interface FindingBase {
+  v: typeof CONTRACT_VERSION;
+  /** Unique within the process; a later line with the same id supersedes the earlier one. */
+  id: string;
+  kind: FindingKind;
+  /** Epoch ms when the thing began. */
+  time: number;
+  pid: number;
+  /** 0 = main thread. */
+  threadId: number;
+  message: string;
+  /** The first frame in application code, or null. */
+  site: Frame | null;
+  /** Innermost first, source-mapped. */
+  frames: Frame[];
+}
+
+export interface BlockFinding extends FindingBase {
+  kind: 'block';
+  durationMs: number;
+  /** True while the loop is still blocked. */
+  ongoing: boolean;
+  /** How many stack samples the watchdog took during this block (extension). */
+  samples?: number;
+  origin?: { type: string; frames: Frame[] };
+  profile?: Frame[];
+}
+
+export interface SummaryFinding extends FindingBase {
+  kind: 'summary';
+  loopDelay: { p50: number; p99: number; max: number };
+  elu: number;
+  counts: Partial<Record<FindingKind, number>>;
+  /** Extension: ms the loop was blocked by module loading before the app ran (not reported as blocks). */
+  startupBlockMs: number;
+  /** Extension: the mode the agent ran in. */
+  mode: 'default' | 'debug';
+}
+
+export interface OtherFinding extends FindingBase {
+  kind: Exclude<FindingKind, 'block' | 'summary'>;
+  [extra: string]: unknown;
+}
+
+export type Finding = BlockFinding | SummaryFinding | OtherFinding;

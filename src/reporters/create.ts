@@ -1,0 +1,13 @@
+import type { Config } from '../config.js';
+import type { Finding } from '../finding.js';
+import { createConsoleReporter } from './console.js';
+import { createJsonlReporter } from './jsonl.js';
+import { fanOut, type Reporter } from './reporter.js';
+
+/** The reporters the configuration asks for, as one function that never throws. */
+export function createReporters(config: Config): (f: Finding) => void {
+  const reporters: Reporter[] = [];
+  if (config.reporters.includes('console')) reporters.push(createConsoleReporter());
+  if (config.reportDir && config.reporters.includes('json')) reporters.push(createJsonlReporter(config.reportDir));
+  return fanOut(reporters);
+}

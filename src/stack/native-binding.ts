@@ -1,0 +1,51 @@
+// Loads @sentry-internal/node-native-stacktrace's prebuilt binary directly (the package's JS entry
+// pulls node-abi and detect-libc at start-up, which we do not need: process.versions.modules is the ABI).
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export interface NativeFrame {
+  function: string;
+  filename: string;
+  lineno: number;
+  colno: number;
+}
+
+export interface NativeStackTrace {
+  registerThread(name: string): void;
+  threadPoll(enableLastSeen?: boolean, state?: object): void;
+  captureStackTrace(): Record<string, { frames: NativeFrame[] }>;
+}
+
+let cached: NativeStackTrace | null | undefined;
+let loadError: string | undefined;
+
+export function loadNativeStackTrace(): NativeStackTrace | null {
+  if (cached !== undefined) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    const dir = join(dirname(require.resolve('@sentry-internal/node-native-stacktrace/package.json')), 'lib');
+    const { platform, arch } = process;
+    const abi = process.versions.modules;
+    const candidates = platform === 'linux'
+      ? [`${platform}-${arch}-glibc-${abi}`, `${platform}-${arch}-musl-${abi}`]
+      : [`${platform}-${arch}-${abi}`];
+    for (const id of candidates) {
+      try {
+        cached = require(join(dir, `stack-trace-${id}.node`)) as NativeStackTrace;
+        return cached;
+      } catch (err) {
+        loadError = (err as Error).message;
+      }
+    }
+    cached = require('@sentry-internal/node-native-stacktrace') as NativeStackTrace;
+    return cached;
+  } catch (err) {
+    loadError ??= (err as Error).message;
+    cached = null;
+    return null;
+  }
+}
+
+export function nativeLoadError(): string | undefined {
+  return loadError;
+}

@@ -1,0 +1,25 @@
+// Starts the process's one watchdog worker from the main thread. It is unref'd (never keeps the process
+// alive), gets no --import (so the agent does not load inside it), and its failures stay silent.
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config.js';
+import { WATCHDOG_MARK } from '../detectors/block/common.js';
+import type { WatchdogData } from './worker.js';
+
+export function spawnWatchdog(config: Config, intervalMs: number, mainSlot: SharedArrayBuffer): Worker | null {
+  try {
+    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, mainSlot, [WATCHDOG_MARK]: true };
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: data,
+      execArgv: [],
+      // Small heap caps keep its memory flat; it only reads stacks and writes lines.
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
+    });
+    worker.on('error', () => {
+      // a dead watchdog means no more block findings, never a crash of the app
+    });
+    worker.unref();
+    return worker;
+  } catch {
+    return null;
+  }
+}
