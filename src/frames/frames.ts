@@ -1,5 +1,5 @@
 // Turning raw stack frames into contract frames, and choosing the one frame that is the app's.
-import { dirname, sep } from 'node:path';
+import { dirname, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../finding.js';
 import { mapFrame } from './source-maps.js';
@@ -40,7 +40,8 @@ export function toFrames(raw: RawFrame[]): Frame[] {
 
 export function isAppFrame(frame: Frame): boolean {
   const f = frame.file;
-  if (!f || f.startsWith('node:') || !f.startsWith(sep)) return false;
+  if (f === '[worker eval]') return true; // the app's own code, given as a string
+  if (!f || f.startsWith('node:') || !isAbsolute(f)) return false;
   if (f.includes(`${sep}node_modules${sep}`)) return false;
   return !f.startsWith(AGENT_DIR);
 }

@@ -6,10 +6,25 @@ import type { RawFrame } from '../frames/frames.js';
 import type { StackEngine } from './engine.js';
 
 interface CallFrame {
-  functionName: string;
-  url: string;
-  location: { lineNumber: number; columnNumber?: number };
+  callFrameId: string;
 }
+
+/**
+ * Evaluated on the paused top frame: the stack as [file, line, column, function] rows. Paused call
+ * frames name scripts only by id (worker sessions get no scriptParsed events here), so the stack is
+ * read this way. The app is paused: it cannot see the two Error properties, restored before resume.
+ */
+const READ_STACK = `(() => {
+  const prepare = Error.prepareStackTrace, limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 50;
+    Error.prepareStackTrace = (_, sites) => sites.map((s) => [s.getFileName(), s.getLineNumber(), s.getColumnNumber(), s.getFunctionName()]);
+    return JSON.stringify(new Error().stack);
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+})()`;
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -41,16 +56,24 @@ export function createInspectorEngine(): StackEngine | null {
         await post(session, 'Debugger.pause');
         const timeout = new Promise<null>((r) => setTimeout(() => r(null), 1000).unref());
         const callFrames = await Promise.race([paused, timeout]);
+        let rows: [string | null, number, number, string | null][] = [];
+        const top = callFrames?.[0];
+        if (top) {
+          const result = await post<{ result: { value?: string } }>(session, 'Debugger.evaluateOnCallFrame', {
+            callFrameId: top.callFrameId,
+            expression: READ_STACK,
+            silent: true,
+            returnByValue: true,
+          }).catch(() => null);
+          rows = result?.result.value ? JSON.parse(result.result.value) : [];
+        }
         await post(session, 'Debugger.resume').catch(() => {});
         await post(session, 'Debugger.disable').catch(() => {});
         if (!callFrames) return null;
-        return callFrames.map(
-          (c): RawFrame => ({
-            function: c.functionName,
-            file: c.url,
-            line: c.location.lineNumber + 1,
-            column: (c.location.columnNumber ?? 0) + 1,
-          }),
+        // Rows before the first with a file are the evaluated expression itself.
+        const first = rows.findIndex((r) => r[0]);
+        return rows.slice(first < 0 ? rows.length : first).map(
+          ([file, line, column, fn]): RawFrame => ({ function: fn ?? '', file: file ?? '', line, column }),
         );
       } catch {
         return null;

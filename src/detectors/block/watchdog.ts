@@ -105,8 +105,10 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       threads.delete(t.threadId);
       return;
     }
-    b.frames = frames ?? [];
-    b.samples = frames ? 1 : 0;
+    // A stack read after the loop turned again belongs to later code: keep the block, drop the stack.
+    const stale = (t.slot.f64[BEAT] ?? beat) !== beat;
+    b.frames = frames && !stale ? frames : [];
+    b.samples = b.frames.length ? 1 : 0;
     b.startup = isModuleLoading(b.frames);
     b.nextSampleAt = beat + nextSampleDelay(now() - beat, slowMs);
     if (b.startup) return;

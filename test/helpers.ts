@@ -1,0 +1,124 @@
+// Runs fixture apps in real Node processes with the agent preloaded and reads their JSON Lines reports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+export interface Frame {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+}
+export interface Line {
+  v: number;
+  id: string;
+  kind: string;
+  time: number;
+  pid: number;
+  threadId: number;
+  message: string;
+  site: Frame | null;
+  frames: Frame[];
+  [extra: string]: unknown;
+}
+
+export function fixture(name: string): string {
+  return join(FIXTURES, name);
+}
+
+/** The 1-based line of the `// @block` marker (or another marker) in a fixture. */
+export function markerLine(file: string, marker = '@block'): number {
+  const index = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(marker));
+  if (index < 0) throw new Error(`no ${marker} marker in ${file}`);
+  return index + 1;
+}
+
+export function tempDir(prefix = 'asyncdebug-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Every line of every report in the directory, in file order. */
+export function readReports(dir: string): Line[] {
+  if (!existsSync(dir)) return [];
+  const lines: Line[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()) {
+    for (const text of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (text.trim()) lines.push(JSON.parse(text) as Line);
+    }
+  }
+  return lines;
+}
+
+/** The latest line per id (later lines supersede earlier ones, as the contract says). */
+export function latest(lines: Line[]): Line[] {
+  const byId = new Map<string, Line>();
+  for (const l of lines) byId.set(`${l.pid}:${l.id}`, l);
+  return [...byId.values()];
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  dir: string;
+  lines: Line[];
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  args?: string[];
+  /** Node flags before the script; default preloads the agent. */
+  nodeArgs?: string[];
+  cwd?: string;
+  /** Kill the process once this predicate holds for the report lines (polled). */
+  killWhen?: (lines: Line[]) => boolean;
+  killSignal?: NodeJS.Signals;
+  /** Kill when stdout contains this. */
+  killOnStdout?: string;
+  timeoutMs?: number;
+}
+
+export function runNode(script: string, options: RunOptions = {}): Promise<RunResult> {
+  const dir = tempDir();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ASYNC_DEBUG_REPORT_DIR: dir,
+    ASYNC_DEBUG_REPORTERS: 'json',
+    NO_COLOR: '1',
+    ...options.env,
+  };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const nodeArgs = options.nodeArgs ?? ['--import', 'asyncdebug'];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script, ...(options.args ?? [])], {
+    cwd: options.cwd ?? ROOT,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const signal = options.killSignal ?? 'SIGKILL';
+  const poll = setInterval(() => {
+    if (options.killWhen && options.killWhen(readReports(dir))) child.kill(signal);
+    if (options.killOnStdout && stdout.includes(options.killOnStdout)) child.kill(signal);
+  }, 25);
+  const limit = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  return new Promise((done) => {
+    child.on('close', (code, sig) => {
+      clearInterval(poll);
+      clearTimeout(limit);
+      done({ code, signal: sig, stdout, stderr, dir, lines: readReports(dir) });
+    });
+  });
+}
+
+export function blocks(lines: Line[]): Line[] {
+  return latest(lines).filter((l) => l.kind === 'block');
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { blocks, fixture, markerLine, runNode, type Line } from '../helpers.js';
+
+function expectBlockAt(lines: Line[], file: string, opts: { threadId?: number } = {}) {
+  const line = markerLine(file);
+  const found = blocks(lines).filter((b) => b.site?.file === file);
+  expect(found.map((b) => `${b.site?.file}:${b.site?.line}`), JSON.stringify(blocks(lines), null, 1)).toContain(`${file}:${line}`);
+  const b = found.find((x) => x.site?.line === line)!;
+  expect(b.v).toBe(1);
+  expect(b.kind).toBe('block');
+  expect(typeof b.id).toBe('string');
+  expect(b.durationMs as number).toBeGreaterThanOrEqual(100);
+  expect(b.frames.length).toBeGreaterThan(0);
+  expect(b.frames.some((f) => f.file === file && f.line === line)).toBe(true);
+  if (opts.threadId !== undefined) expect(b.threadId).toBe(opts.threadId);
+  return b;
+}
+
+describe('block detector: planted blocks are reported at the running line', () => {
+  it.each(['busy-loop.mjs', 'regex.mjs', 'json.mjs', 'sort-promise.mjs'])('%s', async (name) => {
+    const file = fixture(name);
+    const run = await runNode(file);
+    expect(run.code).toBe(0);
+    const b = expectBlockAt(run.lines, file, { threadId: 0 });
+    expect(b.ongoing).toBe(false);
+    expect(b.pid).toBeGreaterThan(0);
+    // written once at detection (ongoing) and again with the final duration, same id
+    const sameId = run.lines.filter((l) => l.id === b.id);
+    expect(sameId[0]!.ongoing).toBe(true);
+    expect(sameId[sameId.length - 1]!.ongoing).toBe(false);
+  });
+
+  it('an infinite loop is reported while it runs, and a SIGKILLed process keeps the lines', async () => {
+    const file = fixture('infinite.mjs');
+    const run = await runNode(file, {
+      killWhen: (lines) => lines.some((l) => l.kind === 'block' && (l.samples as number) >= 2),
+    });
+    expect(run.signal).toBe('SIGKILL');
+    const b = expectBlockAt(run.lines, file);
+    expect(b.ongoing).toBe(true);
+    expect(b.samples as number).toBeGreaterThanOrEqual(2);
+    expect(b.durationMs as number).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('worker threads (file and eval) are watched, with their threadId', async () => {
+    const main = fixture('worker-main.mjs');
+    const run = await runNode(main);
+    expect(run.code).toBe(0);
+    const worker = fixture('worker-busy.mjs');
+    const b = expectBlockAt(run.lines, worker);
+    expect(b.threadId).toBeGreaterThan(0);
+    const evalBlock = blocks(run.lines).find((x) => x.site?.file === '[worker eval]');
+    expect(evalBlock, JSON.stringify(blocks(run.lines))).toBeDefined();
+    expect(evalBlock!.site!.line).toBe(2);
+    expect(evalBlock!.threadId).toBeGreaterThan(0);
+    expect(evalBlock!.threadId).not.toBe(b.threadId);
+    const summaries = run.lines.filter((l) => l.kind === 'summary');
+    expect(new Set(summaries.map((s) => s.threadId))).toEqual(new Set([0, b.threadId, evalBlock!.threadId]));
+    expect(blocks(run.lines).filter((x) => x.threadId === 0)).toEqual([]);
+  });
+
+  it('a forked child in another directory is watched in its own report', async () => {
+    const run = await runNode(fixture('fork-parent.mjs'));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('child exited 0');
+    const b = expectBlockAt(run.lines, fixture('fork-child.cjs'));
+    const parentPid = run.lines.find((l) => l.kind === 'summary' && l.pid !== b.pid)?.pid;
+    expect(parentPid).toBeDefined();
+  });
+
+  it('a TypeScript app compiled with source maps reports .ts lines', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { tempDir, ROOT } = await import('../helpers.js');
+    const out = tempDir('asyncdebug-ts-');
+    execFileSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-p', fixture('ts'), '--outDir', out]);
+    const run = await runNode(`${out}/app.js`);
+    expect(run.code).toBe(0);
+    expectBlockAt(run.lines, fixture('ts/app.ts'));
+  });
+
+  it('module loading at start-up is not a finding; the summary says how long it blocked', async () => {
+    const file = fixture('startup.cjs');
+    const run = await runNode(file);
+    expect(run.code).toBe(0);
+    const all = blocks(run.lines);
+    expect(all.map((b) => b.site?.line)).toEqual([markerLine(file)]);
+    const summary = run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!;
+    expect(summary.startupBlockMs as number).toBeGreaterThanOrEqual(200);
+    expect((summary.counts as Record<string, number>).block).toBe(1);
+  });
+
+  it('the inspector engine (fallback when the native binary cannot load) finds the same line', async () => {
+    const file = fixture('busy-loop.mjs');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_STACK_ENGINE: 'inspector' } });
+    expect(run.code).toBe(0);
+    expectBlockAt(run.lines, file, { threadId: 0 });
+    expect(blocks(run.lines)).toHaveLength(1);
+  });
+
+  it('ASYNC_DEBUG_SLOW_MS raises the threshold', async () => {
+    const run = await runNode(fixture('busy-loop.mjs'), { env: { ASYNC_DEBUG_SLOW_MS: '1000' } });
+    expect(run.code).toBe(0);
+    expect(blocks(run.lines)).toEqual([]);
+  });
+});
