@@ -2,12 +2,14 @@
 // thread's summary at exit. Everything here is guarded: the agent never throws into the app.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { BroadcastChannel, isMainThread, threadId, workerData, type Worker } from 'node:worker_threads';
-import { heartbeatMs, type Config } from '../config.js';
+import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
+import { ensureDir } from '../reporters/jsonl.js';
 import type { Finding, SummaryFinding } from '../finding.js';
 import { FINDINGS_CHANNEL, WATCHDOG_MARK } from '../detectors/block/common.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
 import { createReporters } from '../reporters/create.js';
+import { createConsoleSummaryReporter } from '../reporters/console-summary.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers } from './propagate.js';
@@ -33,11 +35,24 @@ export function isWatchdogThread(): boolean {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** An unusable report directory is said once, at start, and the json reporter is dropped. */
+function checkReportDir(config: Config): Config {
+  if (!config.reportDir || !config.reporters.includes('json')) return config;
+  try {
+    ensureDir(config.reportDir);
+    return config;
+  } catch (err) {
+    warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(config.reportDir)} (${(err as Error).message}); findings go to the other reporters only`);
+    return { ...config, reportDir: null, reporters: config.reporters.filter((r) => r !== 'json') };
+  }
+}
+
 export function startAgent(config: Config): Agent | null {
   if (current) return current;
   if (config.mode === 'off' || isWatchdogThread()) return null;
   const startedAt = Date.now();
-  const report = createReporters(config);
+  if (isMainThread) config = checkReportDir(config);
+  const report = createReporters(config, createConsoleSummaryReporter);
   const listeners = new Set<FindingListener>();
   let findingsChannel: BroadcastChannel | null = null;
 
@@ -49,6 +64,8 @@ export function startAgent(config: Config): Agent | null {
   let watchdog: Worker | null = null;
   if (isMainThread) {
     absolutizeExecArgv(process.execArgv);
+    // Started now, not at the first loop turn: under load a worker takes 100+ ms to boot, and a block
+    // early in the app's life must not pass before the watchdog looks.
     watchdog = spawnWatchdog(config, intervalMs, block.sab);
   }
   followWorkers();

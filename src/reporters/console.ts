@@ -1,40 +1,22 @@
 // Console reporter: one readable block per finding on stderr, deduplicated by site with a count.
 // Written with writeSync(2) so it never waits on the app's (possibly blocked) loop or its streams.
-import { codeFrameColumns } from '@babel/code-frame';
+// Runs in the watchdog worker: app threads only write their exit summary (console-summary.ts), so
+// chalk and the code-frame library never load into the app's threads.
 import { Chalk, type ChalkInstance } from 'chalk';
-import { readFileSync, writeSync } from 'node:fs';
-import { relative } from 'node:path';
-import type { BlockFinding, Finding, Frame, SummaryFinding } from '../finding.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { isAppFrame } from '../frames/frames.js';
+import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
 import type { Reporter } from './reporter.js';
 
-export function colorLevel(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stderr.isTTY)): 0 | 1 | 2 | 3 {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
-  const force = env.FORCE_COLOR;
-  if (force !== undefined && force !== '') {
-    if (force === '0' || force === 'false') return 0;
-    return force === '2' ? 2 : force === '3' ? 3 : 1;
-  }
-  return isTTY ? 1 : 0;
-}
-
-export function formatDuration(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s` : `${Math.round(ms)} ms`;
-}
-
-function threadName(threadId: number): string {
-  return threadId === 0 ? 'main thread' : `worker thread ${threadId}`;
-}
-
-function where(frame: Frame | null, cwd: string): string {
-  if (!frame) return 'an unknown place (no application frame on the stack)';
-  const rel = relative(cwd, frame.file);
-  const file = rel && !rel.startsWith('..') ? rel : frame.file;
-  return `${file}:${frame.line}:${frame.column}`;
-}
+type CodeFrameColumns = typeof import('@babel/code-frame').codeFrameColumns;
+let codeFrameColumns: CodeFrameColumns | undefined;
 
 function codeFrame(frame: Frame, color: boolean): string {
   try {
+    // Loaded on the first block shown, not at start-up.
+    codeFrameColumns ??= (createRequire(import.meta.url)('@babel/code-frame') as typeof import('@babel/code-frame')).codeFrameColumns;
     const source = readFileSync(frame.file, 'utf8');
     return codeFrameColumns(source, { start: { line: frame.line, column: frame.column } }, {
       highlightCode: color,
@@ -49,18 +31,12 @@ function codeFrame(frame: Frame, color: boolean): string {
 
 export interface ConsoleOptions {
   write?: (text: string) => void;
-  level?: 0 | 1 | 2 | 3;
+  level?: ColorLevel;
   cwd?: string;
 }
 
 export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
-  const write = options.write ?? ((text: string) => {
-    try {
-      writeSync(2, text);
-    } catch {
-      // stderr closed
-    }
-  });
+  const write = options.write ?? writeStderr;
   const level = options.level ?? colorLevel();
   const c: ChalkInstance = new Chalk({ level });
   const cwd = options.cwd ?? process.cwd();
@@ -106,21 +82,11 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
     return lines.join('\n') + '\n';
   }
 
-  function summaryText(f: SummaryFinding): string | null {
-    const total = Object.entries(f.counts).reduce((n, [k, v]) => (k === 'summary' ? n : n + (v ?? 0)), 0);
-    if (total === 0) return null;
-    const parts = Object.entries(f.counts)
-      .filter(([, v]) => v)
-      .map(([k, v]) => `${v} ${k}${v === 1 ? '' : k.endsWith('s') ? '' : 's'}`);
-    const d = f.loopDelay;
-    return `${tag} ${threadName(f.threadId)} (pid ${f.pid}) exiting: ${parts.join(', ')}; loop delay p50 ${formatDuration(d.p50)}, p99 ${formatDuration(d.p99)}, max ${formatDuration(d.max)}; utilization ${Math.round(f.elu * 100)}%\n`;
-  }
-
   return {
     report(f: Finding) {
       let text: string | null;
       if (f.kind === 'block') text = blockText(f);
-      else if (f.kind === 'summary') text = summaryText(f);
+      else if (f.kind === 'summary') text = summaryLine(f, level);
       else text = `${tag} ${f.kind}: ${f.message} at ${c.cyan(where(f.site, cwd))}\n`;
       if (text) write(text);
     },

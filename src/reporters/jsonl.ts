@@ -1,14 +1,43 @@
 // JSON Lines reporter: DIR/asyncdebug-<pid>.jsonl, one line per finding, appended with one write(2)
 // each as the finding is made, so a SIGKILLed process keeps every line already written. Every thread
 // of the process appends to the same file (O_APPEND keeps lines whole).
-import { mkdirSync, openSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';
+import { isMainThread } from 'node:worker_threads';
 import { warnOnStderr } from '../config.js';
 
 export function reportPath(dir: string, pid = process.pid): string {
   return join(resolve(dir), `asyncdebug-${pid}.jsonl`);
+}
+
+/**
+ * Creates the directory and its missing parents. Not `mkdirSync(dir, { recursive: true })`: on Node 20
+ * that never returns for a path under /proc (it retries ENOENT forever), which would hang the app.
+ */
+export function ensureDir(dir: string): void {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  for (;;) {
+    try {
+      if (statSync(current).isDirectory()) break;
+      throw Object.assign(new Error(`${current} is not a directory`), { code: 'ENOTDIR' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }
 
 export function createJsonlReporter(dir: string): Reporter {
@@ -19,13 +48,14 @@ export function createJsonlReporter(dir: string): Reporter {
       if (broken) return;
       try {
         if (fd === null) {
-          mkdirSync(resolve(dir), { recursive: true });
+          ensureDir(dir);
           fd = openSync(reportPath(dir), 'a');
         }
         writeSync(fd, JSON.stringify(finding) + '\n');
       } catch (err) {
         broken = true;
-        warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(dir)} (${(err as Error).message}); findings go to the other reporters only`);
+        // Once per process: the main thread speaks for the workers and the watchdog.
+        if (isMainThread) warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(dir)} (${(err as Error).message}); findings go to the other reporters only`);
       }
     },
   };

@@ -11,6 +11,10 @@ export function spawnWatchdog(config: Config, intervalMs: number, mainSlot: Shar
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
       workerData: data,
       execArgv: [],
+      // Not piped into process.stdout/stderr: that would create handles the app can see. The watchdog
+      // writes with writeSync(2) instead.
+      stdout: true,
+      stderr: true,
       // Small heap caps keep its memory flat; it only reads stacks and writes lines.
       resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
     });

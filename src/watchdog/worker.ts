@@ -6,6 +6,7 @@ import type { Finding } from '../finding.js';
 import { createBlockWatcher } from '../detectors/block/watchdog.js';
 import { FINDINGS_CHANNEL, REGISTER_CHANNEL, type RegisterMessage } from '../detectors/block/common.js';
 import { createReporters } from '../reporters/create.js';
+import { createConsoleReporter } from '../reporters/console.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
@@ -27,7 +28,7 @@ function chooseEngine(config: Config): StackEngine | null {
 
 const data = workerData as WatchdogData;
 const engine = chooseEngine(data.config);
-const report = createReporters(data.config);
+const report = createReporters(data.config, createConsoleReporter);
 const findings = new BroadcastChannel(FINDINGS_CHANNEL);
 
 function emit(finding: Finding): void {

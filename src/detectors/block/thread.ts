@@ -36,7 +36,17 @@ export function startBlockDetector(intervalMs: number, native: NativeStackTrace 
     // the watchdog falls back to reporting without this thread's stack
   }
   beat();
-  const timer = setInterval(beat, intervalMs);
+  // The first tick measures start-up: the loop could not turn while the app's modules loaded. The
+  // watchdog starts at the first turn, so later module loading (dynamic imports) it counts itself.
+  const loadedAt = Date.now();
+  let first = true;
+  const timer = setInterval(() => {
+    if (first) {
+      first = false;
+      slot.f64[STARTUP_MS] = (slot.f64[STARTUP_MS] ?? 0) + Math.max(0, Date.now() - loadedAt - intervalMs);
+    }
+    beat();
+  }, intervalMs);
   timer.unref();
 
   // Workers announce themselves to the process's watchdog, and again if it says hello after them.

@@ -5,7 +5,7 @@
 import type { BlockFinding, Finding, Frame } from '../../finding.js';
 import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import type { StackEngine } from '../../stack/engine.js';
-import { formatDuration } from '../../reporters/console.js';
+import { formatDuration } from '../../reporters/console-format.js';
 import { BEAT, BLOCKS, CLOSED_SIGNAL, EXITED, OPEN_BLOCK, STARTUP_MS, WORST_MS, viewSlot, type ThreadSlot } from './common.js';
 
 interface OpenBlock {

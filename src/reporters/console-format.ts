@@ -1,0 +1,56 @@
+// Dependency-free pieces of the console output, shared by the full console reporter (watchdog) and
+// the exit summary (app threads, which must not load chalk or a code-frame library).
+import { writeSync } from 'node:fs';
+import { relative } from 'node:path';
+import { isatty } from 'node:tty';
+import type { Frame, SummaryFinding } from '../finding.js';
+
+export type ColorLevel = 0 | 1 | 2 | 3;
+
+// isatty(2), not process.stderr.isTTY: touching process.stderr creates a handle the app would see.
+export function colorLevel(env: NodeJS.ProcessEnv = process.env, isTTY = isatty(2)): ColorLevel {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') {
+    if (force === '0' || force === 'false') return 0;
+    return force === '2' ? 2 : force === '3' ? 3 : 1;
+  }
+  return isTTY ? 1 : 0;
+}
+
+export function formatDuration(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s` : `${Math.round(ms)} ms`;
+}
+
+export function threadName(threadId: number): string {
+  return threadId === 0 ? 'main thread' : `worker thread ${threadId}`;
+}
+
+/** file:line:column, relative to cwd when the file is below it. */
+export function where(frame: Frame | null, cwd: string): string {
+  if (!frame) return 'an unknown place (no application frame on the stack)';
+  const rel = relative(cwd, frame.file);
+  const file = rel && !rel.startsWith('..') && !frame.file.startsWith('[') ? rel : frame.file;
+  return `${file}:${frame.line}:${frame.column}`;
+}
+
+/** One line for a thread's exit summary, or null when the thread found nothing worth a line. */
+export function summaryLine(f: SummaryFinding, level: ColorLevel): string | null {
+  const total = Object.entries(f.counts).reduce((n, [k, v]) => (k === 'summary' ? n : n + (v ?? 0)), 0);
+  if (total === 0) return null;
+  const parts = Object.entries(f.counts)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${v} ${k}${v === 1 ? '' : 's'}`);
+  const d = f.loopDelay;
+  const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
+  return `${tag} ${threadName(f.threadId)} (pid ${f.pid}) exiting: ${parts.join(', ')}; loop delay p50 ${formatDuration(d.p50)}, p99 ${formatDuration(d.p99)}, max ${formatDuration(d.max)}; utilization ${Math.round(f.elu * 100)}%\n`;
+}
+
+/** writeSync(2): never through the app's streams or its possibly blocked loop. */
+export function writeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr closed: nothing sensible to do
+  }
+}

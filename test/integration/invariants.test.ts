@@ -1,0 +1,119 @@
+// The agent lives inside someone else's process: what the app shows must not change.
+import { describe, expect, it } from 'vitest';
+import { blocks, fixture, markerLine, runNode } from '../helpers.js';
+
+describe('the app is left as it was', () => {
+  it('same stdout, exit code and active resources with and without the agent', async () => {
+    const file = fixture('quiet.mjs');
+    const plain = await runNode(file, { nodeArgs: [], args: ['a', 'b'] });
+    const watched = await runNode(file, { args: ['a', 'b'] });
+    expect(plain.code).toBe(7);
+    expect(watched.code).toBe(7);
+    expect(watched.stdout).toBe(plain.stdout);
+    expect(watched.stderr).toBe('');
+    // the summary line is there: the agent did run
+    expect(watched.lines.map((l) => l.kind)).toEqual(['summary']);
+  });
+
+  it('an uncaught exception keeps exit code 1 and Node\'s own error output; the block is kept', async () => {
+    const file = fixture('uncaught.mjs');
+    const plain = await runNode(file, { nodeArgs: [] });
+    const watched = await runNode(file);
+    expect(plain.code).toBe(1);
+    expect(watched.code).toBe(1);
+    expect(watched.stderr).toBe(plain.stderr);
+    expect(watched.stderr).toContain('planted failure');
+    expect(blocks(watched.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
+  });
+
+  it('process.exit right after a block: exit code kept and the final duration written', async () => {
+    const file = fixture('exit-after-block.mjs');
+    const run = await runNode(file);
+    expect(run.code).toBe(3);
+    const [b] = blocks(run.lines);
+    expect(b?.site?.line).toBe(markerLine(file));
+    expect(b?.ongoing).toBe(false);
+    expect(run.lines.some((l) => l.kind === 'summary')).toBe(true);
+  });
+
+  it('SIGTERM with no handler of the app still kills by signal, after the summary is written', async () => {
+    const file = fixture('signal.mjs');
+    const run = await runNode(file, { killOnStdout: 'ready', killSignal: 'SIGTERM' });
+    expect(run.signal).toBe('SIGTERM');
+    expect(blocks(run.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
+    const summary = run.lines.find((l) => l.kind === 'summary');
+    expect((summary?.counts as Record<string, number>).block).toBe(1);
+  });
+
+  it('ASYNC_DEBUG=0 installs nothing: no report, no output', async () => {
+    const run = await runNode(fixture('busy-loop.mjs'), { env: { ASYNC_DEBUG: '0', ASYNC_DEBUG_REPORTERS: undefined } });
+    expect(run.code).toBe(0);
+    expect(run.lines).toEqual([]);
+    expect(run.stderr).toBe('');
+  });
+
+  it('bad environment values: one warning line each naming the variable, defaults used, app unharmed', async () => {
+    const file = fixture('busy-loop.mjs');
+    const run = await runNode(file, {
+      env: { ASYNC_DEBUG: 'maybe', ASYNC_DEBUG_SLOW_MS: 'fast', ASYNC_DEBUG_REPORTERS: 'json,carrier-pigeon', ASYNC_DEBUG_STRICT: 'yes please' },
+    });
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.trim().split('\n');
+    expect(warnings).toHaveLength(4);
+    expect(warnings[0]).toMatch(/^asyncdebug: .*ASYNC_DEBUG="maybe"/);
+    expect(run.stderr).toContain('ASYNC_DEBUG_SLOW_MS="fast"');
+    expect(run.stderr).toContain('"carrier-pigeon"');
+    expect(run.stderr).toContain('ASYNC_DEBUG_STRICT="yes please"');
+    // defaults: default mode, 100 ms threshold, json still on
+    expect(blocks(run.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
+  });
+
+  it('an unwritable report directory is one warning, and the app runs on', async () => {
+    const run = await runNode(fixture('busy-loop.mjs'), { env: { ASYNC_DEBUG_REPORT_DIR: '/proc/asyncdebug-cannot-write-here' } });
+    expect(run.code).toBe(0);
+    // /proc: Node 20's recursive mkdir never returns there; the agent must not hang the app
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^asyncdebug: cannot write the JSON Lines report in "\/proc/);
+  });
+
+  it('the console reporter prints the block with the code line, without colors when not a TTY', async () => {
+    const file = fixture('busy-loop.mjs');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_REPORT_DIR: undefined, NO_COLOR: undefined } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('event loop blocked');
+    expect(run.stderr).toContain(`busy-loop.mjs:${markerLine(file)}`);
+    expect(run.stderr).toContain('while (Date.now() < end) {}');
+    // eslint-disable-next-line no-control-regex
+    expect(run.stderr).not.toMatch(/\u001b\[/);
+  });
+});
+
+describe('other entry points', () => {
+  it("import 'asyncdebug/auto' starts only when ASYNC_DEBUG is on", async () => {
+    const file = fixture('auto-import.mjs');
+    const off = await runNode(file, { nodeArgs: [] });
+    expect(off.lines).toEqual([]);
+    const on = await runNode(file, { nodeArgs: [], env: { ASYNC_DEBUG: '1' } });
+    expect(blocks(on.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
+    expect(on.lines.find((l) => l.kind === 'summary')?.mode).toBe('debug');
+  });
+
+  it('asyncdebug/api: start, subscribe to findings, stop', async () => {
+    const file = fixture('api-subscribe.mjs');
+    const run = await runNode(file, { nodeArgs: [] });
+    expect(run.code).toBe(0);
+    const got = JSON.parse(run.stdout.trim()) as { kind: string; line: number; durationMs: number };
+    expect(got.kind).toBe('block');
+    expect(got.line).toBe(markerLine(file));
+    expect(got.durationMs).toBeGreaterThanOrEqual(100);
+  });
+
+  it('bin: --version and --help', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { ROOT } = await import('../helpers.js');
+    const pkg = JSON.parse((await import('node:fs')).readFileSync(`${ROOT}/package.json`, 'utf8'));
+    expect(execFileSync(process.execPath, [`${ROOT}/bin/asyncdebug.js`, '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+    expect(execFileSync(process.execPath, [`${ROOT}/bin/asyncdebug.js`, '--help'], { encoding: 'utf8' })).toContain('ASYNC_DEBUG_SLOW_MS');
+  });
+});
