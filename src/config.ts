@@ -1,6 +1,6 @@
 // Configuration from the environment, as ../shared/contract.md says. A bad value never throws:
 // one warning line names the variable, the value and what is accepted, and the default is used.
-import { writeSync } from 'node:fs';
+import { writeSync } from './original.js';
 import { isMainThread } from 'node:worker_threads';
 
 export type Mode = 'off' | 'default' | 'debug';
@@ -15,7 +15,15 @@ export interface Config {
   strict: boolean;
   /** Internal knob for troubleshooting and tests: which stack engine the watchdog uses. */
   engine: StackEngine;
+  /** When sync-I/O findings start: at the app's first loop turn, or when a server first listens. */
+  syncAfter: SyncAfter;
+  /** Sync calls faster than this are counted but not reported. */
+  syncMinMs: number;
+  /** APIs (`fs.readFileSync`, `fs.*`) and file globs (`scripts/**`) whose sync calls are allowed. */
+  allowSync: string[];
 }
+
+export type SyncAfter = 'turn' | 'listening';
 
 export const DEFAULT_SLOW_MS = 100;
 const REPORTER_NAMES: readonly ReporterName[] = ['console', 'json', 'otel', 'tui'];
@@ -108,7 +116,28 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = wa
     else warn(`ignoring ASYNC_DEBUG_STACK_ENGINE=${JSON.stringify(rawEngine)}: expected auto, native or inspector; using auto`);
   }
 
-  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine };
+  let syncAfter: SyncAfter = 'turn';
+  const rawAfter = env.ASYNC_DEBUG_SYNC_AFTER;
+  if (rawAfter !== undefined && rawAfter.trim() !== '') {
+    const a = rawAfter.trim().toLowerCase();
+    if (a === 'turn' || a === 'listening') syncAfter = a;
+    else warn(`ignoring ASYNC_DEBUG_SYNC_AFTER=${JSON.stringify(rawAfter)}: expected turn (the app's first loop turn) or listening (the first server listening); using turn`);
+  }
+
+  let syncMinMs = 0;
+  const rawMin = env.ASYNC_DEBUG_SYNC_MIN_MS;
+  if (rawMin !== undefined && rawMin.trim() !== '') {
+    const n = Number(rawMin);
+    if (Number.isFinite(n) && n >= 0) syncMinMs = n;
+    else warn(`ignoring ASYNC_DEBUG_SYNC_MIN_MS=${JSON.stringify(rawMin)}: expected a number of milliseconds >= 0; using 0 (report every call)`);
+  }
+
+  const allowSync = (env.ASYNC_DEBUG_ALLOW_SYNC ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine, syncAfter, syncMinMs, allowSync };
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */

@@ -8,12 +8,10 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
-export interface Frame {
-  file: string;
-  line: number;
-  column: number;
-  function: string;
-}
+import type { Frame } from '../src/finding.js';
+
+export type { Frame };
+/** A report line as parsed: the contract's fields, and the extras of each kind. */
 export interface Line {
   v: number;
   id: string;

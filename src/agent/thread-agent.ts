@@ -9,7 +9,8 @@ import { FINDINGS_CHANNEL, WATCHDOG_MARK } from '../detectors/block/common.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
 import { createReporters } from '../reporters/create.js';
-import { createConsoleSummaryReporter } from '../reporters/console-summary.js';
+import { createThreadConsoleReporter } from '../reporters/console-thread.js';
+import { startSyncIoDetector } from '../detectors/sync-io/thread.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers } from './propagate.js';
@@ -52,14 +53,25 @@ export function startAgent(config: Config): Agent | null {
   if (config.mode === 'off' || isWatchdogThread()) return null;
   const startedAt = Date.now();
   if (isMainThread) config = checkReportDir(config);
-  const report = createReporters(config, createConsoleSummaryReporter);
+  const report = createReporters(config, createThreadConsoleReporter);
   const listeners = new Set<FindingListener>();
   let findingsChannel: BroadcastChannel | null = null;
 
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
-  const block: BlockThreadDetector = startBlockDetector(intervalMs, native);
-  const detectors: Detector[] = [block];
+  // Findings made in this thread go to the reporters and to this thread's subscribers.
+  const emit = (f: Finding) => {
+    report(f);
+    for (const l of listeners) {
+      try {
+        l(f);
+      } catch {
+        // a listener's error is its own
+      }
+    }
+  };
+  const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, emit);
+  const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
 
   let watchdog: Worker | null = null;
   if (isMainThread) {

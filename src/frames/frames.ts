@@ -1,11 +1,12 @@
 // Turning raw stack frames into contract frames, and choosing the one frame that is the app's.
-import { dirname, isAbsolute, sep } from 'node:path';
+import { dirname, isAbsolute, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../finding.js';
 import { mapFrame } from './source-maps.js';
 
-/** The agent's own directory (dist/), whose frames are never the app's. */
-const AGENT_DIR = dirname(dirname(fileURLToPath(import.meta.url))) + sep;
+/** The agent's own code (dist/, and src/ where its source maps point), whose frames are never the app's. */
+const PACKAGE_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const AGENT_DIRS = [join(PACKAGE_ROOT, 'dist') + sep, join(PACKAGE_ROOT, 'src') + sep];
 
 export interface RawFrame {
   function: string;
@@ -43,7 +44,7 @@ export function isAppFrame(frame: Frame): boolean {
   if (f === '[worker eval]') return true; // the app's own code, given as a string
   if (!f || f.startsWith('node:') || !isAbsolute(f)) return false;
   if (f.includes(`${sep}node_modules${sep}`)) return false;
-  return !f.startsWith(AGENT_DIR);
+  return !AGENT_DIRS.some((d) => f.startsWith(d));
 }
 
 export function siteOf(frames: Frame[]): Frame | null {

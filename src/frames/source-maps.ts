@@ -1,7 +1,7 @@
 // Maps generated positions to original ones through the source maps that files on disk point to
 // (`//# sourceMappingURL=` as a data: URL or a file). Runs in the watchdog, which has none of the
 // app thread's in-memory source-map cache, so it reads from disk; a file is read once.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../original.js';
 import { SourceMap } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 // Dependency-free pieces of the console output, shared by the full console reporter (watchdog) and
 // the exit summary (app threads, which must not load chalk or a code-frame library).
-import { writeSync } from 'node:fs';
+import { writeSync } from '../original.js';
 import { relative } from 'node:path';
 import { isatty } from 'node:tty';
 import type { Frame, SummaryFinding } from '../finding.js';
@@ -19,7 +19,20 @@ export function colorLevel(env: NodeJS.ProcessEnv = process.env, isTTY = isatty(
 }
 
 export function formatDuration(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s` : `${Math.round(ms)} ms`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+const KIND_WORDS: Record<string, [string, string]> = {
+  block: ['block', 'blocks'],
+  'sync-io': ['sync I/O call', 'sync I/O calls'],
+  'atomics-wait': ['Atomics.wait call', 'Atomics.wait calls'],
+};
+
+function countWords(kind: string, n: number): string {
+  const [one, many] = KIND_WORDS[kind] ?? [kind, `${kind} findings`];
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function threadName(threadId: number): string {
@@ -40,7 +53,7 @@ export function summaryLine(f: SummaryFinding, level: ColorLevel): string | null
   if (total === 0) return null;
   const parts = Object.entries(f.counts)
     .filter(([, v]) => v)
-    .map(([k, v]) => `${v} ${k}${v === 1 ? '' : 's'}`);
+    .map(([k, v]) => countWords(k, v ?? 0));
   const d = f.loopDelay;
   const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
   return `${tag} ${threadName(f.threadId)} (pid ${f.pid}) exiting: ${parts.join(', ')}; loop delay p50 ${formatDuration(d.p50)}, p99 ${formatDuration(d.p99)}, max ${formatDuration(d.max)}; utilization ${Math.round(f.elu * 100)}%\n`;

@@ -1,7 +1,7 @@
 // JSON Lines reporter: DIR/asyncdebug-<pid>.jsonl, one line per finding, appended with one write(2)
 // each as the finding is made, so a SIGKILLed process keeps every line already written. Every thread
 // of the process appends to the same file (O_APPEND keeps lines whole).
-import { mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, openSync, statSync, writeSync } from '../original.js';
 import { dirname, join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';

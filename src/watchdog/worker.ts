@@ -6,7 +6,7 @@ import type { Finding } from '../finding.js';
 import { createBlockWatcher } from '../detectors/block/watchdog.js';
 import { FINDINGS_CHANNEL, REGISTER_CHANNEL, type RegisterMessage } from '../detectors/block/common.js';
 import { createReporters } from '../reporters/create.js';
-import { createConsoleReporter } from '../reporters/console.js';
+import type { Reporter } from '../reporters/reporter.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
@@ -28,7 +28,23 @@ function chooseEngine(config: Config): StackEngine | null {
 
 const data = workerData as WatchdogData;
 const engine = chooseEngine(data.config);
-const report = createReporters(data.config, createConsoleReporter);
+// The console reporter (chalk) loads after the watcher runs: on a loaded machine every ms of boot
+// is a block the watchdog might miss. Findings made before it is ready wait for it.
+let consoleReporter: Reporter | null = null;
+const waiting: Finding[] = [];
+const deferredConsole: Reporter = {
+  report(f) {
+    if (consoleReporter) consoleReporter.report(f);
+    else waiting.push(f);
+  },
+};
+const report = createReporters(data.config, () => deferredConsole);
+if (data.config.reporters.includes('console')) {
+  void import('../reporters/console.js').then(({ createConsoleReporter }) => {
+    consoleReporter = createConsoleReporter();
+    for (const f of waiting.splice(0)) consoleReporter.report(f);
+  }).catch(() => {});
+}
 const findings = new BroadcastChannel(FINDINGS_CHANNEL);
 
 function emit(finding: Finding): void {

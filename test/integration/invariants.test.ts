@@ -6,10 +6,12 @@ describe('the app is left as it was', () => {
   it('same stdout, exit code and active resources with and without the agent', async () => {
     const file = fixture('quiet.mjs');
     const plain = await runNode(file, { nodeArgs: [], args: ['a', 'b'] });
-    const watched = await runNode(file, { args: ['a', 'b'] });
+    // the fixture's own /proc reads are sync I/O: allowed here, this test is about what the app sees
+    const watched = await runNode(file, { args: ['a', 'b'], env: { ASYNC_DEBUG_ALLOW_SYNC: 'fs.*' } });
     expect(plain.code).toBe(7);
     expect(watched.code).toBe(7);
     expect(watched.stdout).toBe(plain.stdout);
+    expect(watched.stdout).toContain('listening sockets: 0');
     expect(watched.stderr).toBe('');
     // the summary line is there: the agent did run
     expect(watched.lines.map((l) => l.kind)).toEqual(['summary']);
@@ -86,6 +88,16 @@ describe('the app is left as it was', () => {
     expect(run.stderr).toContain('while (Date.now() < end) {}');
     // eslint-disable-next-line no-control-regex
     expect(run.stderr).not.toMatch(/\u001b\[/);
+  });
+});
+
+describe('with --inspect', () => {
+  it('the app can still be debugged, and blocks are still found', async () => {
+    const file = fixture('busy-loop.mjs');
+    const run = await runNode(file, { nodeArgs: ['--inspect=127.0.0.1:0', '--import', 'asyncdebug'] });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/Debugger listening on ws:\/\/127\.0\.0\.1:\d+/);
+    expect(blocks(run.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
   });
 });
 

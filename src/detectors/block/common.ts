@@ -11,11 +11,20 @@ export const EXITED = 4; // 1 once the thread is exiting: stop watching it
 export const WORST_MS = 5; // longest block so far
 const F64_SLOTS = 6;
 
-/** Int32 slot, after the Float64 ones, for Atomics.wait/notify at exit. */
+/** Int32 slots, after the Float64 ones. */
 const I32_OFFSET = F64_SLOTS * 8;
-export const CLOSED_SIGNAL = 0;
+export const CLOSED_SIGNAL = 0; // Atomics.wait/notify at exit
+export const GEN = 1; // heartbeat generation, +1 per beat
+export const CLAIMED = 2; // the generation whose gap a block finding was written for (CAS: watchdog or thread)
+const I32_SLOTS = 4;
 
-export const SLOT_BYTES = I32_OFFSET + 8;
+export const SLOT_BYTES = I32_OFFSET + I32_SLOTS * 4;
+
+/** Claims the gap after heartbeat generation `gen` for one writer only. */
+export function claimGap(slot: ThreadSlot, gen: number): boolean {
+  const claimed = Atomics.load(slot.i32, CLAIMED);
+  return claimed !== gen && Atomics.compareExchange(slot.i32, CLAIMED, claimed, gen) === claimed;
+}
 
 export interface ThreadSlot {
   f64: Float64Array;
@@ -23,7 +32,7 @@ export interface ThreadSlot {
 }
 
 export function viewSlot(sab: SharedArrayBuffer): ThreadSlot {
-  return { f64: new Float64Array(sab, 0, F64_SLOTS), i32: new Int32Array(sab, I32_OFFSET, 2) };
+  return { f64: new Float64Array(sab, 0, F64_SLOTS), i32: new Int32Array(sab, I32_OFFSET, I32_SLOTS) };
 }
 
 export function newSlot(): { sab: SharedArrayBuffer; slot: ThreadSlot } {

@@ -6,7 +6,7 @@ import type { BlockFinding, Finding, Frame } from '../../finding.js';
 import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { formatDuration } from '../../reporters/console-format.js';
-import { BEAT, BLOCKS, CLOSED_SIGNAL, EXITED, OPEN_BLOCK, STARTUP_MS, WORST_MS, viewSlot, type ThreadSlot } from './common.js';
+import { BEAT, BLOCKS, CLOSED_SIGNAL, EXITED, GEN, OPEN_BLOCK, STARTUP_MS, WORST_MS, claimGap, viewSlot, type ThreadSlot } from './common.js';
 
 interface OpenBlock {
   id: string;
@@ -138,7 +138,9 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       if (beat !== b.beat || exited) close(t, exited && beat === b.beat ? t0 : beat);
       else if (t0 >= b.nextSampleAt) await resample(t, b);
     } else if (!exited && beat !== 0 && !watchdogStalled && t0 - beat >= slowMs) {
-      await open(t, beat);
+      // The thread reports a gap itself when it turns first (see thread.ts): one writer per gap.
+      const gen = Atomics.load(t.slot.i32, GEN);
+      if ((t.slot.f64[BEAT] ?? 0) === beat && claimGap(t.slot, gen)) await open(t, beat);
     }
     if (exited && !t.block) threads.delete(t.threadId);
   }

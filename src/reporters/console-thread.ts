@@ -1,0 +1,55 @@
+// The console reporter of the app's threads: dependency-free (chalk and the code-frame library load
+// only in the watchdog, see console.ts). Sync-I/O sites get one line when first seen; at exit, one
+// line per site with its count and total time, then the thread's summary.
+import type { Finding, Frame, SummaryFinding } from '../finding.js';
+import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr } from './console-format.js';
+import type { Reporter } from './reporter.js';
+
+interface SiteLine {
+  api: string;
+  site: Frame | null;
+  count: number;
+  durationMs: number;
+  estimated: boolean;
+}
+
+export function createThreadConsoleReporter(options: { write?: (t: string) => void; cwd?: string } = {}): Reporter {
+  const write = options.write ?? writeStderr;
+  const cwd = options.cwd ?? process.cwd();
+  const level = colorLevel();
+  const bold = (t: string) => (level > 0 ? `\u001b[1m${t}\u001b[22m` : t);
+  const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
+  const sites = new Map<string, SiteLine>();
+
+  function siteFinding(f: Finding & { api?: unknown; count?: unknown; durationMs?: unknown; estimated?: unknown }): void {
+    const first = !sites.has(f.id);
+    const line: SiteLine = {
+      api: String(f.api ?? f.kind),
+      site: f.site,
+      count: Number(f.count ?? 1),
+      durationMs: Number(f.durationMs ?? 0),
+      estimated: f.estimated === true,
+    };
+    sites.set(f.id, line);
+    if (first) {
+      write(`${tag} ${bold(line.api)} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId)} · later calls here are counted, shown at exit\n`);
+    }
+  }
+
+  function summary(f: SummaryFinding): void {
+    for (const s of sites.values()) {
+      const count = `${s.estimated ? '~' : ''}${s.count}×`;
+      write(`${tag} ${bold(s.api)} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId)}\n`);
+    }
+    const text = summaryLine(f, level);
+    if (text) write(text);
+  }
+
+  return {
+    report(f: Finding) {
+      if (f.kind === 'summary') summary(f);
+      else if (f.kind === 'sync-io' || f.kind === 'atomics-wait') siteFinding(f);
+      else write(`${tag} ${f.message}${f.site ? ` At ${where(f.site, cwd)}.` : ''}\n`);
+    },
+  };
+}

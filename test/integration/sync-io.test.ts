@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, latest, markerLine, runNode, type Line } from '../helpers.js';
+
+function syncSites(lines: Line[]): Line[] {
+  return latest(lines).filter((l) => l.kind === 'sync-io');
+}
+
+function siteOf(lines: Line[], api: string, file: string, marker: string): Line {
+  const line = markerLine(file, marker);
+  const found = syncSites(lines).find((l) => l.api === api && l.site?.file === file && l.site.line === line);
+  expect(found, `${api} at ${file}:${line} in ${JSON.stringify(syncSites(lines).map((l) => [l.api, l.site?.line]))}`).toBeDefined();
+  return found!;
+}
+
+describe('sync I/O after start-up', () => {
+  it('is seen through ESM named, namespace and default imports; start-up reads are not findings', async () => {
+    const file = fixture('sync-esm.mjs');
+    const run = await runNode(file);
+    expect(run.code).toBe(0);
+    expect(siteOf(run.lines, 'fs.readFileSync', file, '@named').count).toBe(5);
+    expect(siteOf(run.lines, 'fs.statSync', file, '@namespace').count).toBe(5);
+    expect(siteOf(run.lines, 'fs.existsSync', file, '@default').count).toBe(5);
+    expect(siteOf(run.lines, 'child_process.execSync', file, '@exec').count).toBe(1);
+    const pbkdf2 = siteOf(run.lines, 'crypto.pbkdf2Sync', file, '@pbkdf2');
+    expect(pbkdf2.durationMs as number).toBeGreaterThan(0);
+    siteOf(run.lines, 'zlib.gzipSync', file, '@gzip');
+    // the top-level read (line 9) is start-up
+    expect(syncSites(run.lines).filter((l) => l.site?.line === 9)).toEqual([]);
+    const summary = run.lines.find((l) => l.kind === 'summary')!;
+    expect((summary.counts as Record<string, number>)['sync-io']).toBe(18);
+    // one line per site, written when found and again as its count grows (same id)
+    const first = run.lines.find((l) => l.kind === 'sync-io')!;
+    expect(first.count).toBe(1);
+    expect(first.v).toBe(1);
+  });
+
+  it('is seen through CJS destructuring; a lazy require inside a callback is the loader, not the app', async () => {
+    const file = fixture('sync-cjs.cjs');
+    const run = await runNode(file);
+    expect(run.code).toBe(0);
+    expect(siteOf(run.lines, 'fs.readFileSync', file, '@cjs-read').count).toBe(3);
+    siteOf(run.lines, 'fs.statSync', file, '@cjs-stat');
+    expect(syncSites(run.lines)).toHaveLength(2);
+  });
+
+  it('a read per request is reported at the handler line; the console shows one line per site', async () => {
+    const file = fixture('sync-server.mjs');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_REPORTERS: 'console,json' } });
+    expect(run.code).toBe(0);
+    expect(siteOf(run.lines, 'fs.readFileSync', file, '@request-read').count).toBe(2);
+    // the allowSync() call and the start-up read are not findings
+    expect(syncSites(run.lines)).toHaveLength(1);
+    const consoleLines = run.stderr.split('\n').filter((l) => l.includes('fs.readFileSync'));
+    expect(consoleLines).toHaveLength(2); // when first seen, and the count at exit
+    expect(consoleLines[1]).toMatch(/fs\.readFileSync 2×, .* at test\/fixtures\/sync-server\.mjs:\d+/);
+  });
+
+  it('ASYNC_DEBUG_SYNC_MIN_MS: fast calls are counted, not shown', async () => {
+    const file = fixture('sync-noise.mjs');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_SYNC_MIN_MS: '20', ASYNC_DEBUG_REPORTERS: 'console,json' } });
+    expect(run.code).toBe(0);
+    expect(syncSites(run.lines).map((l) => l.api)).toEqual(['child_process.execSync']);
+    expect(run.stderr).not.toContain('statSync');
+    expect(run.stderr).toContain('child_process.execSync');
+    const summary = run.lines.find((l) => l.kind === 'summary')!;
+    expect((summary.counts as Record<string, number>)['sync-io']).toBe(201);
+  });
+
+  it('Atomics.wait on a loop thread is an atomics-wait finding with its duration', async () => {
+    const file = fixture('atomics.mjs');
+    const run = await runNode(file);
+    expect(run.code).toBe(0);
+    const found = latest(run.lines).filter((l) => l.kind === 'atomics-wait');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.site?.line).toBe(markerLine(file, '@atomics'));
+    expect(found[0]!.durationMs as number).toBeGreaterThanOrEqual(100);
+  });
+});
+
+describe('strict mode (ASYNC_DEBUG_STRICT=1)', () => {
+  it('throws SyncIOError in a request handler, not at start-up, and allowSync() lets code through', async () => {
+    const file = fixture('sync-server.mjs');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_STRICT: '1' } });
+    expect(run.code).toBe(0);
+    const answers = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: number; text: string });
+    expect(answers.map((a) => [a.path, a.status])).toEqual([['/a', 500], ['/b', 500], ['/trusted', 200]]);
+    const line = markerLine(file, '@request-read');
+    expect(answers[0]!.text).toMatch(/^SyncIOError: asyncdebug strict mode: fs\.readFileSync was called at test\/fixtures\/sync-server\.mjs:\d+/);
+    expect(answers[0]!.text).toContain(`sync-server.mjs:${line}:`);
+    expect(answers[0]!.text).toContain('ASYNC_DEBUG_ALLOW_SYNC');
+    expect(siteOf(run.lines, 'fs.readFileSync', file, '@request-read').count).toBe(2);
+  });
+
+  it('the allow-list by API lets the call run', async () => {
+    const run = await runNode(fixture('sync-server.mjs'), { env: { ASYNC_DEBUG_STRICT: '1', ASYNC_DEBUG_ALLOW_SYNC: 'fs.readFileSync' } });
+    const statuses = run.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { status: number }).status);
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(syncSites(run.lines)).toEqual([]);
+  });
+
+  it('the allow-list by file glob lets the call run', async () => {
+    const run = await runNode(fixture('sync-server.mjs'), { env: { ASYNC_DEBUG_STRICT: '1', ASYNC_DEBUG_ALLOW_SYNC: 'test/fixtures/sync-*.mjs' } });
+    const statuses = run.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { status: number }).status);
+    expect(statuses).toEqual([200, 200, 200]);
+  });
+});
+
+describe('ASYNC_DEBUG_SYNC_AFTER', () => {
+  it('listening: start-up lasts until the first server listens', async () => {
+    const file = fixture('sync-listening.mjs');
+    const byDefault = await runNode(file);
+    expect(syncSites(byDefault.lines).map((l) => l.site?.line).sort()).toEqual(
+      [markerLine(file, '@before-listen'), markerLine(file, '@after-listen')].sort(),
+    );
+    const afterListening = await runNode(file, { env: { ASYNC_DEBUG_SYNC_AFTER: 'listening' } });
+    expect(syncSites(afterListening.lines).map((l) => l.site?.line)).toEqual([markerLine(file, '@after-listen')]);
+  });
+});
