@@ -291,7 +291,13 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       proto.listen = listen;
     };
   } else {
-    setImmediate(() => (started = true)).unref();
+    // Whichever phase of the first loop turn comes first: this timer is older than any of the app's,
+    // so it runs before them even when module loading outlasted their delays.
+    const start = () => {
+      started = true;
+    };
+    setTimeout(start, 0).unref();
+    setImmediate(start).unref();
   }
 
   return {
