@@ -5,7 +5,7 @@ import { currentAgent, startAgent, type FindingListener } from './agent/thread-a
 export type { Config, Mode, ReporterName } from './config.js';
 export type { BlockFinding, Finding, FindingKind, Frame, SummaryFinding } from './finding.js';
 export type { FindingListener } from './agent/thread-agent.js';
-export { allowSync, SyncIOError } from './detectors/sync-io/thread.js';
+export { allowSync, SyncIOError } from './agent/thread-agent.js';
 
 /**
  * Starts the agent in this thread (idempotent). Options override the environment; a mode of 'off'

@@ -1,11 +1,11 @@
 // The agent of one thread: starts the detectors, the watchdog (main thread only), and writes the
 // thread's summary at exit. Everything here is guarded: the agent never throws into the app.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { BroadcastChannel, isMainThread, threadId, workerData, type Worker } from 'node:worker_threads';
+import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData, type Worker } from 'node:worker_threads';
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { ensureDir } from '../reporters/jsonl.js';
 import type { Finding, SummaryFinding } from '../finding.js';
-import { FINDINGS_CHANNEL, WATCHDOG_MARK } from '../detectors/block/common.js';
+import { REGISTRY_KEY, WATCHDOG_MARK, createRegistry } from '../detectors/block/common.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
 import { createReporters } from '../reporters/create.js';
@@ -16,6 +16,8 @@ import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers } from './propagate.js';
 
 export type FindingListener = (finding: Finding) => void;
+// Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
+export { allowSync, SyncIOError } from '../detectors/sync-io/thread.js';
 
 export interface Agent {
   readonly config: Config;
@@ -55,7 +57,6 @@ export function startAgent(config: Config): Agent | null {
   if (isMainThread) config = checkReportDir(config);
   const report = createReporters(config, createThreadConsoleReporter);
   const listeners = new Set<FindingListener>();
-  let findingsChannel: BroadcastChannel | null = null;
 
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
@@ -70,7 +71,16 @@ export function startAgent(config: Config): Agent | null {
       }
     }
   };
-  const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, emit);
+  // The main thread makes the registry of thread slots; every worker inherits it as environment data.
+  let registry: SharedArrayBuffer | null = null;
+  if (isMainThread) {
+    registry = createRegistry();
+    setEnvironmentData(REGISTRY_KEY, registry);
+  } else {
+    const inherited = getEnvironmentData(REGISTRY_KEY);
+    registry = inherited instanceof SharedArrayBuffer ? inherited : null;
+  }
+  const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, emit, registry);
   const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
 
   let watchdog: Worker | null = null;
@@ -78,7 +88,7 @@ export function startAgent(config: Config): Agent | null {
     absolutizeExecArgv(process.execArgv);
     // Started now, not at the first loop turn: under load a worker takes 100+ ms to boot, and a block
     // early in the app's life must not pass before the watchdog looks.
-    watchdog = spawnWatchdog(config, intervalMs, block.sab);
+    watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
   }
   followWorkers();
 
@@ -86,6 +96,7 @@ export function startAgent(config: Config): Agent | null {
   delay.enable();
   const eluStart = performance.eventLoopUtilization();
 
+  let forwarding = false;
   let summarized = false;
   function writeSummary(): void {
     if (summarized) return;
@@ -141,10 +152,10 @@ export function startAgent(config: Config): Agent | null {
     config,
     subscribe(listener) {
       listeners.add(listener);
-      if (!findingsChannel) {
-        findingsChannel = new BroadcastChannel(FINDINGS_CHANNEL);
-        findingsChannel.onmessage = (event) => {
-          const f = (event as { data: Finding }).data;
+      // Blocks are found by the watchdog: it forwards them to the main thread once asked.
+      if (watchdog && !forwarding) {
+        forwarding = true;
+        watchdog.on('message', (f: Finding) => {
           for (const l of listeners) {
             try {
               l(f);
@@ -152,8 +163,8 @@ export function startAgent(config: Config): Agent | null {
               // a listener's error is its own
             }
           }
-        };
-        findingsChannel.unref();
+        });
+        watchdog.postMessage('subscribe');
       }
       return () => {
         listeners.delete(listener);
@@ -164,7 +175,6 @@ export function startAgent(config: Config): Agent | null {
       if (isMainThread) for (const s of SIGNALS) process.removeListener(s, onSignal);
       for (const d of detectors) d.stop();
       delay.disable();
-      findingsChannel?.close();
       void watchdog?.terminate().catch(() => {});
       current = null;
     },

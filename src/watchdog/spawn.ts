@@ -5,10 +5,11 @@ import type { Config } from '../config.js';
 import { WATCHDOG_MARK } from '../detectors/block/common.js';
 import type { WatchdogData } from './worker.js';
 
-export function spawnWatchdog(config: Config, intervalMs: number, mainSlot: SharedArrayBuffer): Worker | null {
+export function spawnWatchdog(config: Config, intervalMs: number, registry: SharedArrayBuffer): Worker | null {
   try {
-    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, mainSlot, [WATCHDOG_MARK]: true };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry, [WATCHDOG_MARK]: true };
+    // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/).
+    const worker = new Worker(new URL('../watchdog/worker.js', import.meta.url), {
       workerData: data,
       execArgv: [],
       // Not piped into process.stdout/stderr: that would create handles the app can see. The watchdog

@@ -1,10 +1,9 @@
 // The watchdog worker: one per process, started by the main thread's agent. It watches the loops of
 // every registered thread and writes block findings itself, because a blocked thread cannot.
-import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { createBlockWatcher } from '../detectors/block/watchdog.js';
-import { FINDINGS_CHANNEL, REGISTER_CHANNEL, type RegisterMessage } from '../detectors/block/common.js';
 import { createReporters } from '../reporters/create.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { StackEngine } from '../stack/engine.js';
@@ -15,7 +14,8 @@ import { createInspectorEngine } from '../stack/inspector-engine.js';
 export interface WatchdogData {
   config: Config;
   intervalMs: number;
-  mainSlot: SharedArrayBuffer;
+  /** The registry of thread slots (detectors/block/common.ts). */
+  registry: SharedArrayBuffer;
 }
 
 function chooseEngine(config: Config): StackEngine | null {
@@ -45,27 +45,22 @@ if (data.config.reporters.includes('console')) {
     for (const f of waiting.splice(0)) consoleReporter.report(f);
   }).catch(() => {});
 }
-const findings = new BroadcastChannel(FINDINGS_CHANNEL);
+// Findings go to the main thread only once asyncdebug/api's subscribe() asked for them.
+let forward = false;
+parentPort?.on('message', (msg: unknown) => {
+  if (msg === 'subscribe') forward = true;
+});
+parentPort?.unref();
 
 function emit(finding: Finding): void {
   report(finding);
+  if (!forward) return;
   try {
-    findings.postMessage(finding);
+    parentPort?.postMessage(finding);
   } catch {
-    // no subscriber can read it; the reporters already have it
+    // the reporters already have it
   }
 }
 
-const watcher = createBlockWatcher({ slowMs: data.config.slowMs, intervalMs: data.intervalMs, engine, emit });
-watcher.watch(0, data.mainSlot);
-
-const registrations = new BroadcastChannel(REGISTER_CHANNEL);
-registrations.onmessage = (event) => {
-  const msg = (event as { data: RegisterMessage }).data;
-  if (msg.type === 'register') watcher.watch(msg.threadId, msg.sab);
-  else if (msg.type === 'unregister') watcher.unwatch(msg.threadId);
-};
-// Threads that started before this worker listened hear this and register again.
-registrations.postMessage({ type: 'hello' } satisfies RegisterMessage);
-
+const watcher = createBlockWatcher({ registry: data.registry, slowMs: data.config.slowMs, intervalMs: data.intervalMs, engine, emit });
 setInterval(() => void watcher.tick(), data.intervalMs);

@@ -1,6 +1,8 @@
 // What passes between the in-thread half (thread.ts) and the watchdog half (watchdog.ts) of the block
-// detector: one SharedArrayBuffer per thread, read and written without messages, so that a blocked
-// thread needs to do nothing for the watchdog to see it.
+// detector: one registry of thread slots in a SharedArrayBuffer, read and written without messages, so
+// that a blocked thread needs to do nothing for the watchdog to see it. The registry reaches every
+// worker through worker_threads environment data; no message events are used (on Node 22+ the first
+// message event of a thread loads undici's MessageEvent, 100+ ms on a busy machine).
 
 /** Float64 slots. */
 export const BEAT = 0; // epoch ms of the last heartbeat; 0 = not started
@@ -16,6 +18,7 @@ const I32_OFFSET = F64_SLOTS * 8;
 export const CLOSED_SIGNAL = 0; // Atomics.wait/notify at exit
 export const GEN = 1; // heartbeat generation, +1 per beat
 export const CLAIMED = 2; // the generation whose gap a block finding was written for (CAS: watchdog or thread)
+export const OWNER = 3; // threadId + 1 of the thread using this slot; 0 = free
 const I32_SLOTS = 4;
 
 export const SLOT_BYTES = I32_OFFSET + I32_SLOTS * 4;
@@ -31,23 +34,56 @@ export interface ThreadSlot {
   i32: Int32Array;
 }
 
-export function viewSlot(sab: SharedArrayBuffer): ThreadSlot {
-  return { f64: new Float64Array(sab, 0, F64_SLOTS), i32: new Int32Array(sab, I32_OFFSET, I32_SLOTS) };
+export function viewSlot(sab: SharedArrayBuffer, offset = 0): ThreadSlot {
+  return {
+    f64: new Float64Array(sab, offset, F64_SLOTS),
+    i32: new Int32Array(sab, offset + I32_OFFSET, I32_SLOTS),
+  };
 }
 
-export function newSlot(): { sab: SharedArrayBuffer; slot: ThreadSlot } {
-  const sab = new SharedArrayBuffer(SLOT_BYTES);
-  return { sab, slot: viewSlot(sab) };
+/** Threads one process can have watched at once; more run unwatched. */
+export const MAX_THREADS = 128;
+export const REGISTRY_KEY = 'asyncdebug:registry';
+
+export function createRegistry(): SharedArrayBuffer {
+  return new SharedArrayBuffer(SLOT_BYTES * MAX_THREADS);
 }
 
-/** BroadcastChannel names: threads register with the one watchdog of their process. */
-export const REGISTER_CHANNEL = 'asyncdebug:register';
-export const FINDINGS_CHANNEL = 'asyncdebug:findings';
+export function registrySlot(registry: SharedArrayBuffer, index: number): ThreadSlot {
+  return viewSlot(registry, index * SLOT_BYTES);
+}
 
-export type RegisterMessage =
-  | { type: 'register'; threadId: number; sab: SharedArrayBuffer }
-  | { type: 'unregister'; threadId: number }
-  | { type: 'hello' };
+/** Owner value while a thread clears a slot it took: the watchdog skips it until it is ready. */
+const CLAIMING = -1;
+
+/** Takes a free slot for this thread (compare-and-swap on its owner) and clears it for a fresh start. */
+export function claimSlot(registry: SharedArrayBuffer, threadId: number): ThreadSlot | null {
+  for (let i = 0; i < MAX_THREADS; i++) {
+    const slot = registrySlot(registry, i);
+    if (Atomics.compareExchange(slot.i32, OWNER, 0, CLAIMING) !== 0) continue;
+    slot.f64.fill(0);
+    Atomics.store(slot.i32, CLOSED_SIGNAL, 0);
+    Atomics.store(slot.i32, GEN, 0);
+    Atomics.store(slot.i32, CLAIMED, -1);
+    Atomics.store(slot.i32, OWNER, threadId + 1);
+    return slot;
+  }
+  return null;
+}
+
+/**
+ * Gives a slot back once its thread is gone (the watchdog does this after the final line). Its
+ * numbers stay until the next owner clears them: an exiting thread may still be reading them.
+ */
+export function releaseSlot(slot: ThreadSlot): void {
+  Atomics.store(slot.i32, OWNER, 0);
+}
+
+/** The thread that owns the slot, or -1. */
+export function slotOwner(slot: ThreadSlot): number {
+  const owner = Atomics.load(slot.i32, OWNER);
+  return owner > 0 ? owner - 1 : -1;
+}
 
 /** Marker in the watchdog's workerData, so the agent never starts inside its own watchdog. */
 export const WATCHDOG_MARK = '__asyncdebugWatchdog';

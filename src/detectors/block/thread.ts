@@ -1,6 +1,6 @@
 // The in-thread half of the block detector: a heartbeat the watchdog reads. Each turn of the loop runs
 // the (unref'd) interval timer, which stamps the time into shared memory: no message, no allocation.
-import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
 import { atomicsWait } from '../../original.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
@@ -12,18 +12,17 @@ import {
   EXITED,
   GEN,
   OPEN_BLOCK,
-  REGISTER_CHANNEL,
   STARTUP_MS,
   WORST_MS,
   claimGap,
-  newSlot,
-  type RegisterMessage,
+  claimSlot,
+  viewSlot,
+  SLOT_BYTES,
 } from './common.js';
 import type { BlockFinding, Finding } from '../../finding.js';
 import { formatDuration, threadName } from '../../reporters/console-format.js';
 
 export interface BlockThreadDetector extends Detector {
-  readonly sab: SharedArrayBuffer;
   startupBlockMs(): number;
   worstMs(): number;
 }
@@ -36,8 +35,11 @@ export function startBlockDetector(
   intervalMs: number,
   native: NativeStackTrace | null,
   emit: (finding: Finding) => void,
+  registry: SharedArrayBuffer | null,
 ): BlockThreadDetector {
-  const { sab, slot } = newSlot();
+  // Without a registry (no agent in the main thread) or a free slot, nobody watches this thread; the
+  // thread still reports its own gaps, without stacks.
+  const slot = (registry && claimSlot(registry, threadId)) || viewSlot(new SharedArrayBuffer(SLOT_BYTES));
   Atomics.store(slot.i32, CLAIMED, -1);
   const beat = () => {
     slot.f64[BEAT] = Date.now();
@@ -89,22 +91,9 @@ export function startBlockDetector(
   }, intervalMs);
   timer.unref();
 
-  // Workers announce themselves to the process's watchdog, and again if it says hello after them.
-  let channel: BroadcastChannel | null = null;
-  if (!isMainThread) {
-    channel = new BroadcastChannel(REGISTER_CHANNEL);
-    const register = () => channel?.postMessage({ type: 'register', threadId, sab } satisfies RegisterMessage);
-    channel.onmessage = (event) => {
-      if ((event as { data: RegisterMessage }).data.type === 'hello') register();
-    };
-    channel.unref();
-    register();
-  }
-
   let stopped = false;
   return {
     name: 'block',
-    sab,
     counts: () => ({ block: slot.f64[BLOCKS] ?? 0 }),
     startupBlockMs: () => Math.round(slot.f64[STARTUP_MS] ?? 0),
     worstMs: () => Math.round(slot.f64[WORST_MS] ?? 0),
@@ -120,12 +109,6 @@ export function startBlockDetector(
       stopped = true;
       clearInterval(timer);
       slot.f64[EXITED] = 1;
-      try {
-        channel?.postMessage({ type: 'unregister', threadId } satisfies RegisterMessage);
-        channel?.close();
-      } catch {
-        // channel already closed
-      }
     },
   };
 }

@@ -6,7 +6,22 @@ import type { BlockFinding, Finding, Frame } from '../../finding.js';
 import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { formatDuration } from '../../reporters/console-format.js';
-import { BEAT, BLOCKS, CLOSED_SIGNAL, EXITED, GEN, OPEN_BLOCK, STARTUP_MS, WORST_MS, claimGap, viewSlot, type ThreadSlot } from './common.js';
+import {
+  BEAT,
+  BLOCKS,
+  CLOSED_SIGNAL,
+  EXITED,
+  GEN,
+  MAX_THREADS,
+  OPEN_BLOCK,
+  STARTUP_MS,
+  WORST_MS,
+  claimGap,
+  registrySlot,
+  releaseSlot,
+  slotOwner,
+  type ThreadSlot,
+} from './common.js';
 
 interface OpenBlock {
   id: string;
@@ -19,12 +34,15 @@ interface OpenBlock {
 }
 
 interface Watched {
+  index: number;
   threadId: number;
   slot: ThreadSlot;
   block: OpenBlock | null;
 }
 
 export interface BlockWatcherOptions {
+  /** The process's registry of thread slots (common.ts). */
+  registry: SharedArrayBuffer;
   slowMs: number;
   intervalMs: number;
   engine: StackEngine | null;
@@ -44,7 +62,7 @@ function threadLabel(threadId: number): string {
 }
 
 export function createBlockWatcher(options: BlockWatcherOptions) {
-  const { slowMs, intervalMs, engine, emit } = options;
+  const { registry, slowMs, intervalMs, engine, emit } = options;
   const now = options.now ?? Date.now;
   const threads = new Map<number, Watched>();
   let counter = 0;
@@ -102,7 +120,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     if (frames === null && engine?.name === 'native' && t.threadId !== 0) {
       // The native registry no longer has this thread: it was terminated, not blocked.
       t.block = null;
-      threads.delete(t.threadId);
+      forget(t);
       return;
     }
     // A stack read after the loop turned again belongs to later code: keep the block, drop the stack.
@@ -142,7 +160,24 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       const gen = Atomics.load(t.slot.i32, GEN);
       if ((t.slot.f64[BEAT] ?? 0) === beat && claimGap(t.slot, gen)) await open(t, beat);
     }
-    if (exited && !t.block) threads.delete(t.threadId);
+    if (exited && !t.block) forget(t);
+  }
+
+  function forget(t: Watched): void {
+    threads.delete(t.index);
+    releaseSlot(t.slot);
+  }
+
+  /** Picks up threads that claimed a registry slot since the last look. */
+  function scan(): void {
+    for (let i = 0; i < MAX_THREADS; i++) {
+      if (threads.has(i)) continue;
+      const slot = registrySlot(registry, i);
+      const threadId = slotOwner(slot);
+      if (threadId < 0 || slot.f64[EXITED] === 1) continue;
+      if (engine && !engine.canCapture(threadId)) continue;
+      threads.set(i, { index: i, threadId, slot, block: null });
+    }
   }
 
   async function tick(): Promise<void> {
@@ -153,6 +188,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       // If the watchdog itself did not run (the whole process was stopped), stale beats mean nothing.
       const watchdogStalled = t0 - lastTick > slowMs;
       lastTick = t0;
+      scan();
       for (const t of [...threads.values()]) await check(t, t0, watchdogStalled);
     } catch {
       // never let a capture failure stop the watchdog
@@ -163,15 +199,6 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
 
   return {
     intervalMs,
-    watch(threadId: number, sab: SharedArrayBuffer): void {
-      if (engine && !engine.canCapture(threadId)) return;
-      threads.set(threadId, { threadId, slot: viewSlot(sab), block: null });
-    },
-    unwatch(threadId: number): void {
-      const t = threads.get(threadId);
-      if (t?.block) close(t, t.slot.f64[BEAT] ?? now());
-      threads.delete(threadId);
-    },
     tick,
     get size() {
       return threads.size;

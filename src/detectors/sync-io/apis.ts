@@ -1,8 +1,5 @@
 // Which synchronous APIs block the loop, and how to wrap each. One list: the detector wraps these.
-import childProcess from 'node:child_process';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 
 export interface SyncApi {
   /** `fs.readFileSync`, `Atomics.wait` … as reported in findings and matched by the allow-list. */
@@ -20,22 +17,40 @@ function byteLength(value: unknown): number {
   return ArrayBuffer.isView(value) || value instanceof ArrayBuffer ? value.byteLength : 0;
 }
 
-export function syncApis(): SyncApi[] {
-  const list: SyncApi[] = [];
-  const add = (module: string, owner: object, key: string, when?: SyncApi['when']) =>
-    list.push({ api: `${module}.${key}`, owner: owner as Record<string, unknown>, key, when });
+/** Builtins whose sync APIs are wrapped. Loading one costs 2-5 ms, so only loaded ones are wrapped. */
+export const WRAPPED_MODULES = ['fs', 'child_process', 'zlib', 'crypto'] as const;
+export type WrappedModule = (typeof WRAPPED_MODULES)[number];
 
-  for (const key of Object.keys(fs)) if (key.endsWith('Sync')) add('fs', fs, key);
-  for (const key of ['execSync', 'execFileSync', 'spawnSync']) add('child_process', childProcess, key);
-  for (const key of Object.keys(zlib)) if (key.endsWith('Sync')) add('zlib', zlib, key);
-  for (const key of ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync']) {
-    add('crypto', crypto, key);
+const requireBuiltin = createRequire(import.meta.url);
+
+/** Whether Node has loaded the builtin already (the app imported it, or Node itself did). */
+export function isBuiltinLoaded(name: WrappedModule): boolean {
+  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
+  return !Array.isArray(list) || list.includes(`NativeModule ${name}`);
+}
+
+export function syncApisOf(name: WrappedModule): SyncApi[] {
+  const owner = requireBuiltin(`node:${name}`) as Record<string, unknown>;
+  const list: SyncApi[] = [];
+  const add = (key: string, when?: SyncApi['when']) => list.push({ api: `${name}.${key}`, owner, key, when });
+  switch (name) {
+    case 'fs':
+    case 'zlib':
+      for (const key of Object.keys(owner)) if (key.endsWith('Sync')) add(key);
+      break;
+    case 'child_process':
+      for (const key of ['execSync', 'execFileSync', 'spawnSync']) add(key);
+      break;
+    case 'crypto':
+      for (const key of ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync']) add(key);
+      add('randomBytes', (args) => typeof args[1] !== 'function' && Number(args[0]) >= LARGE_RANDOM_BYTES);
+      add('randomFillSync', (args) => {
+        const size = args[2] !== undefined ? Number(args[2]) : byteLength(args[0]) - Number(args[1] ?? 0);
+        return size >= LARGE_RANDOM_BYTES;
+      });
+      break;
   }
-  add('crypto', crypto, 'randomBytes', (args) => typeof args[1] !== 'function' && Number(args[0]) >= LARGE_RANDOM_BYTES);
-  add('crypto', crypto, 'randomFillSync', (args) => {
-    const size = args[2] !== undefined ? Number(args[2]) : byteLength(args[0]) - Number(args[1] ?? 0);
-    return size >= LARGE_RANDOM_BYTES;
-  });
-  list.push({ api: 'Atomics.wait', owner: Atomics as unknown as Record<string, unknown>, key: 'wait' });
   return list.filter((a) => typeof a.owner[a.key] === 'function');
 }
+
+export const ATOMICS_WAIT: SyncApi = { api: 'Atomics.wait', owner: Atomics as unknown as Record<string, unknown>, key: 'wait' };

@@ -7,7 +7,6 @@
 // (a stack capture costs 5-15 us, several statSync calls); the calls in between are attributed to the
 // next sampled call's site (`estimated: true` on that finding). Strict mode reads every call's site.
 import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { relative } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -17,7 +16,7 @@ import { captureOwnStack } from '../../frames/capture.js';
 import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, where } from '../../reporters/console-format.js';
 import type { Detector } from '../detector.js';
-import { syncApis, type SyncApi } from './apis.js';
+import { ATOMICS_WAIT, WRAPPED_MODULES, isBuiltinLoaded, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 
 export class SyncIOError extends Error {
   readonly api: string;
@@ -91,6 +90,7 @@ export interface SyncIoDetector extends Detector {
 
 export function startSyncIoDetector(config: Config, emit: (f: Finding) => void): SyncIoDetector {
   let started = false;
+  let stopped = false;
   /** Depth of Node's CJS loader: its own readFileSync calls, and module top-level code, are start-up. */
   let loaderDepth = 0;
   /** The agent's own work inside a wrapper must not be seen by the wrappers again. */
@@ -263,7 +263,25 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     };
   }
 
+  const unwraps: (() => void)[] = [];
+  const pending = new Set<WrappedModule>(WRAPPED_MODULES);
+  /** Wraps the builtins the app has loaded so far; the others when it loads them. */
+  function wrapLoaded(force: WrappedModule | null): void {
+    let changed = false;
+    for (const name of [...pending]) {
+      if (name !== force && !isBuiltinLoaded(name)) continue;
+      pending.delete(name);
+      for (const a of syncApisOf(name)) {
+        const unwrap = wrap(a);
+        if (unwrap) unwraps.push(unwrap);
+      }
+      changed = true;
+    }
+    if (changed) syncBuiltinESMExports();
+  }
+
   // Node's CJS loader reads every required file with the public readFileSync: that is not the app's.
+  // The same hook wraps a builtin's APIs right after its first require, before the app destructures it.
   const moduleStatics = Module as unknown as { _load: Function };
   const originalLoad = moduleStatics._load;
   moduleStatics._load = function (this: unknown, ...args: unknown[]) {
@@ -272,18 +290,51 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       return Reflect.apply(originalLoad, this, args);
     } finally {
       loaderDepth--;
+      const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
+      if (pending.has(request as WrappedModule)) {
+        try {
+          wrapLoaded(request as WrappedModule);
+        } catch {
+          // never into the app's require
+        }
+      }
     }
   };
 
-  const unwraps = syncApis().map(wrap).filter((u): u is () => void => u !== null);
-  syncBuiltinESMExports();
+  wrapLoaded('fs');
+  const unwrapAtomics = wrap(ATOMICS_WAIT);
+  if (unwrapAtomics) unwraps.push(unwrapAtomics);
 
   // Start-up ends at the first loop turn, or when the first server listens.
   let restoreListen: (() => void) | null = null;
+  // ESM imports of builtins bind live: wrapping them after the app imported them still reaches it.
+  // An ESM app's imports may load after the first turn, so look again at the start of every turn for
+  // half a second (a 1 ms timer, older than the app's, runs before its callbacks), then every 50 ms,
+  // until all are in.
+  let lookAgain: NodeJS.Timeout | null = null;
+  let firstTurnAt = 0;
+  const wrapNewlyLoaded = () => {
+    lookAgain = null;
+    try {
+      wrapLoaded(null);
+    } catch {
+      // keep what is wrapped
+    }
+    if (pending.size === 0 || stopped) return;
+    lookAgain = setTimeout(wrapNewlyLoaded, Date.now() - firstTurnAt < 500 ? 1 : 50);
+    lookAgain.unref();
+  };
+  const beginAfterStartup = () => {
+    if (firstTurnAt) return;
+    firstTurnAt = Date.now();
+    wrapNewlyLoaded();
+  };
   if (config.syncAfter === 'listening') {
+    setImmediate(beginAfterStartup).unref();
+    const net = createRequire(import.meta.url)('node:net') as typeof import('node:net');
     const proto = net.Server.prototype as unknown as { listen: Function };
     const listen = proto.listen;
-    proto.listen = function (this: net.Server, ...args: unknown[]) {
+    proto.listen = function (this: import("node:net").Server, ...args: unknown[]) {
       this.once('listening', () => (started = true));
       return Reflect.apply(listen, this, args);
     };
@@ -294,6 +345,8 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     // Whichever phase of the first loop turn comes first: this timer is older than any of the app's,
     // so it runs before them even when module loading outlasted their delays.
     const start = () => {
+      if (started) return;
+      beginAfterStartup();
       started = true;
     };
     setTimeout(start, 0).unref();
@@ -305,6 +358,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     counts: () => ({ 'sync-io': total, 'atomics-wait': atomicsTotal }),
     sites: () => [...sites.values()],
     atExit() {
+      started = false; // sync calls in 'exit' handlers block no loop: the loop is done
       // Calls after the last sample go to that sample's site; then final counts where a line is behind.
       for (const state of apis.values()) {
         if (state.pending > 0 && state.last) addCalls(state.last, state.pending, state.last.totalMs / state.last.count);
@@ -313,6 +367,8 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       for (const s of sites.values()) if (s.reported && s.count !== s.reportedCount) report(s);
     },
     stop() {
+      stopped = true;
+      if (lookAgain) clearTimeout(lookAgain);
       for (const u of unwraps) u();
       restoreListen?.();
       if (moduleStatics._load !== originalLoad) moduleStatics._load = originalLoad;
