@@ -57,6 +57,10 @@ describe('block detector: planted blocks are reported at the running line', () =
     const summaries = run.lines.filter((l) => l.kind === 'summary');
     expect(new Set(summaries.map((s) => s.threadId))).toEqual(new Set([0, b.threadId, evalBlock!.threadId]));
     expect(blocks(run.lines).filter((x) => x.threadId === 0)).toEqual([]);
+    // the agent itself blocks nothing: one block per worker, the planted one (on Node 22+ a message
+    // event in a worker would load undici for 100+ ms; the agent uses none)
+    expect(blocks(run.lines).filter((x) => x.threadId === b.threadId)).toHaveLength(1);
+    expect(blocks(run.lines).filter((x) => x.threadId === evalBlock!.threadId)).toHaveLength(1);
   });
 
   it('a forked child in another directory is watched in its own report', async () => {
