@@ -1,5 +1,6 @@
-// Shared helpers for the benchmarks: spawning a workload under one agent configuration, bounded by a
-// timeout, and the statistics (medians of per-round values) that make numbers on a noisy box usable.
+// Shared helpers for the benchmarks: spawning a workload under one configuration (no agent, asyncdebug,
+// or a peer tool), bounded by a timeout, and the statistics (medians of per-round values) that make
+// numbers on a noisy box usable.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,16 +9,36 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** The repo root: children run here so `--import asyncdebug` resolves by package self-reference. */
+/** --verbose: every single measurement goes to stderr as it is made. */
+const VERBOSE = process.argv.includes('--verbose');
+
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const workload = (name) => fileURLToPath(new URL(`./workloads/${name}`, import.meta.url));
 
-/** none = plain node; default and debug preload the agent. */
+const BLOCKED_AT_PRELOAD = fileURLToPath(new URL('./peers/blocked-at-preload.cjs', import.meta.url));
+
+/**
+ * none = plain node; default and debug preload the agent; blockedat preloads the blocked-at package
+ * (threshold 100 ms, its other options left at their defaults); tracesyncio is node's own
+ * --trace-sync-io, whose warnings go to stderr, which is discarded (/dev/null) for that config.
+ */
 export const CONFIGS = {
   none: { execArgv: [], env: {} },
   default: { execArgv: ['--import', 'asyncdebug'], env: {} },
   debug: { execArgv: ['--import', 'asyncdebug'], env: { ASYNC_DEBUG: '1' } },
+  blockedat: { execArgv: ['-r', BLOCKED_AT_PRELOAD], env: {} },
+  tracesyncio: { execArgv: ['--trace-sync-io'], env: {}, discardStderr: true },
 };
+/** How the configurations are named in tables. */
+export const CONFIG_LABELS = {
+  none: 'no agent',
+  default: 'asyncdebug default',
+  debug: 'asyncdebug debug',
+  blockedat: 'blocked-at',
+  tracesyncio: '--trace-sync-io',
+};
+export const isAgent = (config) => config === 'default' || config === 'debug';
 
 // One temp directory per run holds every child's report directory; removed by cleanup().
 const tempRoot = mkdtempSync(join(tmpdir(), 'asyncdebug-bench-'));
@@ -27,35 +48,43 @@ export function cleanup() {
 }
 
 /**
- * The child's environment. Inherited ASYNC_DEBUG* and NODE_OPTIONS are dropped so that `none` really is
- * plain node and the agent configurations are exactly what they claim. Agent configs get the JSON
- * reporter only (nothing printed) and a fresh report directory.
+ * The child's environment. Inherited ASYNC_DEBUG*, BLOCKED_AT_LOG and NODE_OPTIONS are dropped so that
+ * `none` really is plain node and the other configurations are exactly what they claim. Agent configs
+ * get the JSON reporter only (nothing printed) and a fresh report directory; blocked-at gets a fresh
+ * file its preload appends one JSON line to per report (the same kind of work as our JSON reporter).
  */
 function childEnv(config) {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('ASYNC_DEBUG') || k === 'NODE_OPTIONS') delete env[k];
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('ASYNC_DEBUG') || k === 'NODE_OPTIONS' || k === 'BLOCKED_AT_LOG') delete env[k];
+  }
   let reportDir = null;
-  if (config !== 'none') {
+  let peerLog = null;
+  if (isAgent(config)) {
     reportDir = join(tempRoot, `r${++dirCount}`);
     mkdirSync(reportDir);
     Object.assign(env, { ASYNC_DEBUG_REPORTERS: 'json', ASYNC_DEBUG_REPORT_DIR: reportDir });
+  } else if (config === 'blockedat') {
+    peerLog = join(tempRoot, `blocked-at-${++dirCount}.jsonl`);
+    env.BLOCKED_AT_LOG = peerLog;
   }
   Object.assign(env, CONFIGS[config].env);
-  return { env, reportDir };
+  return { env, reportDir, peerLog };
 }
 
 /**
- * Starts `node [agent flags] workloads/<name> ...args`. Returns the child, its report directory (null for
- * `none`), `onLine` to watch stdout line by line, and `done`, which resolves at exit with the output and
- * the wall time from spawn to exit. The child is SIGKILLed after timeoutMs whatever happens.
+ * Starts `node [nodeArgs] [config flags] workloads/<name> ...args`. Returns the child, its report
+ * directory (agent configs) or blocked-at log (blockedat), `onLine` to watch stdout line by line, and
+ * `done`, which resolves at exit with the output and the wall time from spawn to exit. The child is
+ * SIGKILLed after timeoutMs whatever happens.
  */
-export function start(config, name, args = [], { timeoutMs = 30_000 } = {}) {
-  const { env, reportDir } = childEnv(config);
+export function start(config, name, args = [], { timeoutMs = 30_000, nodeArgs = [] } = {}) {
+  const { env, reportDir, peerLog } = childEnv(config);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...CONFIGS[config].execArgv, workload(name), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...CONFIGS[config].execArgv, workload(name), ...args], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', CONFIGS[config].discardStderr ? 'ignore' : 'pipe'],
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   let stdout = '';
@@ -72,7 +101,7 @@ export function start(config, name, args = [], { timeoutMs = 30_000 } = {}) {
       for (const l of lineListeners) l(line);
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
   const done = new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -82,7 +111,7 @@ export function start(config, name, args = [], { timeoutMs = 30_000 } = {}) {
       child.on('close', () => resolve({ code, signal, stdout, stderr, ms }));
     });
   });
-  return { child, reportDir, done, onLine: (fn) => lineListeners.push(fn) };
+  return { config, child, reportDir, peerLog, done, onLine: (fn) => lineListeners.push(fn) };
 }
 
 /** Runs a workload to completion, with the findings it reported; a failed or killed child is an error, not a number. */
@@ -92,8 +121,11 @@ export async function run(config, name, args = [], opts) {
   if (r.code !== 0) {
     throw new Error(`${name} ${args.join(' ')} [${config}] exited ${r.code ?? r.signal}: ${r.stderr.trim()}`);
   }
-  return { ...r, findings: proc.reportDir ? readFindings(proc.reportDir, proc.child.pid) : [] };
+  return { ...r, findings: proc.reportDir ? readFindings(proc.reportDir, proc.child.pid) : [], reported: blockReported(proc) };
 }
+
+/** The last stdout line of a finished workload, parsed: every workload ends with one JSON line. */
+export const lastJson = (r) => JSON.parse(r.stdout.trim().split('\n').pop());
 
 /** Resolves with the first stdout line that matches, or rejects after timeoutMs or at exit. */
 export function waitForLine(proc, re, timeoutMs = 15_000) {
@@ -113,11 +145,11 @@ export function waitForLine(proc, re, timeoutMs = 15_000) {
   });
 }
 
-/** The findings in a report directory: every line of every asyncdebug-*.jsonl file (the child's pid). */
-export function readFindings(reportDir, pid) {
+/** The JSON lines of a file so far, or [] before it exists; a line still being written is skipped. */
+function readJsonLines(file) {
   let text;
   try {
-    text = readFileSync(join(reportDir, `asyncdebug-${pid}.jsonl`), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return []; // not written yet
   }
@@ -132,6 +164,33 @@ export function readFindings(reportDir, pid) {
   return out;
 }
 
+/** The findings in a report directory: every line of the child's asyncdebug-<pid>.jsonl. */
+export function readFindings(reportDir, pid) {
+  return readJsonLines(join(reportDir, `asyncdebug-${pid}.jsonl`));
+}
+
+/** The blocked-at preload's reports so far (one JSON line each). */
+export function readPeerLog(file) {
+  return readJsonLines(file);
+}
+
+/** Whether the child's tool has reported a block so far (asyncdebug: a "block" finding; blocked-at: any report). */
+export function blockReported(proc) {
+  if (proc.reportDir) return readFindings(proc.reportDir, proc.child.pid).some((f) => f.kind === 'block');
+  if (proc.peerLog) return readPeerLog(proc.peerLog).length > 0;
+  return false;
+}
+
+/** Peak RSS so far of a live child in KiB (VmHWM, Linux), or null where /proc has no answer. */
+export function peakRssKb(pid) {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -139,15 +198,31 @@ export function median(xs) {
 }
 
 /**
- * Runs measure(variant) for every variant, `rounds` times, interleaved (A,B,C,A,B,C...) so that the
- * machine's drift hits every variant alike; every other round runs in reverse order so that no variant
- * always runs right after the same neighbour. Returns { variant: [value per round] }.
+ * The order of the variants in round r: a Williams design (0, 1, n-1, 2, n-2, ...) rotated by one each
+ * round, and for an odd count mirrored every other n rounds. Over n rounds (2n if n is odd) every
+ * variant runs once in every position and right after every other variant once, so neither running
+ * first nor a heavy neighbour (blocked-at) falls on the same variant every round.
+ */
+export function roundOrder(n, r) {
+  const base = [0];
+  for (let i = 1, lo = 1, hi = n - 1; i < n; i++) base.push(i % 2 ? lo++ : hi--);
+  const order = base.map((x) => (x + r) % n);
+  return n % 2 && Math.floor(r / n) % 2 ? order.reverse() : order;
+}
+
+/**
+ * Runs measure(variant, round) for every variant, `rounds` times, interleaved (all variants in each
+ * round, in roundOrder) so that the machine's drift hits every variant alike.
+ * Returns { variant: [value per round] }.
  */
 export async function interleave(rounds, variants, measure) {
   const out = Object.fromEntries(variants.map((v) => [v, []]));
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 ? [...variants].reverse() : variants;
-    for (const v of order) out[v].push(await measure(v));
+    for (const i of roundOrder(variants.length, r)) {
+      const value = await measure(variants[i], r);
+      if (VERBOSE) process.stderr.write(`    round ${r} ${variants[i]}: ${JSON.stringify(value)}\n`);
+      out[variants[i]].push(value);
+    }
   }
   return out;
 }
@@ -156,5 +231,14 @@ export async function interleave(rounds, variants, measure) {
 export const medianRatio = (a, b) => median(a.map((x, i) => x / b[i]));
 /** Median over rounds of the per-round difference a-b. */
 export const medianDiff = (a, b) => median(a.map((x, i) => x - b[i]));
+/** [lowest, highest] per-round ratio a/b: how far one round can be from the median on this box. */
+export const ratioRange = (a, b) => {
+  const rs = a.map((x, i) => x / b[i]);
+  return [Math.min(...rs), Math.max(...rs)];
+};
+export const diffRange = (a, b) => {
+  const ds = a.map((x, i) => x - b[i]);
+  return [Math.min(...ds), Math.max(...ds)];
+};
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

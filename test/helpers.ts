@@ -8,22 +8,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
-import type { Frame } from '../src/finding.js';
+import type { FindingBase, Frame } from '../src/finding.js';
 
 export type { Frame };
 /** A report line as parsed: the contract's fields, and the extras of each kind. */
-export interface Line {
-  v: number;
-  id: string;
-  kind: string;
-  time: number;
-  pid: number;
-  threadId: number;
-  message: string;
-  site: Frame | null;
-  frames: Frame[];
-  [extra: string]: unknown;
-}
+export type Line = FindingBase & { [extra: string]: unknown };
 
 export function fixture(name: string): string {
   return join(FIXTURES, name);

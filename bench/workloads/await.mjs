@@ -1,11 +1,13 @@
 // Times 2,000,000 awaits of an async function: the per-promise cost that async hooks or other
-// instrumentation would show up in. Prints {"ms": <loop time>} on stdout.
+// instrumentation would show up in. Prints {"ms": <loop time>, "maxRssKb": <peak RSS>} on stdout.
+// --n <count>: another number of awaits (blocked-at takes ~80 s for 2M, so it is measured on fewer).
 // --after-block: first block the loop for 300 ms in a timer (so the agent captures a block and has done
 // whatever it does after one), wait 300 ms more, then time the loop: the agent must not stay costly.
 import { performance } from 'node:perf_hooks';
 import { busyWait } from './busy.mjs';
 
-const N = 2_000_000;
+const nAt = process.argv.indexOf('--n');
+const N = nAt > 0 ? Number(process.argv[nAt + 1]) : 2_000_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function one() {
@@ -29,4 +31,4 @@ for (let i = 0; i < N; i++) {
 }
 const ms = performance.now() - t0;
 if (sum !== N) throw new Error('await loop miscounted');
-console.log(JSON.stringify({ ms }));
+console.log(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS }));

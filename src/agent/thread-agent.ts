@@ -84,11 +84,18 @@ export function startAgent(config: Config): Agent | null {
   const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
 
   let watchdog: Worker | null = null;
+  let spawnTimer: NodeJS.Timeout | null = null;
   if (isMainThread) {
     absolutizeExecArgv(process.execArgv);
-    // Started now, not at the first loop turn: under load a worker takes 100+ ms to boot, and a block
-    // early in the app's life must not pass before the watchdog looks.
-    watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
+    // Started at the first loop turn: a script that ends before it never pays for a thread (its boot
+    // and the join at exit cost ~10-15 ms here). What runs before is start-up; a block the watchdog is
+    // too late to see is still written by the thread itself, without a stack (block/thread.ts).
+    spawnTimer = setTimeout(() => {
+      spawnTimer = null;
+      watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
+      forwardFromWatchdog();
+    }, 0);
+    spawnTimer.unref();
   }
   followWorkers();
 
@@ -97,6 +104,21 @@ export function startAgent(config: Config): Agent | null {
   const eluStart = performance.eventLoopUtilization();
 
   let forwarding = false;
+  /** Blocks are found by the watchdog: it forwards them to the main thread once a subscriber asks. */
+  function forwardFromWatchdog(): void {
+    if (!watchdog || forwarding || listeners.size === 0) return;
+    forwarding = true;
+    watchdog.on('message', (f: Finding) => {
+      for (const l of listeners) {
+        try {
+          l(f);
+        } catch {
+          // a listener's error is its own
+        }
+      }
+    });
+    watchdog.postMessage('subscribe');
+  }
   let summarized = false;
   function writeSummary(): void {
     if (summarized) return;
@@ -152,20 +174,7 @@ export function startAgent(config: Config): Agent | null {
     config,
     subscribe(listener) {
       listeners.add(listener);
-      // Blocks are found by the watchdog: it forwards them to the main thread once asked.
-      if (watchdog && !forwarding) {
-        forwarding = true;
-        watchdog.on('message', (f: Finding) => {
-          for (const l of listeners) {
-            try {
-              l(f);
-            } catch {
-              // a listener's error is its own
-            }
-          }
-        });
-        watchdog.postMessage('subscribe');
-      }
+      forwardFromWatchdog();
       return () => {
         listeners.delete(listener);
       };
@@ -175,6 +184,7 @@ export function startAgent(config: Config): Agent | null {
       if (isMainThread) for (const s of SIGNALS) process.removeListener(s, onSignal);
       for (const d of detectors) d.stop();
       delay.disable();
+      if (spawnTimer) clearTimeout(spawnTimer);
       void watchdog?.terminate().catch(() => {});
       current = null;
     },

@@ -168,11 +168,14 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     releaseSlot(t.slot);
   }
 
+  // Views made once: a scan every tick must not allocate.
+  const slots = Array.from({ length: MAX_THREADS }, (_, i) => registrySlot(registry, i));
+
   /** Picks up threads that claimed a registry slot since the last look. */
   function scan(): void {
     for (let i = 0; i < MAX_THREADS; i++) {
       if (threads.has(i)) continue;
-      const slot = registrySlot(registry, i);
+      const slot = slots[i] as ThreadSlot;
       const threadId = slotOwner(slot);
       if (threadId < 0 || slot.f64[EXITED] === 1) continue;
       if (engine && !engine.canCapture(threadId)) continue;
