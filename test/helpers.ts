@@ -1,6 +1,7 @@
 // Runs fixture apps in real Node processes with the agent preloaded and reads their JSON Lines reports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +26,17 @@ export function markerLine(file: string, marker = '@block'): number {
   return index + 1;
 }
 
+const made: string[] = [];
+// Removed when the test file is done; a failing run can set KEEP_TEST_DIRS=1 to read the reports.
+afterAll(() => {
+  if (process.env.KEEP_TEST_DIRS) return;
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'asyncdebug-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** Every line of every report in the directory, in file order. */
