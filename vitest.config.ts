@@ -5,7 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 40_000,
     hookTimeout: 60_000,
-    // Integration tests run real Node processes that block on purpose; two at a time fits two cores.
-    maxWorkers: 2,
+    // Integration tests run real Node processes that spin a core on purpose, and each has a watchdog
+    // thread that must get CPU while it spins: one file at a time on this two-core machine.
+    maxWorkers: 1,
+    fileParallelism: false,
   },
 });

@@ -1,5 +1,5 @@
 // `asyncdebug/api`: start and stop the agent from code, and subscribe to its findings.
-import { readConfig, type Config } from './config.js';
+import { readConfig, warnOnStderr, type Config } from './config.js';
 import { currentAgent, startAgent, type FindingListener } from './agent/thread-agent.js';
 
 export type { Config, Mode, ReporterName } from './config.js';
@@ -14,7 +14,12 @@ export { allowSync, SyncIOError } from './agent/thread-agent.js';
 export function start(options: Partial<Config> = {}): boolean {
   const config = { ...readConfig(), ...options };
   if (options.reportDir && !options.reporters) config.reporters = [...new Set([...config.reporters, 'json' as const])];
-  return startAgent(config) !== null;
+  try {
+    return startAgent(config) !== null;
+  } catch (err) {
+    warnOnStderr(`the agent could not start (${(err as Error).message}); the app runs without it`);
+    return false;
+  }
 }
 
 /** Stops the agent in this thread: no more heartbeats, no watchdog, no summary. */

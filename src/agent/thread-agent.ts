@@ -60,9 +60,7 @@ export function startAgent(config: Config): Agent | null {
 
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
-  // Findings made in this thread go to the reporters and to this thread's subscribers.
-  const emit = (f: Finding) => {
-    report(f);
+  const notify = (f: Finding) => {
     for (const l of listeners) {
       try {
         l(f);
@@ -70,6 +68,11 @@ export function startAgent(config: Config): Agent | null {
         // a listener's error is its own
       }
     }
+  };
+  // Findings made in this thread go to the reporters and to this thread's subscribers.
+  const emit = (f: Finding) => {
+    report(f);
+    notify(f);
   };
   // The main thread makes the registry of thread slots; every worker inherits it as environment data.
   let registry: SharedArrayBuffer | null = null;
@@ -108,15 +111,7 @@ export function startAgent(config: Config): Agent | null {
   function forwardFromWatchdog(): void {
     if (!watchdog || forwarding || listeners.size === 0) return;
     forwarding = true;
-    watchdog.on('message', (f: Finding) => {
-      for (const l of listeners) {
-        try {
-          l(f);
-        } catch {
-          // a listener's error is its own
-        }
-      }
-    });
+    watchdog.on('message', notify);
     watchdog.postMessage('subscribe');
   }
   let summarized = false;

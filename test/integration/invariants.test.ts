@@ -42,7 +42,7 @@ describe('the app is left as it was', () => {
     const file = fixture('signal.mjs');
     const run = await runNode(file, { killOnStdout: 'ready', killSignal: 'SIGTERM' });
     expect(run.signal).toBe('SIGTERM');
-    expect(blocks(run.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
+    expect(blocks(run.lines).map((b) => b.site?.line), JSON.stringify(run.lines)).toEqual([markerLine(file)]);
     const summary = run.lines.find((l) => l.kind === 'summary');
     expect((summary?.counts as Record<string, number>).block).toBe(1);
   });
