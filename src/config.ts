@@ -48,7 +48,7 @@ function parseSwitch(value: string): boolean | undefined {
   return undefined;
 }
 
-export function parseMode(raw: string | undefined, warn: Warn): Mode {
+function parseMode(raw: string | undefined, warn: Warn): Mode {
   if (raw === undefined || raw.trim() === '') return 'default';
   const on = parseSwitch(raw);
   if (on === true) return 'debug';

@@ -17,7 +17,6 @@ export interface NativeStackTrace {
 }
 
 let cached: NativeStackTrace | null | undefined;
-let loadError: string | undefined;
 
 export function loadNativeStackTrace(): NativeStackTrace | null {
   if (cached !== undefined) return cached;
@@ -33,19 +32,14 @@ export function loadNativeStackTrace(): NativeStackTrace | null {
       try {
         cached = require(join(dir, `stack-trace-${id}.node`)) as NativeStackTrace;
         return cached;
-      } catch (err) {
-        loadError = (err as Error).message;
+      } catch {
+        // not this libc or ABI: try the next, then the package's own loader
       }
     }
     cached = require('@sentry-internal/node-native-stacktrace') as NativeStackTrace;
     return cached;
-  } catch (err) {
-    loadError ??= (err as Error).message;
-    cached = null;
+  } catch {
+    cached = null; // the watchdog falls back to the inspector
     return null;
   }
-}
-
-export function nativeLoadError(): string | undefined {
-  return loadError;
 }
