@@ -98,8 +98,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
   const apis = new Map<string, ApiState>();
   const sites = new Map<string, SiteStats>();
   let counter = 0;
-  let total = 0;
-  let atomicsTotal = 0;
+  const totals = { 'sync-io': 0, 'atomics-wait': 0 };
 
   const allowedApis = config.allowSync.filter((a) => /^[\w$]+\.([\w$]+|\*)$/.test(a));
   const globs = config.allowSync.filter((a) => !allowedApis.includes(a));
@@ -183,6 +182,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     if (original[WRAPPED]) return null;
     const state: ApiState = { calls: 0, pending: 0, last: null };
     apis.set(a.api, state);
+    const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
     // `arguments` with apply, not rest parameters: V8 passes them on without allocating an array,
     // and a sync-heavy loop otherwise pays for one array per call in GC.
     const wrapper = function (this: unknown): unknown {
@@ -192,8 +192,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
         return original.apply(this, args);
       }
       const n = ++state.calls;
-      if (a.api === 'Atomics.wait') atomicsTotal++;
-      else total++;
+      totals[kind]++;
       const sampled = config.strict || n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0;
       if (!sampled) {
         state.pending++;
@@ -206,19 +205,11 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       } finally {
         busy = false;
       }
-      if (!frames) {
-        // Node's own call or module loading: not the app's, and not counted.
+      const site = frames && siteOf(frames);
+      // Node's own call, module loading, or allowed: not the app's finding, and not counted.
+      if (!frames || apiAllowed(a.api) || (site && globMatch?.(site.file))) {
         state.pending = 0;
-        if (a.api === 'Atomics.wait') atomicsTotal--;
-        else total--;
-        return original.apply(this, args);
-      }
-      const site = siteOf(frames);
-      const allowed = apiAllowed(a.api) || (site !== null && globMatch !== null && globMatch(site.file));
-      if (allowed) {
-        state.pending = 0;
-        if (a.api === 'Atomics.wait') atomicsTotal--;
-        else total--;
+        totals[kind]--;
         return original.apply(this, args);
       }
       if (config.strict) {
@@ -359,7 +350,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
 
   return {
     name: 'sync-io',
-    counts: () => ({ 'sync-io': total, 'atomics-wait': atomicsTotal }),
+    counts: () => ({ ...totals }),
     sites: () => [...sites.values()],
     atExit() {
       started = false; // sync calls in 'exit' handlers block no loop: the loop is done
