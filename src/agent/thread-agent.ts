@@ -87,18 +87,11 @@ export function startAgent(config: Config): Agent | null {
   const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
 
   let watchdog: Worker | null = null;
-  let spawnTimer: NodeJS.Timeout | null = null;
   if (isMainThread) {
     absolutizeExecArgv(process.execArgv);
-    // Started at the first loop turn: a script that ends before it never pays for a thread (its boot
-    // and the join at exit cost ~10-15 ms here). What runs before is start-up; a block the watchdog is
-    // too late to see is still written by the thread itself, without a stack (block/thread.ts).
-    spawnTimer = setTimeout(() => {
-      spawnTimer = null;
-      watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
-      forwardFromWatchdog();
-    }, 0);
-    spawnTimer.unref();
+    // Started now, while the app's modules load: on a busy machine a worker takes 100-300 ms to boot,
+    // and a watchdog started later (at the first loop turn) missed the stacks of early blocks in CI.
+    watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
   }
   followWorkers();
 
@@ -179,7 +172,6 @@ export function startAgent(config: Config): Agent | null {
       if (isMainThread) for (const s of SIGNALS) process.removeListener(s, onSignal);
       for (const d of detectors) d.stop();
       delay.disable();
-      if (spawnTimer) clearTimeout(spawnTimer);
       void watchdog?.terminate().catch(() => {});
       current = null;
     },
