@@ -21,6 +21,26 @@ export interface Frame {
   /** 1-based. */
   column: number;
   function: string;
+  /** Extension: true when this is a position in code transpiled in memory whose map was not had yet. */
+  generated?: true;
+}
+
+/** What the blocking callback was, or what kept the loop while it ran (contract `origin`). */
+export interface BlockOrigin {
+  /** `sync-api` (a synchronous API in flight), `module-load` (a lazy require/import after start-up),
+   *  `native` (time outside JavaScript in a call from the site: a native addon, compilation). */
+  type: 'sync-api' | 'module-load' | 'native';
+  api?: string;
+  frames: Frame[];
+  /** For `native`: the last site seen before the thread left JavaScript, in the same callback. */
+  after?: Frame;
+}
+
+/** One site the blocked thread was seen at, with its share of the block's time (contract `profile`). */
+export interface ProfileEntry {
+  site: Frame;
+  samples: number;
+  share: number;
 }
 
 export interface FindingBase {
@@ -47,8 +67,9 @@ export interface BlockFinding extends FindingBase {
   ongoing: boolean;
   /** How many stack samples the watchdog took during this block (extension). */
   samples?: number;
-  origin?: { type: string; frames: Frame[] };
-  profile?: Frame[];
+  origin?: BlockOrigin;
+  /** The sites the thread was seen at, heaviest first; `site` is the heaviest. */
+  profile?: ProfileEntry[];
 }
 
 export interface SummaryFinding extends FindingBase {
@@ -60,6 +81,11 @@ export interface SummaryFinding extends FindingBase {
   startupBlockMs: number;
   /** Extension: the mode the agent ran in. */
   mode: 'default' | 'debug';
+  /** Extension: gaps of the loop no application frame could be named for (not findings): how many, ms. */
+  unnamedBlocks: number;
+  unnamedBlockMs: number;
+  /** Extension: ms the thread sat outside JavaScript at exit while Node drained V8's tasks (not a block). */
+  exitIdleMs: number;
 }
 
 export interface OtherFinding extends FindingBase {

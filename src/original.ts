@@ -8,4 +8,6 @@ export const openSync = fs.openSync;
 export const mkdirSync = fs.mkdirSync;
 export const statSync = fs.statSync;
 export const readFileSync = fs.readFileSync;
+export const writeFileSync = fs.writeFileSync;
+export const rmSync = fs.rmSync;
 export const atomicsWait = Atomics.wait;

@@ -12,6 +12,7 @@ import { createReporters } from '../reporters/create.js';
 import { createThreadConsoleReporter } from '../reporters/console-thread.js';
 import { startSyncIoDetector } from '../detectors/sync-io/thread.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
+import { removeExportedMaps } from '../frames/exported-maps.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers } from './propagate.js';
 
@@ -83,7 +84,7 @@ export function startAgent(config: Config): Agent | null {
     const inherited = getEnvironmentData(REGISTRY_KEY);
     registry = inherited instanceof SharedArrayBuffer ? inherited : null;
   }
-  const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, emit, registry);
+  const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, registry);
   const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
 
   let watchdog: Worker | null = null;
@@ -134,9 +135,11 @@ export function startAgent(config: Config): Agent | null {
       counts,
       startupBlockMs: block.startupBlockMs(),
       mode: config.mode === 'debug' ? 'debug' : 'default',
+      ...block.quietGaps(),
     };
     delay.disable();
     report(summary);
+    if (isMainThread) removeExportedMaps();
   }
 
   const onExit = () => {

@@ -1,18 +1,36 @@
-// Maps generated positions to original ones through the source maps that files on disk point to
-// (`//# sourceMappingURL=` as a data: URL or a file). Runs in the watchdog, which has none of the
-// app thread's in-memory source-map cache, so it reads from disk; a file is read once.
+// Maps generated positions to original ones. Three places a map can come from, tried in order:
+// - the thread's own source-map cache (`module.findSourceMap`), when the frames are made in the thread
+//   that loaded the code: this is the only place maps of code transpiled in memory (tsx, ts-node/esm,
+//   @swc-node/register) exist;
+// - maps a thread exported for the watchdog on request (exported-maps.ts), for the same in-memory maps;
+// - the `//# sourceMappingURL=` comment of the file on disk (inline data: URL or a file), e.g. tsc output.
 import { readFileSync } from '../original.js';
-import { SourceMap } from 'node:module';
+import { SourceMap, findSourceMap } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Frame } from '../finding.js';
+import { readExportedMap } from './exported-maps.js';
 
 const MAP_URL = /\/\/[#@]\s*sourceMappingURL=(\S+)\s*$/;
-const maps = new Map<string, { map: SourceMap; base: string } | null>();
 
-function loadMap(file: string): { map: SourceMap; base: string } | null {
-  if (maps.has(file)) return maps.get(file) ?? null;
-  let found: { map: SourceMap; base: string } | null = null;
+interface LoadedMap {
+  map: SourceMap;
+  base: string;
+}
+
+const diskMaps = new Map<string, LoadedMap | null>();
+const exportedMaps = new Map<string, LoadedMap | null>();
+
+type MapPayload = ConstructorParameters<typeof SourceMap>[0] & { sourceRoot?: string };
+
+function withBase(payload: MapPayload, base: string): LoadedMap {
+  if (payload.sourceRoot) base = payload.sourceRoot.startsWith('file:') ? fileURLToPath(payload.sourceRoot) : resolve(base, payload.sourceRoot);
+  return { map: new SourceMap(payload), base };
+}
+
+function loadDiskMap(file: string): LoadedMap | null {
+  if (diskMaps.has(file)) return diskMaps.get(file) ?? null;
+  let found: LoadedMap | null = null;
   try {
     const source = readFileSync(file, 'utf8');
     // The comment is at the end; only look at the tail so big bundles stay cheap.
@@ -32,15 +50,51 @@ function loadMap(file: string): { map: SourceMap; base: string } | null {
         payload = readFileSync(mapFile, 'utf8');
         base = dirname(mapFile);
       }
-      const json = JSON.parse(payload) as { sourceRoot?: string };
-      if (json.sourceRoot) base = json.sourceRoot.startsWith('file:') ? fileURLToPath(json.sourceRoot) : resolve(base, json.sourceRoot);
-      found = { map: new SourceMap(json as ConstructorParameters<typeof SourceMap>[0]), base };
+      found = withBase(JSON.parse(payload) as MapPayload, base);
     }
   } catch {
     found = null; // unreadable file or map: keep generated positions
   }
-  maps.set(file, found);
+  diskMaps.set(file, found);
   return found;
+}
+
+/** The in-memory map of this thread's own source-map cache (tsx & co. enable it), if any. */
+export function ownThreadMap(file: string): SourceMap | undefined {
+  try {
+    return findSourceMap(file) ?? findSourceMap(pathToFileURL(file).href);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the watchdog has an answer (a map, or "none") from the thread for this file. */
+export function hasExportedAnswer(file: string): boolean {
+  if (exportedMaps.has(file)) return true;
+  const payload = readExportedMap(file);
+  if (payload === undefined) return false;
+  exportedMaps.set(file, payload ? withBase(payload as MapPayload, dirname(file)) : null);
+  return true;
+}
+
+/** Whether frames of this file may need a map that only the thread that loaded it has. */
+export function mayNeedThreadMap(file: string): boolean {
+  return isAbsolute(file) && !/\.[cm]?js$/.test(file) && loadDiskMap(file) === null && !hasExportedAnswer(file);
+}
+
+function lookup(loaded: LoadedMap | { map: SourceMap; base: string }, frame: Frame): Frame | null {
+  const entry = loaded.map.findEntry(frame.line - 1, frame.column - 1) as {
+    originalSource?: string;
+    originalLine?: number;
+    originalColumn?: number;
+  };
+  if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return null;
+  return {
+    file: resolveSource(entry.originalSource, loaded.base),
+    line: entry.originalLine + 1,
+    column: (entry.originalColumn ?? 0) + 1,
+    function: frame.function,
+  };
 }
 
 function resolveSource(source: string, base: string): string {
@@ -49,21 +103,18 @@ function resolveSource(source: string, base: string): string {
   return resolve(base, source);
 }
 
-export function mapFrame(frame: Frame): Frame {
+/** Maps a frame; `inThread` when the frame comes from this thread's own stack. */
+export function mapFrame(frame: Frame, inThread = false): Frame {
   if (!isAbsolute(frame.file)) return frame;
-  const loaded = loadMap(frame.file);
-  if (!loaded) return frame;
-  const entry = loaded.map.findEntry(frame.line - 1, frame.column - 1) as {
-    originalSource?: string;
-    originalLine?: number;
-    originalColumn?: number;
-    name?: string;
-  };
-  if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return frame;
-  return {
-    file: resolveSource(entry.originalSource, loaded.base),
-    line: entry.originalLine + 1,
-    column: (entry.originalColumn ?? 0) + 1,
-    function: frame.function,
-  };
+  if (inThread) {
+    const own = ownThreadMap(frame.file);
+    if (own) return lookup({ map: own, base: dirname(frame.file) }, frame) ?? frame;
+  }
+  const disk = loadDiskMap(frame.file);
+  if (disk) return lookup(disk, frame) ?? frame;
+  if (hasExportedAnswer(frame.file)) {
+    const exported = exportedMaps.get(frame.file);
+    if (exported) return lookup(exported, frame) ?? frame;
+  }
+  return frame;
 }

@@ -29,6 +29,26 @@ function codeFrame(frame: Frame, color: boolean): string {
   }
 }
 
+function originText(f: BlockFinding): string {
+  switch (f.origin?.type) {
+    case 'sync-api':
+      return ` in ${f.origin.api ?? 'a sync API'}`;
+    case 'module-load':
+      return ' loading a module';
+    case 'native':
+      return ' outside JavaScript';
+    default:
+      return '';
+  }
+}
+
+/** "time by site: 62% a.js:5, 38% a.js:4" when the block was spread over several sites. */
+function profileText(f: BlockFinding, cwd = process.cwd()): string {
+  const p = f.profile ?? [];
+  if (p.length < 2 || (p[0]?.share ?? 1) >= 0.9) return '';
+  return `time by site: ${p.map((e) => `${Math.round(e.share * 100)}% ${where(e.site, cwd)}`).join(', ')}`;
+}
+
 export interface ConsoleOptions {
   write?: (text: string) => void;
   level?: ColorLevel;
@@ -67,18 +87,22 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
     if (printed.has(f.id)) {
       if (f.ongoing) return `${tag} ${c.yellow('still blocked')} after ${duration} at ${c.cyan(at)} · ${thread}\n`;
       printed.delete(f.id);
-      return `${tag} loop turned again: blocked ${duration} in all at ${c.cyan(at)} · ${thread}\n`;
+      const spread = profileText(f, cwd);
+      return `${tag} loop turned again: blocked ${duration} in all${originText(f)} at ${c.cyan(at)} · ${thread}\n${spread ? `    ${c.dim(spread)}\n` : ''}`;
     }
     if (f.ongoing) printed.add(f.id);
     const state = f.ongoing ? c.yellow(' (still blocked)') : '';
-    const lines = [`${tag} ${c.red('event loop blocked')} for ${duration}${state} · ${thread}`];
+    const lines = [`${tag} ${c.red('event loop blocked')} for ${duration}${state}${originText(f)} · ${thread}`];
     const shown = f.frames.filter(isAppFrame).slice(0, 6);
-    for (const fr of shown) lines.push(`    at ${fr.function} (${c.cyan(where(fr, cwd))})`);
+    for (const fr of shown) lines.push(`    at ${fr.function} (${c.cyan(where(fr, cwd))})${fr.generated ? c.dim(' (position in transpiled code)') : ''}`);
     if (shown.length === 0 && f.frames[0]) lines.push(`    at ${f.frames[0].function} (${where(f.frames[0], cwd)})`);
-    if (f.site) {
+    // No code frame for a position no map was found for yet: no frame beats a wrong one.
+    if (f.site && !f.site.generated) {
       const frame = codeFrame(f.site, level > 0);
       if (frame) lines.push(frame.replace(/^/gm, '    '));
     }
+    const spread = profileText(f);
+    if (spread) lines.push(`    ${c.dim(spread)}`);
     return lines.join('\n') + '\n';
   }
 

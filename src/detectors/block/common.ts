@@ -11,7 +11,10 @@ export const STARTUP_MS = 2; // ms blocked by module loading (not findings)
 export const OPEN_BLOCK = 3; // epoch ms start of the block the watchdog has open, 0 if none
 export const EXITED = 4; // 1 once the thread is exiting: stop watching it
 export const WORST_MS = 5; // longest block so far
-const F64_SLOTS = 6;
+export const UNNAMED_MS = 6; // ms of gaps no application frame could be named for (not findings)
+export const UNNAMED_COUNT = 7; // how many such gaps
+export const EXIT_IDLE_MS = 8; // ms the thread sat outside JavaScript at exit (V8 draining its tasks)
+const F64_SLOTS = 9;
 
 /** Int32 slots, after the Float64 ones. */
 const I32_OFFSET = F64_SLOTS * 8;
@@ -19,9 +22,17 @@ export const CLOSED_SIGNAL = 0; // Atomics.wait/notify at exit
 export const GEN = 1; // heartbeat generation, +1 per beat
 export const CLAIMED = 2; // the generation whose gap a block finding was written for (CAS: watchdog or thread)
 export const OWNER = 3; // threadId + 1 of the thread using this slot; 0 = free
-const I32_SLOTS = 4;
+export const TURNED = 4; // 1 once the thread's loop has turned after its entry module ran (start-up is over)
+export const EXIT_GEN = 5; // the generation of the beat written at exit, 0 before
+export const MAP_REQUEST = 6; // bytes of a file path in the mailbox whose in-memory source map the watchdog wants
+const I32_SLOTS = 7;
 
-export const SLOT_BYTES = I32_OFFSET + I32_SLOTS * 4;
+/** A byte mailbox after the Int32 slots: the path of a file whose source map the watchdog asks for. */
+const MAILBOX_OFFSET = I32_OFFSET + I32_SLOTS * 4;
+export const MAILBOX_BYTES = 1024;
+
+// Rounded up to 8 bytes: the next slot's Float64Array must start aligned.
+export const SLOT_BYTES = Math.ceil((MAILBOX_OFFSET + MAILBOX_BYTES) / 8) * 8;
 
 /** Claims the gap after heartbeat generation `gen` for one writer only. */
 export function claimGap(slot: ThreadSlot, gen: number): boolean {
@@ -32,12 +43,14 @@ export function claimGap(slot: ThreadSlot, gen: number): boolean {
 export interface ThreadSlot {
   f64: Float64Array;
   i32: Int32Array;
+  mailbox: Uint8Array;
 }
 
 export function viewSlot(sab: SharedArrayBuffer, offset = 0): ThreadSlot {
   return {
     f64: new Float64Array(sab, offset, F64_SLOTS),
     i32: new Int32Array(sab, offset + I32_OFFSET, I32_SLOTS),
+    mailbox: new Uint8Array(sab, offset + MAILBOX_OFFSET, MAILBOX_BYTES),
   };
 }
 
@@ -65,6 +78,9 @@ export function claimSlot(registry: SharedArrayBuffer, threadId: number): Thread
     Atomics.store(slot.i32, CLOSED_SIGNAL, 0);
     Atomics.store(slot.i32, GEN, 0);
     Atomics.store(slot.i32, CLAIMED, -1);
+    Atomics.store(slot.i32, TURNED, 0);
+    Atomics.store(slot.i32, EXIT_GEN, 0);
+    Atomics.store(slot.i32, MAP_REQUEST, 0);
     Atomics.store(slot.i32, OWNER, threadId + 1);
     return slot;
   }

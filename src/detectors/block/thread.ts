@@ -1,74 +1,83 @@
 // The in-thread half of the block detector: a heartbeat the watchdog reads. Each turn of the loop runs
 // the (unref'd) interval timer, which stamps the time into shared memory: no message, no allocation.
+// The heartbeat also answers the watchdog's one question to the thread: the in-memory source map of a
+// file (tsx & co.), which only this thread has.
 import { threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
 import { atomicsWait } from '../../original.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
+import { ownThreadMap } from '../../frames/source-maps.js';
+import { writeExportedMap } from '../../frames/exported-maps.js';
 import {
   BEAT,
   BLOCKS,
   CLAIMED,
   CLOSED_SIGNAL,
   EXITED,
+  EXIT_GEN,
+  EXIT_IDLE_MS,
   GEN,
+  MAP_REQUEST,
   OPEN_BLOCK,
   STARTUP_MS,
+  TURNED,
+  UNNAMED_COUNT,
+  UNNAMED_MS,
   WORST_MS,
   claimGap,
   claimSlot,
   viewSlot,
   SLOT_BYTES,
+  type ThreadSlot,
 } from './common.js';
-import type { BlockFinding, Finding } from '../../finding.js';
-import { formatDuration, threadName } from '../../reporters/console-format.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
   worstMs(): number;
+  /** Summary fields of the gaps that were not findings. */
+  quietGaps(): { unnamedBlockMs: number; unnamedBlocks: number; exitIdleMs: number };
 }
 
 /** How long exit may wait for the watchdog to write the final line of a block that just ended. */
 const EXIT_WAIT_MS = 250;
 
+/** Answers the watchdog's request for a file's in-memory source map (see frames/exported-maps.ts). */
+function answerMapRequest(slot: ThreadSlot): void {
+  const length = Atomics.load(slot.i32, MAP_REQUEST);
+  if (length <= 0) return;
+  try {
+    const file = Buffer.from(slot.mailbox.subarray(0, length)).toString('utf8');
+    const map = ownThreadMap(file);
+    writeExportedMap(file, map ? (map.payload as object) : null);
+  } catch {
+    // no answer: the watchdog keeps the generated positions
+  } finally {
+    Atomics.store(slot.i32, MAP_REQUEST, 0);
+  }
+}
+
 export function startBlockDetector(
   slowMs: number,
   intervalMs: number,
   native: NativeStackTrace | null,
-  emit: (finding: Finding) => void,
   registry: SharedArrayBuffer | null,
 ): BlockThreadDetector {
-  // Without a registry (no agent in the main thread) or a free slot, nobody watches this thread; the
-  // thread still reports its own gaps, without stacks.
+  // Without a registry (no agent in the main thread) or a free slot, nobody watches this thread; its
+  // gaps are still counted in its summary, without stacks.
   const slot = (registry && claimSlot(registry, threadId)) || viewSlot(new SharedArrayBuffer(SLOT_BYTES));
   Atomics.store(slot.i32, CLAIMED, -1);
   const beat = () => {
     slot.f64[BEAT] = Date.now();
     Atomics.add(slot.i32, GEN, 1);
   };
-  let selfReported = 0;
-  // A gap the watchdog did not claim (it was not running yet, e.g. booting on a loaded machine): the
-  // thread writes it when its loop turns again, without a live stack, so no block is ever lost.
-  const reportUnclaimedGap = () => {
+  // A gap the watchdog did not claim (it was not running yet, e.g. booting on a loaded machine): with
+  // no stack nobody can say what ran, so it is counted in the summary, not reported as a finding.
+  const countUnclaimedGap = () => {
     const last = slot.f64[BEAT] ?? 0;
     const gap = Date.now() - last;
     if (last === 0 || gap < slowMs + intervalMs || !claimGap(slot, Atomics.load(slot.i32, GEN))) return;
-    slot.f64[BLOCKS] = (slot.f64[BLOCKS] ?? 0) + 1;
-    slot.f64[WORST_MS] = Math.max(slot.f64[WORST_MS] ?? 0, gap);
-    const finding: BlockFinding = {
-      v: 1,
-      id: `block-${threadId}-t${++selfReported}`,
-      kind: 'block',
-      time: last,
-      pid: process.pid,
-      threadId,
-      message: `The event loop of the ${threadName(threadId)} was blocked for ${formatDuration(gap)}; the watchdog was not running yet, so no stack was read.`,
-      site: null,
-      frames: [],
-      durationMs: Math.round(gap),
-      ongoing: false,
-      samples: 0,
-    };
-    emit(finding);
+    slot.f64[UNNAMED_MS] = (slot.f64[UNNAMED_MS] ?? 0) + gap;
+    slot.f64[UNNAMED_COUNT] = (slot.f64[UNNAMED_COUNT] ?? 0) + 1;
   };
   try {
     native?.registerThread(String(threadId));
@@ -76,17 +85,21 @@ export function startBlockDetector(
     // the watchdog falls back to reporting without this thread's stack
   }
   beat();
-  // The first tick measures start-up: the loop could not turn while the app's modules loaded. The
-  // watchdog starts at the first turn, so later module loading (dynamic imports) it counts itself.
-  const loadedAt = Date.now();
+  // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
+  // watched that gap it classified it from stacks (start-up, or the app's first callbacks); if not,
+  // the whole gap counts as start-up.
   let first = true;
-  const timer = setInterval(() => {
+  const timer = setInterval(function asyncdebugHeartbeat() {
     if (first) {
       first = false;
-      slot.f64[STARTUP_MS] = (slot.f64[STARTUP_MS] ?? 0) + Math.max(0, Date.now() - loadedAt - intervalMs);
+      const last = slot.f64[BEAT] ?? 0;
+      const gap = Date.now() - last - intervalMs;
+      if (gap > 0 && claimGap(slot, Atomics.load(slot.i32, GEN))) slot.f64[STARTUP_MS] = (slot.f64[STARTUP_MS] ?? 0) + gap;
+      Atomics.store(slot.i32, TURNED, 1);
     } else {
-      reportUnclaimedGap();
+      countUnclaimedGap();
     }
+    answerMapRequest(slot);
     beat();
   }, intervalMs);
   timer.unref();
@@ -97,9 +110,16 @@ export function startBlockDetector(
     counts: () => ({ block: slot.f64[BLOCKS] ?? 0 }),
     startupBlockMs: () => Math.round(slot.f64[STARTUP_MS] ?? 0),
     worstMs: () => Math.round(slot.f64[WORST_MS] ?? 0),
+    quietGaps: () => ({
+      unnamedBlockMs: Math.round(slot.f64[UNNAMED_MS] ?? 0),
+      unnamedBlocks: slot.f64[UNNAMED_COUNT] ?? 0,
+      exitIdleMs: Math.round(slot.f64[EXIT_IDLE_MS] ?? 0),
+    }),
     atExit() {
-      if (!first) reportUnclaimedGap();
+      if (!first) countUnclaimedGap();
+      answerMapRequest(slot);
       beat();
+      Atomics.store(slot.i32, EXIT_GEN, Atomics.load(slot.i32, GEN));
       slot.f64[EXITED] = 1;
       // A block that ended just before exit: let the watchdog write its final duration first.
       if (slot.f64[OPEN_BLOCK]) atomicsWait(slot.i32, CLOSED_SIGNAL, 0, EXIT_WAIT_MS);

@@ -135,7 +135,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
 
   /** Reads the caller's site; null when the call is Node's own or start-up module loading. */
   function appFrames(wrapper: Function): Frame[] | null {
-    const frames = toFrames(captureOwnStack(wrapper));
+    const frames = toFrames(captureOwnStack(wrapper), true);
     const caller = frames[0];
     if (!caller || caller.file.startsWith('node:')) return null; // Node calling on its own behalf
     if (isModuleLoading(frames)) return null;
