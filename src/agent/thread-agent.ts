@@ -38,6 +38,8 @@ export function isWatchdogThread(): boolean {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** The longest the main thread waits at start for its watchdog to boot (slow on a loaded machine). */
+const WATCHDOG_WAIT_MS = 150;
 
 /** An unusable report directory is said once, at start, and the json reporter is dropped. */
 function checkReportDir(config: Config): Config {
@@ -92,7 +94,13 @@ export function startAgent(config: Config): Agent | null {
     absolutizeExecArgv(process.execArgv);
     // Started now, while the app's modules load: on a busy machine a worker takes 100-300 ms to boot,
     // and a watchdog started later (at the first loop turn) missed the stacks of early blocks in CI.
-    watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
+    const spawned = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
+    watchdog = spawned?.worker ?? null;
+    // The app's entry module runs only once the watchdog watches (or after WATCHDOG_WAIT_MS): every
+    // block from the first line on is then read from its stack, start-up told apart from the app
+    // running. The worker boots on the other core meanwhile; an empty script pays little more,
+    // since its exit would have waited for the booting worker anyway.
+    if (spawned?.waitUntilWatching(WATCHDOG_WAIT_MS)) block.restart();
   }
   followWorkers();
 
