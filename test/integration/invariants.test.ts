@@ -47,6 +47,15 @@ describe('the app is left as it was', () => {
     expect((summary?.counts as Record<string, number>).block).toBe(1);
   });
 
+  it('error stacks thrown through wrapped APIs (sync I/O, require) are the same as without the agent', async () => {
+    const file = fixture('error-stacks.cjs');
+    const plain = await runNode(file, { nodeArgs: [] });
+    const watched = await runNode(file);
+    expect(plain.stdout).toContain('at Timeout._onTimeout');
+    expect(watched.stdout).toBe(plain.stdout);
+    expect(watched.lines.some((l) => l.kind === 'sync-io')).toBe(true);
+  });
+
   it('ASYNC_DEBUG=0 installs nothing: no report, no output', async () => {
     const run = await runNode(fixture('busy-loop.mjs'), { env: { ASYNC_DEBUG: '0', ASYNC_DEBUG_REPORTERS: undefined } });
     expect(run.code).toBe(0);

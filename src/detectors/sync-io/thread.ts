@@ -13,6 +13,7 @@ import { threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
 import type { Finding, Frame } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
+import { hideAgentFrames } from '../../frames/hide.js';
 import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, where } from '../../reporters/console-format.js';
 import type { Detector } from '../detector.js';
@@ -74,6 +75,13 @@ export function allowSync<T>(fn: () => T): T {
 }
 
 type Matcher = (path: string) => boolean;
+
+const moduleCache = (Module as unknown as { _cache: Record<string, { loaded?: boolean } | undefined> })._cache;
+
+/** Node's CJS loader reading a module it is loading (it is in the cache, not loaded yet). */
+function isLoaderRead(a: SyncApi, args: unknown[]): boolean {
+  return a.key === 'readFileSync' && typeof args[0] === 'string' && moduleCache[args[0]]?.loaded === false;
+}
 
 function globMatcher(globs: string[]): Matcher | null {
   if (globs.length === 0) return null;
@@ -185,63 +193,78 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
     // `arguments` with apply, not rest parameters: V8 passes them on without allocating an array,
     // and a sync-heavy loop otherwise pays for one array per call in GC.
+    // Our frame must not cost the app a frame of its own in an error's stack (stackTraceLimit counts
+    // it), and V8 names a method `[as key]` only when the receiver holds the very function called.
+    const swap = original.name !== a.key;
     const wrapper = function (this: unknown): unknown {
-      // eslint-disable-next-line prefer-rest-params
-      const args = arguments as unknown as unknown[];
-      if (!started || busy || loaderDepth > 0 || allowDepth > 0 || (a.when && !a.when(args))) {
-        return original.apply(this, args);
-      }
-      const n = ++state.calls;
-      totals[kind]++;
-      const sampled = config.strict || n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0;
-      if (!sampled) {
-        state.pending++;
-        return original.apply(this, args);
-      }
-      let frames: Frame[] | null;
-      busy = true;
+      const limit = Error.stackTraceLimit;
+      const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
+      if (raise) Error.stackTraceLimit = limit + 1;
+      if (swap) a.owner[a.key] = original;
       try {
-        frames = appFrames(wrapper);
-      } finally {
-        busy = false;
-      }
-      const site = frames && siteOf(frames);
-      // Node's own call, module loading, or allowed: not the app's finding, and not counted.
-      if (!frames || apiAllowed(a.api) || (site && globMatch?.(site.file))) {
-        state.pending = 0;
-        totals[kind]--;
-        return original.apply(this, args);
-      }
-      if (config.strict) {
+        // eslint-disable-next-line prefer-rest-params
+        const args = arguments as unknown as unknown[];
+        if (!started || busy || loaderDepth > 0 || allowDepth > 0 || (a.when && !a.when(args)) || isLoaderRead(a, args)) {
+          return original.apply(this, args);
+        }
+        const n = ++state.calls;
+        totals[kind]++;
+        const sampled = config.strict || n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0;
+        if (!sampled) {
+          state.pending++;
+          return original.apply(this, args);
+        }
+        let frames: Frame[] | null;
         busy = true;
         try {
-          const s = record(a, state, frames, 0, Date.now());
-          report(s);
+          frames = appFrames(wrapper);
         } finally {
           busy = false;
         }
-        const error = new SyncIOError(a.api, site);
-        Error.captureStackTrace(error, wrapper);
-        throw error;
-      }
-      const at = Date.now();
-      const t0 = performance.now();
-      try {
-        return original.apply(this, args);
-      } finally {
-        const d = performance.now() - t0;
-        busy = true;
-        try {
-          const s = record(a, state, frames, d, at);
-          if (!s.reported ? s.maxMs >= config.syncMinMs : s.count >= s.nextReportAt) {
-            if (s.reported) s.nextReportAt = s.count * 2;
+        const site = frames && siteOf(frames);
+        // Node's own call, module loading, or allowed: not the app's finding, and not counted.
+        if (!frames || apiAllowed(a.api) || (site && globMatch?.(site.file))) {
+          state.pending = 0;
+          totals[kind]--;
+          return original.apply(this, args);
+        }
+        if (config.strict) {
+          busy = true;
+          try {
+            const s = record(a, state, frames, 0, Date.now());
             report(s);
+          } finally {
+            busy = false;
           }
-        } catch {
-          // never into the app
-        } finally {
-          busy = false;
+          const error = new SyncIOError(a.api, site);
+          Error.captureStackTrace(error, wrapper);
+          throw error;
         }
+        const at = Date.now();
+        const t0 = performance.now();
+        try {
+          return original.apply(this, args);
+        } finally {
+          const d = performance.now() - t0;
+          busy = true;
+          try {
+            const s = record(a, state, frames, d, at);
+            if (!s.reported ? s.maxMs >= config.syncMinMs : s.count >= s.nextReportAt) {
+              if (s.reported) s.nextReportAt = s.count * 2;
+              report(s);
+            }
+          } catch {
+            // never into the app
+          } finally {
+            busy = false;
+          }
+        }
+      } catch (err) {
+        hideAgentFrames(err);
+        throw err;
+      } finally {
+        if (raise && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+        if (swap) a.owner[a.key] = wrapper;
       }
     };
     for (const key of Reflect.ownKeys(original)) {
@@ -279,11 +302,20 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
   // The same hook wraps a builtin's APIs right after its first require, before the app destructures it.
   const moduleStatics = Module as unknown as { _load: Function };
   const originalLoad = moduleStatics._load;
-  moduleStatics._load = function (this: unknown, ...args: unknown[]) {
+  // It is a frame in the app's require stacks: errors thrown through it lose that line, and it is
+  // removed as soon as every builtin is wrapped (the loader's reads are then told by the module cache).
+  const hookedLoad = function (this: unknown, ...args: unknown[]) {
     loaderDepth++;
+    const limit = Error.stackTraceLimit;
+    const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
+    if (raise) Error.stackTraceLimit = limit + 1;
     try {
       return Reflect.apply(originalLoad, this, args);
+    } catch (err) {
+      hideAgentFrames(err);
+      throw err;
     } finally {
+      if (raise && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
       loaderDepth--;
       const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
       if (pending.has(request as WrappedModule)) {
@@ -293,8 +325,10 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
           // never into the app's require
         }
       }
+      if (pending.size === 0 && loaderDepth === 0 && moduleStatics._load === hookedLoad) moduleStatics._load = originalLoad;
     }
   };
+  moduleStatics._load = hookedLoad;
 
   wrapLoaded('fs');
   const unwrapAtomics = wrap(ATOMICS_WAIT);
