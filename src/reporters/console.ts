@@ -34,7 +34,7 @@ function originText(f: BlockFinding): string {
     case 'sync-api':
       return ` in ${f.origin.api ?? 'a sync API'}`;
     case 'module-load':
-      return ' loading a module';
+      return ' loading a module on first use (one-time warm-up)';
     case 'native':
       return ' outside JavaScript';
     default:

@@ -154,7 +154,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       case 'sync-api':
         return `${head}${share} in ${top.api} called at ${at}.`;
       case 'module-load':
-        return `${head}${share} loading a module (a lazy require or import) at ${at}.`;
+        return `${head}${share} loading a module on first use (a lazy require or import, or Node's own, e.g. undici at the first fetch): a one-time warm-up, at ${at}.`;
       case 'native':
         return top.after
           ? `${head}${share} outside JavaScript (JSON, a regular expression, a native addon or compilation), in a call between ${where(top.after, cwd)} and ${where(site, cwd)}.`
