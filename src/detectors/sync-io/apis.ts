@@ -23,12 +23,6 @@ export type WrappedModule = (typeof WRAPPED_MODULES)[number];
 
 const requireBuiltin = createRequire(import.meta.url);
 
-/** Whether Node has loaded the builtin already (the app imported it, or Node itself did). */
-export function isBuiltinLoaded(name: WrappedModule): boolean {
-  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
-  return !Array.isArray(list) || list.includes(`NativeModule ${name}`);
-}
-
 export function syncApisOf(name: WrappedModule): SyncApi[] {
   const owner = requireBuiltin(`node:${name}`) as Record<string, unknown>;
   const list: SyncApi[] = [];

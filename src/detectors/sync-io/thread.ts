@@ -17,7 +17,8 @@ import { hideAgentFrames } from '../../frames/hide.js';
 import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, where } from '../../reporters/console-format.js';
 import type { Detector } from '../detector.js';
-import { ATOMICS_WAIT, WRAPPED_MODULES, isBuiltinLoaded, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
+import { beginLookingForImports, isWrapped, loaderDepth, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../builtins.js';
+import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 
 export class SyncIOError extends Error {
   readonly api: string;
@@ -60,7 +61,7 @@ interface ApiState {
 }
 
 const ALWAYS_SAMPLED = 16;
-const WRAPPED = Symbol.for('asyncdebug.wrapped');
+const WRAPPED = wrappedMark('');
 
 /** Set by allowSync(): calls inside run as they are, unreported. */
 let allowDepth = 0;
@@ -98,9 +99,6 @@ export interface SyncIoDetector extends Detector {
 
 export function startSyncIoDetector(config: Config, emit: (f: Finding) => void): SyncIoDetector {
   let started = false;
-  let stopped = false;
-  /** Depth of Node's CJS loader: its own readFileSync calls, and module top-level code, are start-up. */
-  let loaderDepth = 0;
   /** The agent's own work inside a wrapper must not be seen by the wrappers again. */
   let busy = false;
   const apis = new Map<string, ApiState>();
@@ -186,8 +184,8 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
   }
 
   function wrap(a: SyncApi): (() => void) | null {
-    const original = a.owner[a.key] as Function & { [WRAPPED]?: boolean };
-    if (original[WRAPPED]) return null;
+    const original = a.owner[a.key] as Function;
+    if (isWrapped(original, WRAPPED)) return null;
     const state: ApiState = { calls: 0, pending: 0, last: null };
     apis.set(a.api, state);
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
@@ -204,7 +202,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       try {
         // eslint-disable-next-line prefer-rest-params
         const args = arguments as unknown as unknown[];
-        if (!started || busy || loaderDepth > 0 || allowDepth > 0 || (a.when && !a.when(args)) || isLoaderRead(a, args)) {
+        if (!started || busy || loaderDepth() > 0 || allowDepth > 0 || (a.when && !a.when(args)) || isLoaderRead(a, args)) {
           return original.apply(this, args);
         }
         const n = ++state.calls;
@@ -267,96 +265,31 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
         if (swap) a.owner[a.key] = wrapper;
       }
     };
-    for (const key of Reflect.ownKeys(original)) {
-      if (key === 'prototype' || key === 'length' || key === 'name' || key === 'arguments' || key === 'caller') continue;
-      const d = Reflect.getOwnPropertyDescriptor(original, key);
-      if (d) Reflect.defineProperty(wrapper, key, d);
-    }
-    Object.defineProperty(wrapper, 'name', { value: original.name });
-    Object.defineProperty(wrapper, 'length', { value: original.length });
-    Object.defineProperty(wrapper, WRAPPED, { value: true });
-    a.owner[a.key] = wrapper;
-    return () => {
-      if (a.owner[a.key] === wrapper) a.owner[a.key] = original;
-    };
+    return replaceFunction(a.owner, a.key, original, wrapper, WRAPPED);
   }
 
   const unwraps: (() => void)[] = [];
-  const pending = new Set<WrappedModule>(WRAPPED_MODULES);
-  /** Wraps the builtins the app has loaded so far; the others when it loads them. */
-  function wrapLoaded(force: WrappedModule | null): void {
-    let changed = false;
-    for (const name of [...pending]) {
-      if (name !== force && !isBuiltinLoaded(name)) continue;
-      pending.delete(name);
-      for (const a of syncApisOf(name)) {
+  // Each builtin's sync APIs are wrapped once the app has loaded it (builtins.ts says when).
+  const watch = whenBuiltinsLoad(
+    WRAPPED_MODULES,
+    (name) => {
+      for (const a of syncApisOf(name as WrappedModule)) {
         const unwrap = wrap(a);
         if (unwrap) unwraps.push(unwrap);
       }
-      changed = true;
-    }
-    if (changed) syncBuiltinESMExports();
-  }
-
-  // Node's CJS loader reads every required file with the public readFileSync: that is not the app's.
-  // The same hook wraps a builtin's APIs right after its first require, before the app destructures it.
-  const moduleStatics = Module as unknown as { _load: Function };
-  const originalLoad = moduleStatics._load;
-  // It is a frame in the app's require stacks: errors thrown through it lose that line, and it is
-  // removed as soon as every builtin is wrapped (the loader's reads are then told by the module cache).
-  const hookedLoad = function (this: unknown, ...args: unknown[]) {
-    loaderDepth++;
-    const limit = Error.stackTraceLimit;
-    const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
-    if (raise) Error.stackTraceLimit = limit + 1;
-    try {
-      return Reflect.apply(originalLoad, this, args);
-    } catch (err) {
-      hideAgentFrames(err);
-      throw err;
-    } finally {
-      if (raise && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
-      loaderDepth--;
-      const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
-      if (pending.has(request as WrappedModule)) {
-        try {
-          wrapLoaded(request as WrappedModule);
-        } catch {
-          // never into the app's require
-        }
-      }
-      if (pending.size === 0 && loaderDepth === 0 && moduleStatics._load === hookedLoad) moduleStatics._load = originalLoad;
-    }
-  };
-  moduleStatics._load = hookedLoad;
-
-  wrapLoaded('fs');
+    },
+    ['fs'],
+  );
   const unwrapAtomics = wrap(ATOMICS_WAIT);
   if (unwrapAtomics) unwraps.push(unwrapAtomics);
 
   // Start-up ends at the first loop turn, or when the first server listens.
   let restoreListen: (() => void) | null = null;
-  // ESM imports of builtins bind live: wrapping them after the app imported them still reaches it.
-  // An ESM app's imports may load after the first turn, so look again at the start of every turn for
-  // half a second (a 1 ms timer, older than the app's, runs before its callbacks), then every 50 ms,
-  // until all are in.
-  let lookAgain: NodeJS.Timeout | null = null;
   let firstTurnAt = 0;
-  const wrapNewlyLoaded = () => {
-    lookAgain = null;
-    try {
-      wrapLoaded(null);
-    } catch {
-      // keep what is wrapped
-    }
-    if (pending.size === 0 || stopped) return;
-    lookAgain = setTimeout(wrapNewlyLoaded, Date.now() - firstTurnAt < 500 ? 1 : 50);
-    lookAgain.unref();
-  };
   const beginAfterStartup = () => {
     if (firstTurnAt) return;
     firstTurnAt = Date.now();
-    wrapNewlyLoaded();
+    beginLookingForImports();
   };
   if (config.syncAfter === 'listening') {
     setImmediate(beginAfterStartup).unref();
@@ -396,11 +329,9 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       for (const s of sites.values()) if (s.reported && s.count !== s.reportedCount) report(s);
     },
     stop() {
-      stopped = true;
-      if (lookAgain) clearTimeout(lookAgain);
+      watch.stop();
       for (const u of unwraps) u();
       restoreListen?.();
-      if (moduleStatics._load !== originalLoad) moduleStatics._load = originalLoad;
       syncBuiltinESMExports();
     },
   };

@@ -1,0 +1,198 @@
+// Wrapping functions on Node's builtin module objects, shared by the detectors that do it (sync-io,
+// threadpool). A function replaced on the CJS object, followed by `module.syncBuiltinESMExports()`,
+// is seen by ESM named, namespace and default imports and by CJS destructuring done after it.
+// Loading `child_process`, `zlib`, `crypto` or `dns` costs 2-3.5 ms each, so a builtin is wrapped
+// only once the app loads it: right after its first `require()` (before the app can destructure),
+// or, for ESM imports (live bindings), at the first loop turn and at the start of every turn for half
+// a second after (then every 50 ms), until all are in.
+import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
+import { hideAgentFrames } from '../frames/hide.js';
+
+/** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
+export function wrappedMark(tag: string): symbol {
+  return Symbol.for(`asyncdebug.wrapped${tag ? `.${tag}` : ''}`);
+}
+const MARK_PREFIX = 'Symbol(asyncdebug.wrapped';
+
+/** Whether `fn` is already a wrapper of this detector. */
+export function isWrapped(fn: unknown, mark: symbol): boolean {
+  return typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[mark] === true;
+}
+
+/**
+ * Puts `wrapper` in place of `owner[key]` with the original's name, length and own properties (e.g.
+ * `util.promisify.custom`, `realpath.native`), marked with `mark`. Returns how to undo it.
+ */
+export function replaceFunction(owner: Record<string, unknown>, key: string, original: Function, wrapper: Function, mark: symbol): () => void {
+  for (const k of Reflect.ownKeys(original)) {
+    if (k === 'prototype' || k === 'length' || k === 'name' || k === 'arguments' || k === 'caller') continue;
+    if (typeof k === 'symbol' && String(k).startsWith(MARK_PREFIX)) continue; // another detector's mark
+    const d = Reflect.getOwnPropertyDescriptor(original, k);
+    if (d) Reflect.defineProperty(wrapper, k, d);
+  }
+  Object.defineProperty(wrapper, 'name', { value: original.name });
+  Object.defineProperty(wrapper, 'length', { value: original.length });
+  Object.defineProperty(wrapper, mark, { value: true });
+  owner[key] = wrapper;
+  return () => {
+    if (owner[key] === wrapper) owner[key] = original;
+  };
+}
+
+const requireBuiltin = createRequire(import.meta.url);
+
+/** The builtin's module object (`node:fs` …), as CJS `require` returns it. */
+export function builtin(name: string): Record<string, unknown> {
+  return requireBuiltin(`node:${name}`) as Record<string, unknown>;
+}
+
+/** Whether Node has loaded the builtin already (the app imported it, or Node itself did). */
+export function isBuiltinLoaded(name: string): boolean {
+  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
+  return !Array.isArray(list) || list.includes(`NativeModule ${name}`);
+}
+
+interface Watch {
+  pending: Set<string>;
+  onLoad: (name: string) => void;
+}
+
+const watches = new Set<Watch>();
+let depth = 0;
+let hooked: { load: Function } | null = null;
+let lookAgain: NodeJS.Timeout | null = null;
+let firstTurnAt = 0;
+
+/** Depth of Node's CJS loader: its own readFileSync calls, and module top-level code, are start-up. */
+export function loaderDepth(): number {
+  return depth;
+}
+
+/** Calls each watch's onLoad for the builtins now loaded (or `force`d); then syncs the ESM exports once. */
+function wrapLoaded(force: string | null): void {
+  let changed = false;
+  for (const w of [...watches]) {
+    for (const name of [...w.pending]) {
+      if (name !== force && !isBuiltinLoaded(name)) continue;
+      w.pending.delete(name);
+      try {
+        w.onLoad(name);
+      } catch {
+        // keep what is wrapped
+      }
+      changed = true;
+    }
+  }
+  if (changed) syncBuiltinESMExports();
+}
+
+function anyPending(request: string | null): boolean {
+  for (const w of watches) if (request === null ? w.pending.size > 0 : w.pending.has(request)) return true;
+  return false;
+}
+
+// Node's CJS loader: one hook per thread, shared by the detectors; it also counts the loader's depth.
+function hookLoader(): void {
+  if (hooked) return;
+  const statics = Module as unknown as { _load: Function };
+  const load = statics._load;
+  hooked = { load };
+  // It is a frame in the app's require stacks: errors thrown through it lose that line (and the stack-
+  // trace limit is one more while it runs, so they keep as many frames of the app's), and it is removed
+  // as soon as no builtin is pending (the loader's own reads are then told by the module cache).
+  const hook = function (this: unknown, ...args: unknown[]) {
+    depth++;
+    const limit = Error.stackTraceLimit;
+    const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
+    if (raise) Error.stackTraceLimit = limit + 1;
+    try {
+      return Reflect.apply(load, this, args);
+    } catch (err) {
+      hideAgentFrames(err);
+      throw err;
+    } finally {
+      if (raise && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+      depth--;
+      const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
+      if (anyPending(request)) {
+        try {
+          wrapLoaded(request);
+        } catch {
+          // never into the app's require
+        }
+      }
+      if (depth === 0 && !anyPending(null) && statics._load === hook) {
+        statics._load = load;
+        hooked = null;
+      }
+    }
+  };
+  statics._load = hook;
+}
+
+function unhookLoader(): void {
+  const statics = Module as unknown as { _load: Function };
+  if (watches.size === 0) {
+    if (lookAgain) clearTimeout(lookAgain);
+    lookAgain = null;
+    if (hooked) statics._load = hooked.load;
+    hooked = null;
+  }
+}
+
+function wrapNewlyLoaded(): void {
+  lookAgain = null;
+  try {
+    wrapLoaded(null);
+  } catch {
+    // keep what is wrapped
+  }
+  if (!anyPending(null)) return;
+  lookAgain = setTimeout(wrapNewlyLoaded, Date.now() - firstTurnAt < 500 ? 1 : 50);
+  lookAgain.unref();
+}
+
+/** The app's first loop turn: from now on look for builtins the app's ESM imports loaded. */
+export function beginLookingForImports(): void {
+  if (firstTurnAt) {
+    if (!lookAgain) wrapNewlyLoaded();
+    return;
+  }
+  firstTurnAt = Date.now();
+  wrapNewlyLoaded();
+}
+
+export interface BuiltinWatch {
+  stop(): void;
+}
+
+/**
+ * Calls `onLoad(name)` once for each builtin in `names`, once the app has it: at once for those loaded
+ * (and for `now`), right after the first `require()` of the others, and for ESM imports from the
+ * first loop turn on (the caller says when: `beginLookingForImports`).
+ */
+export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string) => void, now: readonly string[] = []): BuiltinWatch {
+  const w: Watch = { pending: new Set(names), onLoad };
+  watches.add(w);
+  hookLoader();
+  let changed = false;
+  for (const n of now) {
+    if (!w.pending.has(n)) continue;
+    w.pending.delete(n);
+    onLoad(n);
+    changed = true;
+  }
+  if (changed) syncBuiltinESMExports();
+  wrapLoaded(null);
+  if (firstTurnAt && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
+  if (!anyPending(null) && hooked) {
+    (Module as unknown as { _load: Function })._load = hooked.load;
+    hooked = null;
+  }
+  return {
+    stop() {
+      watches.delete(w);
+      unhookLoader();
+    },
+  };
+}
