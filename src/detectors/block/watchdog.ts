@@ -256,7 +256,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
   }
 
   function addSample(t: Watched, b: OpenBlock, raw: RawFrame[], frames: Frame[], late: boolean, at: number): void {
-    const weight = Math.max(0, at - b.lastSampleAt);
+    let weight = Math.max(0, at - b.lastSampleAt);
     b.lastSampleAt = at;
     b.samples++;
     const starting = Atomics.load(t.slot.i32, TURNED) === 0;
@@ -268,6 +268,13 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       b.startupMs += weight;
       b.appStart = at;
       return;
+    }
+    // The first read of a thread's first gap, long after it began: the watchdog was still booting.
+    // What ran before it is unknown and may have been start-up: not counted against the app.
+    if (starting && b.samples === 1 && weight > slowMs + 2 * sampleMs) {
+      b.startupMs += weight - sampleMs;
+      b.appStart = at - sampleMs;
+      weight = sampleMs;
     }
     // A late sample is where the thread came back into JavaScript after a stretch outside it. Node
     // enters a callback through its own dispatch code, so when the stack has an application frame the
