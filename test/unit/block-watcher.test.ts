@@ -1,0 +1,159 @@
+// The watchdog half of the block detector on a clock and a stack reader of the test's own: how a gap
+// becomes a finding (or not), named by its heaviest site.
+import { describe, expect, it } from 'vitest';
+import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../src/detectors/block/common.js';
+import { createBlockWatcher } from '../../src/detectors/block/watchdog.js';
+import type { BlockFinding, Finding } from '../../src/finding.js';
+import type { RawFrame } from '../../src/frames/frames.js';
+import type { StackEngine } from '../../src/stack/engine.js';
+
+const APP = '/app/server.js';
+const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });
+const TIMERS: RawFrame = { function: 'listOnTimeout', file: 'node:internal/timers', line: 581, column: 17 };
+const LOADER: RawFrame = { function: 'Module._load', file: 'node:internal/modules/cjs/loader', line: 1, column: 1 };
+
+/** A thread, a clock and a stack reader whose answers (stack, and how long it takes) the test scripts. */
+function setup(slowMs = 100, intervalMs = 10) {
+  let clock = 10_000;
+  const registry = createRegistry();
+  const slot = claimSlot(registry, 0)!;
+  const beat = () => {
+    slot.f64[BEAT] = clock;
+    Atomics.add(slot.i32, GEN, 1);
+  };
+  beat();
+  Atomics.store(slot.i32, TURNED, 1);
+  let answer: { frames: RawFrame[]; takesMs: number } = { frames: [], takesMs: 0 };
+  const engine: StackEngine = {
+    name: 'native',
+    canCapture: () => true,
+    async capture() {
+      clock += answer.takesMs;
+      return answer.frames;
+    },
+    dispose() {},
+  };
+  const found: Finding[] = [];
+  const watcher = createBlockWatcher({ registry, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app' });
+  return {
+    slot,
+    found,
+    beat,
+    stack(frames: RawFrame[], takesMs = 1) {
+      answer = { frames, takesMs };
+    },
+    /** Lets `ms` pass, ticking the watchdog every interval. */
+    async run(ms: number) {
+      const end = clock + ms;
+      while (clock < end) {
+        clock += intervalMs;
+        await watcher.tick();
+      }
+    },
+    blocks: () => found.filter((f): f is BlockFinding => f.kind === 'block'),
+  };
+}
+
+describe('block watcher', () => {
+  it('a gap is written when detected (ongoing) and again with its final duration, same id', async () => {
+    const w = setup();
+    await w.run(50);
+    w.beat();
+    w.stack([at(12), TIMERS]);
+    await w.run(300);
+    w.beat();
+    await w.run(20);
+    const ids = new Set(w.blocks().map((b) => b.id));
+    expect(ids.size).toBe(1);
+    expect(w.blocks()[0]!.ongoing).toBe(true);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.site).toMatchObject({ file: APP, line: 12 });
+    expect(last.durationMs).toBeGreaterThanOrEqual(290);
+  });
+
+  it('names the block by the site that held it longest, and lists both in the profile', async () => {
+    const w = setup();
+    w.stack([at(20), TIMERS]);
+    await w.run(150);
+    w.stack([at(21), TIMERS]);
+    await w.run(450);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.site!.line).toBe(21);
+    expect(last.profile!.map((p) => p.site.line)).toEqual([21, 20]);
+    expect(last.profile![0]!.share).toBeGreaterThan(last.profile![1]!.share);
+  });
+
+  it('a gap with no application frame on any read is no finding: the summary counts it', async () => {
+    const w = setup();
+    w.stack([{ function: 'emitHook', file: 'node:internal/async_hooks', line: 1, column: 1 }], 200);
+    await w.run(300);
+    w.beat();
+    await w.run(20);
+    expect(w.found).toEqual([]);
+    expect(w.slot.f64[UNNAMED_COUNT]).toBe(1);
+  });
+
+  it('the idle stretch before exit is counted as exit idle time, not a block', async () => {
+    const w = setup();
+    w.stack([{ function: 'emit', file: 'node:events', line: 1, column: 1 }], 150);
+    await w.run(260);
+    w.beat();
+    Atomics.store(w.slot.i32, EXIT_GEN, Atomics.load(w.slot.i32, GEN));
+    w.slot.f64[EXITED] = 1;
+    await w.run(20);
+    expect(w.found).toEqual([]);
+    expect(w.slot.f64[EXIT_IDLE_MS]).toBeGreaterThan(0);
+  });
+
+  it('a read answered late inside a callee names the native call it came back from', async () => {
+    const w = setup();
+    w.stack([{ function: 'end', file: 'node:_http_outgoing', line: 1, column: 1 }, at(31), TIMERS], 400);
+    await w.run(600);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.site!.line).toBe(31);
+    expect(last.origin?.type).toBe('native');
+    expect(last.message).toContain('outside JavaScript');
+  });
+
+  it('a sync API in flight is named with its call site, not the agent\'s wrapper', async () => {
+    const w = setup();
+    const wrapper: RawFrame = { function: 'pbkdf2Sync', file: `${process.cwd()}/dist/agent/thread-agent.js`, line: 700, column: 3 };
+    const inner: RawFrame = { function: 'pbkdf2Sync', file: 'node:internal/crypto/pbkdf2', line: 78, column: 17 };
+    w.stack([{ function: 'from', file: 'node:buffer', line: 1, column: 1 }, inner, wrapper, at(44), TIMERS], 250);
+    await w.run(400);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.origin).toMatchObject({ type: 'sync-api', api: 'crypto.pbkdf2Sync' });
+    expect(last.site!.line).toBe(44);
+    expect(last.frames[0]!.line).toBe(44);
+  });
+
+  it('start-up inside a gap is not the app: the block begins where the reads leave the loader', async () => {
+    const w = setup();
+    Atomics.store(w.slot.i32, TURNED, 0);
+    w.stack([at(3, '<anonymous>', '/app/main.js'), LOADER]);
+    await w.run(300);
+    w.stack([at(9, 'onListening'), { function: 'processTicksAndRejections', file: 'node:internal/process/task_queues', line: 1, column: 1 }]);
+    await w.run(400);
+    w.beat();
+    await w.run(20);
+    const [b, ...rest] = w.blocks().filter((x) => !x.ongoing);
+    expect(rest).toEqual([]);
+    expect(b!.site!.line).toBe(9);
+    expect(b!.durationMs).toBeLessThan(450);
+    expect(w.slot.f64[STARTUP_MS]).toBeGreaterThanOrEqual(250);
+  });
+
+  it('a read taken in the heartbeat belongs to the next turn and is dropped', async () => {
+    const w = setup();
+    w.stack([{ function: 'asyncdebugHeartbeat', file: `${process.cwd()}/dist/agent/thread-agent.js`, line: 1, column: 1 }, TIMERS]);
+    await w.run(300);
+    expect(w.found).toEqual([]);
+  });
+});
