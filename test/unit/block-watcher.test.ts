@@ -150,10 +150,16 @@ describe('block watcher', () => {
     expect(w.slot.f64[STARTUP_MS]).toBeGreaterThanOrEqual(250);
   });
 
-  it('a read taken in the heartbeat belongs to the next turn and is dropped', async () => {
+  it('a late read inside the app\'s own code is JavaScript that did not get the CPU, not native time', async () => {
     const w = setup();
-    w.stack([{ function: 'asyncdebugHeartbeat', file: `${process.cwd()}/dist/agent/thread-agent.js`, line: 1, column: 1 }, TIMERS]);
-    await w.run(300);
-    expect(w.found).toEqual([]);
+    w.stack([at(52), TIMERS], 200);
+    await w.run(400);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.site!.line).toBe(52);
+    expect(last.origin).toBeUndefined();
+    expect(last.message).not.toContain('outside JavaScript');
   });
+});
 });
