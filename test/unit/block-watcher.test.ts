@@ -162,4 +162,3 @@ describe('block watcher', () => {
     expect(last.message).not.toContain('outside JavaScript');
   });
 });
-});
