@@ -39,7 +39,7 @@ export function isWatchdogThread(): boolean {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** The longest the main thread waits at start for its watchdog to boot (slow on a loaded machine). */
-const WATCHDOG_WAIT_MS = 150;
+const WATCHDOG_WAIT_MS = 300;
 
 /** An unusable report directory is said once, at start, and the json reporter is dropped. */
 function checkReportDir(config: Config): Config {

@@ -97,6 +97,15 @@ function hookLoader(): void {
   const statics = Module as unknown as { _load: Function };
   const load = statics._load;
   hooked = { load };
+  // Node 22+ defines the loader as an anonymous function: V8 names its frame by the property that holds
+  // it, which is now the hook. Its own name keeps the app's stacks reading `Module._load` as before.
+  if (!load.name) {
+    try {
+      Object.defineProperty(load, 'name', { value: '_load', configurable: true });
+    } catch {
+      // a frame named `<anonymous>`: cosmetic
+    }
+  }
   // It is a frame in the app's require stacks: errors thrown through it lose that line (and the stack-
   // trace limit is one more while it runs, so they keep as many frames of the app's), and it is removed
   // as soon as no builtin is pending (the loader's own reads are then told by the module cache).

@@ -79,6 +79,7 @@ interface OpenBlock {
   outer: string | null;
   lastPrompt: Frame | null;
   lastPromptTop: string | null;
+  lastPromptRaw: RawFrame[] | null;
   /** Set once the block has been written. */
   id: string | null;
   nextWriteAt: number;
@@ -227,7 +228,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     Atomics.store(t.slot.i32, MAP_REQUEST, bytes.length);
   }
 
-  function credit(t: Watched, b: OpenBlock, raw: RawFrame[], frames: Frame[], weight: number, how: 'js' | 'native', after: Frame | null): void {
+  function credit(t: Watched, b: OpenBlock, raw: RawFrame[], frames: Frame[], weight: number, how: 'js' | 'native', after: Frame | null, read = true): void {
     const api = syncApiOf(frames);
     const loading = isLazyLoading(frames);
     const site = siteOf(api ? frames.slice(api.index + 1) : frames);
@@ -246,7 +247,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       s = { raw, skip: 0, samples: 0, ms: 0, nativeMs: 0, loadingMs: 0, api: api?.api, after: null };
       b.sites.set(key, s);
     }
-    s.samples++;
+    if (read) s.samples++;
     s.ms += weight;
     if (how === 'native' && !api) s.nativeMs += weight;
     if (loading) s.loadingMs += weight;
@@ -255,10 +256,10 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     s.skip = api ? api.index + 1 : 0;
   }
 
-  function addSample(t: Watched, b: OpenBlock, raw: RawFrame[], frames: Frame[], late: boolean, at: number): void {
+  function addSample(t: Watched, b: OpenBlock, raw: RawFrame[], frames: Frame[], late: boolean, at: number, read = true): void {
     let weight = Math.max(0, at - b.lastSampleAt);
     b.lastSampleAt = at;
-    b.samples++;
+    if (read) b.samples++;
     const starting = Atomics.load(t.slot.i32, TURNED) === 0;
     if (frames.length === 0) {
       b.unnamedMs += weight;
@@ -284,11 +285,12 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     // the very instruction of the last prompt sample: JavaScript that did not get the CPU in time.
     const top = frames[0] as Frame;
     if (late && (isAppFrame(top) || b.lastPromptTop === frameKey(top))) late = false;
-    credit(t, b, raw, frames, weight, late ? 'native' : 'js', late && b.outer === outer ? b.lastPrompt : null);
+    credit(t, b, raw, frames, weight, late ? 'native' : 'js', late && b.outer === outer ? b.lastPrompt : null, read);
     if (!late) {
       b.outer = outer;
       b.lastPrompt = siteOf(frames);
       b.lastPromptTop = frameKey(frames[0] as Frame);
+      b.lastPromptRaw = raw;
     }
   }
 
@@ -310,7 +312,14 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     }
     const frames = toFrames(raw);
     if (isHeartbeat(frames)) return false;
-    addSample(t, b, raw, frames, t1 - t0 > lateMs + 2 * lag, t1);
+    const late = t1 - t0 > lateMs + 2 * lag;
+    // A late answer stands for the wait only: before the request the thread was where the last prompt
+    // read saw it (it answers at once while it runs JavaScript).
+    if (late && b.lastPromptRaw) {
+      const prompt = b.lastPromptRaw;
+      addSample(t, b, prompt, toFrames(prompt), false, t0, false);
+    }
+    addSample(t, b, raw, frames, late, t1);
     return true;
   }
 
@@ -362,6 +371,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       outer: null,
       lastPrompt: null,
       lastPromptTop: null,
+      lastPromptRaw: null,
       id: null,
       nextWriteAt: 0,
     };
