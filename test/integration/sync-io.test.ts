@@ -56,6 +56,15 @@ describe('sync I/O after start-up', () => {
     expect(consoleLines[1]).toMatch(/fs\.readFileSync 2×, .* at test\/fixtures\/sync-server\.mjs:\d+/);
   });
 
+  it("a library's own sync calls with no application frame on the stack are not the app's findings", async () => {
+    const file = fixture('sync-library.cjs');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_STRICT: '1' } });
+    expect(run.code, run.stderr).toBe(1); // strict: the app's own read throws, the library's do not
+    expect(run.stderr).toContain('SyncIOError');
+    const sites = latest(run.lines).filter((l) => l.kind === 'sync-io' || l.kind === 'atomics-wait');
+    expect(sites.map((l) => `${l.api} ${l.site?.line}`)).toEqual([`fs.readFileSync ${markerLine(file, '@app-read')}`]);
+  });
+
   it('ASYNC_DEBUG_SYNC_MIN_MS: fast calls are counted, not shown', async () => {
     const file = fixture('sync-noise.mjs');
     const run = await runNode(file, { env: { ASYNC_DEBUG_SYNC_MIN_MS: '80', ASYNC_DEBUG_REPORTERS: 'console,json' } });

@@ -220,8 +220,9 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
           busy = false;
         }
         const site = frames && siteOf(frames);
-        // Node's own call, module loading, or allowed: not the app's finding, and not counted.
-        if (!frames || apiAllowed(a.api) || (site && globMatch?.(site.file))) {
+        // Node's own call, module loading, a library's own machinery with no application frame on the
+        // stack (a worker pool waiting for work), or allowed: not the app's finding, and not counted.
+        if (!frames || !site || apiAllowed(a.api) || globMatch?.(site.file)) {
           state.pending = 0;
           totals[kind]--;
           return original.apply(this, args);
