@@ -21,6 +21,8 @@ export interface Config {
   syncMinMs: number;
   /** APIs (`fs.readFileSync`, `fs.*`) and file globs (`scripts/**`) whose sync calls are allowed. */
   allowSync: string[];
+  /** Where a `.cpuprofile` of each long block goes (null: none). */
+  cpuProfileDir: string | null;
 }
 
 export type SyncAfter = 'turn' | 'listening';
@@ -137,7 +139,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = wa
     .map((s) => s.trim())
     .filter(Boolean);
 
-  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine, syncAfter, syncMinMs, allowSync };
+  const cpuProfileDir = env.ASYNC_DEBUG_CPUPROFILE_DIR?.trim() ? env.ASYNC_DEBUG_CPUPROFILE_DIR.trim() : null;
+
+  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine, syncAfter, syncMinMs, allowSync, cpuProfileDir };
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */

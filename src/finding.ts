@@ -70,6 +70,8 @@ export interface BlockFinding extends FindingBase {
   origin?: BlockOrigin;
   /** The sites the thread was seen at, heaviest first; `site` is the heaviest. */
   profile?: ProfileEntry[];
+  /** Extension: path of the block's `.cpuprofile` (ASYNC_DEBUG_CPUPROFILE_DIR, blocks of 3 thresholds or more). */
+  cpuprofile?: string;
 }
 
 export interface SummaryFinding extends FindingBase {

@@ -64,7 +64,7 @@ function emit(finding: Finding): void {
   }
 }
 
-const watcher = createBlockWatcher({ registry: data.registry, slowMs: data.config.slowMs, intervalMs: data.intervalMs, engine, emit });
+const watcher = createBlockWatcher({ registry: data.registry, slowMs: data.config.slowMs, intervalMs: data.intervalMs, engine, emit, cpuProfileDir: data.config.cpuProfileDir });
 setInterval(() => void watcher.tick(), data.intervalMs);
 const ready = new Int32Array(data.ready);
 Atomics.store(ready, 0, 1);

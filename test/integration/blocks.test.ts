@@ -101,6 +101,22 @@ describe('block detector: planted blocks are reported at the running line', () =
     expect(blocks(run.lines)).toHaveLength(1);
   });
 
+  it('ASYNC_DEBUG_CPUPROFILE_DIR: a long block writes a .cpuprofile, named in its final line', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { tempDir } = await import('../helpers.js');
+    const file = fixture('busy-loop.mjs');
+    const dir = tempDir('asyncdebug-prof-');
+    // a 300 ms block over a 50 ms threshold: six thresholds
+    const run = await runNode(file, { env: { ASYNC_DEBUG_CPUPROFILE_DIR: dir, ASYNC_DEBUG_SLOW_MS: '50' } });
+    expect(run.code).toBe(0);
+    const b = blocks(run.lines).find((x) => x.cpuprofile);
+    expect(b, JSON.stringify(blocks(run.lines))).toBeDefined();
+    expect(b!.ongoing).toBe(false);
+    const profile = JSON.parse(readFileSync(b!.cpuprofile as string, 'utf8')) as { nodes: { callFrame: { url: string; lineNumber: number } }[]; samples: number[] };
+    expect(profile.samples.length).toBeGreaterThan(0); // how many depends on the CPU the watchdog got
+    expect(profile.nodes.some((n) => n.callFrame.url === `file://${file}` && n.callFrame.lineNumber === markerLine(file) - 1)).toBe(true);
+  });
+
   it('ASYNC_DEBUG_SLOW_MS raises the threshold', async () => {
     const run = await runNode(fixture('busy-loop.mjs'), { env: { ASYNC_DEBUG_SLOW_MS: '1000' } });
     expect(run.code).toBe(0);

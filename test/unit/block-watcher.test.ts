@@ -1,5 +1,8 @@
 // The watchdog half of the block detector on a clock and a stack reader of the test's own: how a gap
 // becomes a finding (or not), named by its heaviest site.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../src/detectors/block/common.js';
 import { createBlockWatcher } from '../../src/detectors/block/watchdog.js';
@@ -13,7 +16,7 @@ const TIMERS: RawFrame = { function: 'listOnTimeout', file: 'node:internal/timer
 const LOADER: RawFrame = { function: 'Module._load', file: 'node:internal/modules/cjs/loader', line: 1, column: 1 };
 
 /** A thread, a clock and a stack reader whose answers (stack, and how long it takes) the test scripts. */
-function setup(slowMs = 100, intervalMs = 10) {
+function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = null) {
   let clock = 10_000;
   const registry = createRegistry();
   const slot = claimSlot(registry, 0)!;
@@ -34,7 +37,7 @@ function setup(slowMs = 100, intervalMs = 10) {
     dispose() {},
   };
   const found: Finding[] = [];
-  const watcher = createBlockWatcher({ registry, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app' });
+  const watcher = createBlockWatcher({ registry, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir });
   return {
     slot,
     found,
@@ -160,5 +163,41 @@ describe('block watcher', () => {
     expect(last.site!.line).toBe(52);
     expect(last.origin).toBeUndefined();
     expect(last.message).not.toContain('outside JavaScript');
+  });
+});
+
+describe('cpu profile of a long block', () => {
+  it('a block of three thresholds or more writes a .cpuprofile of its reads, named in the final line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asyncdebug-prof-'));
+    const w = setup(100, 10, dir);
+    w.stack([at(61, 'parse'), at(60), TIMERS]);
+    await w.run(200);
+    w.stack([at(70, 'render'), at(60), TIMERS]);
+    await w.run(200);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.cpuprofile).toMatch(/\.cpuprofile$/);
+    const profile = JSON.parse(readFileSync(last.cpuprofile!, 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; lineNumber: number }; children: number[] }[]; samples: number[]; timeDeltas: number[] };
+    expect(profile.samples.length).toBe(profile.timeDeltas.length);
+    expect(profile.samples.length).toBeGreaterThanOrEqual(20);
+    const names = profile.nodes.map((n) => n.callFrame.functionName);
+    expect(names).toEqual(expect.arrayContaining(['(root)', 'listOnTimeout', 'handler', 'parse', 'render']));
+    const handler = profile.nodes.find((n) => n.callFrame.functionName === 'handler')!;
+    expect(handler.callFrame.lineNumber).toBe(59); // 0-based in the format
+    expect(handler.children).toHaveLength(2);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a short block writes none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asyncdebug-prof-'));
+    const w = setup(100, 10, dir);
+    w.stack([at(61, 'parse'), TIMERS]);
+    await w.run(180);
+    w.beat();
+    await w.run(20);
+    expect(w.blocks().at(-1)!.cpuprofile).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -16,6 +16,7 @@ import type { BlockFinding, BlockOrigin, Finding, Frame, ProfileEntry } from '..
 import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
+import { buildCpuProfile, writeCpuProfile, type ProfileSample } from './cpuprofile.js';
 import { formatDuration, threadName, where } from '../../reporters/console-format.js';
 import {
   BEAT,
@@ -82,6 +83,9 @@ interface OpenBlock {
   lastPromptRaw: RawFrame[] | null;
   /** Set once the block has been written. */
   id: string | null;
+  /** Every read, for the block's `.cpuprofile` (only with a profile directory). */
+  trace: ProfileSample[] | null;
+  cpuprofile: string | null;
   nextWriteAt: number;
 }
 
@@ -101,6 +105,8 @@ export interface BlockWatcherOptions {
   emit: (finding: Finding) => void;
   now?: () => number;
   cwd?: string;
+  /** Where a `.cpuprofile` of each block of 3 thresholds or more goes (null: none). */
+  cpuProfileDir?: string | null;
 }
 
 /** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
@@ -117,6 +123,8 @@ export function sampleEvery(slowMs: number, intervalMs: number): number {
 
 /** Sites kept per block; the profile lists the heaviest few. */
 const MAX_SITES = 32;
+/** Reads kept for a block's `.cpuprofile` (about 15 minutes at 10 ms). */
+const MAX_TRACE = 100_000;
 const PROFILE_SIZE = 5;
 
 function frameKey(f: Frame): string {
@@ -127,7 +135,9 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
   const { registry, slowMs, intervalMs, engine, emit } = options;
   const now = options.now ?? Date.now;
   const cwd = options.cwd ?? process.cwd();
-  const sampleMs = sampleEvery(slowMs, intervalMs);
+  const profileDir = options.cpuProfileDir ?? null;
+  // With a profile to write, read at every tick: the profile's resolution.
+  const sampleMs = profileDir ? intervalMs : sampleEvery(slowMs, intervalMs);
   // A thread that answers a stack read later than this was outside JavaScript. Healthy threads answer
   // within a heartbeat (the reader waits for every registered thread), so a few heartbeats of slack.
   const lateMs = Math.max(3 * intervalMs, Math.round(slowMs / 2));
@@ -199,6 +209,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       samples: b.samples,
       profile,
     };
+    if (b.cpuprofile) f.cpuprofile = b.cpuprofile;
     const type = originOf(top);
     if (type) {
       f.origin = { type, frames };
@@ -208,11 +219,16 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     return f;
   }
 
-  function write(t: Watched, b: OpenBlock, end: number, ongoing: boolean): void {
+  function ensureId(t: Watched, b: OpenBlock): string {
     if (!b.id) {
       b.id = `block-${t.threadId}-${++counter}`;
       t.slot.f64[BLOCKS] = (t.slot.f64[BLOCKS] ?? 0) + 1;
     }
+    return b.id;
+  }
+
+  function write(t: Watched, b: OpenBlock, end: number, ongoing: boolean): void {
+    ensureId(t, b);
     const f = finding(t, b, end, ongoing);
     if (f) emit(f);
   }
@@ -313,6 +329,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     const frames = toFrames(raw);
     if (isHeartbeat(frames)) return false;
     const late = t1 - t0 > lateMs + 2 * lag;
+    if (b.trace && b.trace.length < MAX_TRACE) b.trace.push({ frames, at: t1 });
     // A late answer stands for the wait only: before the request the thread was where the last prompt
     // read saw it (it answers at once while it runs JavaScript).
     if (late && b.lastPromptRaw) {
@@ -331,6 +348,10 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     t.slot.f64[STARTUP_MS] = (t.slot.f64[STARTUP_MS] ?? 0) + b.startupMs;
     if (heaviest(b) && (b.id || appMs >= slowMs)) {
       t.slot.f64[WORST_MS] = Math.max(t.slot.f64[WORST_MS] ?? 0, appMs);
+      if (profileDir && b.trace && appMs >= 3 * slowMs) {
+        const samples = b.trace.filter((s) => s.at > b.appStart);
+        if (samples.length) b.cpuprofile = writeCpuProfile(profileDir, ensureId(t, b), buildCpuProfile(samples, b.appStart, end));
+      }
       write(t, b, end, false);
     } else if (b.startupMs === 0 || appMs >= slowMs) {
       const atExit = Atomics.load(t.slot.i32, EXIT_GEN) !== 0 && Atomics.load(t.slot.i32, GEN) === Atomics.load(t.slot.i32, EXIT_GEN);
@@ -374,6 +395,8 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       lastPromptRaw: null,
       id: null,
       nextWriteAt: 0,
+      trace: profileDir ? [] : null,
+      cpuprofile: null,
     };
     t.block = b;
     t.slot.f64[OPEN_BLOCK] = beat;
