@@ -37,7 +37,6 @@ export function isWatchdogThread(): boolean {
   return !isMainThread && typeof workerData === 'object' && workerData !== null && WATCHDOG_MARK in workerData;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** The longest the main thread waits at start for its watchdog to boot (slow on a loaded machine). */
 const WATCHDOG_WAIT_MS = 300;
 
@@ -159,15 +158,10 @@ export function startAgent(config: Config): Agent | null {
   };
   process.on('exit', onExit);
 
-  // A signal with no handler of the app's kills the process without 'exit': write the summary, then
-  // let the signal do what it would have done (same exit status). If the app handles it, we stay out.
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (process.listenerCount(signal) > 1) return;
-    onExit();
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  };
-  if (isMainThread) for (const s of SIGNALS) process.on(s, onSignal);
+  // No SIGINT/SIGTERM listener: a JavaScript listener replaces the signal's default action and cannot
+  // run while the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C
+  // (and a listener removed from another thread does not bring the default back). A process ended by
+  // a signal it does not handle writes no summary; every finding was written when it was made.
 
   const agent: Agent = {
     config,
@@ -180,7 +174,6 @@ export function startAgent(config: Config): Agent | null {
     },
     stop() {
       process.removeListener('exit', onExit);
-      if (isMainThread) for (const s of SIGNALS) process.removeListener(s, onSignal);
       for (const d of detectors) d.stop();
       delay.disable();
       void watchdog?.terminate().catch(() => {});

@@ -97,9 +97,10 @@ function hookLoader(): void {
   const statics = Module as unknown as { _load: Function };
   const load = statics._load;
   hooked = { load };
-  // Node 22+ defines the loader as an anonymous function: V8 names its frame by the property that holds
-  // it, which is now the hook. Its own name keeps the app's stacks reading `Module._load` as before.
-  if (!load.name) {
+  // The loader is an anonymous function. V8 11 (Node 20) names its frame by the name inferred from its
+  // definition; V8 12+ (Node 22+) by the property that holds it, which is now the hook. A name of its
+  // own keeps the app's stacks as they were there.
+  if (!load.name && Number(process.versions.v8.split('.')[0]) >= 12) {
     try {
       Object.defineProperty(load, 'name', { value: '_load', configurable: true });
     } catch {

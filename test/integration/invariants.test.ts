@@ -38,13 +38,21 @@ describe('the app is left as it was', () => {
     expect(run.lines.some((l) => l.kind === 'summary')).toBe(true);
   });
 
-  it('SIGTERM with no handler of the app still kills by signal, after the summary is written', async () => {
+  it('SIGTERM with no handler of the app kills by signal at once; the block found before is kept', async () => {
     const file = fixture('signal.mjs');
     const run = await runNode(file, { killOnStdout: 'ready', killSignal: 'SIGTERM' });
     expect(run.signal).toBe('SIGTERM');
     expect(blocks(run.lines).map((b) => b.site?.line), JSON.stringify(run.lines)).toEqual([markerLine(file)]);
-    const summary = run.lines.find((l) => l.kind === 'summary');
-    expect((summary?.counts as Record<string, number>).block).toBe(1);
+  });
+
+  it('Ctrl-C stops an app stuck in an infinite loop, as it does without the agent', async () => {
+    const file = fixture('infinite.mjs');
+    const run = await runNode(file, {
+      killWhen: (lines) => lines.some((l) => l.kind === 'block'),
+      killSignal: 'SIGINT',
+    });
+    expect(run.signal).toBe('SIGINT');
+    expect(blocks(run.lines).map((b) => b.site?.line)).toEqual([markerLine(file)]);
   });
 
   it('error stacks thrown through wrapped APIs (sync I/O, require) are the same as without the agent', async () => {
