@@ -14,7 +14,7 @@ import type { Config } from '../../config.js';
 import type { Finding, Frame } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { hideAgentFrames } from '../../frames/hide.js';
-import { isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
+import { isLazyLoading, isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, where } from '../../reporters/console-format.js';
 import type { Detector } from '../detector.js';
 import { beginLookingForImports, isWrapped, loaderDepth, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../builtins.js';
@@ -144,7 +144,9 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     const frames = toFrames(captureOwnStack(wrapper), true);
     const caller = frames[0];
     if (!caller || caller.file.startsWith('node:')) return null; // Node calling on its own behalf
-    if (isModuleLoading(frames)) return null;
+    // Module loading, at start-up or lazily later (a require in a handler, a test's proxyquire
+    // resolving modules): its reads, and the top-level code of the modules it loads, are not the app's.
+    if (isModuleLoading(frames) || isLazyLoading(frames)) return null;
     return frames;
   }
 
