@@ -21,6 +21,8 @@ export type SyncIOError = InstanceType<typeof agent.SyncIOError>;
  * starts nothing. Returns true when an agent is running afterwards.
  */
 export function start(options: Partial<Config> = {}): boolean {
+  // Already running (preloaded, or started through the other module format): one agent per thread.
+  if (agent.currentAgent()) return true;
   const config = { ...readConfig(), ...options };
   if (options.reportDir && !options.reporters) config.reporters = [...new Set([...config.reporters, 'json' as const])];
   try {
