@@ -47,6 +47,13 @@ describe('every entry from require and import', () => {
     expect(r.lines.filter((l) => l.kind === 'summary')).toHaveLength(1);
   });
 
+  it('node --require asyncdebug follows a fork() child started in another directory', async () => {
+    const r = await runNode(fixture('fork-parent.mjs'), { nodeArgs: ['--require', 'asyncdebug'] });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('child exited 0');
+    expect(new Set(r.lines.filter((l) => l.kind === 'summary').map((l) => l.pid)).size).toBe(2);
+  });
+
   it('asyncdebug/api by import and by require is one agent', async () => {
     const file = fixture('entries-both.mjs');
     const r = await runNode(file, { nodeArgs: [] });
