@@ -1,6 +1,6 @@
 // Makes the agent follow the app into the threads and processes it starts:
-// - `--import asyncdebug` (or `--require asyncdebug`) in process.execArgv becomes an absolute URL (path), so `fork()` children whose cwd
-//   cannot resolve the bare name still start (a relative preload breaks them);
+// - `--import asyncdebug` (`--require asyncdebug`) in process.execArgv becomes an absolute URL (path),
+//   so `fork()` children whose cwd cannot resolve the bare name still start;
 // - `new Worker(code, { eval: true })` does not get --import from Node, so the code is prefixed with a
 //   dynamic import of the agent (on the same line: the app's line numbers do not move);
 // - a worker given its own execArgv gets the --import added back.
