@@ -3,9 +3,10 @@
 //   require, so that there is one instance per thread (src/agent-module.ts says why);
 // - dist/{register,auto,api}.cjs: the `require` entries, each with the config code inlined and the agent
 //   left to the bundle above;
-// - dist/{register,auto,api}.d.cts: their types (the ESM .d.ts files, re-exported for CommonJS).
+// - a .d.cts next to every .d.ts: the types of the `require` entries. Copies, not re-exports: under
+//   `module: node16` a CommonJS declaration file may not import an ESM one (TS1479).
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const dist = new URL('../dist/', import.meta.url);
 // CommonJS has no import.meta: the bundles compute its url from their own file name.
@@ -25,6 +26,13 @@ rmSync(new URL('register.js.map', dist), { force: true });
 
 for (const entry of ['register', 'auto', 'api']) {
   await build({ ...common, entryPoints: [`src/${entry}.ts`], outfile: `dist/${entry}.cjs` });
-  // The same exports as the ESM declarations, for a CommonJS consumer (checked by test/fixtures/entries-types).
-  writeFileSync(new URL(`${entry}.d.cts`, dist), entry === 'api' ? `export * from './api.js';\n` : 'export {};\n');
+}
+
+// Relative specifiers './x.js' become './x.cjs', which TypeScript resolves to the copy './x.d.cts'
+// (checked by test/fixtures/entries-types under node16 and nodenext).
+for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+  if (!file.endsWith('.d.ts')) continue;
+  const dts = readFileSync(new URL(file, dist), 'utf8');
+  const cts = dts.replace(/((?:from\s+|import\()['"])(\.{1,2}\/[^'"]+)\.js(['"])/g, '$1$2.cjs$3');
+  writeFileSync(new URL(file.replace(/\.d\.ts$/, '.d.cts'), dist), cts);
 }

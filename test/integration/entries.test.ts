@@ -86,6 +86,9 @@ describe('every entry from require and import', () => {
       'asyncdebug/api dist/api.d.ts', 'asyncdebug/auto dist/auto.d.ts', 'asyncdebug dist/register.d.ts',
     ]));
     expect(r.stdout.split('\n').filter((l) => /error TS/.test(l))).toEqual([]);
+    // module node16: a CommonJS declaration file may not import an ESM one, so the .d.cts types are copies
+    const node16 = await run(process.execPath, [tsc, '-p', fixture('entries-types/tsconfig.node16.json')], { cwd: ROOT }).catch((e: { stdout: string }) => e);
+    expect(node16.stdout).toBe('');
   });
 });
 
