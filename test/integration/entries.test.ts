@@ -144,6 +144,10 @@ describe('docs ship with the package', () => {
     const kinds = /export type FindingKind =([^;]+);/.exec(readFileSync(join(ROOT, 'src', 'finding.ts'), 'utf8'))![1]!.match(/'[^']+'/g)!;
     // each kind has its section, or its row among the kinds not written yet
     for (const kind of kinds.map((k) => k.slice(1, -1))) expect(doc.includes(`### \`${kind}\``) || doc.includes(`| \`${kind}\` |`), kind).toBe(true);
+    // every field the finding types declare (src/finding.ts) is documented
+    const fields = [...readFileSync(join(ROOT, 'src', 'finding.ts'), 'utf8').matchAll(/^\s+(\w+)\??:/gm)].map((m) => m[1]!);
+    expect(fields.length).toBeGreaterThan(15);
+    for (const field of new Set(fields)) expect(doc, field).toContain(`\`${field}\``);
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     const { stdout } = await run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
