@@ -70,7 +70,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     default: 'default',
     fallback: 'default mode',
     accepted: '`1`/`true`/`on` (debug mode) or `0`/`false`/`off` (off)',
-    help: 'the mode. Unset: default mode, the cheap detectors, safe to leave on; debug mode adds the expensive ones; off: the agent installs nothing',
+    help: 'which detectors run: unset, the cheap ones (default mode, safe to leave on); on, also the expensive ones (debug mode); off, none (the agent installs nothing)',
     parse(raw) {
       const on = parseSwitch(raw);
       return on === undefined ? BAD : on ? 'debug' : 'off';
