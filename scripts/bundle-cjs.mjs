@@ -12,7 +12,7 @@ const dist = new URL('../dist/', import.meta.url);
 // CommonJS has no import.meta: the bundles compute its url from their own file name.
 const importMetaUrl = {
   banner: { js: '"use strict"; const __asyncdebug_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__asyncdebug_import_meta_url' },
+  define: { 'import.meta.url': '__asyncdebug_import_meta_url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
 };
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', ...importMetaUrl };
 
