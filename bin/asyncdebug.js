@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The asyncdebug command. This version answers --version and --help; run|ci|tui|report come next.
 import { readFileSync } from 'node:fs';
+import { renderEnvHelp } from '../dist/env-table.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const HELP = `asyncdebug ${pkg.version} — the event-loop debugger for Node.js
@@ -13,14 +14,8 @@ Usage:
 Commands planned, not in this version: run, ci, tui, report.
 
 Environment (all optional; a bad value prints one warning and the default is used):
-  ASYNC_DEBUG            unset: default mode; 1|true|on: debug mode; 0|false|off: nothing installed
-  ASYNC_DEBUG_SLOW_MS    block threshold in ms (default 100)
-  ASYNC_DEBUG_REPORTERS  comma list of console, json (default console)
-  ASYNC_DEBUG_REPORT_DIR directory for JSON Lines reports, asyncdebug-<pid>.jsonl (turns on json)
-  ASYNC_DEBUG_STRICT     1: sync I/O inside an async context throws (default off)
-  NO_COLOR / FORCE_COLOR console colors
-
-Docs: README.md in the package.
+${renderEnvHelp()}
+Docs: README.md and docs/ in the package.
 `;
 
 const args = process.argv.slice(2);

@@ -1,21 +1,32 @@
-// `asyncdebug/api`: start and stop the agent from code, and subscribe to its findings.
+// `asyncdebug/api` (import or require): start and stop the agent from code, and subscribe to its findings.
 import { readConfig, warnOnStderr, type Config } from './config.js';
-import { currentAgent, startAgent, type FindingListener } from './agent/thread-agent.js';
+import { agentModule } from './agent-module.js';
+import type { FindingListener } from './agent/thread-agent.js';
 
 export type { Config, Mode, ReporterName } from './config.js';
 export type { BlockFinding, Finding, FindingKind, Frame, SummaryFinding } from './finding.js';
 export type { FindingListener } from './agent/thread-agent.js';
-export { allowSync, SyncIOError } from './agent/thread-agent.js';
+
+// The one agent module of this thread (see agent-module.ts), whichever entry loaded it first.
+const agent = agentModule();
+
+/** Runs fn with the sync-I/O detector's strict mode and findings off for the calls inside it. */
+export const allowSync: typeof agent.allowSync = agent.allowSync;
+/** What a sync API throws in strict mode (ASYNC_DEBUG_STRICT=1). */
+export const SyncIOError: typeof agent.SyncIOError = agent.SyncIOError;
+export type SyncIOError = InstanceType<typeof agent.SyncIOError>;
 
 /**
  * Starts the agent in this thread (idempotent). Options override the environment; a mode of 'off'
  * starts nothing. Returns true when an agent is running afterwards.
  */
 export function start(options: Partial<Config> = {}): boolean {
+  // Already running (preloaded, or started through the other module format): one agent per thread.
+  if (agent.currentAgent()) return true;
   const config = { ...readConfig(), ...options };
   if (options.reportDir && !options.reporters) config.reporters = [...new Set([...config.reporters, 'json' as const])];
   try {
-    return startAgent(config) !== null;
+    return agent.startAgent(config) !== null;
   } catch (err) {
     warnOnStderr(`the agent could not start (${(err as Error).message}); the app runs without it`);
     return false;
@@ -24,19 +35,26 @@ export function start(options: Partial<Config> = {}): boolean {
 
 /** Stops the agent in this thread: no more heartbeats, no watchdog, no summary. */
 export function stop(): void {
-  currentAgent()?.stop();
+  agent.currentAgent()?.stop();
 }
 
 export function isRunning(): boolean {
-  return currentAgent() !== null;
+  return agent.currentAgent() !== null;
 }
+
+const noop = () => {};
 
 /**
  * Calls the listener with every finding of this process (blocks are found by the watchdog and reach
- * the listener when this thread's loop turns again). Returns an unsubscribe function.
+ * the listener when this thread's loop turns again). Returns an unsubscribe function. Subscribing
+ * keeps nothing alive. When no agent runs in this thread (ASYNC_DEBUG=0, `asyncdebug/auto` in
+ * default mode, never started, or stopped), it does nothing, silently, and returns a no-op function:
+ * code that subscribes works the same with the agent off. `isRunning()` tells which.
  */
 export function subscribe(listener: FindingListener): () => void {
-  const agent = currentAgent();
-  if (!agent) throw new Error('asyncdebug: the agent is not running in this thread; call start() first or preload asyncdebug');
-  return agent.subscribe(listener);
+  try {
+    return agent.currentAgent()?.subscribe(listener) ?? noop;
+  } catch {
+    return noop;
+  }
 }

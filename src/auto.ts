@@ -1,10 +1,12 @@
-// `import 'asyncdebug/auto'` from app code: the agent starts only when ASYNC_DEBUG is on (debug mode).
+// `import 'asyncdebug/auto'` or `require('asyncdebug/auto')` from app code: the agent starts only when
+// ASYNC_DEBUG is on (debug mode).
 import { readConfig } from './config.js';
+import { agentModule } from './agent-module.js';
 
 try {
   const config = readConfig();
   if (config.mode === 'debug') {
-    const { isWatchdogThread, startAgent } = await import('./agent/thread-agent.js');
+    const { isWatchdogThread, startAgent } = agentModule();
     if (!isWatchdogThread()) startAgent(config);
   }
 } catch {

@@ -1,7 +1,8 @@
-// Configuration from the environment, as ../shared/contract.md says. A bad value never throws:
-// one warning line names the variable, the value and what is accepted, and the default is used.
+// Configuration from the environment, read through the table in env-table.ts. A bad value never
+// throws: one warning line names the variable, the value and what is accepted, and the default is used.
 import { writeSync } from './original.js';
 import { isMainThread } from 'node:worker_threads';
+import { BAD, ENV_TABLE, badValueWarning, isParsed } from './env-table.js';
 
 export type Mode = 'off' | 'default' | 'debug';
 export type ReporterName = 'console' | 'json' | 'otel' | 'tui';
@@ -27,10 +28,7 @@ export interface Config {
 
 export type SyncAfter = 'turn' | 'listening';
 
-export const DEFAULT_SLOW_MS = 100;
-const REPORTER_NAMES: readonly ReporterName[] = ['console', 'json', 'otel', 'tui'];
-/** Reporters the contract names that this version does not ship yet. */
-const NOT_YET: readonly ReporterName[] = ['otel', 'tui'];
+export { DEFAULT_SLOW_MS } from './env-table.js';
 
 export type Warn = (line: string) => void;
 
@@ -43,105 +41,36 @@ export const warnOnStderr: Warn = (line) => {
   }
 };
 
-function parseSwitch(value: string): boolean | undefined {
-  const v = value.trim().toLowerCase();
-  if (v === '1' || v === 'true' || v === 'on') return true;
-  if (v === '0' || v === 'false' || v === 'off') return false;
-  return undefined;
-}
-
-function parseMode(raw: string | undefined, warn: Warn): Mode {
-  if (raw === undefined || raw.trim() === '') return 'default';
-  const on = parseSwitch(raw);
-  if (on === true) return 'debug';
-  if (on === false) return 'off';
-  warn(`ignoring ASYNC_DEBUG=${JSON.stringify(raw)}: expected 1/true/on (debug mode) or 0/false/off (disabled); using default mode`);
-  return 'default';
-}
-
 /** Configuration warnings once per process: workers re-read the same environment. */
 const warnFromMainThread: Warn = (line) => {
   if (isMainThread) warnOnStderr(line);
 };
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = warnFromMainThread): Config {
-  const mode = parseMode(env.ASYNC_DEBUG, warn);
-
-  let slowMs = DEFAULT_SLOW_MS;
-  const rawSlow = env.ASYNC_DEBUG_SLOW_MS;
-  if (rawSlow !== undefined && rawSlow.trim() !== '') {
-    const n = Number(rawSlow);
-    if (Number.isInteger(n) && n >= 1) slowMs = n;
-    else warn(`ignoring ASYNC_DEBUG_SLOW_MS=${JSON.stringify(rawSlow)}: expected a whole number of milliseconds >= 1; using ${DEFAULT_SLOW_MS}`);
-  }
-
-  const reportDir = env.ASYNC_DEBUG_REPORT_DIR?.trim() ? env.ASYNC_DEBUG_REPORT_DIR.trim() : null;
-
-  const reporters = new Set<ReporterName>();
-  const rawReporters = env.ASYNC_DEBUG_REPORTERS;
-  if (rawReporters === undefined || rawReporters.trim() === '') {
-    reporters.add('console');
-  } else {
-    for (const part of rawReporters.split(',')) {
-      const name = part.trim().toLowerCase();
-      if (name === '') continue;
-      if (!(REPORTER_NAMES as readonly string[]).includes(name)) {
-        warn(`ignoring ${JSON.stringify(part.trim())} in ASYNC_DEBUG_REPORTERS: expected a comma list of ${REPORTER_NAMES.join(', ')}`);
-        continue;
-      }
-      if ((NOT_YET as readonly string[]).includes(name)) {
-        warn(`the ${name} reporter in ASYNC_DEBUG_REPORTERS is not available in this version; ignoring it`);
-        continue;
-      }
-      reporters.add(name as ReporterName);
+  const config = {} as Record<keyof Config, unknown>;
+  for (const r of ENV_TABLE) {
+    if (!isParsed(r)) continue;
+    const raw = env[r.name];
+    let value: unknown = BAD;
+    if (raw !== undefined && raw.trim() !== '') {
+      value = r.parse(raw, warn);
+      if (value === BAD) warn(badValueWarning(r, raw));
     }
+    config[r.key] = value === BAD ? structuredClone(r.default) : value;
   }
-  if (reportDir) reporters.add('json');
+  return resolveReporters(config as Config, warn);
+}
+
+/** The one rule between variables: a report directory turns on json, and json needs one. */
+function resolveReporters(config: Config, warn: Warn): Config {
+  const reporters = new Set(config.reporters);
+  if (config.reportDir) reporters.add('json');
   else if (reporters.has('json')) {
-    warn('the json reporter needs ASYNC_DEBUG_REPORT_DIR=<directory>; no JSON Lines report will be written');
     reporters.delete('json');
+    warn(`the json reporter needs ASYNC_DEBUG_REPORT_DIR=<directory>; no JSON Lines report will be written${reporters.size ? '' : ', findings go to the console'}`);
+    if (reporters.size === 0) reporters.add('console');
   }
-
-  let strict = false;
-  const rawStrict = env.ASYNC_DEBUG_STRICT;
-  if (rawStrict !== undefined && rawStrict.trim() !== '') {
-    const on = parseSwitch(rawStrict);
-    if (on === undefined) warn(`ignoring ASYNC_DEBUG_STRICT=${JSON.stringify(rawStrict)}: expected 1/true/on or 0/false/off; strict mode stays off`);
-    else strict = on;
-  }
-
-  let engine: StackEngine = 'auto';
-  const rawEngine = env.ASYNC_DEBUG_STACK_ENGINE;
-  if (rawEngine !== undefined && rawEngine.trim() !== '') {
-    const e = rawEngine.trim().toLowerCase();
-    if (e === 'auto' || e === 'native' || e === 'inspector') engine = e;
-    else warn(`ignoring ASYNC_DEBUG_STACK_ENGINE=${JSON.stringify(rawEngine)}: expected auto, native or inspector; using auto`);
-  }
-
-  let syncAfter: SyncAfter = 'turn';
-  const rawAfter = env.ASYNC_DEBUG_SYNC_AFTER;
-  if (rawAfter !== undefined && rawAfter.trim() !== '') {
-    const a = rawAfter.trim().toLowerCase();
-    if (a === 'turn' || a === 'listening') syncAfter = a;
-    else warn(`ignoring ASYNC_DEBUG_SYNC_AFTER=${JSON.stringify(rawAfter)}: expected turn (the app's first loop turn) or listening (the first server listening); using turn`);
-  }
-
-  let syncMinMs = 0;
-  const rawMin = env.ASYNC_DEBUG_SYNC_MIN_MS;
-  if (rawMin !== undefined && rawMin.trim() !== '') {
-    const n = Number(rawMin);
-    if (Number.isFinite(n) && n >= 0) syncMinMs = n;
-    else warn(`ignoring ASYNC_DEBUG_SYNC_MIN_MS=${JSON.stringify(rawMin)}: expected a number of milliseconds >= 0; using 0 (report every call)`);
-  }
-
-  const allowSync = (env.ASYNC_DEBUG_ALLOW_SYNC ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-  const cpuProfileDir = env.ASYNC_DEBUG_CPUPROFILE_DIR?.trim() ? env.ASYNC_DEBUG_CPUPROFILE_DIR.trim() : null;
-
-  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine, syncAfter, syncMinMs, allowSync, cpuProfileDir };
+  return { ...config, reporters: [...reporters] };
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */

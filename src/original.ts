@@ -5,6 +5,7 @@ import fs from 'node:fs';
 
 export const writeSync = fs.writeSync;
 export const openSync = fs.openSync;
+export const closeSync = fs.closeSync;
 export const mkdirSync = fs.mkdirSync;
 export const statSync = fs.statSync;
 export const readFileSync = fs.readFileSync;

@@ -1,11 +1,13 @@
-// `node --import asyncdebug app.js`: start the agent for this thread, configured from the environment.
-// The agent's modules load only when it will run: ASYNC_DEBUG=0 costs one small module.
+// `node --import asyncdebug app.js` (or `--require asyncdebug`, `import 'asyncdebug'`, `require('asyncdebug')`):
+// start the agent for this thread, configured from the environment. The agent's code loads only when
+// it will run: ASYNC_DEBUG=0 costs one small module.
 import { readConfig } from './config.js';
+import { agentModule } from './agent-module.js';
 
 try {
   const config = readConfig();
   if (config.mode !== 'off') {
-    const { isWatchdogThread, startAgent } = await import('./agent/thread-agent.js');
+    const { isWatchdogThread, startAgent } = agentModule();
     if (!isWatchdogThread()) startAgent(config);
   }
 } catch {

@@ -1,32 +1,45 @@
 // Makes the agent follow the app into the threads and processes it starts:
-// - `--import asyncdebug` in process.execArgv becomes an absolute URL, so `fork()` children whose cwd
-//   cannot resolve the bare name still start (a relative preload breaks them: ../shared/design.md);
+// - `--import asyncdebug` (`--require asyncdebug`) in process.execArgv becomes an absolute URL (path),
+//   so `fork()` children whose cwd cannot resolve the bare name still start;
 // - `new Worker(code, { eval: true })` does not get --import from Node, so the code is prefixed with a
 //   dynamic import of the agent (on the same line: the app's line numbers do not move);
 // - a worker given its own execArgv gets the --import added back.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
+// The CommonJS entries: a CJS file preloaded with --import leaves no pending fs close behind on Node 20
+// (an ESM one does: its loader reads files asynchronously), and they load the one agent bundle.
 const ENTRY_URLS: Record<string, string> = {
-  asyncdebug: new URL('../register.js', import.meta.url).href,
-  'asyncdebug/auto': new URL('../auto.js', import.meta.url).href,
+  asyncdebug: new URL('../register.cjs', import.meta.url).href,
+  'asyncdebug/auto': new URL('../auto.cjs', import.meta.url).href,
 };
 const REGISTER_URL = ENTRY_URLS.asyncdebug as string;
+const PRELOAD_FLAGS: Record<string, (url: string) => string> = {
+  '--import': (url) => url,
+  '--require': (url) => fileURLToPath(url),
+  '-r': (url) => fileURLToPath(url),
+};
 
 export function absolutizeExecArgv(argv: string[]): void {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === '--import' && i + 1 < argv.length) {
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const spell = PRELOAD_FLAGS[flag];
+    if (!spell) continue;
+    if (eq < 0 && i + 1 < argv.length) {
       const url = ENTRY_URLS[argv[i + 1] as string];
-      if (url) argv[i + 1] = url;
-    } else if (arg.startsWith('--import=')) {
-      const url = ENTRY_URLS[arg.slice('--import='.length)];
-      if (url) argv[i] = `--import=${url}`;
+      if (url) argv[i + 1] = spell(url);
+    } else if (eq >= 0) {
+      const url = ENTRY_URLS[arg.slice(eq + 1)];
+      if (url) argv[i] = `${flag}=${spell(url)}`;
     }
   }
 }
 
 function importsAgent(execArgv: readonly string[]): boolean {
-  return execArgv.some((a) => Object.values(ENTRY_URLS).some((u) => a.includes(u)) || /(^|=)asyncdebug(\/auto)?$/.test(a));
+  const spelled = Object.values(ENTRY_URLS).flatMap((u) => [u, fileURLToPath(u)]);
+  return execArgv.some((a) => spelled.some((u) => a.includes(u)) || /(^|=)asyncdebug(\/auto)?$/.test(a));
 }
 
 /** Puts the dynamic import after a 'use strict' directive, so the directive keeps working. */

@@ -3,7 +3,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData, type Worker } from 'node:worker_threads';
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
-import { ensureDir } from '../reporters/jsonl.js';
+import { checkReportWritable } from '../reporters/jsonl.js';
 import type { Finding, SummaryFinding } from '../finding.js';
 import { REGISTRY_KEY, WATCHDOG_MARK, createRegistry } from '../detectors/block/common.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/thread.js';
@@ -44,11 +44,15 @@ const WATCHDOG_WAIT_MS = 300;
 function checkReportDir(config: Config): Config {
   if (!config.reportDir || !config.reporters.includes('json')) return config;
   try {
-    ensureDir(config.reportDir);
+    checkReportWritable(config.reportDir);
     return config;
   } catch (err) {
-    warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(config.reportDir)} (${(err as Error).message}); findings go to the other reporters only`);
-    return { ...config, reportDir: null, reporters: config.reporters.filter((r) => r !== 'json') };
+    // Findings must still go somewhere: with json the only reporter, the console takes over.
+    const reporters = config.reporters.filter((r) => r !== 'json');
+    if (reporters.length === 0) reporters.push('console');
+    const rest = reporters.length === 1 && reporters[0] === 'console' ? 'the console' : 'the other reporters';
+    warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(config.reportDir)} (${(err as Error).message}); findings go to ${rest} only`);
+    return { ...config, reportDir: null, reporters };
   }
 }
 
@@ -114,6 +118,8 @@ export function startAgent(config: Config): Agent | null {
     forwarding = true;
     watchdog.on('message', notify);
     watchdog.postMessage('subscribe');
+    // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.
+    watchdog.unref();
   }
   let summarized = false;
   function writeSummary(): void {

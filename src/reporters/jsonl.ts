@@ -1,7 +1,7 @@
 // JSON Lines reporter: DIR/asyncdebug-<pid>.jsonl, one line per finding, appended with one write(2)
 // each as the finding is made, so a SIGKILLed process keeps every line already written. Every thread
 // of the process appends to the same file (O_APPEND keeps lines whole).
-import { mkdirSync, openSync, statSync, writeSync } from '../original.js';
+import { closeSync, mkdirSync, openSync, statSync, writeSync } from '../original.js';
 import { dirname, join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';
@@ -38,6 +38,16 @@ export function ensureDir(dir: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
+}
+
+/**
+ * Proves at start that the report can be written (a directory that exists may still refuse files, like
+ * /proc): creates the directory and the process's report file, which its summary line fills at exit
+ * anyway. Synchronous open and close: no request is left pending that the app could see.
+ */
+export function checkReportWritable(dir: string): void {
+  ensureDir(dir);
+  closeSync(openSync(reportPath(dir), 'a'));
 }
 
 export function createJsonlReporter(dir: string): Reporter {

@@ -27,11 +27,40 @@ describe('configuration from the environment', () => {
     expect(config.reportDir).toBe('/tmp/x');
   });
 
-  it('json without a directory is one warning and no json', () => {
+  it('json without a directory is one warning, and findings go to the console instead of nowhere', () => {
     const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: 'json' });
-    expect(config.reporters).toEqual([]);
+    expect(config.reporters).toEqual(['console']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('ASYNC_DEBUG_REPORT_DIR');
+    expect(read({ ASYNC_DEBUG_REPORTERS: 'console,json' }).config.reporters).toEqual(['console']);
+  });
+
+  it.each(['bogus', 'otel', 'tui', 'otel,tui', ' , '])('ASYNC_DEBUG_REPORTERS=%j: nothing usable named, so the default console', (value) => {
+    const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: value });
+    expect(config.reporters).toEqual(['console']);
+    // one warning per dropped name; an empty list is the same as unset
+    expect(warnings).toHaveLength(value.split(',').filter((s) => s.trim()).length);
+    if (warnings.length) expect(warnings.at(-1)).toContain('using console');
+  });
+
+  it('unknown reporter names are dropped, known ones kept', () => {
+    const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: 'bogus,json', ASYNC_DEBUG_REPORT_DIR: '/tmp/x' });
+    expect(config.reporters).toEqual(['json']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"bogus"');
+  });
+
+  it('every variable of the table is parsed: a good value sets its field', () => {
+    const { config, warnings } = read({
+      ASYNC_DEBUG: 'on', ASYNC_DEBUG_SLOW_MS: '250', ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_REPORT_DIR: ' /tmp/r ',
+      ASYNC_DEBUG_STRICT: 'true', ASYNC_DEBUG_SYNC_AFTER: 'listening', ASYNC_DEBUG_SYNC_MIN_MS: '2.5',
+      ASYNC_DEBUG_ALLOW_SYNC: 'fs.*, scripts/** ,', ASYNC_DEBUG_STACK_ENGINE: 'Inspector',
+    });
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({
+      mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
+      syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector',
+    });
   });
 
   it.each([
@@ -41,6 +70,9 @@ describe('configuration from the environment', () => {
     ['ASYNC_DEBUG_SLOW_MS', 'soon'],
     ['ASYNC_DEBUG_STRICT', 'maybe'],
     ['ASYNC_DEBUG_REPORTERS', 'console,fax'],
+    ['ASYNC_DEBUG_SYNC_AFTER', 'later'],
+    ['ASYNC_DEBUG_SYNC_MIN_MS', '-1'],
+    ['ASYNC_DEBUG_STACK_ENGINE', 'gdb'],
   ])('bad %s=%j: one warning naming variable and value, default kept', (name, value) => {
     const { config, warnings } = read({ [name]: value });
     expect(warnings).toHaveLength(1);

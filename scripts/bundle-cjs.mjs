@@ -1,0 +1,38 @@
+// Builds the CommonJS side of the package (run by `npm run bundle`, after tsc):
+// - dist/agent/thread-agent.cjs: the agent, one bundle, loaded by every entry (ESM and CJS) through
+//   require, so that there is one instance per thread (src/agent-module.ts says why);
+// - dist/{register,auto,api}.cjs: the `require` entries, each with the config code inlined and the agent
+//   left to the bundle above;
+// - a .d.cts next to every .d.ts: the types of the `require` entries. Copies, not re-exports: under
+//   `module: node16` a CommonJS declaration file may not import an ESM one (TS1479).
+import { build } from 'esbuild';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+const dist = new URL('../dist/', import.meta.url);
+// CommonJS has no import.meta: the bundles compute its url from their own file name.
+const importMetaUrl = {
+  banner: { js: '"use strict"; const __asyncdebug_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__asyncdebug_import_meta_url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+};
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', ...importMetaUrl };
+
+await build({ ...common, entryPoints: ['src/agent/thread-agent.ts'], outfile: 'dist/agent/thread-agent.cjs', sourcemap: true });
+// tsc's unbundled ESM copy of the agent must not be loadable by mistake (it would be a second instance).
+rmSync(new URL('agent/thread-agent.js', dist), { force: true });
+rmSync(new URL('agent/thread-agent.js.map', dist), { force: true });
+// `asyncdebug` resolves to register.cjs for import too (an ESM preload leaves a pending fs close on Node 20).
+rmSync(new URL('register.js', dist), { force: true });
+rmSync(new URL('register.js.map', dist), { force: true });
+
+for (const entry of ['register', 'auto', 'api']) {
+  await build({ ...common, entryPoints: [`src/${entry}.ts`], outfile: `dist/${entry}.cjs` });
+}
+
+// Relative specifiers './x.js' become './x.cjs', which TypeScript resolves to the copy './x.d.cts'
+// (checked by test/fixtures/entries-types under node16 and nodenext).
+for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+  if (!file.endsWith('.d.ts')) continue;
+  const dts = readFileSync(new URL(file, dist), 'utf8');
+  const cts = dts.replace(/((?:from\s+|import\()['"])(\.{1,2}\/[^'"]+)\.js(['"])/g, '$1$2.cjs$3');
+  writeFileSync(new URL(file.replace(/\.d\.ts$/, '.d.cts'), dist), cts);
+}

@@ -1,0 +1,243 @@
+// The environment variables, in one table: the config parser (config.ts), `asyncdebug --help` and the
+// README's table (`npm run docs`) all read it, so they cannot disagree. To add a variable: add its field
+// to Config and one row here. Text in `accepted`, `fallback` and `help` is Markdown (backticks only);
+// the terminal and the warnings show it without the backticks.
+import type { Config, ReporterName, StackEngine, SyncAfter, Warn } from './config.js';
+
+export const DEFAULT_SLOW_MS = 100;
+
+/** The reporters this version ships; the contract also names these others. */
+export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json'];
+const NOT_YET: readonly ReporterName[] = ['otel', 'tui'];
+
+/** What a parser returns for a value it cannot accept: the row's standard warning follows. */
+export const BAD = Symbol('bad value');
+type Parsed<T> = T | typeof BAD;
+
+export interface EnvRow<K extends keyof Config = keyof Config> {
+  name: string;
+  /** The Config field it sets. */
+  key: K;
+  /** The value when the variable is unset, empty, or bad. */
+  default: Config[K];
+  /** The default as people read it. */
+  fallback: string;
+  /** What the variable accepts; the warning for a bad value says "expected <accepted>". */
+  accepted: string;
+  help: string;
+  /** Turns a non-empty raw value into the field's value. It may warn itself about a part it drops. */
+  parse(raw: string, warn: Warn): Parsed<Config[K]>;
+}
+
+/** A variable that other code reads directly (no Config field): documented here, parsed there. */
+export interface DocRow {
+  name: string;
+  key: null;
+  fallback: string;
+  accepted: string;
+  help: string;
+}
+
+/** A row for any one field (a union, so that each row's parser and default agree with its field). */
+export type AnyEnvRow = { [K in keyof Config]: EnvRow<K> }[keyof Config];
+
+function row<K extends keyof Config>(r: EnvRow<K>): EnvRow<K> {
+  return r;
+}
+
+function parseSwitch(value: string): boolean | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === '1' || v === 'true' || v === 'on') return true;
+  if (v === '0' || v === 'false' || v === 'off') return false;
+  return undefined;
+}
+
+function oneOf<T extends string>(values: readonly T[]): (raw: string) => Parsed<T> {
+  return (raw) => {
+    const v = raw.trim().toLowerCase();
+    return (values as readonly string[]).includes(v) ? (v as T) : BAD;
+  };
+}
+
+function commaList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
+  row({
+    name: 'ASYNC_DEBUG',
+    key: 'mode',
+    default: 'default',
+    fallback: 'default mode',
+    accepted: '`1`/`true`/`on` (debug mode) or `0`/`false`/`off` (off)',
+    help: 'which detectors run: unset, the cheap ones (default mode, safe to leave on); on, also the expensive ones (debug mode); off, none (the agent installs nothing)',
+    parse(raw) {
+      const on = parseSwitch(raw);
+      return on === undefined ? BAD : on ? 'debug' : 'off';
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_SLOW_MS',
+    key: 'slowMs',
+    default: DEFAULT_SLOW_MS,
+    fallback: String(DEFAULT_SLOW_MS),
+    accepted: 'a whole number of milliseconds >= 1',
+    help: 'block threshold: a loop that does not turn for this long is a block',
+    parse(raw) {
+      const n = Number(raw);
+      return Number.isInteger(n) && n >= 1 ? n : BAD;
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_REPORTERS',
+    key: 'reporters',
+    default: ['console'],
+    fallback: '`console`',
+    accepted: 'a comma list of `console`, `json`',
+    help: 'where findings go (`otel` and `tui` are named by the contract, not shipped yet); a name it does not know is dropped with a warning, and if none is left, `console` is used',
+    parse(raw, warn) {
+      const names = new Set<ReporterName>();
+      const dropped: string[] = [];
+      for (const part of commaList(raw)) {
+        const name = part.toLowerCase() as ReporterName;
+        if ((NOT_YET as readonly string[]).includes(name)) {
+          dropped.push(`the ${name} reporter in ASYNC_DEBUG_REPORTERS is not available in this version; ignoring it`);
+        } else if (!(SHIPPED_REPORTERS as readonly string[]).includes(name)) {
+          dropped.push(`ignoring ${JSON.stringify(part)} in ASYNC_DEBUG_REPORTERS: expected a comma list of ${SHIPPED_REPORTERS.join(', ')}`);
+        } else {
+          names.add(name);
+        }
+      }
+      // Nothing usable named: findings must still go somewhere (a block that went nowhere was a bug).
+      if (names.size === 0) {
+        names.add('console');
+        if (dropped.length) dropped[dropped.length - 1] += '; using console';
+      }
+      for (const line of dropped) warn(line);
+      return [...names];
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_REPORT_DIR',
+    key: 'reportDir',
+    default: null,
+    fallback: '– (no report file)',
+    accepted: 'a directory (created if missing)',
+    help: 'JSON Lines reports go to `<dir>/asyncdebug-<pid>.jsonl`; turns on `json`; checked at start (a warning if it cannot be written)',
+    parse: (raw) => raw.trim(),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_STRICT',
+    key: 'strict',
+    default: false,
+    fallback: 'off',
+    accepted: '`1`/`true`/`on` or `0`/`false`/`off`',
+    help: 'on: a sync API called after start-up throws `SyncIOError` instead of running',
+    parse: (raw) => parseSwitch(raw) ?? BAD,
+  }),
+  row({
+    name: 'ASYNC_DEBUG_SYNC_AFTER',
+    key: 'syncAfter',
+    default: 'turn',
+    fallback: '`turn`',
+    accepted: '`turn` (the app\'s first loop turn) or `listening` (the first server listening)',
+    help: 'when sync-I/O findings start',
+    parse: oneOf<SyncAfter>(['turn', 'listening']),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_SYNC_MIN_MS',
+    key: 'syncMinMs',
+    default: 0,
+    fallback: '0 (every site is reported)',
+    accepted: 'a number of milliseconds >= 0',
+    help: 'sync-I/O sites with no call this slow are counted (in the summary), not reported',
+    parse(raw) {
+      const n = Number(raw);
+      return Number.isFinite(n) && n >= 0 ? n : BAD;
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_ALLOW_SYNC',
+    key: 'allowSync',
+    default: [],
+    fallback: '–',
+    accepted: 'a comma list of APIs (`fs.readFileSync`, `fs.*`) and file globs (`scripts/**`)',
+    help: 'sync calls of these APIs, or made from these files, are allowed: not reported, never strict',
+    parse: commaList,
+  }),
+  row({
+    name: 'ASYNC_DEBUG_CPUPROFILE_DIR',
+    key: 'cpuProfileDir',
+    default: null,
+    fallback: '– (no profiles)',
+    accepted: 'a directory (created if missing)',
+    help: 'a block of three thresholds or more also writes `<dir>/asyncdebug-<pid>-<id>.cpuprofile` (Chrome DevTools, VS Code, speedscope), built from the watchdog\'s stack reads; the final line names it',
+    parse: (raw) => raw.trim(),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_STACK_ENGINE',
+    key: 'engine',
+    default: 'auto',
+    fallback: '`auto`',
+    accepted: '`auto`, `native` or `inspector`',
+    help: 'which stack reader the watchdog uses (for troubleshooting)',
+    parse: oneOf<StackEngine>(['auto', 'native', 'inspector']),
+  }),
+  {
+    name: 'NO_COLOR / FORCE_COLOR',
+    key: null,
+    fallback: 'colors when stderr is a TTY',
+    accepted: 'the usual conventions (no-color.org, `FORCE_COLOR=0..3`)',
+    help: 'console colors',
+  },
+];
+
+export function isParsed(r: AnyEnvRow | DocRow): r is AnyEnvRow {
+  return r.key !== null;
+}
+
+const plain = (markdown: string) => markdown.replace(/`/g, '');
+
+/** The standard warning for a bad value. */
+export function badValueWarning(r: AnyEnvRow, raw: string): string {
+  return `ignoring ${r.name}=${JSON.stringify(raw)}: expected ${plain(r.accepted)}; using ${plain(r.fallback)}`;
+}
+
+/** The environment section of `asyncdebug --help`, for an 80-column terminal. */
+export function renderEnvHelp(): string {
+  const width = Math.max(...ENV_TABLE.map((r) => r.name.length)) + 2;
+  const indent = ' '.repeat(2 + width);
+  const lines: string[] = [];
+  for (const r of ENV_TABLE) {
+    const text = `${plain(r.help)}. Accepts ${plain(r.accepted)}. Default: ${plain(r.fallback)}.`;
+    wrap(text, 78 - indent.length).forEach((l, i) => lines.push(i === 0 ? `  ${r.name.padEnd(width)}${l}` : `${indent}${l}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+/** The README's environment table (between its env-table markers; `npm run docs` rewrites it). */
+export function renderEnvMarkdown(): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = ['| variable | meaning | accepts | default |', '|---|---|---|---|'];
+  for (const r of ENV_TABLE) {
+    const name = r.name.split(' / ').map((n) => `\`${n}\``).join(' / ');
+    lines.push(`| ${name} | ${cell(r.help)} | ${cell(r.accepted)} | ${cell(r.fallback)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const README_START = '<!-- env-table:start (generated from src/env-table.ts by `npm run docs`; do not edit) -->';
+export const README_END = '<!-- env-table:end -->';
