@@ -54,12 +54,12 @@ describe('configuration from the environment', () => {
     const { config, warnings } = read({
       ASYNC_DEBUG: 'on', ASYNC_DEBUG_SLOW_MS: '250', ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_REPORT_DIR: ' /tmp/r ',
       ASYNC_DEBUG_STRICT: 'true', ASYNC_DEBUG_SYNC_AFTER: 'listening', ASYNC_DEBUG_SYNC_MIN_MS: '2.5',
-      ASYNC_DEBUG_ALLOW_SYNC: 'fs.*, scripts/** ,', ASYNC_DEBUG_STACK_ENGINE: 'Inspector',
+      ASYNC_DEBUG_ALLOW_SYNC: 'fs.*, scripts/** ,', ASYNC_DEBUG_STACK_ENGINE: 'Inspector', ASYNC_DEBUG_CPUPROFILE_DIR: ' /tmp/p ',
     });
     expect(warnings).toEqual([]);
     expect(config).toEqual({
       mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
-      syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector',
+      syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector', cpuProfileDir: '/tmp/p',
     });
   });
 
