@@ -21,6 +21,12 @@ export interface Config {
   syncMinMs: number;
   /** APIs (`fs.readFileSync`, `fs.*`) and file globs (`scripts/**`) whose sync calls are allowed. */
   allowSync: string[];
+  /** A postMessage whose clone took this long on the sender is a large-message finding. */
+  messageMs: number;
+  /** A postMessage whose payload is estimated at this many bytes or more is a large-message finding. */
+  messageBytes: number;
+  /** Pool work that waited this long behind a full libuv pool is a threadpool-saturation finding. */
+  poolWaitMs: number;
 }
 
 export type SyncAfter = 'turn' | 'listening';
@@ -137,7 +143,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = wa
     .map((s) => s.trim())
     .filter(Boolean);
 
-  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine, syncAfter, syncMinMs, allowSync };
+  const messageMs = readNumber(env, 'ASYNC_DEBUG_MESSAGE_MS', 20, 1, 'a number of milliseconds >= 1', warn);
+  const messageBytes = readNumber(env, 'ASYNC_DEBUG_MESSAGE_BYTES', 16 * 1024 * 1024, 1, 'a whole number of bytes >= 1', warn, true);
+  const poolWaitMs = readNumber(env, 'ASYNC_DEBUG_POOL_WAIT_MS', 50, 1, 'a number of milliseconds >= 1', warn);
+
+  return { mode, slowMs, reporters: [...reporters], reportDir, strict, engine, syncAfter, syncMinMs, allowSync, messageMs, messageBytes, poolWaitMs };
+}
+
+/** A number >= min from the environment, or the default with a warning. */
+function readNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, accepted: string, warn: Warn, whole = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (Number.isFinite(n) && n >= min && (!whole || Number.isInteger(n))) return n;
+  warn(`ignoring ${name}=${JSON.stringify(raw)}: expected ${accepted}; using ${fallback}`);
+  return fallback;
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */
