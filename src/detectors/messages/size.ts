@@ -26,20 +26,37 @@ function isPlain(v: object): boolean {
   return proto === Object.prototype || proto === null || Array.isArray(v);
 }
 
-/** A cheap lower bound: the message's own strings and buffers, and those of its first 16 values. */
+/** Whether the last quickBytes() saw the whole message (nothing nested): then its clone cannot be slow. */
+export let quickWasFlat = false;
+
+/**
+ * A cheap look at the message: its own strings and buffers and those of its first 16 values. Sets
+ * quickWasFlat when that was all of it (a primitive, a string, a buffer, or a plain object or array of
+ * at most 16 primitives, strings and buffers): the count is then exact, and the clone is quick.
+ */
 export function quickBytes(message: unknown, transfer: Transfer): number {
+  quickWasFlat = true;
   if (typeof message === 'string') return message.length;
   if (typeof message !== 'object' || message === null) return 0;
   if (isBuffer(message)) return bufferBytes(message, transfer);
-  if (!isPlain(message)) return 0;
+  if (!isPlain(message)) {
+    quickWasFlat = false;
+    return 0;
+  }
   let n = 0;
   let i = 0;
   const record = message as Record<string, unknown>;
   for (const key in record) {
+    if (++i > 16) {
+      quickWasFlat = false;
+      break;
+    }
     const v = record[key];
     if (typeof v === 'string') n += v.length;
-    else if (typeof v === 'object' && v !== null && isBuffer(v)) n += bufferBytes(v, transfer);
-    if (++i >= 16) break;
+    else if (typeof v === 'object' && v !== null) {
+      if (isBuffer(v)) n += bufferBytes(v, transfer);
+      else quickWasFlat = false;
+    } else if (typeof v === 'function') quickWasFlat = false; // the clone throws: let it, timed or not
   }
   return n;
 }

@@ -19,9 +19,14 @@ import { formatDuration, threadName, where } from '../../reporters/console-forma
 import { WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import type { Detector } from '../detector.js';
-import { estimateBytes, quickBytes, transferList } from './size.js';
+import { estimateBytes, quickBytes, quickWasFlat, transferList } from './size.js';
 
 const WRAPPED = wrappedMark('messages');
+/**
+ * A slow postMessage of less than this was paused by something else (a GC, the scheduler on a loaded
+ * machine): an object graph clones at ~20 MB/s here, so 20 ms of clone is ~400 kB, not 30 bytes.
+ */
+const SLOW_MIN_BYTES = 64 * 1024;
 
 interface Receiver {
   threadId?: number;
@@ -117,14 +122,16 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
 
   function judge(api: string, target: Target, self: unknown, wrapper: Function, args: unknown[], ms: number, quick: number): void {
     if (target === 'port' && self === parentPort) api = 'parentPort.postMessage';
-    const frames = toFrames(captureOwnStack(wrapper));
+    const raw = captureOwnStack(wrapper);
     // Node's own messages (a Worker's start-up data, its stdio) are not the app's postMessage.
-    if (frames[0]?.file.startsWith('node:')) return;
+    if (raw[0]?.file.startsWith('node:')) return;
+    // Estimated before anything else: the stack is read only for a message big enough to be a finding.
+    const size = estimateBytes(args[0], transferList(args[1]));
+    const bytes = Math.max(size.bytes, quick);
+    if (bytes < config.messageBytes && bytes < SLOW_MIN_BYTES) return;
+    const frames = toFrames(raw);
     const site = siteOf(frames);
     const key = `${api} ${site ? `${site.file}:${site.line}:${site.column}` : frames[0] ? `${frames[0].file}:${frames[0].line}` : '?'}`;
-    const transfer = transferList(args[1]);
-    const size = estimateBytes(args[0], transfer);
-    const bytes = Math.max(size.bytes, quick);
     let s = sites.get(key);
     if (!s) {
       s = {
@@ -161,7 +168,17 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
     const wrapper = function (this: unknown): unknown {
       // eslint-disable-next-line prefer-rest-params
       const args = arguments as unknown as unknown[];
-      if (depth > 0 || stopped) return original.apply(this, args);
+      if (depth > 0 || stopped || args.length === 0) return original.apply(this, args);
+      let quick = 0;
+      let flat = true;
+      try {
+        quick = quickBytes(args[0], transferList(args[1]));
+        flat = quickWasFlat;
+      } catch {
+        // a getter of the app's threw: the clone will say so
+      }
+      // Nothing nested and not big: its clone is quick, and timing it would be most of our cost.
+      if (flat && quick < config.messageBytes) return original.apply(this, args);
       depth++;
       const t0 = performance.now();
       try {
@@ -169,18 +186,15 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
       } finally {
         const ms = performance.now() - t0;
         depth--;
-        try {
-          const quick = args.length > 0 ? quickBytes(args[0], transferList(args[1])) : 0;
-          if (ms >= config.messageMs || quick >= config.messageBytes) {
-            depth++;
-            try {
-              judge(api, target, this, wrapper, args, ms, quick);
-            } finally {
-              depth--;
-            }
+        if (ms >= config.messageMs || quick >= config.messageBytes) {
+          depth++;
+          try {
+            judge(api, target, this, wrapper, args, ms, quick);
+          } catch {
+            // never into the app
+          } finally {
+            depth--;
           }
-        } catch {
-          // never into the app
         }
       }
     };

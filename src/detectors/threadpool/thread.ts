@@ -17,7 +17,9 @@
 // Cost: a wrapped call that is not sampled does a few counter updates and wraps its callback (or awaits
 // its promise). Sites are read like sync-io's: per API the first 16 calls, every power-of-two-th and
 // every 1024th; calls in between are attributed to the API's last sampled site. Queued calls are read
-// too, up to 64 per episode (they wait for the pool anyway).
+// too, the first 4 of an episode and at most 32 a second in all (a pool that fills and drains a thousand
+// times a second must not cost a stack read each time). The clock is read only for queued calls and
+// while some wait.
 import { dirname, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,7 +35,8 @@ import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolApi, type PoolModule }
 
 const WRAPPED = wrappedMark('threadpool');
 const ALWAYS_SAMPLED = 16;
-const QUEUED_SAMPLED = 64;
+const QUEUED_SAMPLED = 4;
+const QUEUED_SAMPLED_PER_SECOND = 32;
 const TOP_SUBMITTERS = 3;
 /** Shared counters of pool work, one pair per process (environment data reaches every worker). */
 const COUNTERS_KEY = 'asyncdebug:pool';
@@ -150,17 +153,30 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
     return e;
   }
 
+  /** Stack reads of queued calls this second: bounded, whatever the pool does. */
+  let queuedReads = 0;
+  let queuedReadsSecond = 0;
+  function mayReadQueued(e: Episode, now: number): boolean {
+    if (e.queued >= QUEUED_SAMPLED) return false;
+    const second = Math.floor(now / 1000);
+    if (second !== queuedReadsSecond) {
+      queuedReadsSecond = second;
+      queuedReads = 0;
+    }
+    return ++queuedReads <= QUEUED_SAMPLED_PER_SECOND;
+  }
+
   function submit(state: ApiState, composite: boolean, wrapper: Function): Call {
     if (poolSize === 0) poolSize = poolSizeFrom(process.env.UV_THREADPOOL_SIZE);
     const seq = composite ? Atomics.load(counters, SUBMITTED) : Atomics.add(counters, SUBMITTED, 1);
     const inflight = (seq - Atomics.load(counters, COMPLETED)) | 0;
-    const now = performance.now();
     const queued = started && inflight >= poolSize;
+    const now = queued ? performance.now() : 0;
     if (queued && !episode) episode = newEpisode(now);
     const n = ++state.calls;
     let site: Site | null;
     let estimated = false;
-    if (n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0 || (queued && episode!.queued < QUEUED_SAMPLED)) {
+    if (n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0 || (queued && mayReadQueued(episode!, now))) {
       site = siteFor(state, wrapper);
     } else {
       site = state.last;
@@ -221,7 +237,8 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
     if (call.done) return;
     call.done = true;
     if (!call.composite) Atomics.add(counters, COMPLETED, 1);
-    const now = performance.now();
+    // The clock only while some call of this thread waits for the pool.
+    const now = !call.resolved || head < waiters.length ? performance.now() : 0;
     const s = call.site;
     if (s && --s.inflight === 0) active.delete(s);
     if (!call.resolved) finish(call, now); // done before the count said it started: it waited this long at most
