@@ -45,7 +45,9 @@ const CRYPTO = ['pbkdf2', 'scrypt', 'randomBytes', 'randomFill', 'generateKeyPai
 const ZLIB = ['gzip', 'gunzip', 'deflate', 'inflate', 'deflateRaw', 'inflateRaw', 'unzip', 'brotliCompress', 'brotliDecompress'];
 
 export function poolApisOf(name: PoolModule): PoolApi[] {
-  const owner = builtin(name);
+  // `fs.promises` is the object `fs/promises` exports; reached through `fs`, because requiring the public
+  // `fs/promises` makes its ESM facade (4 ms here) for an app that may never import it.
+  const owner = name.endsWith('/promises') ? (builtin(name.slice(0, -'/promises'.length)).promises as Record<string, unknown>) : builtin(name);
   const list: PoolApi[] = [];
   const add = (prefix: string, o: Record<string, unknown>, keys: string[], style: PoolApi['style']) => {
     for (const key of keys) if (typeof o[key] === 'function') {

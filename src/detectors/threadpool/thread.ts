@@ -102,7 +102,9 @@ const isAgentFile = (file: string) => AGENT_PREFIXES.some((p) => file.startsWith
 
 export function startThreadpoolDetector(config: Config, emit: (f: Finding) => void): Detector {
   const counters = sharedCounters();
-  let poolSize = 0;
+  // The size the pool starts with: under --import the ESM loader reads the app's files on the pool, so
+  // it starts before the app's code, and a UV_THREADPOOL_SIZE the app sets in process.env comes too late.
+  const poolSize = poolSizeFrom(process.env.UV_THREADPOOL_SIZE);
   let started = false;
   let episode: Episode | null = null;
   let episodes = 0;
@@ -167,7 +169,6 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
   }
 
   function submit(state: ApiState, composite: boolean, wrapper: Function): Call {
-    if (poolSize === 0) poolSize = poolSizeFrom(process.env.UV_THREADPOOL_SIZE);
     const seq = composite ? Atomics.load(counters, SUBMITTED) : Atomics.add(counters, SUBMITTED, 1);
     const inflight = (seq - Atomics.load(counters, COMPLETED)) | 0;
     const queued = started && inflight >= poolSize;
@@ -250,6 +251,16 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
     }
   }
 
+  /** A call that threw before reaching the pool: it is done, and it waited for nothing. */
+  function unsent(call: Call): void {
+    try {
+      call.resolved = true;
+      complete(call);
+    } catch {
+      // never into the app
+    }
+  }
+
   function endEpisode(e: Episode): void {
     episode = null;
     e.ended = true;
@@ -327,13 +338,14 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
           // eslint-disable-next-line prefer-rest-params
           return cb.apply(this, arguments);
         };
+        // Not catch-and-rethrow: the app's uncaught error must point where Node threw it.
+        let sent = false;
         try {
-          return original.apply(this, args);
-        } catch (err) {
-          // a bad argument: nothing went to the pool
-          call.resolved = true;
-          complete(call);
-          throw err;
+          const result = original.apply(this, args);
+          sent = true;
+          return result;
+        } finally {
+          if (!sent) unsent(call); // a bad argument: nothing went to the pool
         }
       };
     } else {
@@ -346,15 +358,14 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
         } catch {
           return original.apply(this, args);
         }
-        let result: unknown;
+        let sent = false;
         try {
-          result = original.apply(this, args);
-        } catch (err) {
-          call.resolved = true;
-          complete(call);
-          throw err;
+          const result = original.apply(this, args);
+          sent = true;
+          return track(result as Promise<unknown>, call);
+        } finally {
+          if (!sent) unsent(call);
         }
-        return track(result as Promise<unknown>, call);
       };
     }
     return replaceFunction(a.owner, a.key, original, wrapper, WRAPPED);
