@@ -61,6 +61,21 @@ describe('threadpool-saturation', () => {
     expect(run.stderr.split('\n').filter((l) => l.includes('waited') && l.includes('thread pool'))).toHaveLength(1);
   });
 
+  it('bad values of its variables: one warning line each, defaults used (the finding is still made)', async () => {
+    const file = fixture('threads-pool.mjs');
+    const run = await runNode(file, {
+      env: { ASYNC_DEBUG_POOL_WAIT_MS: 'soon', ASYNC_DEBUG_MESSAGE_MS: '-3', ASYNC_DEBUG_MESSAGE_BYTES: '1.5' },
+      timeoutMs: 60_000,
+    });
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.trim().split('\n');
+    expect(warnings).toHaveLength(3);
+    expect(run.stderr).toContain('ASYNC_DEBUG_POOL_WAIT_MS="soon"');
+    expect(run.stderr).toContain('ASYNC_DEBUG_MESSAGE_MS="-3"');
+    expect(run.stderr).toContain('ASYNC_DEBUG_MESSAGE_BYTES="1.5"');
+    expect(ofKind(run.lines, 'threadpool-saturation')).toHaveLength(1);
+  });
+
   it('UV_THREADPOOL_SIZE is read: with 16 threads nothing waits', async () => {
     const run = await runNode(fixture('threads-pool.mjs'), { env: { UV_THREADPOOL_SIZE: '16' }, timeoutMs: 60_000 });
     expect(run.code).toBe(0);
