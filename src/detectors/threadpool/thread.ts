@@ -184,7 +184,8 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
       estimated = true;
     }
     const call: Call = { site, estimated, composite, at: now, target: 0, active0: 0, episode: null, resolved: true, done: false };
-    if (site) {
+    // Chains of short requests are not counted as filling the pool, so they are no submitters either.
+    if (site && !composite) {
       if (site.inflight++ === 0) active.add(site);
       if (episode) episode.submitters.set(site, (episode.submitters.get(site) ?? 0) + 1);
     }
@@ -241,7 +242,7 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
     // The clock only while some call of this thread waits for the pool.
     const now = !call.resolved || head < waiters.length ? performance.now() : 0;
     const s = call.site;
-    if (s && --s.inflight === 0) active.delete(s);
+    if (s && !call.composite && --s.inflight === 0) active.delete(s);
     if (!call.resolved) finish(call, now); // done before the count said it started: it waited this long at most
     resolveWaiters(now);
     const e = episode;
@@ -329,7 +330,8 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
         } catch {
           return original.apply(this, args);
         }
-        args[n - 1] = function (this: unknown): unknown {
+        // Named for the one frame it adds under the app's callback in a stack trace.
+        args[n - 1] = function asyncdebugPoolCallback(this: unknown): unknown {
           try {
             complete(call);
           } catch {
@@ -362,7 +364,7 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
         try {
           const result = original.apply(this, args);
           sent = true;
-          return track(result as Promise<unknown>, call);
+          return asyncdebugPoolPromise(result as Promise<unknown>, call);
         } finally {
           if (!sent) unsent(call);
         }
@@ -373,7 +375,7 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
 
   // An async function, not .then(): the app's await chain (and async stack traces) go through it,
   // and a rejection nobody handles stays unhandled, as it was.
-  async function track(p: Promise<unknown>, call: Call): Promise<unknown> {
+  async function asyncdebugPoolPromise(p: Promise<unknown>, call: Call): Promise<unknown> {
     try {
       return await p;
     } finally {
