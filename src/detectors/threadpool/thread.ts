@@ -42,6 +42,8 @@ const TOP_SUBMITTERS = 3;
 const COUNTERS_KEY = 'asyncdebug:pool';
 const SUBMITTED = 0;
 const COMPLETED = 1;
+/** The pool's size as the main thread read it: a worker's process.env may have been changed since. */
+const POOL_SIZE = 2;
 
 interface Site {
   api: string;
@@ -88,7 +90,7 @@ interface Episode {
 function sharedCounters(): Int32Array {
   let sab = getEnvironmentData(COUNTERS_KEY);
   if (!(sab instanceof SharedArrayBuffer)) {
-    sab = new SharedArrayBuffer(8);
+    sab = new SharedArrayBuffer(12);
     if (isMainThread) setEnvironmentData(COUNTERS_KEY, sab);
   }
   return new Int32Array(sab as SharedArrayBuffer);
@@ -104,7 +106,8 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
   const counters = sharedCounters();
   // The size the pool starts with: under --import the ESM loader reads the app's files on the pool, so
   // it starts before the app's code, and a UV_THREADPOOL_SIZE the app sets in process.env comes too late.
-  const poolSize = poolSizeFrom(process.env.UV_THREADPOOL_SIZE);
+  const poolSize = Atomics.load(counters, POOL_SIZE) || poolSizeFrom(process.env.UV_THREADPOOL_SIZE);
+  if (isMainThread) Atomics.store(counters, POOL_SIZE, poolSize);
   let started = false;
   let episode: Episode | null = null;
   let episodes = 0;
