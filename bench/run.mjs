@@ -27,6 +27,7 @@ import {
   start,
   waitForLine,
 } from './lib.mjs';
+import { threadsBench as threadsWorkloads } from './threads.mjs';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -180,6 +181,11 @@ async function workerBench() {
   };
 }
 
+// 5b. The libuv pool (parallel readFile + pbkdf2) and messaging (many small postMessages): bench/threads.mjs.
+async function threadsBench() {
+  return threadsWorkloads(ROUNDS, log);
+}
+
 // 6. Start-up: spawn-to-exit of a script that does nothing.
 async function startupBench() {
   log('start-up...');
@@ -279,6 +285,8 @@ const BUDGETS = {
   default_http: ['>=', 0.97],
   default_http_after_block: ['>=', 0.97],
   default_sync: ['<=', 1.05],
+  default_pool: ['<=', 1.05],
+  default_messages: ['<=', 1.05],
   startup_ms: ['<=', 15],
   default_rss_mb: ['<=', 12],
   latency_ms: ['<=', 50],
@@ -290,6 +298,8 @@ const BUDGET_LABELS = {
   default_http: ['HTTP req/s, default / none', 'x'],
   default_http_after_block: ['HTTP req/s after a block, default / none', 'x'],
   default_sync: ['sync-API loop, default / none', 'x'],
+  default_pool: ['thread-pool workload, default / none', 'x'],
+  default_messages: ['messaging workload, default / none', 'x'],
   startup_ms: ['start-up, default - none', 'ms'],
   default_rss_mb: ['idle RSS, default - none', 'MB'],
   latency_ms: ['block detection latency (worst)', 'ms'],
@@ -304,6 +314,8 @@ const RATIO_ROWS = [
   ['HTTP hello world (req/s)', 'http', { default: 'default_http', debug: 'debug_http', blockedat: 'blockedat_http', tracesyncio: 'tracesyncio_http' }],
   ['HTTP after a block (req/s)', 'http', { default: 'default_http_after_block' }],
   ['sync-API loop (time)', 'sync', { default: 'default_sync', debug: 'debug_sync', blockedat: 'blockedat_sync', tracesyncio: 'tracesyncio_sync' }],
+  ['libuv pool: readFile + pbkdf2 (time)', 'pool', { default: 'default_pool', debug: 'debug_pool' }],
+  ['100k small postMessages (time)', 'messages', { default: 'default_messages', debug: 'debug_messages' }],
   ['worker_threads, 2 x 500k awaits (time)', 'worker', { default: 'default_worker', debug: 'debug_worker', blockedat: 'blockedat_worker', tracesyncio: 'tracesyncio_worker' }],
 ];
 
@@ -397,7 +409,7 @@ function writeResults(lines, res, command) {
 try {
   const t0 = Date.now();
   const loadStart = loadavg();
-  const parts = [awaitBench, httpBench, syncBench, workerBench, startupBench, rssBench, latencyBench, promisesBench, soakBench];
+  const parts = [awaitBench, httpBench, syncBench, workerBench, threadsBench, startupBench, rssBench, latencyBench, promisesBench, soakBench];
   const res = {};
   const rss = {};
   const ranges = {};
@@ -424,7 +436,7 @@ try {
   say(`asyncdebug bench${QUICK ? ' (quick)' : ''}: node ${process.version}, ${res.machine.nproc} CPUs, ${ROUNDS} rounds, ${HTTP_SECONDS} s of HTTP load per run, ${res.seconds} s in all`);
   say(`agent: ${res.agent}`);
   say(`load average at start ${loadStart.map((x) => x.toFixed(2)).join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  say(`baselines (no agent): await loop ${res.await_none_ms.toFixed(0)} ms, HTTP ${res.http_none_rps.toFixed(0)} req/s, sync loop ${res.sync_none_ms.toFixed(0)} ms, workers ${res.worker_none_ms.toFixed(0)} ms, start-up ${res.startup_none_ms.toFixed(0)} ms, idle RSS ${res.rss_none_mb.toFixed(1)} MB`);
+  say(`baselines (no agent): await loop ${res.await_none_ms.toFixed(0)} ms, HTTP ${res.http_none_rps.toFixed(0)} req/s, sync loop ${res.sync_none_ms.toFixed(0)} ms, workers ${res.worker_none_ms.toFixed(0)} ms, pool ${res.pool_none_ms.toFixed(0)} ms, messages ${res.messages_none_ms.toFixed(0)} ms, start-up ${res.startup_none_ms.toFixed(0)} ms, idle RSS ${res.rss_none_mb.toFixed(1)} MB`);
   say();
   say('Against no agent (time: > 1 is slower; req/s: < 1 is slower), medians of per-round ratios:');
   for (const l of table(
@@ -436,6 +448,7 @@ try {
   )) say(`  ${l}`);
   say(`  * blocked-at ran ${BA_AWAITS.toLocaleString('en')} awaits (${res.await_ba_ms.toFixed(0)} ms, no agent ${res.await_ba_none_ms.toFixed(0)} ms; 2M would take it ~${((res.await_ba_ms / BA_AWAITS) * 2e6 / 1000).toFixed(0)} s)`);
   say(`    and 2 x ${BA_WORKER_AWAITS.toLocaleString('en')} awaits in the workers, each against no agent on the same count`);
+  say(`  findings of asyncdebug default in the pool workload: ${res.pool_findings}; in the messaging workload: ${res.messages_findings}`);
   say(`  asyncdebug default reported the await loop as a block in ${res.await_loop_reported} runs, the sync loop (${res.sync_none_ms.toFixed(0)} ms in one timer callback) in ${res.sync_loop_reported}`);
   say();
 

@@ -24,6 +24,12 @@ export interface Config {
   allowSync: string[];
   /** Where a `.cpuprofile` of each long block goes (null: none). */
   cpuProfileDir: string | null;
+  /** A postMessage whose clone took this long on the sender is a large-message finding. */
+  messageMs: number;
+  /** A postMessage whose payload is estimated at this many bytes or more is a large-message finding. */
+  messageBytes: number;
+  /** Pool work that waited this long behind a full libuv pool is a threadpool-saturation finding. */
+  poolWaitMs: number;
 }
 
 export type SyncAfter = 'turn' | 'listening';

@@ -175,6 +175,42 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     parse: (raw) => raw.trim(),
   }),
   row({
+    name: 'ASYNC_DEBUG_MESSAGE_MS',
+    key: 'messageMs',
+    default: 20,
+    fallback: '20',
+    accepted: 'a number of milliseconds >= 1',
+    help: 'a `postMessage` whose structured clone took this long on the sender (and is 64 kB or more) is a `large-message` finding',
+    parse(raw) {
+      const n = Number(raw);
+      return Number.isFinite(n) && n >= 1 ? n : BAD;
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_MESSAGE_BYTES',
+    key: 'messageBytes',
+    default: 16 * 1024 * 1024,
+    fallback: '16777216 (16 MiB)',
+    accepted: 'a whole number of bytes >= 1',
+    help: 'a `postMessage` whose payload is estimated at this size or more is a `large-message` finding',
+    parse(raw) {
+      const n = Number(raw);
+      return Number.isInteger(n) && n >= 1 ? n : BAD;
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_POOL_WAIT_MS',
+    key: 'poolWaitMs',
+    default: 50,
+    fallback: '50',
+    accepted: 'a number of milliseconds >= 1',
+    help: 'libuv pool work that waited this long behind a full pool (`UV_THREADPOOL_SIZE`, read from the starting environment) is a `threadpool-saturation` finding',
+    parse(raw) {
+      const n = Number(raw);
+      return Number.isFinite(n) && n >= 1 ? n : BAD;
+    },
+  }),
+  row({
     name: 'ASYNC_DEBUG_STACK_ENGINE',
     key: 'engine',
     default: 'auto',

@@ -58,6 +58,8 @@ export interface FindingBase {
   site: Frame | null;
   /** Innermost first, source-mapped. */
   frames: Frame[];
+  /** Extension: the `name` the app gave the Worker this finding was made in (findings made in that thread). */
+  threadName?: string;
 }
 
 export interface BlockFinding extends FindingBase {

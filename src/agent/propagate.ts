@@ -6,6 +6,7 @@
 // - a worker given its own execArgv gets the --import added back.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 
 // The CommonJS entries: a CJS file preloaded with --import leaves no pending fs close behind on Node 20
 // (an ESM one does: its loader reads files asynchronously), and they load the one agent bundle.
@@ -49,6 +50,36 @@ export function prefixEvalCode(code: string): string {
   return directive ? directive[1] + load + code.slice(directive[1]!.length) : load + code;
 }
 
+/** What a worker learns about itself from the thread that made it (environment data, no message). */
+export interface ThreadIdentity {
+  /** The Worker's `name` option, if the app gave one. */
+  name: string | null;
+  /** The threadId of the thread that started this one (0 for the main thread itself). */
+  parent: number | null;
+}
+const IDENTITY_KEY = 'asyncdebug:thread';
+/** On a Worker object: the name the app gave it, for findings about messages to it. */
+export const WORKER_NAME = Symbol.for('asyncdebug.workerName');
+
+let own: ThreadIdentity | null = null;
+
+export function threadIdentity(): ThreadIdentity {
+  if (own) return own;
+  own = { name: null, parent: null };
+  if (!isMainThread) {
+    try {
+      const data = getEnvironmentData(IDENTITY_KEY) as Partial<ThreadIdentity> | undefined;
+      if (data && typeof data === 'object') own = { name: typeof data.name === 'string' && data.name ? data.name : null, parent: typeof data.parent === 'number' ? data.parent : null };
+      // Node 22.?+ tells a worker its name itself.
+      const named = (createRequire(import.meta.url)('node:worker_threads') as { threadName?: unknown }).threadName;
+      if (!own.name && typeof named === 'string' && named && named !== 'WorkerThread') own.name = named;
+    } catch {
+      // unnamed
+    }
+  }
+  return own;
+}
+
 let patched = false;
 
 export function followWorkers(): void {
@@ -62,7 +93,25 @@ export function followWorkers(): void {
       else if (options?.execArgv && !importsAgent(options.execArgv)) {
         options = { ...options, execArgv: [...options.execArgv, '--import', REGISTER_URL] };
       }
-      super(filename, options);
+      // Environment data is copied into the worker as it is made: the name and the parent pass that way,
+      // then this thread's own entry is put back for the workers made later.
+      const name = typeof options?.name === 'string' ? options.name : null;
+      const mine = isMainThread ? undefined : threadIdentity();
+      try {
+        setEnvironmentData(IDENTITY_KEY, { name, parent: threadId });
+      } catch {
+        // unnamed
+      }
+      try {
+        super(filename, options);
+      } finally {
+        try {
+          setEnvironmentData(IDENTITY_KEY, mine);
+        } catch {
+          // nothing to put back
+        }
+      }
+      if (name) Object.defineProperty(this, WORKER_NAME, { value: name });
     }
   }
   Object.defineProperty(Worker, 'name', { value: 'Worker' });

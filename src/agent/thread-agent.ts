@@ -11,10 +11,12 @@ import type { Detector } from '../detectors/detector.js';
 import { createReporters } from '../reporters/create.js';
 import { createThreadConsoleReporter } from '../reporters/console-thread.js';
 import { startSyncIoDetector } from '../detectors/sync-io/thread.js';
+import { startThreadpoolDetector } from '../detectors/threadpool/thread.js';
+import { startMessagesDetector } from '../detectors/messages/thread.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
-import { absolutizeExecArgv, followWorkers } from './propagate.js';
+import { absolutizeExecArgv, followWorkers, threadIdentity } from './propagate.js';
 
 export type FindingListener = (finding: Finding) => void;
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
@@ -61,7 +63,10 @@ export function startAgent(config: Config): Agent | null {
   if (config.mode === 'off' || isWatchdogThread()) return null;
   const startedAt = Date.now();
   if (isMainThread) config = checkReportDir(config);
-  const report = createReporters(config, createThreadConsoleReporter);
+  const reportAll = createReporters(config, createThreadConsoleReporter);
+  // A worker the app named: every finding made in it says so.
+  const ownName = threadIdentity().name;
+  const report = ownName ? (f: Finding) => reportAll(Object.assign(f, { threadName: ownName })) : reportAll;
   const listeners = new Set<FindingListener>();
 
   const intervalMs = heartbeatMs(config.slowMs);
@@ -90,7 +95,9 @@ export function startAgent(config: Config): Agent | null {
     registry = inherited instanceof SharedArrayBuffer ? inherited : null;
   }
   const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, registry);
-  const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
+  // The threadpool detector wraps before sync-io: where both wrap one function (crypto.randomBytes),
+  // sync-io's wrapper is the outer one and its sites stay as they were.
+  const detectors: Detector[] = [block, startThreadpoolDetector(config, emit), startSyncIoDetector(config, emit), startMessagesDetector(config, emit)];
 
   let watchdog: Worker | null = null;
   if (isMainThread) {
@@ -136,7 +143,7 @@ export function startAgent(config: Config): Agent | null {
       time: startedAt,
       pid: process.pid,
       threadId,
-      message: `${threadId === 0 ? 'Main thread' : `Worker thread ${threadId}`} ran ${Date.now() - startedAt} ms with ${counts.block ?? 0} block(s); start-up blocked the loop ${block.startupBlockMs()} ms.`,
+      message: `${threadId === 0 ? 'Main thread' : `Worker thread ${threadId}${ownName ? ` ${JSON.stringify(ownName)}` : ''}`} ran ${Date.now() - startedAt} ms with ${counts.block ?? 0} block(s); start-up blocked the loop ${block.startupBlockMs()} ms.`,
       site: null,
       frames: [],
       loopDelay: {

@@ -46,10 +46,13 @@ export function builtin(name: string): Record<string, unknown> {
   return requireBuiltin(`node:${name}`) as Record<string, unknown>;
 }
 
+/** Builtins whose public module is a re-export of an internal one that `fs.promises` (…) loads. */
+const LOADED_AS: Record<string, string> = { 'fs/promises': 'internal/fs/promises', 'dns/promises': 'internal/dns/promises' };
+
 /** Whether Node has loaded the builtin already (the app imported it, or Node itself did). */
 export function isBuiltinLoaded(name: string): boolean {
   const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
-  return !Array.isArray(list) || list.includes(`NativeModule ${name}`);
+  return !Array.isArray(list) || list.includes(`NativeModule ${LOADED_AS[name] ?? name}`);
 }
 
 interface Watch {

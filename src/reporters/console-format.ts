@@ -28,6 +28,8 @@ const KIND_WORDS: Record<string, [string, string]> = {
   block: ['block', 'blocks'],
   'sync-io': ['sync I/O call', 'sync I/O calls'],
   'atomics-wait': ['Atomics.wait call', 'Atomics.wait calls'],
+  'threadpool-saturation': ['thread-pool saturation', 'thread-pool saturations'],
+  'large-message': ['large message', 'large messages'],
 };
 
 function countWords(kind: string, n: number): string {
@@ -35,8 +37,10 @@ function countWords(kind: string, n: number): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function threadName(threadId: number): string {
-  return threadId === 0 ? 'main thread' : `worker thread ${threadId}`;
+/** `main thread`, `worker thread 3`, or with the name the app gave the Worker: `worker thread 3 "resizer"`. */
+export function threadName(threadId: number, name?: unknown): string {
+  const base = threadId === 0 ? 'main thread' : `worker thread ${threadId}`;
+  return typeof name === 'string' && name ? `${base} ${JSON.stringify(name)}` : base;
 }
 
 /** file:line:column, relative to cwd when the file is below it. */
@@ -56,7 +60,7 @@ export function summaryLine(f: SummaryFinding, level: ColorLevel): string | null
     .map(([k, v]) => countWords(k, v ?? 0));
   const d = f.loopDelay;
   const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
-  return `${tag} ${threadName(f.threadId)} (pid ${f.pid}) exiting: ${parts.join(', ')}; loop delay p50 ${formatDuration(d.p50)}, p99 ${formatDuration(d.p99)}, max ${formatDuration(d.max)}; utilization ${Math.round(f.elu * 100)}%\n`;
+  return `${tag} ${threadName(f.threadId, f.threadName)} (pid ${f.pid}) exiting: ${parts.join(', ')}; loop delay p50 ${formatDuration(d.p50)}, p99 ${formatDuration(d.p99)}, max ${formatDuration(d.max)}; utilization ${Math.round(f.elu * 100)}%\n`;
 }
 
 /** writeSync(2): never through the app's streams or its possibly blocked loop. */

@@ -20,6 +20,8 @@ export function createThreadConsoleReporter(options: { write?: (t: string) => vo
   const bold = (t: string) => (level > 0 ? `\u001b[1m${t}\u001b[22m` : t);
   const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
   const sites = new Map<string, SiteLine>();
+  /** Other kinds: one line per finding id, when it is final (a later line with the same id updates it). */
+  const shown = new Set<string>();
 
   function siteFinding(f: Finding & { api?: unknown; count?: unknown; durationMs?: unknown; estimated?: unknown }): void {
     const first = !sites.has(f.id);
@@ -32,14 +34,14 @@ export function createThreadConsoleReporter(options: { write?: (t: string) => vo
     };
     sites.set(f.id, line);
     if (first) {
-      write(`${tag} ${bold(line.api)} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId)} · later calls here are counted, shown at exit\n`);
+      write(`${tag} ${bold(line.api)} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId, f.threadName)} · later calls here are counted, shown at exit\n`);
     }
   }
 
   function summary(f: SummaryFinding): void {
     for (const s of sites.values()) {
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
-      write(`${tag} ${bold(s.api)} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId)}\n`);
+      write(`${tag} ${bold(s.api)} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);
     }
     const text = summaryLine(f, level);
     if (text) write(text);
@@ -49,7 +51,10 @@ export function createThreadConsoleReporter(options: { write?: (t: string) => vo
     report(f: Finding) {
       if (f.kind === 'summary') summary(f);
       else if (f.kind === 'sync-io' || f.kind === 'atomics-wait') siteFinding(f);
-      else write(`${tag} ${f.message}${f.site ? ` At ${where(f.site, cwd)}.` : ''}\n`);
+      else if (f.ongoing !== true && !shown.has(f.id)) {
+        shown.add(f.id);
+        write(`${tag} ${f.message}${f.site ? ` At ${where(f.site, cwd)}.` : ''} · ${threadName(f.threadId, f.threadName)}\n`);
+      }
     },
   };
 }

@@ -60,6 +60,7 @@ describe('configuration from the environment', () => {
     expect(config).toEqual({
       mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
       syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector', cpuProfileDir: '/tmp/p',
+      messageMs: 20, messageBytes: 16777216, poolWaitMs: 50,
     });
   });
 
