@@ -11,6 +11,7 @@ import type { Detector } from '../detectors/detector.js';
 import { createReporters } from '../reporters/create.js';
 import { createThreadConsoleReporter } from '../reporters/console-thread.js';
 import { startSyncIoDetector } from '../detectors/sync-io/thread.js';
+import { startPromiseDetector } from '../detectors/promises/thread.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers } from './propagate.js';
@@ -85,6 +86,7 @@ export function startAgent(config: Config): Agent | null {
   }
   const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, emit, registry);
   const detectors: Detector[] = [block, startSyncIoDetector(config, emit)];
+  if (config.mode === 'debug') detectors.push(startPromiseDetector(config, emit));
 
   let watchdog: Worker | null = null;
   if (isMainThread) {

@@ -1,0 +1,228 @@
+// Watches promises with V8's promise hooks (`v8.promiseHooks`: no async_hooks, no async ids), and keeps
+// a small record for a sample of the promises nobody derived from (roots: an async function's promise,
+// `new Promise`, `Promise.resolve/all/race...`): where it was created, whether anything consumed it
+// (await, then/catch/finally, a combinator, adoption by another promise: each creates a child promise
+// whose parent is this one), and whether it settled.
+//
+// Cost: every promise costs one hook call and one or two WeakMap lookups. A record costs a stack capture
+// (bounded depth, ~1-2 us), so only the first ROOTS_PER_SECOND roots of each second get one, then one root
+// in SAMPLE_EVERY: a hot loop's sites are still seen, and a burst cannot grow memory without bound.
+import { promiseHooks } from 'node:v8';
+import { fileURLToPath } from 'node:url';
+import { captureOwnStack } from '../../frames/capture.js';
+import { isAppFrame, type RawFrame } from '../../frames/frames.js';
+
+const ROOTS_PER_SECOND = 5000;
+const SAMPLE_EVERY = 256; // a power of two
+const CREATION_DEPTH = 10;
+const CONSUMER_DEPTH = 6;
+/** A promise raced again and again (a shared "closed" promise) is looked at this many times at most. */
+const CONSUMER_CAPTURES = 3;
+
+/** Who made the promise: an async function, `new Promise`, or another builtin (Promise.all, resolve, ...). */
+export type Creator = 'async' | 'new' | 'builtin';
+
+export interface PromiseRecord {
+  creator: Creator;
+  /** The async function, the function that ran `new Promise`, or the builtin (`Promise.all`). */
+  name: string;
+  /** Creation stack without the async function's own frame: from where it was called, innermost first. */
+  raw: RawFrame[];
+  time: number;
+  /**
+   * The promise went straight back to application code that did not await it yet: an async function
+   * or a Node API (`fs.promises.*`, `timers/promises`, `events.once`, ...) called by the app. Only such
+   * promises can be `unawaited`: a promise made by `new Promise` in the app or a library may be a
+   * deferred kept on purpose, and one a library or Node made for itself is not the app's to await.
+   */
+  candidate: boolean;
+  consumed: boolean;
+  /** Consumed by code waiting for it (await, then/catch/finally, adoption), not only by a combinator. */
+  awaited: boolean;
+  /** Where it was first awaited: the suspended function's frame first. */
+  awaitedBy: RawFrame[] | null;
+  consumerCaptures: number;
+  settled: boolean;
+  /** Node reported it as an unhandled rejection. */
+  rejected: boolean;
+  /** Still of interest at exit (in `watched`). */
+  watched: boolean;
+}
+
+export interface Tracker {
+  recordOf(promise: Promise<unknown>): PromiseRecord | undefined;
+  /** Records that may still become findings (unawaited, or pending and not made by an async function). */
+  watched(): Iterable<PromiseRecord>;
+  stop(): void;
+}
+
+function toPath(file: string): string {
+  if (!file.startsWith('file:')) return file;
+  try {
+    return fileURLToPath(file);
+  } catch {
+    return file;
+  }
+}
+
+export function isAppRaw(frame: RawFrame | undefined): boolean {
+  if (!frame || !frame.file) return false;
+  return isAppFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
+}
+
+/** Top-level code of a module: no function name, and Node's module loader (or nothing) below it. */
+export function isModuleTopLevel(frames: RawFrame[], index: number): boolean {
+  const f = frames[index];
+  if (!f || (f.function && f.function !== '<anonymous>')) return false;
+  const below = frames[index + 1];
+  return !below || below.file.startsWith('node:internal/modules/');
+}
+
+export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
+  /** Records of the sampled roots. Weak: a record never keeps its promise alive. */
+  const records = new WeakMap<object, PromiseRecord>();
+  /** Promises derived from a recorded root (then chains): a rejection of one is traced to the root. */
+  const origins = new WeakMap<object, PromiseRecord>();
+  const watched = new Set<PromiseRecord>();
+  const registry = new FinalizationRegistry<PromiseRecord>((r) => {
+    if (!r.watched) return;
+    r.watched = false;
+    watched.delete(r);
+    try {
+      onCollected(r);
+    } catch {
+      // never into the app
+    }
+  });
+  let roots = 0;
+  let busy = false;
+  const reset = setInterval(() => (roots = 0), 1000);
+  reset.unref();
+
+  const stillOfInterest = (r: PromiseRecord) => (r.candidate && !r.consumed) || (r.creator !== 'async' && !r.settled);
+
+  function unwatchIfDone(r: PromiseRecord): void {
+    if (r.watched && !stillOfInterest(r)) {
+      r.watched = false;
+      watched.delete(r);
+      registry.unregister(r);
+    }
+  }
+
+  function track(promise: Promise<unknown>): void {
+    const raw = captureOwnStack(init, CREATION_DEPTH);
+    const top = raw[0];
+    if (!top) return;
+    let creator: Creator;
+    let name: string;
+    let candidate = false;
+    let frames: RawFrame[];
+    if (!top.file) {
+      // A builtin made it: the Promise constructor (the function running `new Promise` is next), or
+      // Promise.resolve/all/race/... (never a candidate: `Promise.all([...])` alone is rare and harmless).
+      if (top.function === 'Promise') {
+        creator = 'new';
+        frames = raw.slice(1);
+        name = frames[0]?.function ?? '';
+        candidate = Boolean(frames[0]?.file.startsWith('node:')) && isAppRaw(frames[1]);
+      } else {
+        creator = 'builtin';
+        frames = raw.slice(1);
+        name = `Promise.${top.function}`;
+      }
+    } else {
+      // An async function's promise is made as the function starts: its frame is on top, its caller next.
+      creator = 'async';
+      name = top.function;
+      frames = raw.slice(1);
+      // A `main()` at a module's top level is a script's entry point, like an async IIFE: not a finding.
+      candidate = isAppRaw(frames[0]) && !(isAppRaw(top) && isModuleTopLevel(frames, 0));
+    }
+    const r: PromiseRecord = {
+      creator,
+      name,
+      raw: frames,
+      time: Date.now(),
+      candidate,
+      consumed: false,
+      awaited: false,
+      awaitedBy: null,
+      consumerCaptures: 0,
+      settled: false,
+      rejected: false,
+      watched: false,
+    };
+    records.set(promise, r);
+    if (stillOfInterest(r)) {
+      r.watched = true;
+      watched.add(r);
+      registry.register(promise, r, r);
+    }
+  }
+
+  function consumed(r: PromiseRecord): void {
+    r.consumed = true;
+    if (r.creator !== 'async' && !r.awaited && r.consumerCaptures < CONSUMER_CAPTURES) {
+      r.consumerCaptures++;
+      const c = captureOwnStack(init, CONSUMER_DEPTH);
+      // Inside a combinator (Promise.all/race/any/allSettled calling then) the consumer is the
+      // combinator, not code waiting for this promise; the combinator's own promise is recorded.
+      const inCombinator = c[0] !== undefined && !c[0].file && c[1] !== undefined && !c[1].file;
+      if (!inCombinator) {
+        r.awaited = true;
+        r.awaitedBy = c;
+      }
+    }
+    unwatchIfDone(r);
+  }
+
+  function init(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
+    if (parent !== undefined) {
+      const r = records.get(parent);
+      if (r !== undefined) {
+        if (busy) return;
+        busy = true;
+        try {
+          consumed(r);
+          origins.set(promise, r);
+        } catch {
+          // never into the app
+        } finally {
+          busy = false;
+        }
+        return;
+      }
+      const o = origins.get(parent);
+      if (o !== undefined) origins.set(promise, o);
+      return;
+    }
+    if (++roots > ROOTS_PER_SECOND && roots % SAMPLE_EVERY !== 0) return;
+    if (busy) return; // a promise the agent itself made while recording
+    busy = true;
+    try {
+      track(promise);
+    } catch {
+      // never into the app
+    } finally {
+      busy = false;
+    }
+  }
+
+  function settled(promise: Promise<unknown>): void {
+    const r = records.get(promise);
+    if (r === undefined) return;
+    r.settled = true;
+    unwatchIfDone(r);
+  }
+
+  const stopHooks = promiseHooks.createHook({ init, settled });
+
+  return {
+    recordOf: (p) => records.get(p) ?? origins.get(p),
+    watched: () => watched,
+    stop() {
+      stopHooks();
+      clearInterval(reset);
+    },
+  };
+}
