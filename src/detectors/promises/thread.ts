@@ -1,11 +1,12 @@
 // The promise detector of debug mode (ASYNC_DEBUG=1), one per thread. Three kinds of finding:
 //   unawaited            a promise an async function or a Node API returned to application code that
 //                        nothing ever awaited, chained, returned or passed on: written when the promise
-//                        is collected, or at exit. Once per site (count grows).
+//                        is collected, or at exit.
 //   unhandled-rejection  when Node reports one, with where the rejected promise (or the root of its then
 //                        chain) was created. Node's own handling is unchanged (see rejections.ts).
 //   never-settled        at exit, a promise something was still awaiting. Only the leaves are reported:
 //                        an async function's promise is pending only because it awaits another one.
+// Each is written when made, once per kind and site (the summary counts the sites).
 import { threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
 import type { Finding, FindingKind, Frame } from '../../finding.js';
@@ -16,11 +17,6 @@ import { callForm } from './source.js';
 import { startTracker, type PromiseRecord } from './tracker.js';
 
 type PromiseKind = Extract<FindingKind, 'unawaited' | 'unhandled-rejection' | 'never-settled'>;
-
-interface SiteEntry {
-  finding: Finding & { count: number };
-  reportedCount: number;
-}
 
 function errorOf(reason: unknown): { name: string; message: string } {
   try {
@@ -42,24 +38,23 @@ function madeBy(r: PromiseRecord): string {
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function startPromiseDetector(_config: Config, emit: (f: Finding) => void): Detector {
-  const sites = new Map<string, SiteEntry>();
+  /** Sites reported so far: one finding per kind and site (a later occurrence there is the same bug). */
+  const sites = new Set<string>();
   const totals: Record<PromiseKind, number> = { unawaited: 0, 'unhandled-rejection': 0, 'never-settled': 0 };
   let counter = 0;
   let stopped = false;
   let naturalEnd = false;
+  /** An uncaught error (or unhandled rejection) is ending the process: what was pending is not news. */
+  let crashing = false;
 
-  /** One finding per kind and site; a later occurrence raises the count (the line is rewritten at exit). */
   function found(kind: PromiseKind, site: Frame | null, build: (id: string) => Finding): void {
-    totals[kind]++;
-    const key = `${kind} ${site ? `${site.file}:${site.line}:${site.column}` : `?${++counter}`}`;
-    const known = sites.get(key);
-    if (known) {
-      known.finding.count++;
-      return;
+    if (site) {
+      const key = `${kind} ${site.file}:${site.line}:${site.column}`;
+      if (sites.has(key)) return;
+      sites.add(key);
     }
-    const finding = { ...build(`${kind}-${threadId}-${++counter}`), count: 1 } as Finding & { count: number };
-    sites.set(key, { finding, reportedCount: 1 });
-    emit(finding);
+    totals[kind]++;
+    emit(build(`${kind}-${threadId}-${++counter}`));
   }
 
   function base(kind: PromiseKind, id: string, r: PromiseRecord | undefined, frames: Frame[], message: string) {
@@ -110,7 +105,7 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
   }
 
   function neverSettled(r: PromiseRecord): void {
-    if (r.creator === 'async' || !r.awaited || r.settled) return;
+    if (crashing || r.creator === 'async' || !r.awaited || r.settled) return;
     const frames = toFrames(r.raw);
     const site = siteOf(frames);
     if (!site) return; // Node's or a library's own promise, made without the app on the stack
@@ -132,6 +127,10 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
     naturalEnd = true;
   };
   process.on('beforeExit', onBeforeExit);
+  const onUncaught = () => {
+    if (process.listenerCount('uncaughtException') === 0) crashing = true;
+  };
+  process.on('uncaughtExceptionMonitor', onUncaught);
 
   return {
     name: 'promises',
@@ -142,18 +141,13 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
         unawaited(r, 'exit');
         neverSettled(r);
       }
-      for (const s of sites.values()) {
-        if (s.finding.count !== s.reportedCount) {
-          s.reportedCount = s.finding.count;
-          emit(s.finding);
-        }
-      }
     },
     stop() {
       stopped = true;
       tracker.stop();
       stopRejections();
       process.removeListener('beforeExit', onBeforeExit);
+      process.removeListener('uncaughtExceptionMonitor', onUncaught);
     },
   };
 }
