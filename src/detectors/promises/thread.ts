@@ -76,8 +76,9 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
     const frames = toFrames(r.raw);
     const site = siteOf(frames);
     if (!site) return;
-    // `void p` and an IIFE are deliberate; a site whose source cannot be read cannot be told apart.
-    if (callForm(site) !== 'call') return;
+    // Only a call that is a whole statement: `void p` and an IIFE are deliberate, a promise assigned,
+    // returned or passed on was handed to code that may keep it, and an unreadable site is unknown.
+    if (callForm(site) !== 'statement') return;
     const settled = r.settled ? 'fulfilled' : 'pending';
     const state =
       when === 'collected'

@@ -95,9 +95,8 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     }
   });
   let roots = 0;
+  let windowStart = Date.now();
   let busy = false;
-  const reset = setInterval(() => (roots = 0), 1000);
-  reset.unref();
 
   const stillOfInterest = (r: PromiseRecord) => (r.candidate && !r.consumed) || (r.creator !== 'async' && !r.settled);
 
@@ -196,7 +195,16 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
       if (o !== undefined) origins.set(promise, o);
       return;
     }
-    if (++roots > ROOTS_PER_SECOND && roots % SAMPLE_EVERY !== 0) return;
+    if (++roots > ROOTS_PER_SECOND) {
+      if (roots % SAMPLE_EVERY !== 0) return;
+      // No timer of its own (a timer list of the agent's would change when the app's microtasks run):
+      // the window is renewed by the sampled roots once the budget is spent.
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        roots = 0;
+      }
+    }
     if (busy) return; // a promise the agent itself made while recording
     busy = true;
     try {
@@ -222,7 +230,6 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     watched: () => watched,
     stop() {
       stopHooks();
-      clearInterval(reset);
     },
   };
 }
