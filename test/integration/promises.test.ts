@@ -117,6 +117,20 @@ describe('promise detectors (debug mode)', () => {
     expect(run.signal).toBe('SIGTERM');
     const found = findingAt(run.lines, 'never-settled', file, '@never-settled');
     expect(found.atNaturalEnd).toBe(false);
+    expect(found.collected).toBe(false);
+  });
+
+  it('a promise collected while awaited is never-settled right then (it can never settle)', async () => {
+    const file = fixture('promises-never.mjs');
+    const run = await runNode(file, {
+      env: DEBUG,
+      args: ['--gc'],
+      nodeArgs: ['--expose-gc', '--import', 'asyncdebug'],
+      killWhen: (lines) => lines.some((l) => l.kind === 'never-settled'),
+    });
+    expect(run.signal).toBe('SIGKILL'); // killed once the line was there: no exit handler wrote it
+    const found = findingAt(run.lines, 'never-settled', file, '@never-settled');
+    expect(found.collected).toBe(true);
   });
 
   it('default mode makes no promise finding', async () => {

@@ -6,6 +6,7 @@
 //                        chain) was created. Node's own handling is unchanged (see rejections.ts).
 //   never-settled        at exit, a promise something was still awaiting. Only the leaves are reported:
 //                        an async function's promise is pending only because it awaits another one.
+//                        (Or when it is garbage-collected while awaited: it can never settle then.)
 // Each is written when made, once per kind and site (the summary counts the sites).
 import { threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
@@ -93,11 +94,12 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
 
   function unhandled(reason: unknown, promise: Promise<unknown> | null): void {
     if (stopped) return;
-    const r = promise ? tracker.recordOf(promise) : undefined;
-    if (r) r.rejected = true;
+    const known = promise ? tracker.recordOf(promise) : undefined;
+    const r = known?.record;
+    if (r && !known.derived) r.rejected = true;
     const frames = r ? toFrames(r.raw) : [];
     const error = errorOf(reason);
-    const made = r ? ` (${madeBy(r)})` : '';
+    const made = r ? ` (${known.derived ? `of a then chain on ${madeBy(r)}` : madeBy(r)})` : '';
     found('unhandled-rejection', siteOf(frames), (id) => ({
       ...base('unhandled-rejection', id, r, frames, `A promise${made} rejected with ${error.name}: ${error.message}, and nothing handled the rejection.`),
       error,
@@ -105,24 +107,31 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
     }));
   }
 
-  function neverSettled(r: PromiseRecord): void {
-    if (crashing || r.creator === 'async' || !r.awaited || r.settled) return;
+  function neverSettled(r: PromiseRecord, when: 'collected' | 'exit'): void {
+    if (stopped || crashing || r.creator === 'async' || !r.awaited || r.settled) return;
     const frames = toFrames(r.raw);
     const site = siteOf(frames);
     if (!site) return; // Node's or a library's own promise, made without the app on the stack
     const awaitedBy = toFrames(r.awaitedBy ?? []);
-    const how = naturalEnd
-      ? 'the process ran out of work while it was still awaited: nothing was left that could settle it'
-      : 'it was still awaited when the process exited';
+    const how =
+      when === 'collected'
+        ? 'it was garbage-collected while still awaited: nothing could settle it any more, and the code awaiting it never resumes'
+        : naturalEnd
+          ? 'the process ran out of work while it was still awaited: nothing was left that could settle it'
+          : 'it was still awaited when the process exited';
     found('never-settled', site, (id) => ({
       ...base('never-settled', id, r, frames, `${capital(madeBy(r))} never settled: ${how}.`),
       awaitedBy,
-      atNaturalEnd: naturalEnd,
+      atNaturalEnd: when === 'exit' && naturalEnd,
+      collected: when === 'collected',
       function: r.name,
     }));
   }
 
-  const tracker = startTracker((r) => unawaited(r, 'collected'));
+  const tracker = startTracker((r) => {
+    unawaited(r, 'collected');
+    neverSettled(r, 'collected');
+  });
   const stopRejections = watchRejections(unhandled);
   const onBeforeExit = () => {
     naturalEnd = true;
@@ -140,7 +149,7 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
       if (stopped) return;
       for (const r of [...tracker.watched()]) {
         unawaited(r, 'exit');
-        neverSettled(r);
+        neverSettled(r, 'exit');
       }
     },
     stop() {

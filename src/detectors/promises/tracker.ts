@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { captureOwnStack } from '../../frames/capture.js';
 import { isAppFrame, type RawFrame } from '../../frames/frames.js';
 
-const ROOTS_PER_SECOND = 5000;
-const SAMPLE_EVERY = 256; // a power of two
+const ROOTS_PER_SECOND = 2000;
+const SAMPLE_EVERY = 1024;
 const CREATION_DEPTH = 10;
 const CONSUMER_DEPTH = 6;
 /** A promise raced again and again (a shared "closed" promise) is looked at this many times at most. */
@@ -50,7 +50,8 @@ export interface PromiseRecord {
 }
 
 export interface Tracker {
-  recordOf(promise: Promise<unknown>): PromiseRecord | undefined;
+  /** The promise's record, or that of the root its then chain started from (`derived`). */
+  recordOf(promise: Promise<unknown>): { record: PromiseRecord; derived: boolean } | undefined;
   /** Records that may still become findings (unawaited, or pending and not made by an async function). */
   watched(): Iterable<PromiseRecord>;
   stop(): void;
@@ -137,6 +138,8 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
       // A `main()` at a module's top level is a script's entry point, like an async IIFE: not a finding.
       candidate = isAppRaw(frames[0]) && !(isAppRaw(top) && isModuleTopLevel(frames, 0));
     }
+    // Made by Node or a library with no app frame in sight: no finding could ever name an app site.
+    if (!frames.some(isAppRaw)) return;
     const r: PromiseRecord = {
       creator,
       name,
@@ -226,7 +229,12 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
   const stopHooks = promiseHooks.createHook({ init, settled });
 
   return {
-    recordOf: (p) => records.get(p) ?? origins.get(p),
+    recordOf(p) {
+      const own = records.get(p);
+      if (own) return { record: own, derived: false };
+      const origin = origins.get(p);
+      return origin ? { record: origin, derived: true } : undefined;
+    },
     watched: () => watched,
     stop() {
       stopHooks();
