@@ -47,6 +47,19 @@ describe('promise detectors (debug mode)', () => {
     expect((summary.counts as Record<string, number>).unawaited).toBe(2);
   });
 
+  it('with another promise hook installed (async_hooks), the same findings', async () => {
+    const file = fixture('promises-unawaited.mjs');
+    const run = await runNode(file, { env: DEBUG, nodeArgs: ['--import', fixture('promises-other-hook.mjs'), '--import', 'asyncdebug'] });
+    expect(run.code).toBe(0);
+    findingAt(run.lines, 'unawaited', file, '@unawaited');
+    findingAt(run.lines, 'unawaited', file, '@unawaited-node');
+    expect(promiseFindings(run.lines), describeAll(run.lines)).toHaveLength(2);
+    const never = fixture('promises-never.mjs');
+    const stuck = await runNode(never, { env: DEBUG, nodeArgs: ['--import', fixture('promises-other-hook.mjs'), '--import', 'asyncdebug'] });
+    findingAt(stuck.lines, 'never-settled', never, '@never-settled');
+    expect(promiseFindings(stuck.lines), describeAll(stuck.lines)).toHaveLength(1);
+  });
+
   it('an unawaited promise is written when it is collected, not only at exit', async () => {
     const file = fixture('promises-collected.mjs');
     const run = await runNode(file, {

@@ -79,6 +79,16 @@ export function isModuleTopLevel(frames: RawFrame[], index: number): boolean {
   return !below || below.file.startsWith('node:internal/modules/');
 }
 
+/** Node calls every hook through its own dispatcher once more than one is installed (async_hooks, ALS). */
+const DISPATCHER = 'node:internal/promise_hooks';
+
+function stackBelowHook(hook: Function, depth: number): RawFrame[] {
+  const raw = captureOwnStack(hook, depth + 1);
+  let skip = 0;
+  while (raw[skip]?.file === DISPATCHER) skip++;
+  return raw.slice(skip, skip + depth);
+}
+
 export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
   /** Records of the sampled roots. Weak: a record never keeps its promise alive. */
   const records = new WeakMap<object, PromiseRecord>();
@@ -110,7 +120,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
   }
 
   function track(promise: Promise<unknown>): void {
-    const raw = captureOwnStack(init, CREATION_DEPTH);
+    const raw = stackBelowHook(init, CREATION_DEPTH);
     const top = raw[0];
     if (!top) return;
     let creator: Creator;
@@ -166,7 +176,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     r.consumed = true;
     if (r.creator !== 'async' && !r.awaited && r.consumerCaptures < CONSUMER_CAPTURES) {
       r.consumerCaptures++;
-      const c = captureOwnStack(init, CONSUMER_DEPTH);
+      const c = stackBelowHook(init, CONSUMER_DEPTH);
       // Inside a combinator (Promise.all/race/any/allSettled calling then) the consumer is the
       // combinator, not code waiting for this promise; the combinator's own promise is recorded.
       const inCombinator = c[0] !== undefined && !c[0].file && c[1] !== undefined && !c[1].file;
