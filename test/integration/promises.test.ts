@@ -32,6 +32,14 @@ describe('promise detectors (debug mode)', () => {
     expect(summary.mode).toBe('debug');
   });
 
+  it("a node:test file: the runner's own pending deferreds are not findings", async () => {
+    const file = fixture('promises-node-test.mjs');
+    const run = await runNode(file, { env: DEBUG });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('# pass 4');
+    expect(promiseFindings(run.lines), describeAll(run.lines)).toEqual([]);
+  });
+
   it('a missing await is unawaited at its line; void, .catch() and an IIFE are not', async () => {
     const file = fixture('promises-unawaited.mjs');
     const run = await runNode(file, { env: DEBUG });

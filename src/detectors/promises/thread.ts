@@ -108,7 +108,7 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
   }
 
   function neverSettled(r: PromiseRecord, when: 'collected' | 'exit'): void {
-    if (stopped || crashing || r.creator === 'async' || !r.awaited || r.settled) return;
+    if (stopped || crashing || !r.appMade || !r.awaited || r.settled) return;
     const frames = toFrames(r.raw);
     const site = siteOf(frames);
     if (!site) return; // Node's or a library's own promise, made without the app on the stack

@@ -39,6 +39,12 @@ export interface PromiseRecord {
   consumed: boolean;
   /** Consumed by code waiting for it (await, then/catch/finally, adoption), not only by a combinator. */
   awaited: boolean;
+  /**
+   * The app made it, or called the function (Node's, a library's) that made it: `new Promise` in app
+   * code or in a function the app called, `Promise.all(...)` in app code. Only such a promise can be
+   * `never-settled`: Node and libraries keep deferreds of their own that may stay pending for good.
+   */
+  appMade: boolean;
   /** Where it was first awaited: the suspended function's frame first. */
   awaitedBy: RawFrame[] | null;
   consumerCaptures: number;
@@ -109,7 +115,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
   let windowStart = Date.now();
   let busy = false;
 
-  const stillOfInterest = (r: PromiseRecord) => (r.candidate && !r.consumed) || (r.creator !== 'async' && !r.settled);
+  const stillOfInterest = (r: PromiseRecord) => (r.candidate && !r.consumed) || (r.appMade && !r.settled);
 
   function unwatchIfDone(r: PromiseRecord): void {
     if (r.watched && !stillOfInterest(r)) {
@@ -150,12 +156,15 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     }
     // Made by Node or a library with no app frame in sight: no finding could ever name an app site.
     if (!frames.some(isAppRaw)) return;
+    const appMade =
+      creator === 'new' ? isAppRaw(frames[0]) || isAppRaw(frames[1]) : creator === 'builtin' ? isAppRaw(frames[0]) : false;
     const r: PromiseRecord = {
       creator,
       name,
       raw: frames,
       time: Date.now(),
       candidate,
+      appMade,
       consumed: false,
       awaited: false,
       awaitedBy: null,
