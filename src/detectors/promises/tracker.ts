@@ -85,6 +85,9 @@ export function isModuleTopLevel(frames: RawFrame[], index: number): boolean {
   return !below || below.file.startsWith('node:internal/modules/');
 }
 
+const GENERATOR_METHODS = new Set(['next', 'return', 'throw']);
+const PROMISE_STATICS = new Set(['all', 'allSettled', 'any', 'race', 'resolve', 'reject', 'withResolvers', 'try']);
+
 /** Node calls every hook through its own dispatcher once more than one is installed (async_hooks, ALS). */
 const DISPATCHER = 'node:internal/promise_hooks';
 
@@ -144,7 +147,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
       } else {
         creator = 'builtin';
         frames = raw.slice(1);
-        name = `Promise.${top.function}`;
+        name = PROMISE_STATICS.has(top.function) ? `Promise.${top.function}` : top.function;
       }
     } else {
       // An async function's promise is made as the function starts: its frame is on top, its caller next.
@@ -156,8 +159,12 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     }
     // Made by Node or a library with no app frame in sight: no finding could ever name an app site.
     if (!frames.some(isAppRaw)) return;
+    // An async generator's next() is pending only while its body awaits something else, like an async
+    // function's promise: that something is the leaf.
     const appMade =
-      creator === 'new' ? isAppRaw(frames[0]) || isAppRaw(frames[1]) : creator === 'builtin' ? isAppRaw(frames[0]) : false;
+      creator === 'new'
+        ? isAppRaw(frames[0]) || isAppRaw(frames[1])
+        : creator === 'builtin' && !GENERATOR_METHODS.has(top.function) && isAppRaw(frames[0]);
     const r: PromiseRecord = {
       creator,
       name,
