@@ -190,7 +190,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
 
   function consumed(r: PromiseRecord): void {
     r.consumed = true;
-    if (r.creator !== 'async' && !r.awaited && r.consumerCaptures < CONSUMER_CAPTURES) {
+    if (r.appMade && !r.awaited && r.consumerCaptures < CONSUMER_CAPTURES) {
       r.consumerCaptures++;
       const c = stackBelowHook(init, CONSUMER_DEPTH);
       // Inside a combinator (Promise.all/race/any/allSettled calling then) the consumer is the
