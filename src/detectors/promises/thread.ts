@@ -31,9 +31,9 @@ function errorOf(reason: unknown): { name: string; message: string } {
 
 /** `the promise of save()`, `the new Promise made in readConfig()`, `the promise of Promise.all()`. */
 function madeBy(r: PromiseRecord): string {
-  if (r.creator === 'new') return `the new Promise made in ${r.name || 'an anonymous function'}()`;
+  if (r.creator === 'new') return `the new Promise made in ${r.name ? `${r.name}()` : 'an anonymous function'}`;
   if (r.creator === 'builtin') return `the promise of ${r.name}()`;
-  return `the promise of ${r.name || 'an anonymous async function'}()`;
+  return `the promise of ${r.name ? `${r.name}()` : 'an anonymous async function'}`;
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
