@@ -53,6 +53,13 @@ export interface PromiseRecord {
   rejected: boolean;
   /** Still of interest at exit (in `watched`). */
   watched: boolean;
+  /** What the promises derived from this one point to. */
+  link: ChainLink | null;
+}
+
+/** A promise derived from a recorded root; one per root, shared by its whole chain. */
+class ChainLink {
+  constructor(readonly root: PromiseRecord) {}
 }
 
 export interface Tracker {
@@ -99,10 +106,12 @@ function stackBelowHook(hook: Function, depth: number): RawFrame[] {
 }
 
 export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
-  /** Records of the sampled roots. Weak: a record never keeps its promise alive. */
-  const records = new WeakMap<object, PromiseRecord>();
-  /** Promises derived from a recorded root (then chains): a rejection of one is traced to the root. */
-  const origins = new WeakMap<object, PromiseRecord>();
+  /**
+   * Records of the sampled roots, and for the promises derived from them (then chains) a link to the
+   * root, so that a rejection of one is traced to where the chain started. One map: a promise the
+   * detector knows nothing of, the common case, costs one lookup. Weak: nothing here keeps a promise alive.
+   */
+  const known = new WeakMap<object, PromiseRecord | ChainLink>();
   const watched = new Set<PromiseRecord>();
   const registry = new FinalizationRegistry<PromiseRecord>((r) => {
     if (!r.watched) return;
@@ -179,8 +188,9 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
       settled: false,
       rejected: false,
       watched: false,
+      link: null,
     };
-    records.set(promise, r);
+    known.set(promise, r);
     if (stillOfInterest(r)) {
       r.watched = true;
       watched.add(r);
@@ -206,22 +216,22 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
 
   function init(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
     if (parent !== undefined) {
-      const r = records.get(parent);
-      if (r !== undefined) {
-        if (busy) return;
-        busy = true;
-        try {
-          consumed(r);
-          origins.set(promise, r);
-        } catch {
-          // never into the app
-        } finally {
-          busy = false;
-        }
+      const k = known.get(parent);
+      if (k === undefined) return;
+      if (k instanceof ChainLink) {
+        known.set(promise, k);
         return;
       }
-      const o = origins.get(parent);
-      if (o !== undefined) origins.set(promise, o);
+      if (busy) return;
+      busy = true;
+      try {
+        consumed(k);
+        known.set(promise, (k.link ??= new ChainLink(k)));
+      } catch {
+        // never into the app
+      } finally {
+        busy = false;
+      }
       return;
     }
     if (++roots > ROOTS_PER_SECOND) {
@@ -246,8 +256,8 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
   }
 
   function settled(promise: Promise<unknown>): void {
-    const r = records.get(promise);
-    if (r === undefined) return;
+    const r = known.get(promise);
+    if (r === undefined || r instanceof ChainLink) return;
     r.settled = true;
     unwatchIfDone(r);
   }
@@ -256,10 +266,9 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
 
   return {
     recordOf(p) {
-      const own = records.get(p);
-      if (own) return { record: own, derived: false };
-      const origin = origins.get(p);
-      return origin ? { record: origin, derived: true } : undefined;
+      const k = known.get(p);
+      if (k === undefined) return undefined;
+      return k instanceof ChainLink ? { record: k.root, derived: true } : { record: k, derived: false };
     },
     watched: () => watched,
     stop() {
