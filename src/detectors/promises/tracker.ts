@@ -79,9 +79,17 @@ function toPath(file: string): string {
   }
 }
 
+/** Per file: the same few files come back in every capture, and a file: URL costs a parse. */
+const appFiles = new Map<string, boolean>();
+
 export function isAppRaw(frame: RawFrame | undefined): boolean {
   if (!frame || !frame.file) return false;
-  return isAppFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
+  let app = appFiles.get(frame.file);
+  if (app === undefined) {
+    app = isAppFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
+    if (appFiles.size < 10_000) appFiles.set(frame.file, app);
+  }
+  return app;
 }
 
 /** Top-level code of a module: no function name, and Node's module loader (or nothing) below it. */
