@@ -17,6 +17,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const workload = (name) => fileURLToPath(new URL(`./workloads/${name}`, import.meta.url));
 
 const BLOCKED_AT_PRELOAD = fileURLToPath(new URL('./peers/blocked-at-preload.cjs', import.meta.url));
+const EMPTY_HOOKS_PRELOAD = fileURLToPath(new URL('./peers/empty-promise-hooks.cjs', import.meta.url));
 
 /**
  * none = plain node; default and debug preload the agent; blockedat preloads the blocked-at package
@@ -29,6 +30,8 @@ export const CONFIGS = {
   debug: { execArgv: ['--import', 'asyncdebug'], env: { ASYNC_DEBUG: '1' } },
   blockedat: { execArgv: ['-r', BLOCKED_AT_PRELOAD], env: {} },
   tracesyncio: { execArgv: ['--trace-sync-io'], env: {}, discardStderr: true },
+  // Reference for debug mode: empty v8.promiseHooks, the floor of any promise instrumentation.
+  hooks: { execArgv: ['-r', EMPTY_HOOKS_PRELOAD], env: {} },
 };
 /** How the configurations are named in tables. */
 export const CONFIG_LABELS = {
@@ -37,6 +40,7 @@ export const CONFIG_LABELS = {
   debug: 'asyncdebug debug',
   blockedat: 'blocked-at',
   tracesyncio: '--trace-sync-io',
+  hooks: 'empty promise hooks',
 };
 export const isAgent = (config) => config === 'default' || config === 'debug';
 

@@ -73,6 +73,7 @@ async function awaitBench() {
       none: ['none'],
       default: ['default'],
       debug: ['debug'],
+      hooks: ['hooks'],
       tracesyncio: ['tracesyncio'],
       'none+block': ['none', ['--after-block']],
       'default+block': ['default', ['--after-block']],
@@ -88,11 +89,16 @@ async function awaitBench() {
     await_loop_reported: countReported(r.default),
     default_await: medianRatio(ms('default'), ms('none')),
     debug_await: medianRatio(ms('debug'), ms('none')),
+    hooks_await: medianRatio(ms('hooks'), ms('none')),
     tracesyncio_await: medianRatio(ms('tracesyncio'), ms('none')),
     blockedat_await: medianRatio(ms('blockedat'), ms('none@ba')),
     default_after_block_await: medianRatio(ms('default+block'), ms('none+block')),
     await_none_ms: median(ms('none')),
-    ranges: { default_await: ratioRange(ms('default'), ms('none')), default_after_block_await: ratioRange(ms('default+block'), ms('none+block')) },
+    ranges: {
+      default_await: ratioRange(ms('default'), ms('none')),
+      default_after_block_await: ratioRange(ms('default+block'), ms('none+block')),
+      debug_await: ratioRange(ms('debug'), ms('none')),
+    },
     await_ba_none_ms: median(ms('none@ba')),
     await_ba_ms: median(ms('blockedat')),
     rss: { none: rssMb(r.none), default: rssMb(r.default), debug: rssMb(r.debug), blockedat: rssMb(r.blockedat), tracesyncio: rssMb(r.tracesyncio) },
@@ -247,11 +253,15 @@ async function latencyBench() {
 // 9. Memory over 1M promises (all pending at once), debug mode against plain node.
 async function promisesBench() {
   log('1M promises...');
-  const r = await interleave(MEMORY_ROUNDS, ['none', 'debug'], async (c) => lastJson(await run(c, 'promises.mjs', [], { nodeArgs: ['--expose-gc'], timeoutMs: 60_000 })));
+  // Debug mode's budget is on its own share: over empty promise hooks (V8's floor once any hook is on).
+  const r = await interleave(MEMORY_ROUNDS, ['none', 'debug', 'hooks'], async (c) => lastJson(await run(c, 'promises.mjs', [], { nodeArgs: ['--expose-gc'], timeoutMs: 60_000 })));
   return {
     debug_1m_promises_peak_mb: medianDiff(pick(r.debug, 'maxRssKb'), pick(r.none, 'maxRssKb')) / 1024,
     debug_1m_promises_after_mb: medianDiff(pick(r.debug, 'afterMb'), pick(r.none, 'afterMb')),
+    hooks_1m_promises_peak_mb: medianDiff(pick(r.hooks, 'maxRssKb'), pick(r.none, 'maxRssKb')) / 1024,
+    debug_1m_promises_peak_over_hooks_mb: medianDiff(pick(r.debug, 'maxRssKb'), pick(r.hooks, 'maxRssKb')) / 1024,
     promises_none_peak_mb: rssMb(r.none),
+    ranges: { debug_1m_promises_peak_over_hooks_mb: diffRange(pick(r.debug, 'maxRssKb'), pick(r.hooks, 'maxRssKb')).map((x) => x / 1024) },
   };
 }
 
@@ -291,6 +301,10 @@ const BUDGETS = {
   default_rss_mb: ['<=', 12],
   latency_ms: ['<=', 50],
   soak_growth_pct: ['<=', 10],
+  debug_await: ['<=', 5],
+  debug_http: ['>=', 0.7],
+  debug_1m_promises_peak_over_hooks_mb: ['<=', 30],
+  debug_1m_promises_after_mb: ['<=', 30],
 };
 const BUDGET_LABELS = {
   default_await: ['await loop, default / none', 'x'],
@@ -304,6 +318,10 @@ const BUDGET_LABELS = {
   default_rss_mb: ['idle RSS, default - none', 'MB'],
   latency_ms: ['block detection latency (worst)', 'ms'],
   soak_growth_pct: ['debug-mode soak RSS growth', '%'],
+  debug_await: ['await loop, debug / none', 'x'],
+  debug_http: ['HTTP req/s, debug / none', 'x'],
+  debug_1m_promises_peak_over_hooks_mb: ['1M promises peak RSS, debug - empty hooks', 'MB'],
+  debug_1m_promises_after_mb: ['1M promises RSS after release, debug - none', 'MB'],
 };
 
 // The ratio table: one row per workload, one column per configuration; the JSON key of each cell.
@@ -311,6 +329,7 @@ const PEERS = ['default', 'debug', 'blockedat', 'tracesyncio'];
 const RATIO_ROWS = [
   ['await loop, 2M awaits (time)', 'await', { default: 'default_await', debug: 'debug_await', blockedat: 'blockedat_await', tracesyncio: 'tracesyncio_await' }],
   ['await loop after a block (time)', 'await', { default: 'default_after_block_await' }],
+  ['await loop, empty promise hooks (time)', 'await', { debug: 'hooks_await' }],
   ['HTTP hello world (req/s)', 'http', { default: 'default_http', debug: 'debug_http', blockedat: 'blockedat_http', tracesyncio: 'tracesyncio_http' }],
   ['HTTP after a block (req/s)', 'http', { default: 'default_http_after_block' }],
   ['sync-API loop (time)', 'sync', { default: 'default_sync', debug: 'debug_sync', blockedat: 'blockedat_sync', tracesyncio: 'tracesyncio_sync' }],
@@ -485,6 +504,7 @@ try {
     ]),
   )) say(`  ${l}`);
   say(`  1M pending promises, debug - none: peak ${res.debug_1m_promises_peak_mb.toFixed(1)} MB (none peaks at ${res.promises_none_peak_mb.toFixed(0)} MB), after release and GC ${res.debug_1m_promises_after_mb.toFixed(1)} MB`);
+  say(`    of the peak, empty promise hooks alone (V8 with any hook on) ${res.hooks_1m_promises_peak_mb.toFixed(1)} MB; debug mode over them ${res.debug_1m_promises_peak_over_hooks_mb.toFixed(1)} MB`);
   say(`  debug-mode soak, ${res.soak_seconds} s: RSS first quarter ${res.soak_first_mb.toFixed(1)} MB, last quarter ${res.soak_last_mb.toFixed(1)} MB (${res.soak_growth_pct >= 0 ? '+' : ''}${res.soak_growth_pct.toFixed(1)} %), max ${res.soak_max_mb.toFixed(1)} MB`);
   say();
 
@@ -501,7 +521,7 @@ try {
     budgets: verdicts,
   };
   for (const [, , keys] of RATIO_ROWS) for (const k of Object.values(keys)) json[k] = round3(res[k]);
-  for (const k of ['startup_ms', 'default_rss_mb', 'latency_ms', 'soak_growth_pct', 'soak_seconds', 'debug_1m_promises_peak_mb', 'debug_1m_promises_after_mb']) {
+  for (const k of ['startup_ms', 'default_rss_mb', 'latency_ms', 'soak_growth_pct', 'soak_seconds', 'debug_1m_promises_peak_mb', 'debug_1m_promises_after_mb', 'hooks_1m_promises_peak_mb', 'debug_1m_promises_peak_over_hooks_mb']) {
     json[k] = round3(res[k]);
   }
   const byBlock = (o) => Object.fromEntries(Object.entries(o).map(([b, v]) => [b, round3(v)]));

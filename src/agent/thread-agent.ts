@@ -13,6 +13,7 @@ import { createThreadConsoleReporter } from '../reporters/console-thread.js';
 import { startSyncIoDetector } from '../detectors/sync-io/thread.js';
 import { startThreadpoolDetector } from '../detectors/threadpool/thread.js';
 import { startMessagesDetector } from '../detectors/messages/thread.js';
+import { startPromiseDetector } from '../detectors/promises/thread.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
@@ -98,6 +99,7 @@ export function startAgent(config: Config): Agent | null {
   // The threadpool detector wraps before sync-io: where both wrap one function (crypto.randomBytes),
   // sync-io's wrapper is the outer one and its sites stay as they were.
   const detectors: Detector[] = [block, startThreadpoolDetector(config, emit), startSyncIoDetector(config, emit), startMessagesDetector(config, emit)];
+  if (config.mode === 'debug') detectors.push(startPromiseDetector(config, emit));
 
   let watchdog: Worker | null = null;
   if (isMainThread) {

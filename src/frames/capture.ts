@@ -14,13 +14,13 @@ function toRaw(sites: NodeJS.CallSite[]): RawFrame[] {
   }));
 }
 
-/** The stack above `below` (exclusive), innermost first. */
-export function captureOwnStack(below: Function): RawFrame[] {
+/** The stack above `below` (exclusive), innermost first, at most `limit` frames. */
+export function captureOwnStack(below: Function, depth = LIMIT): RawFrame[] {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   try {
     Error.prepareStackTrace = (_error, sites) => sites;
-    Error.stackTraceLimit = LIMIT;
+    Error.stackTraceLimit = depth;
     const holder: { stack?: unknown } = {};
     Error.captureStackTrace(holder, below);
     const sites = holder.stack;
@@ -29,6 +29,6 @@ export function captureOwnStack(below: Function): RawFrame[] {
     return [];
   } finally {
     Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
+    Error.stackTraceLimit = depth;
   }
 }
