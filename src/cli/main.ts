@@ -1,0 +1,75 @@
+// The asyncdebug command: dispatches to one file per command. Usage errors: one line, exit 2.
+import { ciCommandLine, CI_HELP } from './ci.js';
+import { reportCommandLine, REPORT_HELP } from './report.js';
+import { runCommandLine, RUN_HELP } from './run.js';
+import { EXIT_USAGE, UsageError } from './usage.js';
+import { VERSION } from './version.js';
+
+export const HELP = `asyncdebug ${VERSION} — the event-loop debugger for Node.js
+
+Usage:
+  node --import asyncdebug app.js          watch an app (default mode: cheap, safe to leave on)
+  ASYNC_DEBUG=1 node --import asyncdebug app.js   debug mode
+  asyncdebug run [options] -- <command...>  run any command with the agent in all its Node
+                                            processes; summary table; the command's exit code
+  asyncdebug ci [options] -- <command...>   the same as a CI gate: budgets, baseline, SARIF,
+                                            JUnit, GitHub annotations (exit 1 over budget,
+                                            3 when the command failed)
+  asyncdebug report [options] <dir|file...> the summary table from saved JSON Lines reports
+  asyncdebug <command> --help               help for a command
+  asyncdebug --version | --help
+
+Environment (all optional; a bad value prints one warning and the default is used):
+  ASYNC_DEBUG            unset: default mode; 1|true|on: debug mode; 0|false|off: nothing installed
+  ASYNC_DEBUG_SLOW_MS    block threshold in ms (default 100)
+  ASYNC_DEBUG_REPORTERS  comma list of console, json (default console)
+  ASYNC_DEBUG_REPORT_DIR directory for JSON Lines reports, asyncdebug-<pid>.jsonl (turns on json)
+  ASYNC_DEBUG_STRICT     1: sync I/O after start-up throws (default off)
+  NO_COLOR / FORCE_COLOR colors
+
+Docs: README.md and docs/cli.md in the package.
+`;
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
+  run: { run: runCommandLine, help: RUN_HELP },
+  ci: { run: ciCommandLine, help: CI_HELP },
+  report: { run: reportCommandLine, help: REPORT_HELP },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === '--version' || first === '-v') {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (first === undefined) {
+      process.stderr.write("asyncdebug: no command given; expected run, ci or report (see 'asyncdebug --help')\n");
+      return EXIT_USAGE;
+    }
+    if (first === '--help' || first === '-h') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (first === 'help') {
+      const cmd = rest[0] ? COMMANDS[rest[0]] : undefined;
+      process.stdout.write(cmd ? cmd.help : HELP);
+      return 0;
+    }
+    const command = COMMANDS[first];
+    if (command) return await command.run(rest);
+    if (first === 'tui') {
+      process.stderr.write("asyncdebug: 'tui' is not available in this version; use 'asyncdebug run' for now\n");
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`asyncdebug: unknown command or option '${first}'; expected run, ci or report (see 'asyncdebug --help')\n`);
+    return EXIT_USAGE;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`asyncdebug ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`asyncdebug: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
