@@ -6,6 +6,7 @@
 // pool, it needs no module shared with the agent (vitest may load this file through its own module
 // runner), and it can neither keep the process alive nor throw when the agent is off.
 import { open } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { setInterval as realSetInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,6 +108,49 @@ async function readNew(): Promise<Line[]> {
   }
 }
 
+/**
+ * Vitest runs test files transformed in memory (vite adds lines for its imports), so the agent, which
+ * maps frames through source maps on disk only, reports the transformed lines. The runner keeps each
+ * module's code with its inline map: map the site back with it. Best effort over vitest's worker
+ * state (vitest >= 3.2); without it the site stays as reported.
+ */
+const MAP_PREFIX = '//# sourceMappingURL=data:application/json;base64,';
+const sourceMaps = new Map<string, SourceMap | null>();
+
+function runnerMap(file: string): SourceMap | null {
+  if (sourceMaps.has(file)) return sourceMaps.get(file) ?? null;
+  let map: SourceMap | null = null;
+  try {
+    const worker = (globalThis as { __vitest_worker__?: { evaluatedModules?: { fileToModulesMap?: Map<string, Set<{ meta?: { code?: string } }>> } } }).__vitest_worker__;
+    for (const mod of worker?.evaluatedModules?.fileToModulesMap?.get(file) ?? []) {
+      const code = mod.meta?.code;
+      const at = code?.lastIndexOf(MAP_PREFIX) ?? -1;
+      if (!code || at < 0) continue;
+      const end = code.indexOf('\n', at);
+      const payload = Buffer.from(code.slice(at + MAP_PREFIX.length, end < 0 ? code.length : end).trim(), 'base64').toString('utf8');
+      map = new SourceMap(JSON.parse(payload) as ConstructorParameters<typeof SourceMap>[0]);
+      break;
+    }
+  } catch {
+    map = null;
+  }
+  sourceMaps.set(file, map);
+  return map;
+}
+
+function mapSite(f: Line): void {
+  const site = f.site;
+  if (!site) return;
+  const map = runnerMap(site.file);
+  if (!map) return;
+  try {
+    const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number };
+    if (typeof entry?.originalLine === 'number') f.site = { ...site, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+  } catch {
+    // keep the reported position
+  }
+}
+
 function durationOf(f: Line): number | null {
   if (f.kind === 'block') return typeof f.durationMs === 'number' ? f.durationMs : null;
   if (typeof f.maxMs === 'number') return f.maxMs;
@@ -170,7 +214,11 @@ if (!reportFile || agentOff) {
     }
     for (const id of mine.keys()) state.seen.add(id);
 
+    // Only findings with an application frame: one with no stack (the thread wrote it itself, e.g. a
+    // loaded machine that did not schedule the thread) or with only the runner's frames is not the
+    // test's doing for sure, and a false failure costs more than a missed one.
     const found = [...mine.values()].filter((f) => f.site && (durationOf(f) ?? Infinity) >= minFor(f.kind));
+    for (const f of found) mapSite(f);
     if (found.length === 0) return;
     const attributed: AttributedFinding[] = found.map((f) => ({
       kind: f.kind,

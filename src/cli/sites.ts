@@ -30,9 +30,13 @@ export interface Site {
   apis: string[];
   /** A block still going on when its process ended (killed). */
   ongoing: boolean;
+  /** No application frame because there was no stack at all (see NO_STACK). */
+  noStack: boolean;
 }
 
 export const NO_APP_FRAME = '(no app frame)';
+/** A block the thread wrote itself before the watchdog was up (early in a process): no stack at all. */
+export const NO_STACK = '(no stack)';
 
 export function relativeFile(root: string, file: string): string {
   if (!isAbsolute(file)) return file;
@@ -41,8 +45,8 @@ export function relativeFile(root: string, file: string): string {
   return rel.split(sep).join('/');
 }
 
-export function siteKey(kind: string, file: string | null, fn: string | null): string {
-  return `${kind} ${file ?? NO_APP_FRAME} ${fn ?? ''}`.trimEnd();
+export function siteKey(kind: string, file: string | null, fn: string | null, noStack = false): string {
+  return `${kind} ${file ?? (noStack ? NO_STACK : NO_APP_FRAME)} ${fn ?? ''}`.trimEnd();
 }
 
 function num(v: unknown): number {
@@ -61,10 +65,11 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
     if (f.kind === 'summary') continue;
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;
-    const key = siteKey(f.kind, file, fn);
+    const noStack = !f.site && f.frames.length === 0;
+    const key = siteKey(f.kind, file, fn, noStack);
     let s = sites.get(key);
     if (!s) {
-      s = { key, kind: f.kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false };
+      s = { key, kind: f.kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack };
       sites.set(key, s);
     }
     s.findings++;

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../reporters/console-format.js';
 import type { RunFacts, Site } from './sites.js';
-import { NO_APP_FRAME } from './sites.js';
+import { NO_APP_FRAME, NO_STACK } from './sites.js';
 
 /** Pads columns to their widest cell (ANSI colors do not count). */
 export function columns(rows: string[][], gap = '  '): string[] {
@@ -13,7 +13,7 @@ export function columns(rows: string[][], gap = '  '): string[] {
 }
 
 export function siteLabel(s: Site): string {
-  if (s.file === null) return NO_APP_FRAME;
+  if (s.file === null) return s.noStack ? NO_STACK : NO_APP_FRAME;
   return `${s.file}:${s.line} ${s.function}`;
 }
 
@@ -41,6 +41,7 @@ export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, m
   }
   const notes: string[] = [];
   if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} still blocked when its process ended`);
-  if (sites.some((s) => s.file === null)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner)`);
+  if (sites.some((s) => s.noStack)) notes.push(`${c.dim(NO_STACK)}: no stack was read, e.g. a block in the first 100-300 ms of a process, before the watchdog thread was up; not counted by ci`);
+  if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner); not counted by ci`);
   return `${head}:\n${columns(rows).map((r) => `  ${r}`).join('\n')}\n${notes.map((n) => `  ${n}\n`).join('')}`;
 }
