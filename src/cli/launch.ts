@@ -1,8 +1,9 @@
 // Runs the user's command with inherited stdio (its output stays its own) and forwards the signals
-// asyncdebug gets (Ctrl-C, a CI runner's SIGTERM), so the command decides how to stop and the summary
-// is still printed afterwards.
+// asyncdebug gets (a CI runner's SIGTERM, a kill -INT), so the command decides how to stop and the
+// summary is still printed afterwards.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 
 export interface CommandResult {
   /** Exit code, or null when a signal ended it. */
@@ -19,6 +20,9 @@ export function runCommand(command: string[], env: NodeJS.ProcessEnv): Promise<C
     const [file, ...args] = command as [string, ...string[]];
     const child = spawn(file, args, { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => {
+      // Ctrl-C in a terminal reaches the whole foreground process group, the command included:
+      // passing it on again would be a second Ctrl-C (many tools force-quit on that).
+      if (signal === 'SIGINT' && isatty(0)) return;
       try {
         child.kill(signal);
       } catch {
