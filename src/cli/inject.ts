@@ -16,7 +16,7 @@ export function quoteNodeOption(value: string): string {
 
 /** True when NODE_OPTIONS already imports an asyncdebug entry (two copies would start two agents). */
 export function importsAsyncdebug(nodeOptions: string): boolean {
-  return /--import[= ]"?\S*asyncdebug(\/auto|\/dist\/(register|auto)\.js)?"?(\s|$)/.test(nodeOptions);
+  return nodeOptions.includes(REGISTER_URL) || /--import[= ]"?\S*asyncdebug(\/auto|\/dist\/(register|auto)\.js)?"?(\s|$)/.test(nodeOptions);
 }
 
 export interface InjectOptions {

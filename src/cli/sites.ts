@@ -89,9 +89,12 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
     if (f.kind === 'block' && f.ongoing === true) s.ongoing = true;
   }
   for (const s of sites.values()) s.worstMs = Math.max(0, Math.round(s.worstMs * 100) / 100);
-  // Worst first within a kind; blocks first.
+  // Blocks first; within a kind the app's sites, worst first, then the ones without an app frame.
   const kindRank = (k: string) => (k === 'block' ? 0 : 1);
-  return [...sites.values()].sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || b.worstMs - a.worstMs || a.key.localeCompare(b.key));
+  const appRank = (s: Site) => (s.file === null ? 1 : 0);
+  return [...sites.values()].sort(
+    (a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || appRank(a) - appRank(b) || b.worstMs - a.worstMs || a.key.localeCompare(b.key),
+  );
 }
 
 export interface RunFacts {

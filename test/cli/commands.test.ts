@@ -1,5 +1,5 @@
 // The asyncdebug command line: help, usage errors, `run` and `report`.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { markerLine, readReports, tempDir } from '../helpers.js';
@@ -12,8 +12,9 @@ describe('asyncdebug help and usage errors', () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     for (const cmd of ['run', 'ci', 'report']) expect(top.stdout).toContain(`asyncdebug ${cmd} [options]`);
-    for (const cmd of ['run', 'ci', 'report']) {
-      const r = await runCli([cmd, '--help']);
+    const helps = await Promise.all(['run', 'ci', 'report'].map((cmd) => runCli([cmd, '--help'])));
+    for (const [i, cmd] of ['run', 'ci', 'report'].entries()) {
+      const r = helps[i]!;
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: asyncdebug ${cmd} `));
     }
@@ -30,8 +31,9 @@ describe('asyncdebug help and usage errors', () => {
       { args: ['ci', '--baseline', '/nonexistent/b.json', '--', 'node', '-e', ''], text: 'does not exist' },
       { args: ['report'], text: 'no report given' },
     ];
-    for (const c of cases) {
-      const r = await runCli(c.args);
+    const results = await Promise.all(cases.map((c) => runCli(c.args)));
+    for (const [i, c] of cases.entries()) {
+      const r = results[i]!;
       expect(r.code, c.args.join(' ')).toBe(2);
       expect(r.stderr).toContain(c.text);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -49,6 +51,19 @@ describe('asyncdebug run', () => {
     expect(r.stderr).toContain('the command exited with code 7');
     // The reports are the agent's, in the directory asked for.
     expect(readReports(dir).some((l) => l.kind === 'block')).toBe(true);
+  });
+
+  it("keeps the user's NODE_OPTIONS (a quoted path with a space) and adds the agent", async () => {
+    const dir = join(tempDir(), 'with space');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'pre.cjs'), "globalThis.preloaded = 'yes';\n");
+    const r = await runCli(['run', '--quiet', '--', process.execPath, '-e', 'console.log(globalThis.preloaded)'], {
+      env: { NODE_OPTIONS: `--require "${join(dir, 'pre.cjs')}"` },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('yes\n');
+    // The agent ran too: its thread summary was read back.
+    expect(r.stderr).toContain('1 process, 1 thread watched');
   });
 
   it('finds the blocks of worker threads (the agent follows the command into every thread)', async () => {
