@@ -138,19 +138,19 @@ export async function ciCommandLine(args: string[]): Promise<number> {
     const n = await writeBaseline(path, sites.filter((s) => gate.status.get(s.key) !== 'below-min'));
     const shown = relative(process.cwd(), path) || path;
     err(`  wrote ${n} site${n === 1 ? '' : 's'} to the baseline ${shown}${baselinePath ? '' : ` (use it with --baseline ${shown})`}\n`);
-    if (!commandOk) err(c.red(`  ${describeStatus(result)}: the baseline holds only what ran before it failed\n`));
+    if (!commandOk) err(c.red(`  ${describeStatus(result)}: the baseline holds only what ran before it failed`) + '\n');
     return commandOk ? 0 : EXIT_COMMAND_FAILED;
   }
   err(verdictLines(gate, c));
   if (!commandOk) {
-    err(c.red(`asyncdebug ci: ${describeStatus(result)} (exit ${EXIT_COMMAND_FAILED})\n`));
+    err(c.red(`asyncdebug ci: ${describeStatus(result)} (exit ${EXIT_COMMAND_FAILED})`) + '\n');
     return EXIT_COMMAND_FAILED;
   }
   if (gate.failed) {
     const hint = gate.usedBaseline ? 'fix them, or accept them with --update-baseline' : 'fix them, raise --budget, or accept them with a baseline (--update-baseline)';
-    err(c.red(`asyncdebug ci: findings over budget (exit ${EXIT_FINDINGS}); ${hint}\n`));
+    err(c.red(`asyncdebug ci: findings over budget (exit ${EXIT_FINDINGS}); ${hint}`) + '\n');
     return EXIT_FINDINGS;
   }
-  err(c.green(`asyncdebug ci: passed${isTTY(2) ? ' ✓' : ''}\n`));
+  err(c.green(`asyncdebug ci: passed${isTTY(2) ? ' ✓' : ''}`) + '\n');
   return 0;
 }
