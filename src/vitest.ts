@@ -56,7 +56,7 @@ function minFor(kind: string): number {
  * Vitest runs test files transformed in memory (vite adds lines for its imports); the agent maps
  * frames only through source maps on disk, so it reports the transformed lines. The runner keeps each
  * module's code with its inline map: map the site back with it. Best effort over vitest's worker
- * state (vitest >= 3.2); without it the site stays as reported.
+ * state (vitest 4); without it the site stays as reported.
  */
 const MAP_PREFIX = '//# sourceMappingURL=data:application/json;base64,';
 const sourceMaps = new Map<string, SourceMap | null>();
