@@ -1,7 +1,4 @@
 // The asyncdebug command: dispatches to one file per command. Usage errors: one line, exit 2.
-import { ciCommandLine, CI_HELP } from './ci.js';
-import { reportCommandLine, REPORT_HELP } from './report.js';
-import { runCommandLine, RUN_HELP } from './run.js';
 import { EXIT_USAGE, UsageError } from './usage.js';
 import { VERSION } from './version.js';
 
@@ -30,10 +27,25 @@ Environment (all optional; a bad value prints one warning and the default is use
 Docs: README.md and docs/cli.md in the package.
 `;
 
-const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
-  run: { run: runCommandLine, help: RUN_HELP },
-  ci: { run: ciCommandLine, help: CI_HELP },
-  report: { run: reportCommandLine, help: REPORT_HELP },
+interface Command {
+  run: (args: string[]) => Promise<number>;
+  help: string;
+}
+
+// Each command loads only when it is asked for.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => {
+    const m = await import('./run.js');
+    return { run: m.runCommandLine, help: m.RUN_HELP };
+  },
+  ci: async () => {
+    const m = await import('./ci.js');
+    return { run: m.ciCommandLine, help: m.CI_HELP };
+  },
+  report: async () => {
+    const m = await import('./report.js');
+    return { run: m.reportCommandLine, help: m.REPORT_HELP };
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,12 +64,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (first === 'help') {
-      const cmd = rest[0] ? COMMANDS[rest[0]] : undefined;
-      process.stdout.write(cmd ? cmd.help : HELP);
+      const load = rest[0] ? COMMANDS[rest[0]] : undefined;
+      process.stdout.write(load ? (await load()).help : HELP);
       return 0;
     }
-    const command = COMMANDS[first];
-    if (command) return await command.run(rest);
+    const load = COMMANDS[first];
+    if (load) return await (await load()).run(rest);
     if (first === 'tui') {
       process.stderr.write("asyncdebug: 'tui' is not available in this version; use 'asyncdebug run' for now\n");
       return EXIT_USAGE;
