@@ -94,6 +94,20 @@ function mapSite(f: TestFinding): void {
   }
 }
 
+interface TaskLike {
+  name: string;
+  meta: Record<string, unknown>;
+  file?: { name: string };
+  suite?: { name: string; suite?: TaskLike['suite']; filepath?: string };
+}
+
+/** `file > describe > test`, as vitest's reporters name a test. */
+function testPath(task: TaskLike): string {
+  const names = [task.name];
+  for (let s = task.suite; s && s.filepath === undefined; s = s.suite) if (s.name) names.unshift(s.name);
+  return [task.file?.name ?? '', ...names].join(' > ');
+}
+
 const watcher = createTestWatcher();
 if (!watcher) {
   warnOnce((line) => console.warn(line), `asyncdebug/vitest: ${notWatchedReason()}`);
@@ -106,7 +120,7 @@ if (!watcher) {
     const found = (await watcher.end(options.waitMs ?? 2000)).filter((f) => (durationOf(f) ?? Infinity) >= minFor(f.kind));
     if (found.length === 0) return;
     for (const f of found) mapSite(f);
-    const task = context.task as unknown as { name: string; meta: Record<string, unknown>; file?: { name: string } };
+    const task = context.task as unknown as TaskLike;
     task.meta.asyncdebug = found.map((f): AttributedFinding => ({
       kind: f.kind,
       message: f.message,
@@ -115,7 +129,7 @@ if (!watcher) {
       function: f.site?.function ?? null,
       durationMs: durationOf(f),
     }));
-    const where = `${task.file?.name ?? ''} > ${task.name}`;
+    const where = testPath(task);
     // (Not context.annotate(): vitest refuses annotations once the test body has finished.)
     if (options.print !== false) for (const f of found) console.warn(`asyncdebug: ${where}: ${describeFinding(f)}`);
     const failing = found.filter((f) => options.failOn?.includes(f.kind));
