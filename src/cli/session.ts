@@ -42,7 +42,7 @@ export async function runSession(o: SessionOptions): Promise<Session> {
       reportDir = resolve(o.reportDir);
       await mkdir(reportDir, { recursive: true });
     } else {
-      reportDir = await mkdtemp(join(tmpdir(), 'asyncdebug-'));
+      reportDir = await mkdtemp(join(tmpdir(), `asyncdebug-${o.name}-`));
     }
   } catch (err) {
     throw new UsageError(`${o.name}: cannot use the report directory ${o.reportDir}: ${(err as Error).message}`);
