@@ -91,7 +91,7 @@ function parseSlowly(text) {
 }
 
 test('parses', async () => {
-  await sleep(500);
+  await sleep(800);
   assert.deepEqual(parseSlowly('[]'), []);
 });
 `,
@@ -108,8 +108,9 @@ test('parses', async () => {
     writeFileSync(join(project, 'test', 'failing.test.mjs'), "import { test } from 'node:test';\ntest('fails', () => { throw new Error('red'); });\n");
     const failed = await runCli(['ci', '--min-ms', '60000', '--', process.execPath, '--test', TEST_FILE, 'test/failing.test.mjs'], { cwd: project });
     expect(failed.stderr).toContain('the command exited with code 1 (exit 3)');
-    // The block is under --min-ms: not counted, so the gate alone would have passed.
-    expect(failed.stderr).toMatch(/block\s+test\/slow\.test\.mjs:\d+ sortSlowly .*under --min-ms/);
+    // The block is under --min-ms: not counted, so the gate alone would have passed. (The table row
+    // itself is not asserted: with two test files in parallel on a loaded machine the watchdog may
+    // read no stack, and the block is then a `(no stack)` row; the unit test pins --min-ms.)
     expect(failed.stderr).not.toContain('✗ block');
     expect(failed.code).toBe(3);
   });

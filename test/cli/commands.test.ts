@@ -1,5 +1,5 @@
 // The asyncdebug command line: help, usage errors, `run` and `report`.
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { markerLine, readReports, tempDir } from '../helpers.js';
@@ -100,30 +100,29 @@ describe('asyncdebug run', () => {
 
 describe('asyncdebug report', () => {
   it('names a broken or truncated line by file:line, skips it, and counts superseded lines once', async () => {
+    // A report an agent wrote (paths moved to /project): a block written twice (detected, then its
+    // final duration), a block without a stack, the thread's summary.
     const dir = tempDir();
-    const r1 = await runCli(['run', '--quiet', '--report-dir', dir, '--', process.execPath, app('exit-code.mjs')]);
-    expect(r1.code).toBe(0);
-    const file = join(dir, readReportsFile(dir));
-    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    // The block is written twice (detected, then its final duration): one site, count 1.
-    expect(lines.filter((l) => l.includes('"kind":"block"')).length).toBeGreaterThanOrEqual(1);
-    const good = lines.length;
+    const file = join(dir, 'asyncdebug-4242.jsonl');
+    copyFileSync(join(CLI_FIXTURES, 'reports', 'asyncdebug-4242.jsonl'), file);
+    const good = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
     appendFileSync(file, '{"v":1,"id":"x","kind":"blo\n');
     appendFileSync(file, '{"v":1,"id":"block-0-99","kind":"block","pid":1,"threadId":0,"time":1,"message":"m","site":null,"frames":[],"durationMs":500}\n');
     appendFileSync(file, '{"v":1,"id":"tail","kind":"block"');
-    const r = await runCli(['report', dir]);
+    const r = await runCli(['report', '--root', '/project', dir]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`${file}:${good + 1}: broken line`);
     expect(r.stderr).toContain(`${file}:${good + 3}: truncated line`);
-    expect(r.stdout).toMatch(/block\s+test\/fixtures\/cli\/apps\/exit-code\.mjs:\d+ \S+\s+1\s/);
-    expect(r.stdout).toMatch(/block\s+\(no stack\)\s+1\s+500 ms/);
+    expect(r.stdout).toContain('2 processes, 2 threads watched');
+    expect(r.stdout).toMatch(/block\s+src\/exit-code\.mjs:4 blockThenExit\s+1\s+305 ms\s+305 ms\s+pid 4242 main/);
+    expect(r.stdout).toMatch(/block\s+\(no stack\)\s+2\s+500 ms\s+635 ms/);
 
-    const json = await runCli(['report', '--json', '--kind', 'block', dir, join(dir, 'missing.jsonl')]);
+    const json = await runCli(['report', '--json', '--kind', 'block', '--root', '/project', dir, join(dir, 'missing.jsonl')]);
     expect(json.code).toBe(1);
     expect(json.stderr).toContain('missing.jsonl: no such file or directory');
-    const data = JSON.parse(json.stdout) as { sites: { kind: string; file: string | null; count: number }[] };
+    const data = JSON.parse(json.stdout) as { sites: { kind: string; file: string | null; count: number; worstMs: number }[] };
     expect(data.sites.every((s) => s.kind === 'block')).toBe(true);
-    expect(data.sites.find((s) => s.file === 'test/fixtures/cli/apps/exit-code.mjs')?.count).toBe(1);
+    expect(data.sites.find((s) => s.file === 'src/exit-code.mjs')).toMatchObject({ count: 1, worstMs: 305 });
   });
 
   it('an empty directory is no findings, not an error', async () => {
@@ -134,8 +133,3 @@ describe('asyncdebug report', () => {
     expect(r.stdout).toContain('no findings');
   });
 });
-
-function readReportsFile(dir: string): string {
-  const lines = readReports(dir);
-  return `asyncdebug-${lines[0]!.pid}.jsonl`;
-}
