@@ -1,0 +1,156 @@
+// `asyncdebug ci [options] -- <command...>`: `run` as a gate. Exit codes: 0 the command passed and
+// findings are within budget; 1 findings over budget (or new against the baseline); 2 a usage error;
+// 3 the command itself failed (or could not start), whatever the findings.
+import { writeFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { readBaseline, writeBaseline } from './baseline.js';
+import { evaluate, parseBudgets, type Gate, type GateOptions, type SiteStatus } from './gate.js';
+import { annotations, stepSummary, writeStepSummary } from './github.js';
+import { toJunit } from './junit.js';
+import { describeStatus } from './launch.js';
+import { toSarif } from './sarif.js';
+import { runSession } from './session.js';
+import { chalkFor, isTTY } from './style.js';
+import { summaryTable, type Marks } from './table.js';
+import { parseWithCommand, UsageError, wholeNumber } from './usage.js';
+
+export const EXIT_FINDINGS = 1;
+export const EXIT_COMMAND_FAILED = 3;
+const DEFAULT_BASELINE = 'asyncdebug-baseline.json';
+
+export const CI_HELP = `Usage: asyncdebug ci [options] -- <command...>
+
+Runs the command like 'asyncdebug run' (agent console off: one progress line per new site),
+then gates on the findings. Findings are grouped into sites: kind + file (relative to the root)
++ function. A site counts unless it has no application frame (the test runner's own work), its
+worst duration is under --min-ms, or it is in the baseline. Budgets limit counted sites per kind.
+
+Options:
+  --budget KIND=N[,KIND=N]  max counted sites per kind (repeatable; * = every other kind).
+                            Default: block=0 and no limit for other kinds; with --baseline,
+                            0 for every kind (anything new fails)
+  --min-ms N                ignore sites whose worst block or call took under N ms
+  --baseline FILE           accept the sites listed in FILE (see --update-baseline)
+  --update-baseline         write this run's sites to the baseline (FILE, or ${DEFAULT_BASELINE});
+                            the gate is not applied
+  --sarif FILE              write SARIF 2.1.0 (code scanning)
+  --junit FILE              write JUnit XML (one test case per site, failures over budget)
+  --github                  GitHub annotations and job summary (on by itself when GITHUB_ACTIONS=true)
+  --report-dir DIR          where the JSON Lines reports go (default: a new temp directory)
+  --root DIR                project root (default: cwd)
+  --console                 also show the agent's live console output
+  -h, --help                this help
+
+Exit codes:
+  0  the command passed and findings are within budget
+  1  findings over budget or new against the baseline
+  2  bad usage (unknown flag, bad budget, missing or broken baseline)
+  3  the command failed (its exit status is printed) or could not start
+
+Example:
+  asyncdebug ci --baseline asyncdebug-baseline.json --sarif asyncdebug.sarif -- npm test
+`;
+
+const MARKS: Record<SiteStatus, string> = {
+  'over-budget': 'FAIL',
+  'within-budget': 'within budget',
+  baseline: 'baseline',
+  'below-min': 'under --min-ms',
+  external: '',
+};
+
+function verdictLines(gate: Gate, c: ReturnType<typeof chalkFor>): string {
+  const lines: string[] = [];
+  for (const k of gate.kinds) {
+    const budget = Number.isFinite(k.budget) ? String(k.budget) : 'no limit';
+    const what = gate.usedBaseline ? 'new site' : 'site';
+    const text = `${k.kind}: ${k.counted} ${what}${k.counted === 1 ? '' : 's'}, budget ${budget}`;
+    lines.push(`  ${k.over ? c.red(`✗ ${text}`) : c.green(`✓ ${text}`)}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+export async function ciCommandLine(args: string[]): Promise<number> {
+  const { values, command } = parseWithCommand('ci', args, {
+    budget: { type: 'string', multiple: true },
+    'min-ms': { type: 'string' },
+    baseline: { type: 'string' },
+    'update-baseline': { type: 'boolean' },
+    sarif: { type: 'string' },
+    junit: { type: 'string' },
+    github: { type: 'boolean' },
+    'report-dir': { type: 'string' },
+    root: { type: 'string' },
+    console: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(CI_HELP);
+    return 0;
+  }
+  const budgetSpecs = (values.budget as unknown as string[] | undefined) ?? [];
+  const options: GateOptions = {
+    budgets: parseBudgets(budgetSpecs),
+    minMs: wholeNumber('ci', 'min-ms', values['min-ms']) ?? 0,
+    baseline: null,
+  };
+  const root = resolve(String(values.root ?? '.'));
+  const baselinePath = values.baseline ? resolve(String(values.baseline)) : null;
+  const update = values['update-baseline'] === true;
+  // Read before the command runs: a broken baseline should not cost a whole test run.
+  if (baselinePath && !update) options.baseline = await readBaseline(baselinePath);
+  if (command.length === 0) throw new UsageError('ci: no command given; usage: asyncdebug ci [options] -- <command...>');
+
+  const c = chalkFor(2);
+  const err = (t: string) => process.stderr.write(t);
+  const session = await runSession({
+    name: 'ci',
+    command,
+    reportDir: values['report-dir'] as string | undefined,
+    root,
+    reporters: values.console ? ['console', 'json'] : ['json'],
+    progress: true,
+    c,
+    err,
+  });
+  const { sites, result } = session;
+  const gate = evaluate(sites, options);
+  const marks: Marks = new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : MARKS[s]]));
+  err(summaryTable(sites, session.facts, c, marks));
+
+  if (values.sarif) await writeFile(String(values.sarif), JSON.stringify(toSarif({ root, sites, gate, command, result }), null, 2) + '\n');
+  if (values.junit) await writeFile(String(values.junit), toJunit(sites, gate, result, session.elapsedMs));
+  const github = values.github === true || process.env.GITHUB_ACTIONS === 'true';
+  if (github && !update) {
+    for (const line of annotations(sites, gate)) process.stdout.write(`${line}\n`);
+    const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+    if (summaryFile) {
+      try {
+        await writeStepSummary(summaryFile, stepSummary(sites, gate, result));
+      } catch (e) {
+        err(`asyncdebug: cannot write the job summary to ${summaryFile}: ${(e as Error).message}\n`);
+      }
+    }
+  }
+
+  const commandOk = !result.startError && result.code === 0;
+  if (update) {
+    const path = baselinePath ?? resolve(DEFAULT_BASELINE);
+    const n = await writeBaseline(path, sites.filter((s) => gate.status.get(s.key) !== 'below-min'));
+    const shown = relative(process.cwd(), path) || path;
+    err(`  wrote ${n} site${n === 1 ? '' : 's'} to the baseline ${shown}${baselinePath ? '' : ` (use it with --baseline ${shown})`}\n`);
+    if (!commandOk) err(c.red(`  ${describeStatus(result)}: the baseline holds only what ran before it failed`) + '\n');
+    return commandOk ? 0 : EXIT_COMMAND_FAILED;
+  }
+  err(verdictLines(gate, c));
+  if (!commandOk) {
+    err(c.red(`asyncdebug ci: ${describeStatus(result)} (exit ${EXIT_COMMAND_FAILED})`) + '\n');
+    return EXIT_COMMAND_FAILED;
+  }
+  if (gate.failed) {
+    const hint = gate.usedBaseline ? 'fix them, or accept them with --update-baseline' : 'fix them, raise --budget, or accept them with a baseline (--update-baseline)';
+    err(c.red(`asyncdebug ci: findings over budget (exit ${EXIT_FINDINGS}); ${hint}`) + '\n');
+    return EXIT_FINDINGS;
+  }
+  err(c.green(`asyncdebug ci: passed${isTTY(2) ? ' ✓' : ''}`) + '\n');
+  return 0;
+}

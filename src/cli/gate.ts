@@ -1,0 +1,83 @@
+// The CI gate: which sites count, against which budget. A site counts when it has an application
+// frame, its worst duration reaches --min-ms, and it is not in the baseline. Budgets are numbers of
+// counted sites per kind; without --budget, blocks have a budget of 0 and other kinds none, and with a
+// baseline every kind has 0 (anything new fails).
+import { UsageError } from './usage.js';
+import type { Site } from './sites.js';
+import type { FindingKind } from '../finding.js';
+
+export const KINDS: readonly Exclude<FindingKind, 'summary'>[] = [
+  'block', 'sync-io', 'unawaited', 'unhandled-rejection', 'never-settled', 'atomics-wait', 'threadpool-saturation', 'large-message',
+];
+
+/** Budgets per kind; `*` for every kind not named. */
+export type Budgets = Map<string, number>;
+
+export function parseBudgets(specs: string[]): Budgets {
+  const budgets: Budgets = new Map();
+  for (const spec of specs) {
+    for (const part of spec.split(',')) {
+      if (part.trim() === '') continue;
+      const m = /^\s*([\w*-]+)\s*=\s*(\d+)\s*$/.exec(part);
+      if (!m) throw new UsageError(`ci: bad --budget ${JSON.stringify(part.trim())}: expected kind=N, e.g. block=0,sync-io=10`);
+      const kind = m[1]!;
+      if (kind !== '*' && !(KINDS as readonly string[]).includes(kind)) throw new UsageError(`ci: unknown kind ${JSON.stringify(kind)} in --budget; kinds: ${KINDS.join(', ')}, or * for all`);
+      budgets.set(kind, Number(m[2]));
+    }
+  }
+  return budgets;
+}
+
+export type SiteStatus = 'external' | 'below-min' | 'baseline' | 'within-budget' | 'over-budget';
+
+export interface KindVerdict {
+  kind: string;
+  counted: number;
+  budget: number;
+  over: boolean;
+}
+
+export interface Gate {
+  status: Map<string, SiteStatus>;
+  kinds: KindVerdict[];
+  failed: boolean;
+  usedBaseline: boolean;
+}
+
+export interface GateOptions {
+  budgets: Budgets;
+  minMs: number;
+  baseline: Set<string> | null;
+}
+
+const TIMED = new Set(['block', 'sync-io', 'atomics-wait', 'threadpool-saturation', 'large-message']);
+
+export function budgetFor(kind: string, options: GateOptions): number {
+  const explicit = options.budgets.get(kind) ?? options.budgets.get('*');
+  if (explicit !== undefined) return explicit;
+  if (options.baseline) return 0;
+  return kind === 'block' ? 0 : Infinity;
+}
+
+export function evaluate(sites: Site[], options: GateOptions): Gate {
+  const status = new Map<string, SiteStatus>();
+  const counted = new Map<string, Site[]>();
+  for (const s of sites) {
+    if (s.file === null) status.set(s.key, 'external');
+    else if (TIMED.has(s.kind) && s.worstMs < options.minMs) status.set(s.key, 'below-min');
+    else if (options.baseline?.has(s.key)) status.set(s.key, 'baseline');
+    else {
+      const list = counted.get(s.kind) ?? [];
+      list.push(s);
+      counted.set(s.kind, list);
+    }
+  }
+  const kinds: KindVerdict[] = [];
+  for (const [kind, list] of counted) {
+    const budget = budgetFor(kind, options);
+    const over = list.length > budget;
+    for (const s of list) status.set(s.key, over ? 'over-budget' : 'within-budget');
+    kinds.push({ kind, counted: list.length, budget, over });
+  }
+  return { status, kinds, failed: kinds.some((k) => k.over), usedBaseline: options.baseline !== null };
+}

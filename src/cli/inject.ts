@@ -1,0 +1,36 @@
+// The environment that puts the agent into every Node process of a command: NODE_OPTIONS gets an
+// --import of this package's register.js by absolute file URL (a bare name would not resolve in a
+// child whose cwd is elsewhere), after whatever the user already had there.
+import { pathToFileURL, fileURLToPath } from 'node:url';
+
+/** dist/register.js of this installation (this file is dist/cli/inject.js). */
+export const REGISTER_URL = pathToFileURL(fileURLToPath(new URL('../register.js', import.meta.url))).href;
+
+/**
+ * NODE_OPTIONS splits on spaces and honours double quotes with backslash escapes. A file URL has no
+ * spaces or quotes (they are percent-encoded), but quote it whenever it could need it.
+ */
+export function quoteNodeOption(value: string): string {
+  return /[\s"\\]/.test(value) ? `"${value.replace(/(["\\])/g, '\\$1')}"` : value;
+}
+
+/** True when NODE_OPTIONS already imports an asyncdebug entry (two copies would start two agents). */
+export function importsAsyncdebug(nodeOptions: string): boolean {
+  return nodeOptions.includes(REGISTER_URL) || /--import[= ]"?\S*asyncdebug(\/auto|\/dist\/(register|auto)\.js)?"?(\s|$)/.test(nodeOptions);
+}
+
+export interface InjectOptions {
+  reportDir: string;
+  /** Reporters when the user's environment does not name any; json is always added. */
+  reporters: string[];
+}
+
+export function agentEnv(base: NodeJS.ProcessEnv, options: InjectOptions): NodeJS.ProcessEnv {
+  const env = { ...base };
+  const user = (base.NODE_OPTIONS ?? '').trim();
+  if (!importsAsyncdebug(user)) env.NODE_OPTIONS = `${user ? `${user} ` : ''}--import=${quoteNodeOption(REGISTER_URL)}`;
+  env.ASYNC_DEBUG_REPORT_DIR = options.reportDir;
+  const chosen = base.ASYNC_DEBUG_REPORTERS?.trim() ? base.ASYNC_DEBUG_REPORTERS.split(',').map((s) => s.trim()).filter(Boolean) : options.reporters;
+  env.ASYNC_DEBUG_REPORTERS = [...new Set([...chosen, 'json'])].join(',');
+  return env;
+}

@@ -1,0 +1,133 @@
+// Reading JSON Lines reports (contract v1) from files and directories. A line that is not a finding
+// (truncated, broken, foreign) is named by file:line and skipped; a later line with the same pid and
+// id supersedes the earlier one, so each finding counts once.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Finding } from '../finding.js';
+
+export type ReportLine = Finding & { [extra: string]: unknown };
+
+export interface Problem {
+  file: string;
+  /** 1-based line in the file, or 0 for the file as a whole. */
+  line: number;
+  reason: string;
+}
+
+export interface Reports {
+  /** The latest line of every finding, in the order findings were first seen. */
+  findings: ReportLine[];
+  files: string[];
+  problems: Problem[];
+}
+
+const REPORT_NAME = /^asyncdebug-\d+\.jsonl$/;
+
+/** The report files named by the paths: a directory gives its asyncdebug-<pid>.jsonl files. */
+export async function reportFiles(paths: string[], problems: Problem[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(p);
+    try {
+      if ((await stat(abs)).isDirectory()) {
+        const names = (await readdir(abs)).filter((n) => REPORT_NAME.test(n)).sort();
+        files.push(...names.map((n) => join(abs, n)));
+      } else {
+        files.push(abs);
+      }
+    } catch (err) {
+      problems.push({ file: p, line: 0, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message });
+    }
+  }
+  return files;
+}
+
+/** Why a parsed value is not a contract finding, or null when it is one. */
+function notAFinding(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const v = value as Record<string, unknown>;
+  if (typeof v.id !== 'string' || typeof v.kind !== 'string') return 'no "id" or "kind"';
+  if (typeof v.pid !== 'number' || typeof v.threadId !== 'number') return 'no "pid" or "threadId"';
+  if (v.site !== null && v.site !== undefined && (typeof v.site !== 'object' || typeof (v.site as Record<string, unknown>).file !== 'string')) return '"site" is not a frame';
+  return null;
+}
+
+/** Parses report text; `firstLine` skips the lines before it (already read elsewhere). */
+export function parseReportText(file: string, text: string, problems: Problem[], firstLine = 1): ReportLine[] {
+  const out: ReportLine[] = [];
+  const lines = text.split('\n');
+  for (let i = firstLine - 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      const truncated = i === lines.length - 1 ? 'truncated line' : 'broken line';
+      problems.push({ file, line: i + 1, reason: `${truncated} (${(err as Error).message})` });
+      continue;
+    }
+    const why = notAFinding(value);
+    if (why) {
+      problems.push({ file, line: i + 1, reason: `not a finding: ${why}` });
+      continue;
+    }
+    const f = value as ReportLine;
+    if (f.site === undefined) f.site = null;
+    if (!Array.isArray(f.frames)) f.frames = [];
+    out.push(f);
+  }
+  return out;
+}
+
+/** Latest line per pid and id, in first-seen order. */
+export function supersede(lines: ReportLine[]): ReportLine[] {
+  const byId = new Map<string, ReportLine>();
+  for (const l of lines) {
+    const key = `${l.pid}:${l.id}`;
+    if (byId.has(key)) byId.delete(key);
+    byId.set(key, l);
+  }
+  return [...byId.values()];
+}
+
+export interface ReadOptions {
+  /** Per file, lines to skip (they were there before this run started). */
+  skipLines?: Map<string, number>;
+}
+
+export async function readReports(paths: string[], options: ReadOptions = {}): Promise<Reports> {
+  const problems: Problem[] = [];
+  const files = await reportFiles(paths, problems);
+  const lines: ReportLine[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      problems.push({ file, line: 0, reason: (err as Error).message });
+      continue;
+    }
+    lines.push(...parseReportText(file, text, problems, (options.skipLines?.get(file) ?? 0) + 1));
+  }
+  return { findings: supersede(lines), files, problems };
+}
+
+/** How many lines each report file in the directory has now (to skip them later). */
+export async function lineCounts(dir: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const files = await reportFiles([dir], []);
+  for (const file of files) {
+    try {
+      const text = await readFile(file, 'utf8');
+      counts.set(file, text.endsWith('\n') ? text.split('\n').length - 1 : text.split('\n').length);
+    } catch {
+      // unreadable now: it will be named when read
+    }
+  }
+  return counts;
+}
+
+export function formatProblem(p: Problem): string {
+  return p.line > 0 ? `${p.file}:${p.line}: ${p.reason}; skipped` : `${p.file}: ${p.reason}`;
+}

@@ -1,0 +1,76 @@
+// What `run` and `ci` share: a report directory, the command run with the agent injected, progress
+// lines while it runs, and the findings read back afterwards.
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import { formatDuration } from '../reporters/console-format.js';
+import { agentEnv } from './inject.js';
+import { followReports } from './follow.js';
+import { runCommand, type CommandResult } from './launch.js';
+import { formatProblem, lineCounts, readReports, type Reports } from './report-files.js';
+import { groupSites, relativeFile, runFacts, siteKey, type RunFacts, type Site } from './sites.js';
+import { UsageError } from './usage.js';
+
+export interface SessionOptions {
+  name: 'run' | 'ci';
+  command: string[];
+  reportDir?: string;
+  root: string;
+  /** Agent reporters when the user's ASYNC_DEBUG_REPORTERS names none. */
+  reporters: string[];
+  /** Print a line for each new site while the command runs. */
+  progress: boolean;
+  c: ChalkInstance;
+  err: (text: string) => void;
+}
+
+export interface Session {
+  reportDir: string;
+  result: CommandResult;
+  reports: Reports;
+  sites: Site[];
+  facts: RunFacts;
+  elapsedMs: number;
+}
+
+export async function runSession(o: SessionOptions): Promise<Session> {
+  if (o.command.length === 0) throw new UsageError(`${o.name}: no command given; usage: asyncdebug ${o.name} [options] -- <command...>`);
+  let reportDir: string;
+  try {
+    if (o.reportDir) {
+      reportDir = resolve(o.reportDir);
+      await mkdir(reportDir, { recursive: true });
+    } else {
+      reportDir = await mkdtemp(join(tmpdir(), `asyncdebug-${o.name}-`));
+    }
+  } catch (err) {
+    throw new UsageError(`${o.name}: cannot use the report directory ${o.reportDir}: ${(err as Error).message}`);
+  }
+  if (/^\s*(0|false|off)\s*$/i.test(process.env.ASYNC_DEBUG ?? '')) {
+    o.err(`asyncdebug: ASYNC_DEBUG=${process.env.ASYNC_DEBUG} turns the agent off: nothing will be found\n`);
+  }
+  // Reports already in a reused directory belong to earlier runs.
+  const before = await lineCounts(reportDir);
+  const env = agentEnv(process.env, { reportDir, reporters: o.reporters });
+  const seen = new Set<string>();
+  const follower = o.progress
+    ? followReports(reportDir, before, (f) => {
+        if (f.kind === 'summary' || !f.site) return;
+        const file = relativeFile(o.root, f.site.file);
+        const key = siteKey(f.kind, file, f.site.function);
+        if (seen.has(key)) return;
+        seen.add(key);
+        const d = typeof f.durationMs === 'number' ? ` ${f.kind === 'block' && f.ongoing ? '≥' : ''}${formatDuration(f.durationMs)}` : '';
+        const api = typeof f.api === 'string' ? ` ${f.api}` : '';
+        o.err(`${o.c.magenta('asyncdebug')} ${o.c.yellow(f.kind)}${api}${d} at ${file}:${f.site.line} ${f.site.function} ${o.c.dim(`· pid ${f.pid}${f.threadId ? ` worker ${f.threadId}` : ''}`)}\n`);
+      })
+    : null;
+  const started = Date.now();
+  const result = await runCommand(o.command, env);
+  const elapsedMs = Date.now() - started;
+  await follower?.stop();
+  const reports = await readReports([reportDir], { skipLines: before });
+  for (const p of reports.problems) o.err(`asyncdebug: ${formatProblem(p)}\n`);
+  return { reportDir, result, reports, sites: groupSites(reports.findings, o.root), facts: runFacts(reports.findings), elapsedMs };
+}

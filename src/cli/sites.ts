@@ -1,0 +1,114 @@
+// Findings grouped by kind and site. A site is the file (relative to the project root) and the
+// function of the finding's first application frame, without the line: an edit above the code does
+// not make it another site. Findings with no application frame (the tool's own code: a test runner,
+// npm) form one group per kind with file null.
+import { isAbsolute, relative, sep } from 'node:path';
+import type { ReportLine } from './report-files.js';
+
+export interface Site {
+  /** `kind file function`: the key of budgets, baselines and fingerprints. */
+  key: string;
+  kind: string;
+  /** Relative to the root with `/`, absolute when outside it; null: no application frame. */
+  file: string | null;
+  function: string | null;
+  /** Where the worst finding was (for annotations; not part of the key). */
+  absFile: string | null;
+  line: number;
+  column: number;
+  /** Findings (after superseding) at this site. */
+  findings: number;
+  /** Occurrences: blocks, or sync calls (their `count`). */
+  count: number;
+  /** The longest single block or call, ms. */
+  worstMs: number;
+  totalMs: number;
+  /** The message of the worst finding. */
+  message: string;
+  /** `pid 123 main`, `pid 123 worker 2`. */
+  threads: string[];
+  apis: string[];
+  /** A block still going on when its process ended (killed). */
+  ongoing: boolean;
+  /** No application frame because there was no stack at all (see NO_STACK). */
+  noStack: boolean;
+}
+
+export const NO_APP_FRAME = '(no app frame)';
+/** A block the thread wrote itself before the watchdog was up (early in a process): no stack at all. */
+export const NO_STACK = '(no stack)';
+
+export function relativeFile(root: string, file: string): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(root, file);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return file;
+  return rel.split(sep).join('/');
+}
+
+export function siteKey(kind: string, file: string | null, fn: string | null, noStack = false): string {
+  return `${kind} ${file ?? (noStack ? NO_STACK : NO_APP_FRAME)} ${fn ?? ''}`.trimEnd();
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** One finding's worst single duration: a block's duration, a sync site's slowest call. */
+function worstOf(f: ReportLine): number {
+  if (f.kind === 'block') return num(f.durationMs);
+  return typeof f.maxMs === 'number' ? f.maxMs : num(f.durationMs) / Math.max(1, num(f.count) || 1);
+}
+
+export function groupSites(findings: ReportLine[], root: string): Site[] {
+  const sites = new Map<string, Site>();
+  for (const f of findings) {
+    if (f.kind === 'summary') continue;
+    const file = f.site ? relativeFile(root, f.site.file) : null;
+    const fn = f.site ? f.site.function || '<anonymous>' : null;
+    const noStack = !f.site && f.frames.length === 0;
+    const key = siteKey(f.kind, file, fn, noStack);
+    let s = sites.get(key);
+    if (!s) {
+      s = { key, kind: f.kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack };
+      sites.set(key, s);
+    }
+    s.findings++;
+    s.count += f.kind === 'block' ? 1 : Math.max(1, num(f.count));
+    s.totalMs += num(f.durationMs);
+    const worst = worstOf(f);
+    if (worst > s.worstMs) {
+      s.worstMs = worst;
+      s.message = f.message;
+      s.absFile = f.site?.file ?? null;
+      s.line = f.site?.line ?? 0;
+      s.column = f.site?.column ?? 0;
+    }
+    const thread = `pid ${f.pid} ${f.threadId === 0 ? 'main' : `worker ${f.threadId}`}`;
+    if (!s.threads.includes(thread)) s.threads.push(thread);
+    if (typeof f.api === 'string' && !s.apis.includes(f.api)) s.apis.push(f.api);
+    if (f.kind === 'block' && f.ongoing === true) s.ongoing = true;
+  }
+  for (const s of sites.values()) s.worstMs = Math.max(0, Math.round(s.worstMs * 100) / 100);
+  // Blocks first; within a kind the app's sites, worst first, then the ones without an app frame.
+  const kindRank = (k: string) => (k === 'block' ? 0 : 1);
+  const appRank = (s: Site) => (s.file === null ? 1 : 0);
+  return [...sites.values()].sort(
+    (a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || appRank(a) - appRank(b) || b.worstMs - a.worstMs || a.key.localeCompare(b.key),
+  );
+}
+
+export interface RunFacts {
+  processes: number;
+  threads: number;
+}
+
+/** Processes and threads that wrote anything (every thread writes a summary at exit). */
+export function runFacts(findings: ReportLine[]): RunFacts {
+  const pids = new Set<number>();
+  const threads = new Set<string>();
+  for (const f of findings) {
+    pids.add(f.pid);
+    threads.add(`${f.pid}:${f.threadId}`);
+  }
+  return { processes: pids.size, threads: threads.size };
+}

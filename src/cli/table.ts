@@ -1,0 +1,47 @@
+// The summary table of `run`, `ci` and `report`: one row per kind and site.
+import type { ChalkInstance } from 'chalk';
+import { formatDuration } from '../reporters/console-format.js';
+import type { RunFacts, Site } from './sites.js';
+import { NO_APP_FRAME, NO_STACK } from './sites.js';
+
+/** Pads columns to their widest cell (ANSI colors do not count). */
+export function columns(rows: string[][], gap = '  '): string[] {
+  const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, plain(cell).length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - plain(cell).length))).join(gap).trimEnd());
+}
+
+export function siteLabel(s: Site): string {
+  if (s.file === null) return s.noStack ? NO_STACK : NO_APP_FRAME;
+  return `${s.file}:${s.line} ${s.function}`;
+}
+
+function threadsLabel(s: Site): string {
+  if (s.threads.length <= 2) return s.threads.join(', ');
+  const pids = new Set(s.threads.map((t) => t.split(' ')[1]));
+  return `${s.threads.length} threads in ${pids.size} process${pids.size === 1 ? '' : 'es'}`;
+}
+
+/** Per site: status marks from `ci` (e.g. `NEW`, `baseline`), or none. */
+export type Marks = Map<string, string>;
+
+export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, marks?: Marks): string {
+  const head = `${c.bold.magenta('asyncdebug')} ${facts.processes} process${facts.processes === 1 ? '' : 'es'}, ${facts.threads} thread${facts.threads === 1 ? '' : 's'} watched`;
+  if (sites.length === 0) return `${head}: no findings\n`;
+  const rows: string[][] = [['kind', 'site', 'count', 'worst', 'total', 'where', ...(marks ? ['status'] : [])].map((h) => c.dim(h))];
+  for (const s of sites) {
+    const worst = s.kind === 'block' || s.worstMs > 0 ? formatDuration(s.worstMs) + (s.ongoing ? '+' : '') : '-';
+    const total = s.totalMs > 0 ? formatDuration(s.totalMs) : '-';
+    const kind = s.kind === 'block' ? c.red(s.kind) : c.yellow(s.kind);
+    const site = s.file === null ? c.dim(siteLabel(s)) : siteLabel(s);
+    const row = [kind, site, String(s.count), worst, total, threadsLabel(s)];
+    if (marks) row.push(marks.get(s.key) ?? '');
+    rows.push(row);
+  }
+  const notes: string[] = [];
+  if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} still blocked when its process ended`);
+  if (sites.some((s) => s.noStack)) notes.push(`${c.dim(NO_STACK)}: no stack was read, e.g. a block in the first 100-300 ms of a process, before the watchdog thread was up; not counted by ci`);
+  if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner); not counted by ci`);
+  return `${head}:\n${columns(rows).map((r) => `  ${r}`).join('\n')}\n${notes.map((n) => `  ${n}\n`).join('')}`;
+}

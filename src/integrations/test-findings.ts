@@ -1,0 +1,151 @@
+// Findings per test, for test-runner integrations (asyncdebug/vitest): what this thread's agent
+// wrote between the start and the end of a test. It reads this process's own JSON Lines report
+// (ASYNC_DEBUG_REPORT_DIR/asyncdebug-<pid>.jsonl, as `asyncdebug run|ci` set it) rather than
+// subscribe() from asyncdebug/api: the report holds every thread's findings, blocks included, in a
+// worker thread (vitest's threads pool, where a worker's subscribers do not get the watchdog's
+// blocks) as in a child process (the forks pool); it needs no module instance shared with the agent
+// (a runner may load this file through its own module system); and it can neither keep the process
+// alive nor throw when the agent is off.
+import { open } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { setInterval as realSetInterval } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
+import type { Finding } from '../finding.js';
+
+export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string };
+
+// The real clock: a test's fake timers (vi.useFakeTimers) replace the globals, not this captured function.
+const now = Date.now;
+
+/** Per thread, not per module instance: a runner may evaluate this module again for every test file. */
+interface ThreadState {
+  offset: number;
+  partial: string;
+  /** Ids already given to a test, or seen between tests. */
+  seen: Set<string>;
+  lastTurn: number;
+  maxGap: number;
+  ticking: boolean;
+  warned: boolean;
+}
+const STATE = Symbol.for('asyncdebug.test-findings');
+const holder = globalThis as typeof globalThis & { [STATE]?: ThreadState };
+const state: ThreadState = (holder[STATE] ??= { offset: 0, partial: '', seen: new Set(), lastTurn: now(), maxGap: 0, ticking: false, warned: false });
+
+export interface TestWatcher {
+  /** At the start of a test: what came before it (collection, other files) belongs to no test. */
+  begin(): Promise<void>;
+  /** At its end: the findings this thread made during the test, with an application frame. */
+  end(waitMs: number): Promise<TestFinding[]>;
+}
+
+/** Why tests cannot be watched in this process, or null when they can. */
+export function notWatchedReason(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (/^\s*(0|false|off)\s*$/i.test(env.ASYNC_DEBUG ?? '')) return 'ASYNC_DEBUG is off; tests are not watched';
+  if (!env.ASYNC_DEBUG_REPORT_DIR?.trim()) return 'no ASYNC_DEBUG_REPORT_DIR; run the tests under `asyncdebug run -- <test command>` (or `asyncdebug ci`) to attribute findings to tests';
+  return null;
+}
+
+/** Says once per thread why nothing is watched. */
+export function warnOnce(print: (line: string) => void, line: string): void {
+  if (state.warned) return;
+  state.warned = true;
+  print(line);
+}
+
+export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWatcher | null {
+  if (notWatchedReason(env)) return null;
+  const reportFile = join(resolve(env.ASYNC_DEBUG_REPORT_DIR!.trim()), `asyncdebug-${process.pid}.jsonl`);
+  const slowMs = Number(env.ASYNC_DEBUG_SLOW_MS) >= 1 ? Number(env.ASYNC_DEBUG_SLOW_MS) : 100;
+
+  // Our own view of the loop: tells the end of a test that a block may still be closing.
+  if (!state.ticking) {
+    state.ticking = true;
+    realSetInterval(() => {
+      const t = now();
+      state.maxGap = Math.max(state.maxGap, t - state.lastTurn);
+      state.lastTurn = t;
+    }, 10).unref();
+  }
+
+  /** Lines of this thread that the report gained since the last read (whole lines only). */
+  async function readNew(): Promise<TestFinding[]> {
+    let handle;
+    try {
+      handle = await open(reportFile, 'r');
+      const { size } = await handle.stat();
+      if (size <= state.offset) return [];
+      const buf = Buffer.alloc(size - state.offset);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, state.offset);
+      state.offset += bytesRead;
+      const text = state.partial + buf.subarray(0, bytesRead).toString('utf8');
+      const cut = text.lastIndexOf('\n');
+      state.partial = text.slice(cut + 1);
+      const out: TestFinding[] = [];
+      for (const raw of text.slice(0, cut + 1).split('\n')) {
+        if (!raw.trim()) continue;
+        try {
+          const f = JSON.parse(raw) as TestFinding;
+          if (f.threadId === threadId && f.kind !== 'summary') out.push(f);
+        } catch {
+          // a broken line is `asyncdebug report`'s to name
+        }
+      }
+      return out;
+    } catch {
+      return []; // no report yet: nothing found in this process so far
+    } finally {
+      await handle?.close().catch(() => {});
+    }
+  }
+
+  return {
+    async begin() {
+      for (const f of await readNew()) state.seen.add(f.id);
+      state.lastTurn = now();
+      state.maxGap = 0;
+    },
+    async end(waitMs) {
+      const mine = new Map<string, TestFinding>();
+      const take = (lines: TestFinding[]) => {
+        for (const f of lines) if (!state.seen.has(f.id) || mine.has(f.id)) mine.set(f.id, f);
+      };
+      const wasStuck = Math.max(state.maxGap, now() - state.lastTurn) >= slowMs;
+      take(await readNew());
+      // A block's final line is written when the loop turns again: give the watchdog (or the thread
+      // itself) a moment to write it. Nothing is awaited when the test did not hold the loop.
+      const limit = now() + waitMs;
+      const quietUntil = now() + Math.min(300, waitMs);
+      while (now() < limit) {
+        const values = [...mine.values()];
+        const open = values.some((f) => f.kind === 'block' && f.ongoing);
+        const unseen = wasStuck && !values.some((f) => f.kind === 'block') && now() < quietUntil;
+        if (!open && !unseen) break;
+        await sleep(10);
+        take(await readNew());
+      }
+      for (const id of mine.keys()) state.seen.add(id);
+      // Only findings with an application frame: one with no stack (the thread wrote it itself, e.g.
+      // on a loaded machine that did not schedule it) or with only the runner's frames is not surely
+      // the test's doing, and a false failure costs more than a missed one.
+      return [...mine.values()].filter((f) => f.site);
+    },
+  };
+}
+
+/** A finding's duration for thresholds: a block's, or a sync site's slowest call. */
+export function durationOf(f: TestFinding): number | null {
+  if (f.kind === 'block') return typeof f.durationMs === 'number' ? f.durationMs : null;
+  if (typeof f.maxMs === 'number') return f.maxMs;
+  return typeof f.durationMs === 'number' ? f.durationMs : null;
+}
+
+export function describeFinding(f: TestFinding, cwd = process.cwd()): string {
+  const rel = f.site ? relative(cwd, f.site.file) : '';
+  const file = f.site && rel && !rel.startsWith('..') ? rel : f.site?.file;
+  const at = f.site ? ` at ${file}:${f.site.line} (${f.site.function})` : '';
+  if (f.kind === 'block') return `the event loop was blocked ${Math.round(f.durationMs ?? 0)} ms${f.ongoing ? ' (still blocked)' : ''}${at}`;
+  if (f.kind === 'sync-io') return `${f.api ?? 'a sync API'} ran on the event loop${at}`;
+  return `${f.kind}${at}: ${f.message}`;
+}

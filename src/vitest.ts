@@ -1,0 +1,138 @@
+// `asyncdebug/vitest`: a vitest setup file that attributes findings to the test that was running
+// when they were made (file, test name) and can fail that test. Options come from the config's
+// `provide: { asyncdebug: {...} }` or from configure() in your own setup file. It needs the agent in
+// vitest's processes with a JSON Lines report: run vitest under `asyncdebug run` or `asyncdebug ci`.
+import { SourceMap } from 'node:module';
+import { afterEach, beforeEach, inject } from 'vitest';
+import type { FindingKind } from './finding.js';
+import { createTestWatcher, describeFinding, durationOf, notWatchedReason, warnOnce, type TestFinding } from './integrations/test-findings.js';
+
+export interface VitestOptions {
+  /** Kinds that fail the test they happen in (default none: findings are only shown). */
+  failOn?: FindingKind[];
+  /** Findings whose duration (a block's, a sync call's slowest) is under this are ignored: ms, or per kind. */
+  minMs?: number | Partial<Record<FindingKind, number>>;
+  /** Print one line per finding attributed to a test (default true). */
+  print?: boolean;
+  /** How long the hook after a test may wait for a block to be closed by the watchdog (default 2000 ms). */
+  waitMs?: number;
+}
+
+/** What a test's `task.meta.asyncdebug` holds, for reporters. */
+export interface AttributedFinding {
+  kind: string;
+  message: string;
+  file: string | null;
+  line: number | null;
+  function: string | null;
+  durationMs: number | null;
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    asyncdebug?: VitestOptions;
+  }
+}
+
+let options: VitestOptions = {};
+try {
+  options = { ...inject('asyncdebug') };
+} catch {
+  // no `provide: { asyncdebug }` in the config
+}
+
+/** Options in code, e.g. in your own setup file: `configure({ failOn: ['block'] })`. */
+export function configure(next: VitestOptions): void {
+  options = { ...options, ...next };
+}
+
+function minFor(kind: string): number {
+  const m = options.minMs;
+  if (typeof m === 'number') return m;
+  return (m as Record<string, number> | undefined)?.[kind] ?? 0;
+}
+
+/**
+ * Vitest runs test files transformed in memory (vite adds lines for its imports); the agent maps
+ * frames only through source maps on disk, so it reports the transformed lines. The runner keeps each
+ * module's code with its inline map: map the site back with it. Best effort over vitest's worker
+ * state (vitest 4); without it the site stays as reported.
+ */
+const MAP_PREFIX = '//# sourceMappingURL=data:application/json;base64,';
+const sourceMaps = new Map<string, SourceMap | null>();
+
+function runnerMap(file: string): SourceMap | null {
+  if (sourceMaps.has(file)) return sourceMaps.get(file) ?? null;
+  let map: SourceMap | null = null;
+  try {
+    const worker = (globalThis as { __vitest_worker__?: { evaluatedModules?: { fileToModulesMap?: Map<string, Set<{ meta?: { code?: string } }>> } } }).__vitest_worker__;
+    for (const mod of worker?.evaluatedModules?.fileToModulesMap?.get(file) ?? []) {
+      const code = mod.meta?.code;
+      const at = code?.lastIndexOf(MAP_PREFIX) ?? -1;
+      if (!code || at < 0) continue;
+      const end = code.indexOf('\n', at);
+      const payload = Buffer.from(code.slice(at + MAP_PREFIX.length, end < 0 ? code.length : end).trim(), 'base64').toString('utf8');
+      map = new SourceMap(JSON.parse(payload) as ConstructorParameters<typeof SourceMap>[0]);
+      break;
+    }
+  } catch {
+    map = null;
+  }
+  sourceMaps.set(file, map);
+  return map;
+}
+
+function mapSite(f: TestFinding): void {
+  const site = f.site;
+  const map = site && runnerMap(site.file);
+  if (!site || !map) return;
+  try {
+    const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number };
+    if (typeof entry?.originalLine === 'number') f.site = { ...site, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+  } catch {
+    // keep the reported position
+  }
+}
+
+interface TaskLike {
+  name: string;
+  meta: Record<string, unknown>;
+  file?: { name: string };
+  suite?: { name: string; suite?: TaskLike['suite']; filepath?: string };
+}
+
+/** `file > describe > test`, as vitest's reporters name a test. */
+function testPath(task: TaskLike): string {
+  const names = [task.name];
+  for (let s = task.suite; s && s.filepath === undefined; s = s.suite) if (s.name) names.unshift(s.name);
+  return [task.file?.name ?? '', ...names].join(' > ');
+}
+
+const watcher = createTestWatcher();
+if (!watcher) {
+  warnOnce((line) => console.warn(line), `asyncdebug/vitest: ${notWatchedReason()}`);
+} else {
+  beforeEach(async () => {
+    await watcher.begin();
+  });
+
+  afterEach(async (context) => {
+    const found = (await watcher.end(options.waitMs ?? 2000)).filter((f) => (durationOf(f) ?? Infinity) >= minFor(f.kind));
+    if (found.length === 0) return;
+    for (const f of found) mapSite(f);
+    const task = context.task as unknown as TaskLike;
+    task.meta.asyncdebug = found.map((f): AttributedFinding => ({
+      kind: f.kind,
+      message: f.message,
+      file: f.site?.file ?? null,
+      line: f.site?.line ?? null,
+      function: f.site?.function ?? null,
+      durationMs: durationOf(f),
+    }));
+    const where = testPath(task);
+    // (Not context.annotate(): vitest refuses annotations once the test body has finished.)
+    if (options.print !== false) for (const f of found) console.warn(`asyncdebug: ${where}: ${describeFinding(f)}`);
+    const failing = found.filter((f) => options.failOn?.includes(f.kind));
+    if (failing.length) throw new Error(`asyncdebug: in this test ${failing.map((f) => describeFinding(f)).join('; ')}`);
+  });
+}

@@ -1,0 +1,117 @@
+// `asyncdebug ci` on a fixture project whose node:test suite blocks the event loop: budgets, the
+// baseline (and that it survives a line shift), SARIF against the official schema, JUnit, GitHub.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { markerLine } from '../helpers.js';
+import { copyProject, runCli } from './cli-helpers.js';
+
+const require = createRequire(import.meta.url);
+
+/** The official SARIF 2.1.0 schema (OASIS, draft-04) vendored in test/cli/schema. */
+function sarifValidator() {
+  const Ajv = require('ajv-draft-04') as typeof import('ajv-draft-04').default;
+  const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const schema = JSON.parse(readFileSync(join(import.meta.dirname, 'schema', 'sarif-schema-2.1.0.json'), 'utf8'));
+  return ajv.compile(schema);
+}
+
+const TEST_FILE = 'test/slow.test.mjs';
+const suite = ['--', process.execPath, '--test', TEST_FILE];
+
+describe('asyncdebug ci', () => {
+  it('fails over budget, passes with a baseline, survives a line shift, fails again on a new block', async () => {
+    const project = copyProject('ci-project');
+    const file = join(project, TEST_FILE);
+    const blockLine = markerLine(file);
+    const sarif = join(project, 'out.sarif');
+    const junit = join(project, 'out.xml');
+    const stepSummary = join(project, 'summary.md');
+
+    // 1. No baseline: blocks have a budget of 0.
+    const first = await runCli(['ci', '--sarif', sarif, '--junit', junit, '--github', ...suite], { cwd: project, env: { GITHUB_STEP_SUMMARY: stepSummary } });
+    expect(first.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${blockLine} sortSlowly .*FAIL`));
+    expect(first.stderr).toContain('✗ block: 1 site, budget 0');
+    expect(first.code).toBe(1);
+    // The suite's own output is untouched, and the progress line named the block while it ran.
+    expect(first.stdout).toMatch(/pass 2/); // tap on Node 20/22, spec on 24
+    expect(first.stderr).toMatch(new RegExp(`asyncdebug block .*at ${TEST_FILE}:${blockLine} sortSlowly`));
+
+    // SARIF validates against the official schema and points at the line.
+    const log = JSON.parse(readFileSync(sarif, 'utf8'));
+    const validate = sarifValidator();
+    expect(validate(log), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    const results = log.runs[0].results as { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[];
+    const blockResult = results.find((r) => r.ruleId === 'block')!;
+    expect(blockResult.level).toBe('error');
+    expect(blockResult.locations[0]!.physicalLocation.artifactLocation.uri).toBe(TEST_FILE);
+    expect(blockResult.locations[0]!.physicalLocation.region.startLine).toBe(blockLine);
+    // JUnit: the command passed, the site failed.
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="asyncdebug" tests="\d+" failures="1"/);
+    expect(xml).toContain(`name="${TEST_FILE}:${blockLine} sortSlowly"`);
+    // GitHub: an error annotation at the line, and a job summary.
+    expect(first.stdout).toMatch(new RegExp(`^::error file=${TEST_FILE},line=${blockLine},col=\\d+,title=asyncdebug%3A Event loop blocked::`, 'm'));
+    expect(readFileSync(stepSummary, 'utf8')).toContain(`| over-budget | block | \`${TEST_FILE}:${blockLine} sortSlowly\``);
+
+    // 2. A budget of one block site lets it through.
+    const budget = await runCli(['ci', '--budget', 'block=1', ...suite], { cwd: project });
+    expect(budget.stderr).toContain('✓ block: 1 site, budget 1');
+    expect(budget.code).toBe(0);
+
+    // 3. Accept it into a baseline: a readable file keyed by kind, file and function.
+    const baseline = join(project, 'asyncdebug-baseline.json');
+    const update = await runCli(['ci', '--update-baseline', '--baseline', baseline, ...suite], { cwd: project });
+    expect(update.code).toBe(0);
+    const written = JSON.parse(readFileSync(baseline, 'utf8'));
+    expect(written.sites).toContainEqual({ kind: 'block', file: TEST_FILE, function: 'sortSlowly' });
+    expect(readFileSync(baseline, 'utf8')).not.toMatch(/"line"/);
+
+    // 4. Lines added above the block move it; the baseline still matches.
+    const source = readFileSync(file, 'utf8');
+    writeFileSync(file, `// one\n// two\n// three\n${source}`);
+    const shifted = await runCli(['ci', '--baseline', baseline, '--sarif', sarif, ...suite], { cwd: project });
+    expect(shifted.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${blockLine + 3} sortSlowly .*baseline`));
+    expect(shifted.code).toBe(0);
+    const shiftedLog = JSON.parse(readFileSync(sarif, 'utf8'));
+    expect(validate(shiftedLog), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    expect(shiftedLog.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'block').baselineState).toBe('unchanged');
+
+    // 5. A new blocking function is new against the baseline: fails again.
+    writeFileSync(
+      file,
+      `${readFileSync(file, 'utf8')}
+function parseSlowly(text) {
+  const end = Date.now() + 300;
+  while (Date.now() < end) {} // @new-block
+  return JSON.parse(text);
+}
+
+test('parses', async () => {
+  await sleep(800);
+  assert.deepEqual(parseSlowly('[]'), []);
+});
+`,
+    );
+    const again = await runCli(['ci', '--baseline', baseline, ...suite], { cwd: project });
+    expect(again.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${markerLine(file, '@new-block')} parseSlowly .*FAIL`));
+    expect(again.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:\\d+ sortSlowly .*baseline`));
+    expect(again.stderr).toContain('✗ block: 1 new site, budget 0');
+    expect(again.code).toBe(1);
+  });
+
+  it("reports the command's own failure as such (exit 3), and --min-ms drops short findings", async () => {
+    const project = copyProject('ci-project');
+    writeFileSync(join(project, 'test', 'failing.test.mjs'), "import { test } from 'node:test';\ntest('fails', () => { throw new Error('red'); });\n");
+    const failed = await runCli(['ci', '--min-ms', '60000', '--', process.execPath, '--test', TEST_FILE, 'test/failing.test.mjs'], { cwd: project });
+    expect(failed.stderr).toContain('the command exited with code 1 (exit 3)');
+    // The block is under --min-ms: not counted, so the gate alone would have passed. (The table row
+    // itself is not asserted: with two test files in parallel on a loaded machine the watchdog may
+    // read no stack, and the block is then a `(no stack)` row; the unit test pins --min-ms.)
+    expect(failed.stderr).not.toContain('✗ block');
+    expect(failed.code).toBe(3);
+  });
+});

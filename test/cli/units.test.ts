@@ -1,0 +1,100 @@
+// The CLI's pure pieces: budgets, the gate, the baseline file, escaping for GitHub and XML, NODE_OPTIONS.
+import { describe, expect, it } from 'vitest';
+import { agentEnv, importsAsyncdebug, quoteNodeOption, REGISTER_URL } from '../../src/cli/inject.js';
+import { evaluate, parseBudgets } from '../../src/cli/gate.js';
+import { baselineEntries, formatBaseline } from '../../src/cli/baseline.js';
+import { escapeData, escapeProperty } from '../../src/cli/github.js';
+import { toJunit } from '../../src/cli/junit.js';
+import { groupSites } from '../../src/cli/sites.js';
+import type { ReportLine } from '../../src/cli/report-files.js';
+import { UsageError } from '../../src/cli/usage.js';
+
+function block(id: string, file: string | null, fn: string, durationMs: number, extra: Partial<ReportLine> = {}): ReportLine {
+  const site = file ? { file, line: 10, column: 3, function: fn } : null;
+  return { v: 1, id, kind: 'block', time: 1, pid: 7, threadId: 0, message: `blocked ${durationMs} ms`, site, frames: site ? [site] : [], durationMs, ongoing: false, ...extra } as ReportLine;
+}
+
+describe('budgets and the gate', () => {
+  it('parses kind=N lists and rejects unknown kinds and bad numbers', () => {
+    expect([...parseBudgets(['block=0,sync-io=10', '*=3'])]).toEqual([['block', 0], ['sync-io', 10], ['*', 3]]);
+    expect(() => parseBudgets(['block=x'])).toThrow(UsageError);
+    expect(() => parseBudgets(['blok=1'])).toThrow(/unknown kind "blok"/);
+  });
+
+  it('counts sites, not findings; blocks have budget 0 by default, other kinds none; with a baseline all kinds 0', () => {
+    const root = '/p';
+    const sites = groupSites(
+      [
+        block('b1', '/p/src/a.js', 'hash', 300),
+        block('b2', '/p/src/a.js', 'hash', 200, { site: { file: '/p/src/a.js', line: 99, column: 1, function: 'hash' } }),
+        block('b3', null, '', 500, { frames: [{ file: '/p/node_modules/x/index.js', line: 1, column: 1, function: 'run' }] }),
+        { ...block('s1', '/p/src/b.js', 'load', 2), kind: 'sync-io', api: 'fs.readFileSync', count: 4, maxMs: 1 } as ReportLine,
+      ],
+      root,
+    );
+    expect(sites.map((s) => [s.key, s.findings, s.count])).toEqual([
+      ['block src/a.js hash', 2, 2],
+      ['block (no app frame)', 1, 1],
+      ['sync-io src/b.js load', 1, 4],
+    ]);
+    const plain = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: null });
+    expect(plain.failed).toBe(true);
+    expect(plain.kinds).toEqual([
+      { kind: 'block', counted: 1, budget: 0, over: true },
+      { kind: 'sync-io', counted: 1, budget: Infinity, over: false },
+    ]);
+    expect(plain.status.get('block (no app frame)')).toBe('external');
+    const accepted = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: new Set(['block src/a.js hash']) });
+    expect(accepted.status.get('block src/a.js hash')).toBe('baseline');
+    // With a baseline, a new sync-io site is new: budget 0.
+    expect(accepted.kinds).toEqual([{ kind: 'sync-io', counted: 1, budget: 0, over: true }]);
+    const slowOnly = evaluate(sites, { budgets: new Map(), minMs: 1000, baseline: null });
+    expect(slowOnly.failed).toBe(false);
+  });
+});
+
+describe('the baseline file', () => {
+  it('one sorted site per line, no lines or durations (they change on every run)', () => {
+    const sites = groupSites([block('b2', '/p/z.js', 'zed', 150), block('b1', '/p/a.js', 'alpha', 300), block('b3', null, '', 500)], '/p');
+    const text = formatBaseline(baselineEntries(sites));
+    expect(JSON.parse(text).sites).toEqual([
+      { kind: 'block', file: 'a.js', function: 'alpha' },
+      { kind: 'block', file: 'z.js', function: 'zed' },
+    ]);
+    expect(text).toContain('\n    {"kind":"block","file":"a.js","function":"alpha"},\n    {"kind":"block","file":"z.js","function":"zed"}\n');
+  });
+});
+
+describe('escaping', () => {
+  it('GitHub workflow commands', () => {
+    expect(escapeData('50% done\nnext')).toBe('50%25 done%0Anext');
+    expect(escapeProperty('a:b,c')).toBe('a%3Ab%2Cc');
+  });
+
+  it('JUnit XML attributes and text', () => {
+    const sites = groupSites([block('b1', '/p/<a>&"b".js', 'f', 300)], '/p');
+    const gate = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: null });
+    const xml = toJunit(sites, gate, { code: 0, signal: null, startError: null }, 1234);
+    expect(xml).toContain('name="&lt;a&gt;&amp;&quot;b&quot;.js:10 f"');
+    expect(xml).toContain('failures="1"');
+  });
+});
+
+describe('NODE_OPTIONS', () => {
+  it("appends the agent's --import after the user's options, once", () => {
+    const env = agentEnv({ NODE_OPTIONS: '--require "/a b/pre.cjs" --max-old-space-size=100' }, { reportDir: '/r', reporters: ['json'] });
+    expect(env.NODE_OPTIONS).toBe(`--require "/a b/pre.cjs" --max-old-space-size=100 --import=${REGISTER_URL}`);
+    expect(env.ASYNC_DEBUG_REPORT_DIR).toBe('/r');
+    expect(env.ASYNC_DEBUG_REPORTERS).toBe('json');
+    expect(agentEnv({ NODE_OPTIONS: env.NODE_OPTIONS }, { reportDir: '/r', reporters: ['json'] }).NODE_OPTIONS).toBe(env.NODE_OPTIONS);
+    expect(importsAsyncdebug('--import asyncdebug')).toBe(true);
+    expect(importsAsyncdebug('--import=asyncdebug-other')).toBe(false);
+    // The user's own reporter choice is kept, json added.
+    expect(agentEnv({ ASYNC_DEBUG_REPORTERS: 'console' }, { reportDir: '/r', reporters: ['json'] }).ASYNC_DEBUG_REPORTERS).toBe('console,json');
+  });
+
+  it('quotes a value the way NODE_OPTIONS parses it', () => {
+    expect(quoteNodeOption('file:///a%20b/x.js')).toBe('file:///a%20b/x.js');
+    expect(quoteNodeOption('/a b/"x".js')).toBe('"/a b/\\"x\\".js"');
+  });
+});
