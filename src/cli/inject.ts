@@ -1,10 +1,10 @@
 // The environment that puts the agent into every Node process of a command: NODE_OPTIONS gets an
-// --import of this package's register.js by absolute file URL (a bare name would not resolve in a
+// --import of this package's register.cjs by absolute file URL (a bare name would not resolve in a
 // child whose cwd is elsewhere), after whatever the user already had there.
 import { pathToFileURL, fileURLToPath } from 'node:url';
 
-/** dist/register.js of this installation (this file is dist/cli/inject.js). */
-export const REGISTER_URL = pathToFileURL(fileURLToPath(new URL('../register.js', import.meta.url))).href;
+/** dist/register.cjs of this installation (this file is dist/cli/inject.js). */
+export const REGISTER_URL = pathToFileURL(fileURLToPath(new URL('../register.cjs', import.meta.url))).href;
 
 /**
  * NODE_OPTIONS splits on spaces and honours double quotes with backslash escapes. A file URL has no
@@ -16,7 +16,7 @@ export function quoteNodeOption(value: string): string {
 
 /** True when NODE_OPTIONS already imports an asyncdebug entry (two copies would start two agents). */
 export function importsAsyncdebug(nodeOptions: string): boolean {
-  return nodeOptions.includes(REGISTER_URL) || /--import[= ]"?\S*asyncdebug(\/auto|\/dist\/(register|auto)\.js)?"?(\s|$)/.test(nodeOptions);
+  return nodeOptions.includes(REGISTER_URL) || /--import[= ]"?\S*asyncdebug(\/auto|\/dist\/(register|auto)\.c?js)?"?(\s|$)/.test(nodeOptions);
 }
 
 export interface InjectOptions {

@@ -29,6 +29,6 @@ export function captureOwnStack(below: Function, depth = LIMIT): RawFrame[] {
     return [];
   } finally {
     Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = depth;
+    Error.stackTraceLimit = limit;
   }
 }

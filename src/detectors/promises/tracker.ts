@@ -10,7 +10,7 @@
 import { promiseHooks } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { captureOwnStack } from '../../frames/capture.js';
-import { isAppFrame, type RawFrame } from '../../frames/frames.js';
+import { isAgentFrame, isAppFrame, type RawFrame } from '../../frames/frames.js';
 
 const ROOTS_PER_SECOND = 2000;
 const SAMPLE_EVERY = 1024;
@@ -106,11 +106,29 @@ const PROMISE_STATICS = new Set(['all', 'allSettled', 'any', 'race', 'resolve', 
 /** Node calls every hook through its own dispatcher once more than one is installed (async_hooks, ALS). */
 const DISPATCHER = 'node:internal/promise_hooks';
 
+/** The agent's own wrappers (a pool wrapper around `fs.promises.writeFile` …) are not on the app's way. */
+const agentFiles = new Map<string, boolean>();
+function isAgentRaw(frame: RawFrame): boolean {
+  let agent = agentFiles.get(frame.file);
+  if (agent === undefined) {
+    agent = Boolean(frame.file) && isAgentFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
+    if (agentFiles.size < 10_000) agentFiles.set(frame.file, agent);
+  }
+  return agent;
+}
+
 function stackBelowHook(hook: Function, depth: number): RawFrame[] {
-  const raw = captureOwnStack(hook, depth + 1);
+  const raw = captureOwnStack(hook, depth + 3);
   let skip = 0;
   while (raw[skip]?.file === DISPATCHER) skip++;
-  return raw.slice(skip, skip + depth);
+  // A promise made by an agent wrapper in place of a Node API's (the pool detector's async wrapper of
+  // `fs.promises.writeFile`): to the app it is that API's promise, made by a Node function of its name.
+  let lead = skip;
+  while (raw[lead] && isAgentRaw(raw[lead] as RawFrame)) lead++;
+  const rest = raw.slice(lead).filter((f) => !isAgentRaw(f));
+  if (lead === skip) return rest.slice(0, depth);
+  const api = raw[lead - 1] as RawFrame;
+  return [{ function: api.function, file: 'node:internal/asyncdebug-wrapped', line: 0, column: 0 }, ...rest].slice(0, depth);
 }
 
 export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
