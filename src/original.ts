@@ -11,4 +11,5 @@ export const statSync = fs.statSync;
 export const readFileSync = fs.readFileSync;
 export const writeFileSync = fs.writeFileSync;
 export const rmSync = fs.rmSync;
+export const existsSync = fs.existsSync;
 export const atomicsWait = Atomics.wait;

@@ -40,8 +40,6 @@ export function isWatchdogThread(): boolean {
   return !isMainThread && typeof workerData === 'object' && workerData !== null && WATCHDOG_MARK in workerData;
 }
 
-/** The longest the main thread waits at start for its watchdog to boot (slow on a loaded machine). */
-const WATCHDOG_WAIT_MS = 300;
 
 /** An unusable report directory is said once, at start, and the json reporter is dropped. */
 function checkReportDir(config: Config): Config {
@@ -106,13 +104,10 @@ export function startAgent(config: Config): Agent | null {
     absolutizeExecArgv(process.execArgv);
     // Started now, while the app's modules load: on a busy machine a worker takes 100-300 ms to boot,
     // and a watchdog started later (at the first loop turn) missed the stacks of early blocks in CI.
-    const spawned = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
-    watchdog = spawned?.worker ?? null;
-    // The app's entry module runs only once the watchdog watches (or after WATCHDOG_WAIT_MS): every
-    // block from the first line on is then read from its stack, start-up told apart from the app
-    // running. The worker boots on the other core meanwhile; an empty script pays little more,
-    // since its exit would have waited for the booting worker anyway.
-    if (spawned?.waitUntilWatching(WATCHDOG_WAIT_MS)) block.restart();
+    // Not waited for: waiting until it watches cost every process ~60 ms of start-up here. A gap the
+    // watchdog joins late has its unread beginning counted as start-up (watchdog.ts), and a gap it
+    // never saw is counted, not reported (thread.ts).
+    watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
   }
   followWorkers();
 

@@ -2,7 +2,7 @@
 // exist only in the thread that loaded the code. The watchdog asks that thread for a file's map through
 // its slot's mailbox; the thread writes the map (without sourcesContent) to a private directory of the
 // process, which the watchdog reads. Once per file; the directory is removed at exit.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from '../original.js';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '../original.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -26,8 +26,11 @@ function entryPath(file: string): string {
 }
 
 /** Thread side: writes the map payload, or null when the thread has none for the file. */
+let exported = false;
+
 export function writeExportedMap(file: string, payload: object | null): void {
   mkdirSync(exportDir(), { recursive: true, mode: 0o700 });
+  exported = true;
   const lean = payload ? { ...payload, sourcesContent: undefined } : null;
   writeFileSync(entryPath(file), JSON.stringify({ file, payload: lean }), { mode: 0o600 });
 }
@@ -42,10 +45,11 @@ export function readExportedMap(file: string): object | null | undefined {
   }
 }
 
+/** At exit, in the main thread: removes the directory if any thread of the process made it. */
 export function removeExportedMaps(): void {
-  if (!dir) dir = join(tmpdir(), `asyncdebug-maps-${process.pid}`);
+  if (!exported && !existsSync(exportDir())) return;
   try {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(exportDir(), { recursive: true, force: true });
   } catch {
     // nothing to remove
   }

@@ -4,18 +4,10 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { WATCHDOG_MARK } from '../detectors/block/common.js';
 import type { WatchdogData } from './worker.js';
-import { atomicsWait } from '../original.js';
 
-export interface Watchdog {
-  worker: Worker;
-  /** Waits (blocking, at most `ms`) until the watchdog watches; true when it does. */
-  waitUntilWatching(ms: number): boolean;
-}
-
-export function spawnWatchdog(config: Config, intervalMs: number, registry: SharedArrayBuffer): Watchdog | null {
+export function spawnWatchdog(config: Config, intervalMs: number, registry: SharedArrayBuffer): Worker | null {
   try {
-    const ready = new Int32Array(new SharedArrayBuffer(4));
-    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry, ready: ready.buffer as SharedArrayBuffer, [WATCHDOG_MARK]: true };
+    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry, [WATCHDOG_MARK]: true };
     // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/).
     const worker = new Worker(new URL('../watchdog/worker.js', import.meta.url), {
       workerData: data,
@@ -31,12 +23,7 @@ export function spawnWatchdog(config: Config, intervalMs: number, registry: Shar
       // a dead watchdog means no more block findings, never a crash of the app
     });
     worker.unref();
-    return {
-      worker,
-      waitUntilWatching(ms) {
-        return atomicsWait(ready, 0, 0, ms) !== 'timed-out' || Atomics.load(ready, 0) === 1;
-      },
-    };
+    return worker;
   } catch {
     return null;
   }

@@ -16,8 +16,6 @@ export interface WatchdogData {
   intervalMs: number;
   /** The registry of thread slots (detectors/block/common.ts). */
   registry: SharedArrayBuffer;
-  /** Int32 set to 1 (and notified) once the watchdog watches. */
-  ready: SharedArrayBuffer;
 }
 
 function chooseEngine(config: Config): StackEngine | null {
@@ -66,6 +64,3 @@ function emit(finding: Finding): void {
 
 const watcher = createBlockWatcher({ registry: data.registry, slowMs: data.config.slowMs, intervalMs: data.intervalMs, engine, emit, cpuProfileDir: data.config.cpuProfileDir });
 setInterval(() => void watcher.tick(), data.intervalMs);
-const ready = new Int32Array(data.ready);
-Atomics.store(ready, 0, 1);
-Atomics.notify(ready, 0);

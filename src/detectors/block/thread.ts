@@ -32,8 +32,6 @@ import {
 } from './common.js';
 
 export interface BlockThreadDetector extends Detector {
-  /** A fresh beat: the time before it (the agent's own start) is no gap of the app's. */
-  restart(): void;
   startupBlockMs(): number;
   worstMs(): number;
   /** Summary fields of the gaps that were not findings. */
@@ -109,7 +107,6 @@ export function startBlockDetector(
   let stopped = false;
   return {
     name: 'block',
-    restart: beat,
     counts: () => ({ block: slot.f64[BLOCKS] ?? 0 }),
     startupBlockMs: () => Math.round(slot.f64[STARTUP_MS] ?? 0),
     worstMs: () => Math.round(slot.f64[WORST_MS] ?? 0),

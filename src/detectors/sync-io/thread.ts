@@ -63,6 +63,9 @@ interface ApiState {
 const ALWAYS_SAMPLED = 16;
 const WRAPPED = wrappedMark('');
 
+/** Wrapped sync calls in progress on this thread (a call inside another is Node's own). */
+let inner = 0;
+
 /** Set by allowSync(): calls inside run as they are, unreported. */
 let allowDepth = 0;
 
@@ -201,10 +204,14 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
       if (raise) Error.stackTraceLimit = limit + 1;
       if (swap) a.owner[a.key] = original;
+      // A call Node makes inside another wrapped call (readFileSync's openSync, readSync, closeSync) is
+      // that call's: it passes straight through.
+      const nested = inner > 0;
+      inner++;
       try {
         // eslint-disable-next-line prefer-rest-params
         const args = arguments as unknown as unknown[];
-        if (!started || busy || loaderDepth() > 0 || allowDepth > 0 || (a.when && !a.when(args)) || isLoaderRead(a, args)) {
+        if (nested || !started || busy || loaderDepth() > 0 || allowDepth > 0 || (a.when && !a.when(args)) || isLoaderRead(a, args)) {
           return original.apply(this, args);
         }
         const n = ++state.calls;
@@ -264,6 +271,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
         hideAgentFrames(err);
         throw err;
       } finally {
+        inner--;
         if (raise && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
         if (swap) a.owner[a.key] = wrapper;
       }
