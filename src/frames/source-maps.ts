@@ -59,13 +59,25 @@ function loadDiskMap(file: string): LoadedMap | null {
   return found;
 }
 
-/** The in-memory map of this thread's own source-map cache (tsx & co. enable it), if any. */
+const ownMaps = new Map<string, SourceMap | null>();
+
+/**
+ * The in-memory map of this thread's own source-map cache (tsx & co. enable it), if any. Node keeps maps
+ * only while source maps are enabled; a lookup can walk its whole cache, so once per file.
+ */
 export function ownThreadMap(file: string): SourceMap | undefined {
-  try {
-    return findSourceMap(file) ?? findSourceMap(pathToFileURL(file).href);
-  } catch {
-    return undefined;
+  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === false) return undefined;
+  let map = ownMaps.get(file);
+  if (map === undefined) {
+    try {
+      map = findSourceMap(file) ?? findSourceMap(pathToFileURL(file).href) ?? null;
+    } catch {
+      map = null;
+    }
+    // A file on a stack is loaded already, so its map, if it has one, is in Node's cache by now.
+    if (ownMaps.size < 10_000) ownMaps.set(file, map);
   }
+  return map ?? undefined;
 }
 
 /** Whether the watchdog has an answer (a map, or "none") from the thread for this file. */
