@@ -59,6 +59,14 @@ function oneOf<T extends string>(values: readonly T[]): (raw: string) => Parsed<
   };
 }
 
+/** A number >= `min` (a whole one when `whole`). */
+function numberFrom(min: number, whole = false): (raw: string) => Parsed<number> {
+  return (raw) => {
+    const n = Number(raw);
+    return (whole ? Number.isInteger(n) : Number.isFinite(n)) && n >= min ? n : BAD;
+  };
+}
+
 function commaList(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -83,10 +91,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     fallback: String(DEFAULT_SLOW_MS),
     accepted: 'a whole number of milliseconds >= 1',
     help: 'block threshold: a loop that does not turn for this long is a block',
-    parse(raw) {
-      const n = Number(raw);
-      return Number.isInteger(n) && n >= 1 ? n : BAD;
-    },
+    parse: numberFrom(1, true),
   }),
   row({
     name: 'ASYNC_DEBUG_REPORTERS',
@@ -151,10 +156,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     fallback: '0 (every site is reported)',
     accepted: 'a number of milliseconds >= 0',
     help: 'sync-I/O sites with no call this slow are counted (in the summary), not reported',
-    parse(raw) {
-      const n = Number(raw);
-      return Number.isFinite(n) && n >= 0 ? n : BAD;
-    },
+    parse: numberFrom(0),
   }),
   row({
     name: 'ASYNC_DEBUG_ALLOW_SYNC',
@@ -181,10 +183,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     fallback: '20',
     accepted: 'a number of milliseconds >= 1',
     help: 'a `postMessage` whose structured clone took this long on the sender (and is 64 kB or more) is a `large-message` finding',
-    parse(raw) {
-      const n = Number(raw);
-      return Number.isFinite(n) && n >= 1 ? n : BAD;
-    },
+    parse: numberFrom(1),
   }),
   row({
     name: 'ASYNC_DEBUG_MESSAGE_BYTES',
@@ -193,10 +192,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     fallback: '16777216 (16 MiB)',
     accepted: 'a whole number of bytes >= 1',
     help: 'a `postMessage` whose payload is estimated at this size or more is a `large-message` finding',
-    parse(raw) {
-      const n = Number(raw);
-      return Number.isInteger(n) && n >= 1 ? n : BAD;
-    },
+    parse: numberFrom(1, true),
   }),
   row({
     name: 'ASYNC_DEBUG_POOL_WAIT_MS',
@@ -205,10 +201,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     fallback: '50',
     accepted: 'a number of milliseconds >= 1',
     help: 'libuv pool work that waited this long behind a full pool (`UV_THREADPOOL_SIZE`, read from the starting environment) is a `threadpool-saturation` finding',
-    parse(raw) {
-      const n = Number(raw);
-      return Number.isFinite(n) && n >= 1 ? n : BAD;
-    },
+    parse: numberFrom(1),
   }),
   row({
     name: 'ASYNC_DEBUG_STACK_ENGINE',
