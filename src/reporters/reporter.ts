@@ -1,19 +1,62 @@
+import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
+import type { ThreadHealth } from '../hub/health.js';
 
-/** A reporter takes each finding when it is made. It must not throw and must not block for long. */
+/**
+ * A reporter takes each finding when it is made. It must not throw into the app and must not block
+ * for long; one that throws anyway is disabled with one warning (see fanOut).
+ */
 export interface Reporter {
   report(finding: Finding): void;
+  /** About once a second where the reporter runs: the loop health of every watched thread. */
+  health?(threads: readonly ThreadHealth[]): void;
+  /** At exit (synchronous: nothing asynchronous runs after 'exit'). */
+  flush?(): void;
+  /** When the agent stops or the process exits; after close, report() is not called again. */
+  close?(): void;
 }
 
-/** Calls every reporter; one that throws is silenced rather than allowed into the app. */
-export function fanOut(reporters: Reporter[]): (finding: Finding) => void {
-  return (finding) => {
-    for (const r of reporters) {
+/**
+ * Where a reporter runs. `thread`: in every app thread, for the findings made there, written the moment
+ * they are made (json: a killed process keeps every line). `hub`: in the watchdog worker, for every
+ * finding of the process (never on the app's loop). `main`: in the app's main thread, for every finding
+ * of the process, forwarded by the hub (for what only the main thread has, like the app's own
+ * OpenTelemetry SDK).
+ */
+export type ReporterPlace = 'thread' | 'hub' | 'main';
+
+export interface ReporterContext {
+  config: Config;
+  /** One line on stderr, prefixed `asyncdebug:`. */
+  warn(line: string): void;
+  /** The loop health of every watched thread now (reads shared memory; cheap). */
+  health(): ThreadHealth[];
+}
+
+export interface ReporterEntry {
+  /** Where this reporter runs under this configuration. */
+  place(config: Config): ReporterPlace;
+  create(context: ReporterContext): Reporter;
+}
+
+/** Calls every reporter; one that throws is disabled with one warning and never takes the others down. */
+export function fanOut(reporters: Reporter[], warn: (line: string) => void = () => {}, names: string[] = []): Reporter {
+  const live = reporters.map((r, i) => ({ r, name: names[i] ?? `reporter ${i + 1}`, on: true }));
+  const each = (call: (r: Reporter) => void) => {
+    for (const entry of live) {
+      if (!entry.on) continue;
       try {
-        r.report(finding);
-      } catch {
-        // a reporter failure must never reach the app
+        call(entry.r);
+      } catch (err) {
+        entry.on = false;
+        warn(`the ${entry.name} reporter failed (${(err as Error)?.message ?? String(err)}) and is turned off; the others go on`);
       }
     }
+  };
+  return {
+    report: (f) => each((r) => r.report(f)),
+    health: (threads) => each((r) => r.health?.(threads)),
+    flush: () => each((r) => r.flush?.()),
+    close: () => each((r) => r.close?.()),
   };
 }
