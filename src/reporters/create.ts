@@ -8,5 +8,6 @@ export function createReporters(config: Config, consoleReporter: () => Reporter)
   const reporters: Reporter[] = [];
   if (config.reporters.includes('console')) reporters.push(consoleReporter());
   if (config.reportDir && config.reporters.includes('json')) reporters.push(createJsonlReporter(config.reportDir));
-  return fanOut(reporters);
+  const all = fanOut(reporters);
+  return (f) => all.report(f);
 }
