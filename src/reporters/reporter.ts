@@ -36,8 +36,16 @@ export interface ReporterContext {
 export interface ReporterEntry {
   /** Where this reporter runs under this configuration. */
   place(config: Config): ReporterPlace;
-  create(context: ReporterContext): Reporter;
+  /**
+   * Its module, relative to dist/reporters/ (e.g. `otel.js`), loaded only when the reporter is asked for
+   * (never into an app that does not use it). It exports `createReporter(context)`, which returns the
+   * reporter or a promise of it; findings that arrive meanwhile wait for it, in order.
+   */
+  module: string;
 }
+
+/** What every reporter module exports. */
+export type CreateReporter = (context: ReporterContext) => Reporter | Promise<Reporter>;
 
 /** Calls every reporter; one that throws is disabled with one warning and never takes the others down. */
 export function fanOut(reporters: Reporter[], warn: (line: string) => void = () => {}, names: string[] = []): Reporter {
