@@ -7,8 +7,8 @@ import type { Config, ReporterName, StackEngine, SyncAfter, Warn } from './confi
 export const DEFAULT_SLOW_MS = 100;
 
 /** The reporters this version ships; the contract also names these others. */
-export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json'];
-const NOT_YET: readonly ReporterName[] = ['otel', 'tui'];
+export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json', 'tui'];
+const NOT_YET: readonly ReporterName[] = ['otel'];
 
 /** What a parser returns for a value it cannot accept: the row's standard warning follows. */
 export const BAD = Symbol('bad value');
@@ -98,8 +98,8 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'reporters',
     default: ['console'],
     fallback: '`console`',
-    accepted: 'a comma list of `console`, `json`',
-    help: 'where findings go (`otel` and `tui` are named by the contract, not shipped yet); a name it does not know is dropped with a warning, and if none is left, `console` is used',
+    accepted: 'a comma list of `console`, `json`, `tui`',
+    help: 'where findings go (`tui`: served to `asyncdebug tui` over a private Unix socket; `otel` is named by the contract, not shipped yet); a name it does not know is dropped with a warning, and if none is left, `console` is used',
     parse(raw, warn) {
       const names = new Set<ReporterName>();
       const dropped: string[] = [];
@@ -212,6 +212,13 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     help: 'which stack reader the watchdog uses (for troubleshooting)',
     parse: oneOf<StackEngine>(['auto', 'native', 'inspector']),
   }),
+  {
+    name: 'ASYNC_DEBUG_TUI_DIR',
+    key: null,
+    fallback: '`<tmpdir>/asyncdebug-<uid>`',
+    accepted: 'a directory of this user\'s, not open to others (created with mode 700 if missing)',
+    help: 'where the `tui` reporter puts its socket (`<pid>.sock`, mode 600) and where `asyncdebug tui --attach` looks for them',
+  },
   {
     name: 'NO_COLOR / FORCE_COLOR',
     key: null,

@@ -14,6 +14,9 @@ Usage:
                                             JUnit, GitHub annotations (exit 1 over budget,
                                             3 when the command failed)
   asyncdebug report [options] <dir|file...> the summary table from saved JSON Lines reports
+  asyncdebug tui [options] -- <command...>  a live terminal view of the command's event loops
+  asyncdebug tui --attach [pid] | --list    the live view of apps already running with
+                                            ASYNC_DEBUG_REPORTERS=tui
   asyncdebug <command> --help               help for a command
   asyncdebug --version | --help
 
@@ -41,6 +44,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const m = await import('./report.js');
     return { run: m.reportCommandLine, help: m.REPORT_HELP };
   },
+  tui: async () => {
+    const m = await import('./tui.js');
+    return { run: m.tuiCommandLine, help: m.TUI_HELP };
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -51,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (first === undefined) {
-      process.stderr.write("asyncdebug: no command given; expected run, ci or report (see 'asyncdebug --help')\n");
+      process.stderr.write("asyncdebug: no command given; expected run, ci, tui or report (see 'asyncdebug --help')\n");
       return EXIT_USAGE;
     }
     if (first === '--help' || first === '-h') {
@@ -65,11 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const load = COMMANDS[first];
     if (load) return await (await load()).run(rest);
-    if (first === 'tui') {
-      process.stderr.write("asyncdebug: 'tui' is not available in this version; use 'asyncdebug run' for now\n");
-      return EXIT_USAGE;
-    }
-    process.stderr.write(`asyncdebug: unknown command or option '${first}'; expected run, ci or report (see 'asyncdebug --help')\n`);
+    process.stderr.write(`asyncdebug: unknown command or option '${first}'; expected run, ci, tui or report (see 'asyncdebug --help')\n`);
     return EXIT_USAGE;
   } catch (err) {
     if (err instanceof UsageError) {

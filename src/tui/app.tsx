@@ -1,0 +1,145 @@
+// The Ink application: draws the lines buildScreen() gives, handles the keys, follows the terminal's
+// size, and re-draws as the agents send (or, paused, keeps a frozen copy).
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useRef, useState } from 'react';
+import { buildScreen, initialUi, selectedIndex, type Line, type UiState } from './screen.js';
+import { nextFilter, snapshot, visibleFindings, KINDS, type DataState, type KindFilter } from './state.js';
+import type { Store } from './store.js';
+
+export interface AppProps {
+  store: Store;
+  title: string;
+  /** Draw colors (false: NO_COLOR, or a terminal without colors). */
+  color: boolean;
+  logFile?: string | null;
+  /** Reads the last lines of the command's output (run mode). */
+  readLog?: () => string[];
+  waitingText?: string;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  size?: { columns: number; rows: number };
+  now?: () => number;
+  /** Re-draw at least this often (running clocks, a block's growing duration). */
+  tickMs?: number;
+  onQuit?: () => void;
+}
+
+function useTerminalSize(fixed?: { columns: number; rows: number }): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => fixed ?? { columns: stdout.columns || 80, rows: stdout.rows || 24 };
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, fixed]);
+  return size;
+}
+
+function LineView({ line, color }: { line: Line; color: boolean }) {
+  if (line.length === 0) return <Text> </Text>;
+  return (
+    <Text wrap="truncate-end">
+      {line.map((s, i) => (
+        <Text key={i} color={color ? s.color : undefined} bold={color ? s.bold : undefined} dimColor={color ? s.dim : undefined} inverse={color ? s.inverse : undefined}>
+          {s.text}
+        </Text>
+      ))}
+    </Text>
+  );
+}
+
+export function App(props: AppProps) {
+  const { store } = props;
+  const now = props.now ?? Date.now;
+  const { exit } = useApp();
+  const size = useTerminalSize(props.size);
+  const [ui, setUi] = useState<UiState>(initialUi);
+  const [, setVersion] = useState(0);
+  const [tick, setTick] = useState(0);
+  const frozen = useRef<{ data: DataState; at: number } | null>(null);
+
+  useEffect(() => store.subscribe(() => setVersion((v) => v + 1)), [store]);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), props.tickMs ?? 500);
+    return () => clearInterval(timer);
+  }, [props.tickMs]);
+
+  const data = ui.paused && frozen.current ? frozen.current.data : store.data;
+  const at = ui.paused && frozen.current ? frozen.current.at : now();
+  const list = visibleFindings(data, ui.filter, ui.pid);
+
+  const move = (delta: number) => {
+    if (list.length === 0) return;
+    const i = selectedIndex(list, ui.selectedKey) + delta;
+    if (i < 0) setUi({ ...ui, selectedKey: null });
+    else setUi({ ...ui, selectedKey: list[Math.min(list.length - 1, i)]!.key });
+  };
+  const quit = () => {
+    props.onQuit?.();
+    exit();
+  };
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return quit();
+    if (ui.view === 'help') return setUi({ ...ui, view: 'main' });
+    if (ui.view === 'output' && (input === 'o' || key.escape)) return setUi({ ...ui, view: 'main' });
+    if (ui.view === 'detail' && (key.return || key.escape)) return setUi({ ...ui, view: 'main' });
+    if (input === 'q') return quit();
+    if (key.upArrow || input === 'k') return move(-1);
+    if (key.downArrow || input === 'j') return move(1);
+    if (key.pageUp) return move(-10);
+    if (key.pageDown) return move(10);
+    if (key.return) return setUi({ ...ui, view: 'detail' });
+    if (input === '?' || input === 'h') return setUi({ ...ui, view: 'help' });
+    if (input === 'o') return setUi({ ...ui, view: 'output' });
+    if (input === 'f' || input === 'F') {
+      let filter: KindFilter = ui.filter;
+      if (input === 'f') filter = nextFilter(filter);
+      else {
+        // back: the one whose next is the current one
+        const order: KindFilter[] = ['all', ...KINDS.filter((k) => k !== 'summary')];
+        filter = order[(order.indexOf(filter) - 1 + order.length) % order.length]!;
+      }
+      return setUi({ ...ui, filter, selectedKey: null });
+    }
+    if (input === 't') {
+      const pids = [...store.data.processes.keys()].sort((a, b) => a - b);
+      const i = ui.pid === null ? 0 : pids.indexOf(ui.pid) + 1;
+      return setUi({ ...ui, pid: i < pids.length ? pids[i]! : null, selectedKey: null });
+    }
+    if (input === 'p' || input === ' ') {
+      if (!ui.paused) frozen.current = { data: snapshot(store.data), at: now() };
+      else frozen.current = null;
+      return setUi({ ...ui, paused: !ui.paused });
+    }
+    if (input === 'c') {
+      store.clear();
+      if (frozen.current) frozen.current = { data: snapshot(store.data), at: frozen.current.at };
+      return setUi({ ...ui, selectedKey: null });
+    }
+  });
+
+  const logTail = ui.view === 'output' && props.readLog ? props.readLog() : undefined;
+  void tick; // a tick only makes it draw again (clocks, a block's growing duration)
+  const lines = buildScreen(data, ui, {
+    columns: size.columns,
+    rows: size.rows,
+    now: at,
+    title: props.title,
+    command: store.command,
+    logFile: props.logFile ?? null,
+    ...(logTail ? { logTail } : {}),
+    ...(props.waitingText ? { waitingText: props.waitingText } : {}),
+  });
+
+  return (
+    <Box flexDirection="column" width={size.columns}>
+      {lines.map((line, i) => (
+        <LineView key={i} line={line} color={props.color} />
+      ))}
+    </Box>
+  );
+}
