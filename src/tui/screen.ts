@@ -56,6 +56,9 @@ const KIND_COLOR: Record<string, string> = {
   summary: 'gray',
 };
 
+/** Kind names as the findings list shows them (13 columns). */
+const KIND_SHORT: Record<string, string> = { 'threadpool-saturation': 'threadpool', 'unhandled-rejection': 'unhandled', 'large-message': 'large-message' };
+
 const seg = (text: string, style: Omit<Seg, 'text'> = {}): Seg => ({ text, ...style });
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
@@ -119,8 +122,9 @@ function header(data: DataState, ui: UiState, ctx: ScreenContext): Line {
 }
 
 function threadRows(data: DataState, ui: UiState, ctx: ScreenContext, max: number): Line[] {
-  const sparkWidth = Math.max(8, ctx.columns - 66);
-  const lines: Line[] = [[seg(`${lpad('pid', 7)} ${pad('thread', 12)} ${pad('loop delay (max)', sparkWidth)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('max', 7)} ${lpad('util', 4)}  state`, { dim: true })]];
+  const nameWidth = ctx.columns >= 100 ? 20 : 12;
+  const sparkWidth = Math.max(8, ctx.columns - 54 - nameWidth);
+  const lines: Line[] = [[seg(`${lpad('pid', 7)} ${pad('thread', nameWidth)} ${pad('loop delay', sparkWidth)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('max', 7)} ${lpad('util', 4)}  state`, { dim: true })]];
   const threads = threadsOf(data, ui.pid);
   if (threads.length === 0) {
     lines.push([seg(`  ${ctx.waitingText ?? 'waiting for an agent to connect…'}`, { dim: true })]);
@@ -141,7 +145,7 @@ function threadRows(data: DataState, ui: UiState, ctx: ScreenContext, max: numbe
     else state = seg(h.elu > 0.9 ? 'busy' : 'ok', { color: h.elu > 0.9 ? 'yellow' : 'green' });
     const delayColor = h && h.delay.max >= slow ? 'red' : h && h.delay.p99 >= slow / 2 ? 'yellow' : 'green';
     lines.push([
-      seg(`${lpad(String(t.pid), 7)} ${pad(threadText(t.threadId, t.threadName), 12)} `),
+      seg(`${lpad(String(t.pid), 7)} ${pad(threadText(t.threadId, t.threadName), nameWidth)} `),
       seg(sparkline(t.history, sparkWidth, slow), { color: delayColor }),
       seg(h ? ` ${lpad(ms(h.delay.p50), 7)} ${lpad(ms(h.delay.p99), 7)} ${lpad(ms(h.delay.max), 7)} ${lpad(`${Math.round(h.elu * 100)}%`, 4)}  ` : ` ${lpad('-', 7)} ${lpad('-', 7)} ${lpad('-', 7)} ${lpad('-', 4)}  `),
       state,
@@ -197,11 +201,11 @@ function tallyLine(data: DataState, ui: UiState, withSyncTop: boolean): Line {
   const rejections = countKind(data, 'unhandled-rejection', ui.pid);
   const calls = sync.reduce((n, r) => n + r.count, 0);
   const syncMs = sync.reduce((n, r) => n + r.totalMs, 0);
-  const line: Line = [seg('sync I/O ', { bold: true }), seg(`${sync.length} site${sync.length === 1 ? '' : 's'}, ${calls} call${calls === 1 ? '' : 's'}, ${ms(syncMs)}`, { color: sync.length ? 'yellow' : undefined })];
-  if (withSyncTop && sync[0]) line.push(seg(` (top ${sync[0].api} ${siteText(sync[0].site, cwdOf(data, Number(sync[0].key.split(':')[0])))})`, { dim: true }));
-  line.push(seg(' · pool ', { bold: true }), seg(`${pool.poolSize ?? 4} threads${pool.saturations ? `, full ${pool.saturations}× (${pool.queued ?? '?'} queued, wait ${ms(pool.worstWaitMs)})` : ', never full'}`, { color: pool.saturations ? 'blue' : undefined }));
+  const line: Line = [seg('sync I/O ', { bold: true }), seg(`${sync.length} site${sync.length === 1 ? '' : 's'} ${calls}× ${ms(syncMs)}`, { color: sync.length ? 'yellow' : undefined })];
+  line.push(seg(' · pool ', { bold: true }), seg(`${pool.poolSize ?? 4}${pool.saturations ? ` full ${pool.saturations}× ${pool.queued ?? '?'} queued ≤${ms(pool.worstWaitMs)}` : ' never full'}`, { color: pool.saturations ? 'blue' : undefined }));
   line.push(seg(' · unawaited ', { bold: true }), seg(String(unawaited), { color: unawaited ? 'cyan' : undefined }));
   if (rejections) line.push(seg(' · unhandled ', { bold: true }), seg(String(rejections), { color: 'magenta' }));
+  if (withSyncTop && sync[0]) line.push(seg(` · top sync ${sync[0].api} ${siteText(sync[0].site, cwdOf(data, Number(sync[0].key.split(':')[0])))}`, { dim: true }));
   return line;
 }
 
@@ -211,7 +215,7 @@ function findingRow(e: FindingEntry, data: DataState, selected: boolean): Line {
   return [
     seg(selected ? '>' : ' ', { bold: true }),
     seg(` ${clock(f.time)} `, { dim: !selected, inverse: selected }),
-    seg(pad(f.kind, 11), { color: KIND_COLOR[f.kind], bold: ongoing }),
+    seg(pad(KIND_SHORT[f.kind] ?? f.kind, 14), { color: KIND_COLOR[f.kind], bold: ongoing }),
     seg(`${findingDetail(f)}${ongoing ? ' (still blocked)' : ''} `, { bold: ongoing }),
     seg(`${siteText(f.site, cwdOf(data, f.pid))}`),
     seg(` · ${f.pid} ${threadText(f.threadId, f.threadName)}`, { dim: true }),
@@ -267,7 +271,7 @@ function detailLines(f: Finding | undefined, data: DataState, ctx: ScreenContext
   return out.slice(0, rows);
 }
 
-const FOOTER = '↑↓ move  enter open  f kind  t process  p pause  c clear  o output  ? help  q quit';
+const FOOTER = '↑↓ move  enter open  f kind  t proc  p pause  c clear  o output  ? help  q quit';
 
 function footer(ctx: ScreenContext): Line {
   return [seg(FOOTER, { dim: true })];
