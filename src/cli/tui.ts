@@ -272,6 +272,20 @@ async function runWithView(base: string, command: string[], logOption: string | 
     return r;
   });
   store.setCommand({ state: 'running', text: 'running' });
+  // However this process ends (a crash, a closed terminal), the command it started does not outlive it.
+  const killLeftover = () => {
+    try {
+      if (!result && child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+    try {
+      cleanupDir();
+    } catch {
+      // nothing more to do at exit
+    }
+  };
+  process.once('exit', killLeftover);
 
   let quitWhileRunning = false;
   const ui = startUi(
@@ -297,6 +311,7 @@ async function runWithView(base: string, command: string[], logOption: string | 
   }
   watcher.close();
   cleanupDir();
+  process.removeListener('exit', killLeftover);
   const final = (await exited) as CommandResult;
   process.stderr.write(`asyncdebug tui: ${quitWhileRunning ? 'stopped the command' : describeStatus(final)}; its output is in ${logFile}\n`);
   return quitWhileRunning ? 0 : shellStatus(final);

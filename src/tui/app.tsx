@@ -2,8 +2,9 @@
 // size, and re-draws as the agents send (or, paused, keeps a frozen copy).
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
-import { buildScreen, initialUi, selectedIndex, type Line, type UiState } from './screen.js';
-import { nextFilter, snapshot, visibleFindings, KINDS, type DataState, type KindFilter } from './state.js';
+import { handleKey, splitKeys } from './keys.js';
+import { buildScreen, initialUi, type Line, type UiState } from './screen.js';
+import { snapshot, visibleFindings, type DataState } from './state.js';
 import type { Store } from './store.js';
 
 export interface AppProps {
@@ -69,57 +70,35 @@ export function App(props: AppProps) {
 
   const data = ui.paused && frozen.current ? frozen.current.data : store.data;
   const at = ui.paused && frozen.current ? frozen.current.at : now();
-  const list = visibleFindings(data, ui.filter, ui.pid);
 
-  const move = (delta: number) => {
-    if (list.length === 0) return;
-    const i = selectedIndex(list, ui.selectedKey) + delta;
-    if (i < 0) setUi({ ...ui, selectedKey: null });
-    else setUi({ ...ui, selectedKey: list[Math.min(list.length - 1, i)]!.key });
-  };
+  const uiNow = useRef(ui);
+  uiNow.current = ui;
   const quit = () => {
     props.onQuit?.();
     exit();
   };
 
   useInput((input, key) => {
-    if (key.ctrl && input === 'c') return quit();
-    if (ui.view === 'help') return setUi({ ...ui, view: 'main' });
-    if (ui.view === 'output' && (input === 'o' || key.escape)) return setUi({ ...ui, view: 'main' });
-    if (ui.view === 'detail' && (key.return || key.escape)) return setUi({ ...ui, view: 'main' });
-    if (input === 'q') return quit();
-    if (key.upArrow || input === 'k') return move(-1);
-    if (key.downArrow || input === 'j') return move(1);
-    if (key.pageUp) return move(-10);
-    if (key.pageDown) return move(10);
-    if (key.return) return setUi({ ...ui, view: 'detail' });
-    if (input === '?' || input === 'h') return setUi({ ...ui, view: 'help' });
-    if (input === 'o') return setUi({ ...ui, view: 'output' });
-    if (input === 'f' || input === 'F') {
-      let filter: KindFilter = ui.filter;
-      if (input === 'f') filter = nextFilter(filter);
-      else {
-        // back: the one whose next is the current one
-        const order: KindFilter[] = ['all', ...KINDS.filter((k) => k !== 'summary')];
-        filter = order[(order.indexOf(filter) - 1 + order.length) % order.length]!;
+    let next = uiNow.current;
+    for (const k of splitKeys(input, key)) {
+      const shown = next.paused && frozen.current ? frozen.current.data : store.data;
+      const r = handleKey(next, k, { list: visibleFindings(shown, next.filter, next.pid), pids: [...store.data.processes.keys()] });
+      next = r.ui;
+      if (r.action === 'quit') {
+        uiNow.current = next;
+        setUi(next);
+        quit();
+        return;
       }
-      return setUi({ ...ui, filter, selectedKey: null });
+      if (r.action === 'pause') frozen.current = { data: snapshot(store.data), at: now() };
+      if (r.action === 'resume') frozen.current = null;
+      if (r.action === 'clear') {
+        store.clear();
+        if (frozen.current) frozen.current = { data: snapshot(store.data), at: frozen.current.at };
+      }
     }
-    if (input === 't') {
-      const pids = [...store.data.processes.keys()].sort((a, b) => a - b);
-      const i = ui.pid === null ? 0 : pids.indexOf(ui.pid) + 1;
-      return setUi({ ...ui, pid: i < pids.length ? pids[i]! : null, selectedKey: null });
-    }
-    if (input === 'p' || input === ' ') {
-      if (!ui.paused) frozen.current = { data: snapshot(store.data), at: now() };
-      else frozen.current = null;
-      return setUi({ ...ui, paused: !ui.paused });
-    }
-    if (input === 'c') {
-      store.clear();
-      if (frozen.current) frozen.current = { data: snapshot(store.data), at: frozen.current.at };
-      return setUi({ ...ui, selectedKey: null });
-    }
+    uiNow.current = next;
+    setUi(next);
   });
 
   const logTail = ui.view === 'output' && props.readLog ? props.readLog() : undefined;

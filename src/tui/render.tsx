@@ -43,12 +43,30 @@ export function startUi(props: Omit<AppProps, 'onQuit'>, onQuit: () => void, std
     />,
     { stdout, exitOnCtrlC: false, patchConsole: true },
   );
+  // The terminal went away (closed window, tmux killed): end the UI; the caller stops what it started.
+  const gone = () => {
+    inAlt = false;
+    if (!quitCalled) {
+      quitCalled = true;
+      try {
+        instance.unmount();
+      } catch {
+        // nothing to draw on
+      }
+    }
+  };
+  stdout.on('error', gone);
+  process.stdin.on('error', gone);
+  process.stdin.on('end', gone);
   const done = instance.waitUntilExit().then(
     () => undefined,
     () => undefined,
   ).finally(() => {
     leave();
     process.removeListener('exit', leave);
+    stdout.off('error', gone);
+    process.stdin.off('error', gone);
+    process.stdin.off('end', gone);
   });
   return {
     done,

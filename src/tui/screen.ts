@@ -168,15 +168,15 @@ function blockedLines(data: DataState, ui: UiState, ctx: ScreenContext, max: num
 }
 
 function siteRows(data: DataState, ui: UiState, ctx: ScreenContext, max: number): Line[] {
-  const width = Math.max(20, ctx.columns - 44);
+  const width = Math.max(20, ctx.columns - 36);
   const rows = topBlockSites(data, ui.pid);
-  const lines: Line[] = [[seg(`${pad('Top blocking sites', width)} ${lpad('count', 5)} ${lpad('total', 9)} ${lpad('max', 9)}  threads`, { bold: true })]];
+  const lines: Line[] = [[seg(`${pad('Top blocking sites', width)} ${lpad('count', 5)} ${lpad('total', 8)} ${lpad('max', 8)}  threads`, { bold: true })]];
   if (rows.length === 0) lines.push([seg('  no blocks yet', { dim: true })]);
   for (const r of rows.slice(0, max)) {
     const pid = Number([...r.threads][0]?.split('/')[0]);
     lines.push([
       seg(pad(`  ${siteText(r.site, cwdOf(data, pid))}`, width), { color: r.ongoing ? 'red' : undefined, bold: r.ongoing }),
-      seg(` ${lpad(String(r.count), 5)} ${lpad(ms(r.totalMs), 9)} ${lpad(ms(r.maxMs), 9)}  ${[...r.threads].join(',')}`),
+      seg(` ${lpad(String(r.count), 5)} ${lpad(ms(r.totalMs), 8)} ${lpad(ms(r.maxMs), 8)}  ${[...r.threads].join(',')}`),
     ]);
   }
   return lines;

@@ -99,7 +99,8 @@ export function applyEvent(state: DataState, e: ClientEvent, now = Date.now()): 
         const t = threadOf(p, h.threadId);
         t.health = h;
         if (h.threadName) t.threadName = h.threadName;
-        t.history.push(Number.isFinite(h.delay?.max) ? h.delay.max : 0);
+        // a blocked thread cannot publish its delay: the block so far is its delay now
+        t.history.push(Math.max(Number.isFinite(h.delay?.max) ? h.delay.max : 0, h.blockedMs || 0));
         if (t.history.length > HISTORY) t.history.splice(0, t.history.length - HISTORY);
       }
       break;
