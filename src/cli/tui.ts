@@ -41,6 +41,16 @@ Needs an interactive terminal (not TERM=dumb); colors follow NO_COLOR / FORCE_CO
 Agents' sockets: ${'$'}${TUI_DIR_ENV}, default <tmpdir>/asyncdebug-<uid> (private, mode 700).
 `;
 
+/** A line on stderr, which may be a terminal that is gone by now. */
+function say(text: string): void {
+  process.stderr.on('error', () => {});
+  try {
+    process.stderr.write(text);
+  } catch {
+    // no terminal left to tell
+  }
+}
+
 /** How long the command gets to end after SIGTERM when the user quits, before SIGKILL. */
 const STOP_GRACE_MS = 3000;
 
@@ -200,7 +210,7 @@ async function attach(dir: string, pid: number | null): Promise<number> {
   );
   watcher = watchAgents(dir, (e) => store.dispatch(e), pid === null ? {} : { only: pid });
   const stop = () => ui.close();
-  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.once(s, stop);
+  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   await ui.done;
   watcher.close();
   for (const s of ['SIGTERM', 'SIGHUP'] as const) process.removeListener(s, stop);
@@ -301,10 +311,11 @@ async function runWithView(base: string, command: string[], logOption: string | 
       if (!result) quitWhileRunning = true;
     },
   );
+  // Until the command is stopped and the directory removed, a SIGTERM or SIGHUP (a closed terminal
+  // sends more than one) ends the UI instead of ending this process half-way.
   const stop = () => ui.close();
-  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.once(s, stop);
+  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   await ui.done;
-  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.removeListener(s, stop);
   if (!result) {
     quitWhileRunning = true;
     await stopCommand(child, exited);
@@ -312,7 +323,8 @@ async function runWithView(base: string, command: string[], logOption: string | 
   watcher.close();
   cleanupDir();
   process.removeListener('exit', killLeftover);
+  for (const s of ['SIGTERM', 'SIGHUP'] as const) process.removeListener(s, stop);
   const final = (await exited) as CommandResult;
-  process.stderr.write(`asyncdebug tui: ${quitWhileRunning ? 'stopped the command' : describeStatus(final)}; its output is in ${logFile}\n`);
+  say(`asyncdebug tui: ${quitWhileRunning ? 'stopped the command' : describeStatus(final)}; its output is in ${logFile}\n`);
   return quitWhileRunning ? 0 : shellStatus(final);
 }
