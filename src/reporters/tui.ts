@@ -5,8 +5,10 @@
 // removed when the reporter closes (and a stale one by whoever lists the directory next).
 // A client may send nothing but one small hello line: garbage or an oversized line gets it cut off,
 // and no client can make the agent throw, block, or grow without bound.
-import { chmodSync, readFileSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../hub/health.js';
 import { encode, isClientHello, lineSplitter, MAX_CLIENT_LINE, PROTOCOL_VERSION, type AgentHello, type AgentMessage } from '../tui/protocol.js';
@@ -162,15 +164,23 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
     removeFile();
   };
 
-  // A socket file of an earlier process with this pid is stale: ours replaces it.
-  removeFile();
+  // The socket appears under its name only once it listens with mode 0600: it is made under a
+  // temporary name, made private, then renamed (atomically replacing a stale socket of an earlier
+  // process with this pid).
+  const staging = join(dir, `.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   const ready = new Promise<void>((resolve) => {
     server.once('error', () => resolve());
-    server.listen(path, () => {
+    server.listen(staging, () => {
       try {
-        chmodSync(path, 0o600);
+        chmodSync(staging, 0o600);
+        renameSync(staging, path);
       } catch (err) {
         warn(`cannot make ${path} private (${(err as Error).message}); not serving asyncdebug tui`);
+        try {
+          unlinkSync(staging);
+        } catch {
+          // not there
+        }
         close();
       }
       resolve();
