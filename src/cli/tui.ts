@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { colorLevel } from '../reporters/console-format.js';
 import { probeAgent, watchAgents, type Watcher } from '../tui/client.js';
@@ -60,8 +60,19 @@ function terminalProblem(env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-function commandTitle(command: string[]): string {
-  return command.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ');
+/** The command as a title: the program's base name, paths below the cwd relative to it, quoted where needed. */
+export function commandTitle(command: string[], cwd = process.cwd()): string {
+  return command
+    .map((w, i) => {
+      let word = w;
+      if (i === 0 && w.includes('/')) word = basename(w);
+      else if (isAbsolute(w)) {
+        const rel = relative(cwd, w);
+        if (rel && !rel.startsWith('..')) word = rel;
+      }
+      return /^[\w@%+=:,./-]+$/.test(word) ? word : JSON.stringify(word);
+    })
+    .join(' ');
 }
 
 /** The last lines of a file (its last 32 kB). */
