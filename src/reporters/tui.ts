@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../hub/health.js';
 import { encode, isClientHello, lineSplitter, MAX_CLIENT_LINE, PROTOCOL_VERSION, type AgentHello, type AgentMessage } from '../tui/protocol.js';
-import { ensurePrivateDir, socketDir, socketPath } from '../tui/socket-dir.js';
+import { ensurePrivateDir, listAgentSockets, socketDir, socketPath } from '../tui/socket-dir.js';
 import type { Reporter, ReporterContext } from './reporter.js';
 
 /** Findings kept for clients that connect later (the latest version of each id). */
@@ -188,6 +188,14 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
   });
   server.unref();
   process.once('exit', removeFile);
+  // Sockets left by processes of this user that were killed: removed here too, off the start-up path.
+  setTimeout(() => {
+    try {
+      listAgentSockets(dir);
+    } catch {
+      // only tidying
+    }
+  }, 1000).unref();
 
   return {
     path,

@@ -5,6 +5,7 @@
 import { lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rmSync as originalRmSync } from '../original.js';
 
 export const TUI_DIR_ENV = 'ASYNC_DEBUG_TUI_DIR';
 
@@ -37,6 +38,18 @@ export function ensurePrivateDir(dir: string): string | null {
 
 export function socketPath(dir: string, pid = process.pid): string {
   return join(dir, `${pid}.sock`);
+}
+
+/**
+ * This process's socket, removed at the main thread's exit (the watchdog, where the server runs, gets
+ * no 'exit' event when the process ends). Uses fs as it was before the sync-I/O detector wrapped it.
+ */
+export function removeOwnSocket(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    originalRmSync(socketPath(socketDir(env)), { force: true });
+  } catch {
+    // never into the app's exit
+  }
 }
 
 /** True when a process with this pid exists (also when it is another user's). */

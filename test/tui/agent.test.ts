@@ -81,6 +81,8 @@ describe.skipIf(process.platform !== 'linux')('tui reporter in a real app', () =
     // the app ends by itself (nothing kept alive), with its own output and exit code
     expect(await app.exit).toBe(0);
     conn.close();
+    // the socket file is removed at exit
+    expect(existsSync(path)).toBe(false);
     expect(app.out()).toBe(`tui-block app ${pid} started\nblocking now\nunblocked\n`);
     expect(app.err()).toBe('');
     expect(events.some((e) => e.type === 'gone')).toBe(true);
