@@ -17,6 +17,7 @@ import { readHealth, type ThreadHealth } from '../hub/health.js';
 import { reportersAt } from '../reporters/load.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
+import { removeOwnSocket } from '../tui/socket-dir.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers, threadIdentity } from './propagate.js';
 
@@ -183,6 +184,7 @@ export function startAgent(config: Config): Agent | null {
     mainReporters?.flush();
     notify(summary);
     if (isMainThread) removeExportedMaps();
+    if (isMainThread && config.reporters.includes('tui')) removeOwnSocket();
   }
 
   const onExit = () => {
