@@ -91,7 +91,8 @@ function cwdOf(data: DataState, pid: number): string | undefined {
 
 function threadsOf(data: DataState, pid: number | null): ThreadState[] {
   const out: ThreadState[] = [];
-  for (const p of [...data.processes.values()].sort((a, b) => a.pid - b.pid)) {
+  // processes still running first (a command like `npm test` leaves many that have exited)
+  for (const p of [...data.processes.values()].sort((a, b) => Number(b.connected) - Number(a.connected) || a.pid - b.pid)) {
     if (pid !== null && p.pid !== pid) continue;
     for (const t of [...p.threads.values()].sort((a, b) => a.threadId - b.threadId)) out.push(t);
   }
