@@ -2,7 +2,7 @@
 // site's line is written again.
 import { describe, expect, it } from 'vitest';
 import { createSiteBook, isSampled, type ApiState } from '../../src/detectors/sync-io/policy.js';
-import type { Finding, Frame } from '../../src/finding.js';
+import type { Finding, Frame, OtherFinding } from '../../src/finding.js';
 
 const frame = (line: number): Frame => ({ file: '/app/server.js', line, column: 3, function: 'handler' });
 
@@ -15,8 +15,8 @@ describe('sync-I/O policy', () => {
   });
 
   it('calls between samples go to the next sampled site, estimated; lines are written at the minimum, then at each doubling, and at exit', () => {
-    const out: Finding[] = [];
-    const book = createSiteBook(1, (f) => out.push(f));
+    const out: OtherFinding[] = [];
+    const book = createSiteBook(1, (f: Finding) => out.push(f as OtherFinding));
     const state: ApiState = { api: 'fs.readFileSync', calls: 0, pending: 0, last: null };
     // Below the minimum: counted, not written.
     book.reportIfDue(book.record(state, [frame(10)], 0.5, 1000));
