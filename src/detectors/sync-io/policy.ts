@@ -50,7 +50,6 @@ export interface SiteBook {
   report(s: SiteStats): void;
   /** At exit: pending calls to their last site, and final counts where a written line is behind. */
   flush(states: Iterable<ApiState>): void;
-  sites(): SiteStats[];
 }
 
 export function createSiteBook(minMs: number, emit: (f: Finding) => void): SiteBook {
@@ -125,6 +124,5 @@ export function createSiteBook(minMs: number, emit: (f: Finding) => void): SiteB
       }
       for (const s of sites.values()) if (s.reported && s.count !== s.reportedCount) report(s);
     },
-    sites: () => [...sites.values()],
   };
 }

@@ -16,7 +16,7 @@ import { loaderDepth, wrappedMark, whenBuiltinsLoad } from '../builtins.js';
 import { wrapSyncFunction } from '../wrap-sync.js';
 import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 import { createAllowList, insideAllowSync } from './allow-list.js';
-import { createSiteBook, isSampled, type ApiState, type SiteStats } from './policy.js';
+import { createSiteBook, isSampled, type ApiState } from './policy.js';
 
 export { allowSync } from './allow-list.js';
 
@@ -56,12 +56,7 @@ function appFrames(wrapper: Function): Frame[] | null {
   return frames;
 }
 
-export interface SyncIoDetector extends Detector {
-  /** Sites for the exit summary of the console. */
-  sites(): SiteStats[];
-}
-
-export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, startup: StartupPhase): SyncIoDetector {
+export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, startup: StartupPhase): Detector {
   /** The agent's own work inside a wrapper must not be seen by the wrappers again. */
   let busy = false;
   const apis = new Map<string, ApiState>();
@@ -146,7 +141,6 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, 
   return {
     name: 'sync-io',
     counts: () => ({ ...totals }),
-    sites: () => book.sites(),
     atExit() {
       // Sync calls in 'exit' handlers block no loop (the startup phase says exiting): final counts.
       book.flush(apis.values());
