@@ -174,9 +174,11 @@ export function startAgent(config: Config): Agent | null {
       loopDelay: { p50: life.p50, p99: life.p99, max: Math.max(life.max, block.worstMs()) },
       elu: life.elu,
       counts,
-      startupBlockMs: block.startupBlockMs(),
+      startupBlockMs: 0,
+      unnamedBlocks: 0,
+      unnamedBlockMs: 0,
+      exitIdleMs: 0,
       mode: config.mode === 'debug' ? 'debug' : 'default',
-      ...block.quietGaps(),
       ...extra,
       ...(dropped > 0 ? { droppedFindings: dropped } : {}),
     });
