@@ -111,9 +111,9 @@ export function startAgent(config: Config): Agent | null {
   const startup = startStartupPhase(config);
   const detectors: Detector[] = [block];
   for (const entry of DETECTORS) {
-    if (entry.debugOnly && config.mode !== 'debug') continue;
+    if ((entry.debugOnly && config.mode !== 'debug') || (entry.mainOnly && !isMainThread)) continue;
     try {
-      detectors.push(entry.start({ config, emit, startup: startup.phase }));
+      detectors.push(entry.start({ config, emit, startup: startup.phase, slot }));
     } catch {
       // one detector that cannot start leaves the others running
     }
