@@ -7,7 +7,7 @@ import { Session } from 'node:inspector';
 import { PROBE_EXPRESSION, type ProbeAnswer } from './probe.js';
 
 /** A thread in native code answers only when it is back in JavaScript; an answer this late is dropped. */
-const ANSWER_MS = 250;
+const ANSWER_MS = 500;
 
 export type Probe = (threadId: number) => Promise<ProbeAnswer | null>;
 
