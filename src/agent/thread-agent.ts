@@ -6,11 +6,12 @@ import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerD
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { checkReportWritable } from '../reporters/jsonl.js';
 import { makeFinding, type Finding, type SummaryFinding } from '../finding.js';
-import { HUB_GONE, HUB_STATE, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
+import { HUB_GONE, HUB_STATE, TO_MAIN, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
 import { startBlockDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/table.js';
+import { startStartupPhase } from '../detectors/startup.js';
 import { startHealthPublisher } from '../hub/publish.js';
 import { openOutbox } from '../hub/outbox.js';
 import { readHealth, type ThreadHealth } from '../hub/health.js';
@@ -108,11 +109,12 @@ export function startAgent(config: Config): Agent | null {
 
   const health = startHealthPublisher(slot, intervalMs);
   const block = startBlockDetector(config.slowMs, intervalMs, native, slot, health.beat);
+  const startup = startStartupPhase(config);
   const detectors: Detector[] = [block];
   for (const entry of DETECTORS) {
-    if (entry.debugOnly && config.mode !== 'debug') continue;
+    if ((entry.debugOnly && config.mode !== 'debug') || (entry.mainOnly && !isMainThread)) continue;
     try {
-      detectors.push(entry.start({ config, emit }));
+      detectors.push(entry.start({ config, emit, startup: startup.phase, slot }));
     } catch {
       // one detector that cannot start leaves the others running
     }
@@ -143,6 +145,7 @@ export function startAgent(config: Config): Agent | null {
   function forwardFromHub(): void {
     if (!watchdog || forwarding) return;
     forwarding = true;
+    if (registry) Atomics.store(registryGlobals(registry), TO_MAIN, 1);
     watchdog.on('message', fromHub);
     watchdog.postMessage('subscribe');
     // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.
@@ -154,6 +157,7 @@ export function startAgent(config: Config): Agent | null {
   function writeSummary(): void {
     if (summarized) return;
     summarized = true;
+    startup.exit();
     for (const d of detectors) d.atExit();
     const counts: SummaryFinding['counts'] = {};
     const extra: Partial<SummaryFinding> = {};
@@ -172,9 +176,11 @@ export function startAgent(config: Config): Agent | null {
       loopDelay: { p50: life.p50, p99: life.p99, max: Math.max(life.max, block.worstMs()) },
       elu: life.elu,
       counts,
-      startupBlockMs: block.startupBlockMs(),
+      startupBlockMs: 0,
+      unnamedBlocks: 0,
+      unnamedBlockMs: 0,
+      exitIdleMs: 0,
       mode: config.mode === 'debug' ? 'debug' : 'default',
-      ...block.quietGaps(),
       ...extra,
       ...(dropped > 0 ? { droppedFindings: dropped } : {}),
     });
@@ -214,6 +220,7 @@ export function startAgent(config: Config): Agent | null {
     stop() {
       process.removeListener('exit', onExit);
       for (const d of detectors) d.stop();
+      startup.stop();
       mainReporters?.close();
       void watchdog?.terminate().catch(() => {});
       current = null;
