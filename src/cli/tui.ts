@@ -228,30 +228,40 @@ async function attach(dir: string, pid: number | null): Promise<number> {
   return 0;
 }
 
-function stopCommand(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+/** True while any process of the group is left (the command, or what it started and left behind). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops the command's whole process group (npm, its node, their children, also those left running
+ * after the command itself ended): SIGTERM, then SIGKILL after STOP_GRACE_MS.
+ */
+async function stopCommand(child: ChildProcess): Promise<void> {
+  const pgid = child.pid;
+  if (!pgid) return;
   const kill = (signal: NodeJS.Signals) => {
     try {
-      // the command's whole process group: npm, its node, their children
-      if (child.pid) process.kill(-child.pid, signal);
+      process.kill(-pgid, signal);
     } catch {
-      try {
-        child.kill(signal);
-      } catch {
-        // gone
-      }
+      // the group is gone
     }
   };
+  if (!groupAlive(pgid)) return;
   kill('SIGTERM');
-  return new Promise((done) => {
-    const timer = setTimeout(() => {
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) {
       kill('SIGKILL');
-      done();
-    }, STOP_GRACE_MS);
-    void exited.then(() => {
-      clearTimeout(timer);
-      done();
-    });
-  });
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function runWithView(base: string, command: string[], logOption: string | null): Promise<number> {
@@ -296,7 +306,7 @@ async function runWithView(base: string, command: string[], logOption: string | 
   // However this process ends (a crash, a closed terminal), the command it started does not outlive it.
   const killLeftover = () => {
     try {
-      if (!result && child.pid) process.kill(-child.pid, 'SIGTERM');
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
     } catch {
       // gone
     }
@@ -327,10 +337,8 @@ async function runWithView(base: string, command: string[], logOption: string | 
   const stop = () => ui.close();
   for (const s of ['SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
   await ui.done;
-  if (!result) {
-    quitWhileRunning = true;
-    await stopCommand(child, exited);
-  }
+  if (!result) quitWhileRunning = true;
+  await stopCommand(child);
   watcher.close();
   cleanupDir();
   process.removeListener('exit', killLeftover);

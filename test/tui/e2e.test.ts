@@ -47,7 +47,8 @@ function terminal(command: string[], env: Record<string, string>, size = { colum
     /** The pane and its history, wrapped lines joined. */
     text: () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'main'),
     keys: (...keys: string[]) => tmux('send-keys', '-t', 'main', ...keys),
-    dead: () => tmux('display-message', '-p', '-t', 'main', '#{pane_dead}').trim() === '1',
+    /** The pane's command has ended and its exit status is known. */
+    dead: () => tmux('display-message', '-p', '-t', 'main', '#{pane_dead}:#{pane_dead_status}').trim().match(/^1:\d+$/) !== null,
     status: () => Number(tmux('display-message', '-p', '-t', 'main', '#{pane_dead_status}').trim()),
   };
 }
@@ -124,6 +125,22 @@ describe.skipIf(!TMUX || process.platform !== 'linux')('asyncdebug tui in a real
     // detached: the app runs on (still in its block), its socket still there
     expect(isAlive(app.pid!)).toBe(true);
     expect(existsSync(join(dir, `${app.pid}.sock`))).toBe(true);
+  });
+
+  it('a command that ended by itself stays on the screen; q then stops what it left running in its process group', async () => {
+    const dir = join(tempDir('asyncdebug-tui-'), 's');
+    const pidFile = join(tempDir('asyncdebug-tui-'), 'pid');
+    const t = terminal([process.execPath, BIN, 'tui', '--', process.execPath, fixture('tui-orphan.mjs')], baseEnv(dir, { TUI_PID_FILE: pidFile }));
+    await until(() => t.capture().includes('exited with code 0'), 'the command to end');
+    const orphan = Number(readFileSync(pidFile, 'utf8'));
+    apps.push(orphan);
+    expect(isAlive(orphan)).toBe(true);
+    expect(t.dead()).toBe(false);
+    t.keys('q');
+    await until(() => t.dead(), 'the tui to end');
+    expect(t.status()).toBe(0);
+    await until(() => !isAlive(orphan), 'the process left behind to be stopped');
+    expect(t.text()).toContain('asyncdebug tui: the command exited with code 0');
   });
 
   it('NO_COLOR draws no color; without it, colors', async () => {
