@@ -244,7 +244,7 @@ function frameLine(fr: { file: string; line: number; column: number; function: s
 /** The selected finding: what, where, its stack and the code at its site, in `rows` lines. */
 function detailLines(f: Finding | undefined, data: DataState, ctx: ScreenContext, rows: number, full: boolean): Line[] {
   if (rows <= 0) return [];
-  if (!f) return [[seg('─'.repeat(Math.min(ctx.columns, 40)), { dim: true })]];
+  if (!f) return [[seg('─'.repeat(Math.min(ctx.columns, 40)), { dim: true })], [seg('no finding selected', { dim: true })]].slice(0, rows);
   const cwd = cwdOf(data, f.pid);
   const title: Line = [
     seg('── ', { dim: true }),

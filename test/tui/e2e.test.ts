@@ -33,13 +33,17 @@ function shellQuote(s: string): string {
 }
 
 /** A tmux server of its own with one 80x24 window running `command` (argv) in `env`. */
-function terminal(command: string[], env: Record<string, string>, size = { columns: 80, rows: 24 }) {
+function terminal(command: string[], env: Record<string, string | null>, size = { columns: 80, rows: 24 }) {
   const name = `asyncdebug-tui-test-${process.pid}-${servers.length}-${Date.now()}`;
   servers.push(name);
   const tmux = (...args: string[]) => execFileSync(TMUX!, ['-L', name, ...args], { encoding: 'utf8' });
-  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  // `exec` keeps the exit status readable with remain-on-exit (#{pane_dead_status})
-  const line = `cd ${shellQuote(ROOT)} && exec env ${envArgs.join(' ')} ${command.map(shellQuote).join(' ')}`;
+  // null: unset (`env -u`), as on a terminal where the variable is not set at all
+  const entries = Object.entries(env);
+  const envArgs = [...entries.filter(([, v]) => v === null).map(([k]) => `-u ${k}`), ...entries.filter(([, v]) => v !== null).map(([k, v]) => `${k}=${shellQuote(v!)}`)];
+  // The shell waits for the command and writes its exit status to a file: tmux's own record of it
+  // (#{pane_dead_status}) depends on tmux catching SIGCHLD, which it was seen to miss here.
+  const statusFile = join(tempDir('asyncdebug-tui-'), 'status');
+  const line = `cd ${shellQuote(ROOT)} && env ${envArgs.join(' ')} ${command.map(shellQuote).join(' ')}; echo $? > ${shellQuote(statusFile)}`;
   // remain-on-exit before the command starts: a command that ends at once still leaves its pane to read
   tmux('-f', '/dev/null', 'start-server', ';', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'new-session', '-d', '-x', String(size.columns), '-y', String(size.rows), '-s', 'main', line);
   return {
@@ -47,15 +51,17 @@ function terminal(command: string[], env: Record<string, string>, size = { colum
     /** The pane and its history, wrapped lines joined. */
     text: () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'main'),
     keys: (...keys: string[]) => tmux('send-keys', '-t', 'main', ...keys),
-    /** The pane's command has ended and its exit status is known. */
-    dead: () => tmux('display-message', '-p', '-t', 'main', '#{pane_dead}:#{pane_dead_status}').trim().match(/^1:\d+$/) !== null,
-    status: () => Number(tmux('display-message', '-p', '-t', 'main', '#{pane_dead_status}').trim()),
+    /** The command has ended and its exit status is known. */
+    dead: () => existsSync(statusFile) && /^\d+\n$/.test(readFileSync(statusFile, 'utf8')),
+    info: () => tmux('display-message', '-p', '-t', 'main', 'dead=#{pane_dead} pid=#{pane_pid}'),
+    status: () => Number(readFileSync(statusFile, 'utf8')),
   };
 }
 
 /** The environment of a terminal: a clean one, plus the socket directory. */
-function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ASYNC_DEBUG_TUI_DIR: dir, FORCE_COLOR: '', NO_COLOR: '', CI: '', ...extra };
+function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string | null> {
+  const unset = Object.fromEntries(['FORCE_COLOR', 'NO_COLOR', 'CI', 'NODE_OPTIONS', 'ASYNC_DEBUG', 'ASYNC_DEBUG_REPORTERS'].map((k) => [k, null]));
+  return { ...unset, TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ASYNC_DEBUG_TUI_DIR: dir, ...extra };
 }
 
 describe.skipIf(!TMUX || process.platform !== 'linux')('asyncdebug tui in a real terminal (tmux)', () => {
@@ -90,7 +96,7 @@ describe.skipIf(!TMUX || process.platform !== 'linux')('asyncdebug tui in a real
     t.keys('Escape');
     await until(() => t.capture().includes('Top blocking sites'), 'back from help');
     t.keys('q');
-    await until(() => t.dead(), 'the tui to end');
+    await until(() => t.dead(), 'the tui to end', 20_000, () => `${t.text()}\n${t.info()}`);
     expect(t.status()).toBe(0);
     await until(() => !isAlive(pid), 'the command to be stopped');
     const after = t.capture();
@@ -120,7 +126,7 @@ describe.skipIf(!TMUX || process.platform !== 'linux')('asyncdebug tui in a real
     await until(() => t.capture().includes(`attached to pid ${app.pid}`), 'the attached view');
     await until(() => new RegExp(`BLOCKED NOW pid ${app.pid} main for .* at test/fixtures/tui-block\\.mjs:${LINE} spinHard`).test(t.capture()), 'the block, live', 30_000);
     t.keys('q');
-    await until(() => t.dead(), 'the tui to end');
+    await until(() => t.dead(), 'the tui to end', 20_000, () => t.text());
     expect(t.status()).toBe(0);
     // detached: the app runs on (still in its block), its socket still there
     expect(isAlive(app.pid!)).toBe(true);
@@ -137,7 +143,7 @@ describe.skipIf(!TMUX || process.platform !== 'linux')('asyncdebug tui in a real
     expect(isAlive(orphan)).toBe(true);
     expect(t.dead()).toBe(false);
     t.keys('q');
-    await until(() => t.dead(), 'the tui to end');
+    await until(() => t.dead(), 'the tui to end', 20_000, () => `${t.text()}\n${t.info()}`);
     expect(t.status()).toBe(0);
     await until(() => !isAlive(orphan), 'the process left behind to be stopped');
     expect(t.text()).toContain('asyncdebug tui: the command exited with code 0');
@@ -145,11 +151,11 @@ describe.skipIf(!TMUX || process.platform !== 'linux')('asyncdebug tui in a real
 
   it('NO_COLOR draws no color; without it, colors', async () => {
     const dir = join(tempDir('asyncdebug-tui-'), 's');
-    const env = { TUI_BLOCK_MS: '30000', TUI_BLOCK_AFTER_MS: '500' };
+    const env = { TUI_BLOCK_MS: '30000', TUI_BLOCK_AFTER_MS: '1500' };
     const plain = terminal([process.execPath, BIN, 'tui', '--', process.execPath, APP], baseEnv(dir, { ...env, NO_COLOR: '1' }));
     const colored = terminal([process.execPath, BIN, 'tui', '--', process.execPath, APP], baseEnv(dir, env));
     const sgrColor = /\u001b\[[0-9;]*(3[0-7]|9[0-7]|38;[25])[;m]/;
-    const p = await until(() => (/BLOCKED NOW.*spinHard/.test(plain.capture()) ? plain.capture(true) : null), 'the plain view', 30_000);
+    const p = await until(() => (/BLOCKED NOW.*spinHard/.test(plain.capture()) ? plain.capture(true) : null), 'the plain view', 30_000, () => plain.text());
     const c = await until(() => (/BLOCKED NOW.*spinHard/.test(colored.capture()) ? colored.capture(true) : null), 'the colored view', 30_000);
     expect(p).not.toMatch(sgrColor);
     expect(c).toMatch(sgrColor);

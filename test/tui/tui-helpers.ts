@@ -64,7 +64,7 @@ export function healthMsg(threads: ThreadHealth[], pid = PID): ClientEvent {
 }
 
 /** Waits until `check` returns a truthy value (returned), or fails after `deadlineMs` with `what`. */
-export async function until<T>(check: () => T | Promise<T>, what: string, deadlineMs = 20_000): Promise<NonNullable<T>> {
+export async function until<T>(check: () => T | Promise<T>, what: string, deadlineMs = 20_000, describe?: () => string): Promise<NonNullable<T>> {
   const end = Date.now() + deadlineMs;
   let last: unknown;
   for (;;) {
@@ -74,7 +74,7 @@ export async function until<T>(check: () => T | Promise<T>, what: string, deadli
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}${describe ? `\n${describe()}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
