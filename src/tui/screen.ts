@@ -142,7 +142,7 @@ function threadRows(data: DataState, ui: UiState, ctx: ScreenContext, max: numbe
     if (!p.connected) state = seg(p.gone === 'exited' ? 'exited' : `gone: ${p.gone ?? '?'}`, { dim: true });
     else if (h?.exited) state = seg('exited', { dim: true });
     else if (b) state = seg(`BLOCKED ${ms(b.ms)}`, { color: 'red', bold: true });
-    else if (!h) state = seg('starting', { dim: true });
+    else if (!h || h.activeMs + h.idleMs === 0) state = seg('starting', { dim: true });
     else state = seg(h.elu > 0.9 ? 'busy' : 'ok', { color: h.elu > 0.9 ? 'yellow' : 'green' });
     const delayColor = h && h.delay.max >= slow ? 'red' : h && h.delay.p99 >= slow / 2 ? 'yellow' : 'green';
     lines.push([
@@ -255,7 +255,7 @@ function detailLines(f: Finding | undefined, data: DataState, ctx: ScreenContext
   const out: Line[] = [title, [seg(f.message)]];
   const frames = f.frames ?? [];
   const site = f.site ?? frames[0] ?? null;
-  const codeRows = full ? Math.max(5, Math.min(11, rows - 2 - Math.min(frames.length, 12))) : rows >= 8 ? 5 : rows >= 6 ? 3 : 0;
+  const codeRows = full ? Math.max(5, Math.min(11, rows - 2 - Math.min(frames.length, 12))) : rows >= 16 ? Math.min(11, rows - 2 - Math.min(frames.length, 8)) : rows >= 8 ? 5 : rows >= 6 ? 3 : 0;
   const code = site && codeRows >= 3 ? codeFrame(site, Math.floor((codeRows - 2) / 2)) : [];
   if (isBlock(f) && full) {
     if (f.origin) out.push([seg(`origin: ${f.origin.type}${f.origin.api ? ` ${f.origin.api}` : ''}${f.origin.after ? ` after ${siteText(f.origin.after, cwd)}` : ''}`, { dim: true })]);
