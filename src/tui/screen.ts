@@ -280,19 +280,19 @@ function footer(ctx: ScreenContext): Line {
 
 export const HELP_LINES = [
   'Keys',
-  '  ↑/↓ or k/j       move through the findings (↑ at the top: follow the newest)',
-  '  enter            open the selected finding: whole stack, profile, code (enter/esc: back)',
-  '  f                filter by kind: all, block, sync-io, unawaited, ... (shift-F: back)',
-  '  t                one process at a time, then all again',
-  '  p or space       pause the view (the agents keep sending; p again catches up)',
-  '  c                clear the findings and tallies (the threads stay)',
-  '  o                the command\'s output (run mode; it goes to a log file)',
-  '  ? or h           this help',
-  '  q or ctrl-c      quit (stops the command it started; --attach leaves the app running)',
+  '  ↑/↓ or k/j    move through the findings (↑ at the top: follow the newest)',
+  '  enter         open the selected finding: stack, profile, code (esc: back)',
+  '  f / F         filter by kind: all, block, sync-io, unawaited, ... / back',
+  '  t             one process at a time, then all again',
+  '  p or space    pause the view (the agents keep sending; p catches up)',
+  '  c             clear the findings and tallies (the threads stay)',
+  "  o             the command's output (it goes to a log file)",
+  '  ? or h        this help',
+  '  q or ctrl-c   quit: stops the command it started; --attach leaves apps be',
   '',
-  'Threads: loop delay of each thread over the last ~1 s as a sparkline (max per second,',
-  'scaled to the block threshold), its p50/p99/max and the loop utilization.',
-  'BLOCKED NOW is read by the watchdog thread while the thread is still blocked.',
+  'Threads: each loop\'s delay (max per second, scaled to the block threshold),',
+  'its p50/p99/max over the last second and its utilization. BLOCKED NOW is',
+  'read by the watchdog thread while the thread is still blocked.',
 ];
 
 function pickLines(lines: Line[], rows: number): Line[] {
