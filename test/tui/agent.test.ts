@@ -88,7 +88,7 @@ describe.skipIf(process.platform !== 'linux')('tui reporter in a real app', () =
     expect(events.some((e) => e.type === 'gone')).toBe(true);
   });
 
-  it('garbage and an oversized message on the socket do not crash the agent: it runs on and serves the next client', async () => {
+  it("garbage, an oversized message, another user's connection: the agent is not crashed, runs on and serves the next client", async () => {
     const dir = join(tempDir('asyncdebug-tui-'), 's');
     const app = startApp({ ASYNC_DEBUG_REPORTERS: 'tui', ASYNC_DEBUG_TUI_DIR: dir, TUI_BLOCK_MS: '400', TUI_BLOCK_AFTER_MS: '2500', TUI_EXIT_AFTER_MS: '4000' });
     const pid = app.child.pid!;
@@ -107,6 +107,14 @@ describe.skipIf(process.platform !== 'linux')('tui reporter in a real app', () =
       void app.exit.then((c) => log.push(`app exit ${c} ${Date.now() - t0} ${app.err()}`));
       s.write(payload);
       await until(() => closed, `the bad client cut off (${String(payload).slice(0, 20)}) ${JSON.stringify(log)}`);
+    }
+    if (process.getuid?.() === 0) {
+      // a second user (as root, `nobody` stands for one) cannot even connect
+      const other = spawn(process.execPath, ['-e', `require('net').createConnection(${JSON.stringify(path)}).on('connect', (s) => { console.log('CONNECTED'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'ignore'] });
+      let said = '';
+      other.stdout.on('data', (d) => (said += d));
+      await new Promise((r) => other.on('exit', r));
+      expect(said.trim()).toBe('EACCES');
     }
     const events: ClientEvent[] = [];
     const conn = connectAgent({ pid, path }, (e) => events.push(e));
