@@ -62,7 +62,20 @@ export function App(props: AppProps) {
   const [tick, setTick] = useState(0);
   const frozen = useRef<{ data: DataState; at: number } | null>(null);
 
-  useEffect(() => store.subscribe(() => setVersion((v) => v + 1)), [store]);
+  // A busy app can send thousands of findings a second: draw at most every 50 ms for them.
+  useEffect(() => {
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    const unsubscribe = store.subscribe(() => {
+      pending ??= setTimeout(() => {
+        pending = null;
+        setVersion((v) => v + 1);
+      }, 50);
+    });
+    return () => {
+      unsubscribe();
+      if (pending) clearTimeout(pending);
+    };
+  }, [store]);
   useEffect(() => {
     const timer = setInterval(() => setTick((t) => t + 1), props.tickMs ?? 500);
     return () => clearInterval(timer);

@@ -111,7 +111,9 @@ export function applyEvent(state: DataState, e: ClientEvent, now = Date.now()): 
       if (typeof f.threadName === 'string' && f.threadName) t.threadName = f.threadName;
       if (isBlock(f) && !f.ongoing) t.blockEndedAt = now;
       const key = `${f.pid}:${f.id}`;
-      const at = state.findings.findIndex((x) => x.key === key);
+      // a later version is usually of a recent finding (a block's final line): look from the end
+      let at = state.findings.length - 1;
+      while (at >= 0 && state.findings[at]!.key !== key) at--;
       if (at >= 0) state.findings[at] = { key, f, seenAt: state.findings[at]!.seenAt };
       else {
         state.findings.push({ key, f, seenAt: now });
