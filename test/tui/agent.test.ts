@@ -5,13 +5,25 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connectAgent, type ClientEvent } from '../../src/tui/client.js';
+import { isAlive } from '../../src/tui/socket-dir.js';
 import { fixture, markerLine, ROOT, tempDir } from '../helpers.js';
 import { until } from './tui-helpers.js';
 
 const APP = fixture('tui-block.mjs');
 const REGISTER = join(ROOT, 'dist', 'register.cjs');
+
+const started: number[] = [];
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ended as it should
+    }
+  }
+});
 
 function startApp(env: Record<string, string>, withAgent = true) {
   const clean: NodeJS.ProcessEnv = { ...process.env };
@@ -21,6 +33,7 @@ function startApp(env: Record<string, string>, withAgent = true) {
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
+  started.push(child.pid!);
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, exit, out: () => stdout, err: () => stderr };
 }
@@ -106,7 +119,7 @@ describe.skipIf(process.platform !== 'linux')('tui reporter in a real app', () =
       s.on('end', () => log.push(`end ${Date.now() - t0}`));
       void app.exit.then((c) => log.push(`app exit ${c} ${Date.now() - t0} ${app.err()}`));
       s.write(payload);
-      await until(() => closed, `the bad client cut off (${String(payload).slice(0, 20)}) ${JSON.stringify(log)}`);
+      await until(() => closed, `the bad client cut off (${String(payload).slice(0, 20)})`, 20_000, () => `${JSON.stringify(log)} app alive: ${isAlive(pid)}; its stdout: ${JSON.stringify(app.out())}`);
     }
     if (process.getuid?.() === 0) {
       // a second user (as root, `nobody` stands for one) cannot even connect
