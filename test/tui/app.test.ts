@@ -140,4 +140,33 @@ describe('tui app (ink-testing-library)', () => {
     store.setCommand({ state: 'ended', text: 'exited with code 0' });
     await until(() => /4242 main.*exited/.test(frame()) && frame().includes('exited with code 0'), 'exited');
   });
+
+  it("o shows the end of the command's output; t shows one process at a time", async () => {
+    const store = busyStore();
+    store.dispatch(msg(hello(7), 7));
+    store.dispatch(healthMsg([health({}, 7)], 7));
+    store.dispatch(msg({ t: 'finding', f: block({ pid: 7, durationMs: 777, site: at(3, 'other', '/srv/app/other.js') }) }, 7));
+    const { frame, press } = show(store, { logFile: '/tmp/x.log', readLog: () => ['first line', 'listening on 3000', 'last line'] });
+    await until(() => frame().includes('other.js:3 other'), 'both processes');
+    await press('o', 'output of the command: /tmp/x.log');
+    expect(frame()).toContain('listening on 3000');
+    await press('o', 'Top blocking sites');
+    await press('t', /0:\d\d · pid 7$/m);
+    expect(frame()).not.toContain('server.js:8 spin');
+    expect(frame()).toMatch(/^\s+7 main/m);
+    expect(frame()).not.toMatch(/4242 main/);
+    await press('t', /0:\d\d · pid 4242$/m);
+    expect(frame()).not.toContain('other.js:3 other');
+    await press('t', /processes · 0:\d\d$/m);
+    expect(frame()).toContain('other.js:3 other');
+  });
+
+  it('follows the terminal when it is resized', async () => {
+    const { r, frame } = show(busyStore(), { size: undefined });
+    await until(() => frame().includes('Top blocking sites'), 'the first frame');
+    expect(Math.max(...frame().split('\n').map((l) => [...l].length))).toBeGreaterThan(80);
+    Object.defineProperty(r.stdout, 'columns', { value: 60, configurable: true });
+    r.stdout.emit('resize');
+    await until(() => Math.max(...frame().split('\n').map((l) => [...l].length)) <= 60, 'lines of 60 columns at most');
+  });
 });
