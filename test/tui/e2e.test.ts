@@ -1,6 +1,6 @@
 // End to end in a real terminal: `asyncdebug tui` inside tmux (a real pty, real keys), against the
 // fixture app that blocks; the pane is read with `tmux capture-pane -p`. Every tmux server here runs
-// on its own socket (-L) and is killed after the test.
+// on its own socket (-S, in a temporary directory) and is killed after the test.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ const REGISTER = join(ROOT, 'dist', 'register.cjs');
 const servers: string[] = [];
 const apps: number[] = [];
 afterEach(() => {
-  for (const name of servers.splice(0)) spawnSync(TMUX!, ['-L', name, 'kill-server']);
+  for (const socket of servers.splice(0)) spawnSync(TMUX!, ['-S', socket, 'kill-server']);
   for (const pid of apps.splice(0)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -34,9 +34,10 @@ function shellQuote(s: string): string {
 
 /** A tmux server of its own with one 80x24 window running `command` (argv) in `env`. */
 function terminal(command: string[], env: Record<string, string | null>, size = { columns: 80, rows: 24 }) {
-  const name = `asyncdebug-tui-test-${process.pid}-${servers.length}-${Date.now()}`;
-  servers.push(name);
-  const tmux = (...args: string[]) => execFileSync(TMUX!, ['-L', name, ...args], { encoding: 'utf8' });
+  // the server's socket in a temporary directory of the test (removed with it), not in /tmp/tmux-<uid>
+  const socket = join(tempDir('asyncdebug-tui-'), 'tmux.sock');
+  servers.push(socket);
+  const tmux = (...args: string[]) => execFileSync(TMUX!, ['-S', socket, ...args], { encoding: 'utf8' });
   // null: unset (`env -u`), as on a terminal where the variable is not set at all
   const entries = Object.entries(env);
   const envArgs = [...entries.filter(([, v]) => v === null).map(([k]) => `-u ${k}`), ...entries.filter(([, v]) => v !== null).map(([k, v]) => `${k}=${shellQuote(v!)}`)];
