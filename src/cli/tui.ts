@@ -326,7 +326,9 @@ async function runWithView(base: string, command: string[], logOption: string | 
       color: colorLevel(process.env, true) > 0,
       logFile,
       readLog: () => tailLines(logFile),
-      waitingText: 'waiting for the first Node process of the command…',
+      waitingText: /^\s*(0|false|off)\s*$/i.test(process.env.ASYNC_DEBUG ?? '')
+        ? `ASYNC_DEBUG=${process.env.ASYNC_DEBUG} turns the agent off: nothing will show here`
+        : 'waiting for the first Node process of the command…',
     },
     () => {
       if (!result) quitWhileRunning = true;
