@@ -18,7 +18,7 @@ import { readHealth, type ThreadHealth } from '../hub/health.js';
 import { reportersAt } from '../reporters/load.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
-import { removeOwnSocket } from '../tui/socket-dir.js';
+import { REPORTERS } from '../reporters/table.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
 import { absolutizeExecArgv, followWorkers, threadIdentity } from './propagate.js';
 
@@ -190,7 +190,15 @@ export function startAgent(config: Config): Agent | null {
     mainReporters?.flush();
     notify(summary);
     if (isMainThread) removeExportedMaps();
-    if (isMainThread && config.reporters.includes('tui')) removeOwnSocket();
+    if (isMainThread) {
+      for (const name of config.reporters) {
+        try {
+          REPORTERS[name]?.atProcessExit?.(config);
+        } catch {
+          // never into the app's exit
+        }
+      }
+    }
   }
 
   const onExit = () => {

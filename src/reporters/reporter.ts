@@ -45,6 +45,11 @@ export interface ReporterEntry {
   /** Built in and synchronous, for a reporter that must take its first finding the moment it is made
    *  (json: a killed process keeps every line); when given, `module` is not loaded. */
   create?: CreateReporter;
+  /**
+   * Runs in the main thread as the process exits, synchronously: for what a reporter of place `hub`
+   * leaves behind (the watchdog worker gets no exit event when the process ends). Must not throw.
+   */
+  atProcessExit?: (config: Config) => void;
 }
 
 /** What every reporter module exports. */

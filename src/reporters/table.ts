@@ -3,6 +3,7 @@
 import type { ReporterName } from '../config.js';
 import type { ReporterEntry } from './reporter.js';
 import { createJsonlReporter } from './jsonl.js';
+import { removeOwnSocket } from '../tui/socket-dir.js';
 
 export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
   // Written by the thread that made the finding, the moment it is made (the watchdog writes blocks).
@@ -10,5 +11,5 @@ export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
   // Every finding of the process in one place, off the app's loop (chalk and the code frames load there).
   console: { place: () => 'hub', module: 'console.js' },
   // Serves `asyncdebug tui` over a private Unix socket, from the hub (off the app's loop).
-  tui: { place: () => 'hub', module: 'tui.js' },
+  tui: { place: () => 'hub', module: 'tui.js', atProcessExit: () => removeOwnSocket() },
 };
