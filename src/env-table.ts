@@ -2,13 +2,13 @@
 // README's table (`npm run docs`) all read it, so they cannot disagree. To add a variable: add its field
 // to Config and one row here. Text in `accepted`, `fallback` and `help` is Markdown (backticks only);
 // the terminal and the warnings show it without the backticks.
-import type { Config, ReporterName, StackEngine, SyncAfter, Warn } from './config.js';
+import type { Config, OtelExport, ReporterName, StackEngine, SyncAfter, Warn } from './config.js';
 
 export const DEFAULT_SLOW_MS = 100;
 
 /** The reporters this version ships; the contract also names these others. */
-export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json'];
-const NOT_YET: readonly ReporterName[] = ['otel', 'tui'];
+export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json', 'otel'];
+const NOT_YET: readonly ReporterName[] = ['tui'];
 
 /** What a parser returns for a value it cannot accept: the row's standard warning follows. */
 export const BAD = Symbol('bad value');
@@ -98,8 +98,8 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'reporters',
     default: ['console'],
     fallback: '`console`',
-    accepted: 'a comma list of `console`, `json`',
-    help: 'where findings go (`otel` and `tui` are named by the contract, not shipped yet); a name it does not know is dropped with a warning, and if none is left, `console` is used',
+    accepted: 'a comma list of `console`, `json`, `otel`',
+    help: 'where findings go (`otel`: OpenTelemetry, see ASYNC_DEBUG_OTEL; `tui` is named by the contract, not shipped yet); a name it does not know is dropped with a warning, and if none is left, `console` is used',
     parse(raw, warn) {
       const names = new Set<ReporterName>();
       const dropped: string[] = [];
@@ -202,6 +202,42 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     accepted: 'a number of milliseconds >= 1',
     help: 'libuv pool work that waited this long behind a full pool (`UV_THREADPOOL_SIZE`, read from the starting environment) is a `threadpool-saturation` finding',
     parse: numberFrom(1),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_OTEL',
+    key: 'otel',
+    default: null,
+    fallback: '– (the app\'s own OpenTelemetry SDK)',
+    accepted: '`prometheus` or `otlp`',
+    help: 'the `otel` reporter (turned on by this) exports by itself from the watchdog: `prometheus` serves `/metrics` (ASYNC_DEBUG_PROMETHEUS_HOST/PORT), `otlp` sends OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` (standard `OTEL_*` variables); unset, `otel` goes through the SDK the app registered',
+    parse: oneOf<OtelExport>(['prometheus', 'otlp']),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_PROMETHEUS_PORT',
+    key: 'prometheusPort',
+    default: 9464,
+    fallback: '9464',
+    accepted: 'a port number 0..65535',
+    help: 'the port of `/metrics` for ASYNC_DEBUG_OTEL=prometheus (each process needs its own)',
+    parse: (raw) => {
+      const n = Number(raw);
+      return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : BAD;
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_PROMETHEUS_HOST',
+    key: 'prometheusHost',
+    default: '127.0.0.1',
+    fallback: '`127.0.0.1`',
+    accepted: 'an address to bind',
+    help: 'the address `/metrics` listens on; one that is not loopback serves the metrics beyond this machine (said with a warning)',
+    parse(raw, warn) {
+      const host = raw.trim();
+      if (!/^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host)) {
+        warn(`ASYNC_DEBUG_PROMETHEUS_HOST=${JSON.stringify(host)} is not a loopback address: /metrics will be reachable from other machines`);
+      }
+      return host;
+    },
   }),
   row({
     name: 'ASYNC_DEBUG_STACK_ENGINE',

@@ -3,4 +3,6 @@
 import type { ReporterName } from '../config.js';
 import type { ReporterEntry } from './reporter.js';
 
-export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {};
+export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
+  otel: { place: (c) => (c.otel ? 'hub' : 'main'), module: 'otel.js' },
+};
