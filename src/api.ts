@@ -6,6 +6,7 @@ import type { FindingListener } from './agent/thread-agent.js';
 export type { Config, Mode, ReporterName } from './config.js';
 export type { BlockFinding, Finding, FindingKind, Frame, SummaryFinding } from './finding.js';
 export type { FindingListener } from './agent/thread-agent.js';
+export type { LoopDelay, ThreadHealth } from './hub/health.js';
 
 // The one agent module of this thread (see agent-module.ts), whichever entry loaded it first.
 const agent = agentModule();
@@ -45,8 +46,22 @@ export function isRunning(): boolean {
 const noop = () => {};
 
 /**
- * Calls the listener with every finding of this process (blocks are found by the watchdog and reach
- * the listener when this thread's loop turns again). Returns an unsubscribe function. Subscribing
+ * The loop health of every thread of this process the agent watches (delay and utilization over the
+ * last second, blocked right now and for how long), read from shared memory: no message, no wait.
+ * An empty array when no agent runs in this thread.
+ */
+export function health(): import('./hub/health.js').ThreadHealth[] {
+  try {
+    return agent.currentAgent()?.health() ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Calls the listener with every finding of this process, from every thread, when called in the main
+ * thread (in a worker: that worker's own findings). Findings made elsewhere (blocks, found by the
+ * watchdog; other threads' findings) reach the listener when this thread's loop turns again. Returns an unsubscribe function. Subscribing
  * keeps nothing alive. When no agent runs in this thread (ASYNC_DEBUG=0, `asyncdebug/auto` in
  * default mode, never started, or stopped), it does nothing, silently, and returns a no-op function:
  * code that subscribes works the same with the agent off. `isRunning()` tells which.

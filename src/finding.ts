@@ -1,4 +1,5 @@
 // The JSON Lines contract v1 (../shared/contract.md). Tools outside this repo parse it: add, never break.
+import { threadId as currentThreadId } from 'node:worker_threads';
 
 export const CONTRACT_VERSION = 1 as const;
 
@@ -90,6 +91,8 @@ export interface SummaryFinding extends FindingBase {
   unnamedBlockMs: number;
   /** Extension: ms the thread sat outside JavaScript at exit while Node drained V8's tasks (not a block). */
   exitIdleMs: number;
+  /** Extension: findings of this thread that the hub never received (its queue was full); absent when 0. */
+  droppedFindings?: number;
 }
 
 export interface OtherFinding extends FindingBase {
@@ -98,3 +101,13 @@ export interface OtherFinding extends FindingBase {
 }
 
 export type Finding = BlockFinding | SummaryFinding | OtherFinding;
+
+
+/** The fields a detector gives; the envelope (v, kind, pid, and by default time and threadId) is added. */
+export type FindingFields<T extends Finding> = Omit<T, 'v' | 'kind' | 'pid' | 'threadId' | 'time'> & { threadId?: number; time?: number };
+
+/** The one way findings are made: the contract's envelope first, then the detector's fields. */
+export function makeFinding<T extends Finding = OtherFinding>(kind: T['kind'], fields: FindingFields<T>): T {
+  const { id, threadId, time, ...rest } = fields as FindingFields<T> & { id: string };
+  return { v: CONTRACT_VERSION, id, kind, time: time ?? Date.now(), pid: process.pid, threadId: threadId ?? currentThreadId, ...rest } as unknown as T;
+}

@@ -1,19 +1,20 @@
-// The agent of one thread: starts the detectors, the watchdog (main thread only), and writes the
-// thread's summary at exit. Everything here is guarded: the agent never throws into the app.
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+// The agent of one thread: claims the thread's registry slot, starts its heartbeat (the block detector)
+// and the detectors of the table, publishes its loop health, sends its findings out (hub/outbox.ts),
+// starts the watchdog with the findings hub (main thread only), and writes the thread's summary at
+// exit. Everything here is guarded: the agent never throws into the app.
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData, type Worker } from 'node:worker_threads';
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { checkReportWritable } from '../reporters/jsonl.js';
-import type { Finding, SummaryFinding } from '../finding.js';
-import { REGISTRY_KEY, WATCHDOG_MARK, createRegistry } from '../detectors/block/common.js';
-import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/thread.js';
+import { makeFinding, type Finding, type SummaryFinding } from '../finding.js';
+import { HUB_GONE, HUB_STATE, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
+import { WATCHDOG_MARK } from '../watchdog/marker.js';
+import { startBlockDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
-import { createReporters } from '../reporters/create.js';
-import { createThreadConsoleReporter } from '../reporters/console-thread.js';
-import { startSyncIoDetector } from '../detectors/sync-io/thread.js';
-import { startThreadpoolDetector } from '../detectors/threadpool/thread.js';
-import { startMessagesDetector } from '../detectors/messages/thread.js';
-import { startPromiseDetector } from '../detectors/promises/thread.js';
+import { DETECTORS } from '../detectors/table.js';
+import { startHealthPublisher } from '../hub/publish.js';
+import { openOutbox } from '../hub/outbox.js';
+import { readHealth, type ThreadHealth } from '../hub/health.js';
+import { reportersAt } from '../reporters/load.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
@@ -26,6 +27,8 @@ export { allowSync, SyncIOError } from '../detectors/sync-io/thread.js';
 export interface Agent {
   readonly config: Config;
   subscribe(listener: FindingListener): () => void;
+  /** Every watched thread's loop health now (the main thread sees all threads; a worker too). */
+  health(): ThreadHealth[];
   stop(): void;
 }
 
@@ -62,28 +65,12 @@ export function startAgent(config: Config): Agent | null {
   if (config.mode === 'off' || isWatchdogThread()) return null;
   const startedAt = Date.now();
   if (isMainThread) config = checkReportDir(config);
-  const reportAll = createReporters(config, createThreadConsoleReporter);
   // A worker the app named: every finding made in it says so.
   const ownName = threadIdentity().name;
-  const report = ownName ? (f: Finding) => reportAll(Object.assign(f, { threadName: ownName })) : reportAll;
   const listeners = new Set<FindingListener>();
-
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
-  const notify = (f: Finding) => {
-    for (const l of listeners) {
-      try {
-        l(f);
-      } catch {
-        // a listener's error is its own
-      }
-    }
-  };
-  // Findings made in this thread go to the reporters and to this thread's subscribers.
-  const emit = (f: Finding) => {
-    report(f);
-    notify(f);
-  };
+
   // The main thread makes the registry of thread slots; every worker inherits it as environment data.
   let registry: SharedArrayBuffer | null = null;
   if (isMainThread) {
@@ -93,69 +80,108 @@ export function startAgent(config: Config): Agent | null {
     const inherited = getEnvironmentData(REGISTRY_KEY);
     registry = inherited instanceof SharedArrayBuffer ? inherited : null;
   }
-  const block: BlockThreadDetector = startBlockDetector(config.slowMs, intervalMs, native, registry);
-  // The threadpool detector wraps before sync-io: where both wrap one function (crypto.randomBytes),
-  // sync-io's wrapper is the outer one and its sites stay as they were.
-  const detectors: Detector[] = [block, startThreadpoolDetector(config, emit), startSyncIoDetector(config, emit), startMessagesDetector(config, emit)];
-  if (config.mode === 'debug') detectors.push(startPromiseDetector(config, emit));
+  // No registry (no agent in the main thread) or no free slot: a private slot nobody watches.
+  const claimed = registry ? claimSlot(registry, threadId) : null;
+  const slot = claimed ?? viewSlot(new SharedArrayBuffer(SLOT_BYTES));
+  writeSlotName(slot, ownName ?? undefined);
+  const outbox = openOutbox(config, claimed ? registry : null, claimed, isMainThread);
+
+  const notify = (f: Finding) => {
+    for (const l of listeners) {
+      try {
+        l(f);
+      } catch {
+        // a listener's error is its own
+      }
+    }
+  };
+  // Findings made in this thread: to its own reporters and the hub, and to this thread's subscribers.
+  let mainReporters: ReturnType<typeof reportersAt> | null = null;
+  const emit = (f: Finding) => {
+    if (ownName) f.threadName = ownName;
+    outbox.send(f);
+    // The main thread's own findings reach its `main` reporters here, the others' through the hub.
+    mainReporters?.report(f);
+    notify(f);
+  };
+
+  const health = startHealthPublisher(slot, intervalMs);
+  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, health.beat);
+  const detectors: Detector[] = [block];
+  for (const entry of DETECTORS) {
+    if (entry.debugOnly && config.mode !== 'debug') continue;
+    try {
+      detectors.push(entry.start({ config, emit }));
+    } catch {
+      // one detector that cannot start leaves the others running
+    }
+  }
 
   let watchdog: Worker | null = null;
-  if (isMainThread) {
+  if (isMainThread && registry) {
     absolutizeExecArgv(process.execArgv);
     // Started now, while the app's modules load: on a busy machine a worker takes 100-300 ms to boot,
     // and a watchdog started later (at the first loop turn) missed the stacks of early blocks in CI.
     // Not waited for: waiting until it watches cost every process ~60 ms of start-up here. A gap the
     // watchdog joins late has its unread beginning counted as start-up (watchdog.ts), and a gap it
-    // never saw is counted, not reported (thread.ts).
-    watchdog = spawnWatchdog(config, intervalMs, registry as SharedArrayBuffer);
+    // never saw is counted, not reported (thread.ts). Findings wait in the rings until the hub is up.
+    watchdog = spawnWatchdog(config, intervalMs, registry);
+    if (!watchdog) Atomics.store(registryGlobals(registry), HUB_STATE, HUB_GONE);
   }
   followWorkers();
 
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  const eluStart = performance.eventLoopUtilization();
-
+  // The main thread receives every other thread's findings from the hub once something here wants
+  // them: a subscriber, or a reporter of place `main` (a message event costs a block on Node 22+ the
+  // first time, so not before).
+  mainReporters = isMainThread ? reportersAt('main', config, { warn: warnOnStderr, health: () => (registry ? readHealth(registry, config.slowMs) : []) }) : null;
   let forwarding = false;
-  /** Blocks are found by the watchdog: it forwards them to the main thread once a subscriber asks. */
-  function forwardFromWatchdog(): void {
-    if (!watchdog || forwarding || listeners.size === 0) return;
+  const fromHub = (f: Finding) => {
+    mainReporters?.report(f);
+    notify(f);
+  };
+  function forwardFromHub(): void {
+    if (!watchdog || forwarding) return;
     forwarding = true;
-    watchdog.on('message', notify);
+    watchdog.on('message', fromHub);
     watchdog.postMessage('subscribe');
     // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.
     watchdog.unref();
   }
+  if (mainReporters && mainReporters.names.length > 0) forwardFromHub();
+
   let summarized = false;
   function writeSummary(): void {
     if (summarized) return;
     summarized = true;
     for (const d of detectors) d.atExit();
     const counts: SummaryFinding['counts'] = {};
-    for (const d of detectors) Object.assign(counts, d.counts());
-    const ns = (v: number) => Math.round((Number.isFinite(v) ? v : 0) / 1e4) / 100;
-    const summary: SummaryFinding = {
-      v: 1,
+    const extra: Partial<SummaryFinding> = {};
+    for (const d of detectors) {
+      Object.assign(counts, d.counts());
+      Object.assign(extra, d.summary?.());
+    }
+    const life = health.lifetime();
+    const dropped = outbox.dropped();
+    const summary = makeFinding<SummaryFinding>('summary', {
       id: `summary-${threadId}`,
-      kind: 'summary',
       time: startedAt,
-      pid: process.pid,
-      threadId,
       message: `${threadId === 0 ? 'Main thread' : `Worker thread ${threadId}${ownName ? ` ${JSON.stringify(ownName)}` : ''}`} ran ${Date.now() - startedAt} ms with ${counts.block ?? 0} block(s); start-up blocked the loop ${block.startupBlockMs()} ms.`,
       site: null,
       frames: [],
-      loopDelay: {
-        p50: delay.count ? ns(delay.percentile(50)) : 0,
-        p99: delay.count ? ns(delay.percentile(99)) : 0,
-        max: Math.max(delay.count ? ns(delay.max) : 0, block.worstMs()),
-      },
-      elu: Math.round(performance.eventLoopUtilization(eluStart).utilization * 1000) / 1000,
+      loopDelay: { p50: life.p50, p99: life.p99, max: Math.max(life.max, block.worstMs()) },
+      elu: life.elu,
       counts,
       startupBlockMs: block.startupBlockMs(),
       mode: config.mode === 'debug' ? 'debug' : 'default',
       ...block.quietGaps(),
-    };
-    delay.disable();
-    report(summary);
+      ...extra,
+      ...(dropped > 0 ? { droppedFindings: dropped } : {}),
+    });
+    if (ownName) summary.threadName = ownName;
+    outbox.close(summary);
+    mainReporters?.report(summary);
+    mainReporters?.flush();
+    notify(summary);
     if (isMainThread) removeExportedMaps();
   }
 
@@ -177,15 +203,16 @@ export function startAgent(config: Config): Agent | null {
     config,
     subscribe(listener) {
       listeners.add(listener);
-      forwardFromWatchdog();
+      forwardFromHub();
       return () => {
         listeners.delete(listener);
       };
     },
+    health: () => (registry && claimed ? readHealth(registry, config.slowMs) : []),
     stop() {
       process.removeListener('exit', onExit);
       for (const d of detectors) d.stop();
-      delay.disable();
+      mainReporters?.close();
       void watchdog?.terminate().catch(() => {});
       current = null;
     },

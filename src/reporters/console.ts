@@ -1,14 +1,15 @@
 // Console reporter: one readable block per finding on stderr, deduplicated by site with a count.
 // Written with writeSync(2) so it never waits on the app's (possibly blocked) loop or its streams.
-// Runs in the watchdog worker: app threads only write their exit summary (console-summary.ts), so
-// chalk and the code-frame library never load into the app's threads.
+// Runs at the hub (the watchdog worker), so chalk and the code-frame library never load into the app's
+// threads. Blocks are drawn here; every other kind goes through the plain lines (console-plain.ts).
 import { Chalk, type ChalkInstance } from 'chalk';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { isAppFrame } from '../frames/frames.js';
-import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
-import type { Reporter } from './reporter.js';
+import { colorLevel, formatDuration, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
+import type { CreateReporter, Reporter } from './reporter.js';
+import { createPlainConsoleReporter } from './console-plain.js';
 
 type CodeFrameColumns = typeof import('@babel/code-frame').codeFrameColumns;
 let codeFrameColumns: CodeFrameColumns | undefined;
@@ -106,13 +107,14 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
     return lines.join('\n') + '\n';
   }
 
+  const plain = createPlainConsoleReporter({ write, cwd, level });
   return {
     report(f: Finding) {
-      let text: string | null;
-      if (f.kind === 'block') text = blockText(f);
-      else if (f.kind === 'summary') text = summaryLine(f, level);
-      else text = `${tag} ${f.kind}: ${f.message} at ${c.cyan(where(f.site, cwd))}\n`;
+      if (f.kind !== 'block') return plain.report(f);
+      const text = blockText(f);
       if (text) write(text);
     },
   };
 }
+
+export const createReporter: CreateReporter = () => createConsoleReporter();

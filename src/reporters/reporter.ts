@@ -42,13 +42,16 @@ export interface ReporterEntry {
    * reporter or a promise of it; findings that arrive meanwhile wait for it, in order.
    */
   module: string;
+  /** Built in and synchronous, for a reporter that must take its first finding the moment it is made
+   *  (json: a killed process keeps every line); when given, `module` is not loaded. */
+  create?: CreateReporter;
 }
 
 /** What every reporter module exports. */
 export type CreateReporter = (context: ReporterContext) => Reporter | Promise<Reporter>;
 
 /** Calls every reporter; one that throws is disabled with one warning and never takes the others down. */
-export function fanOut(reporters: Reporter[], warn: (line: string) => void = () => {}, names: string[] = []): Reporter {
+export function fanOut(reporters: Reporter[], warn: (line: string) => void = () => {}, names: string[] = []): Required<Reporter> {
   const live = reporters.map((r, i) => ({ r, name: names[i] ?? `reporter ${i + 1}`, on: true }));
   const each = (call: (r: Reporter) => void) => {
     for (const entry of live) {

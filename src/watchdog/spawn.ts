@@ -2,7 +2,8 @@
 // alive), gets no --import (so the agent does not load inside it), and its failures stay silent.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
-import { WATCHDOG_MARK } from '../detectors/block/common.js';
+import { WATCHDOG_MARK } from './marker.js';
+import { HUB_GONE, HUB_STATE, registryGlobals } from './registry.js';
 import type { WatchdogData } from './worker.js';
 
 export function spawnWatchdog(config: Config, intervalMs: number, registry: SharedArrayBuffer): Worker | null {
@@ -20,7 +21,9 @@ export function spawnWatchdog(config: Config, intervalMs: number, registry: Shar
       resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
     });
     worker.on('error', () => {
-      // a dead watchdog means no more block findings, never a crash of the app
+      // A dead watchdog means no more block findings, never a crash of the app; the threads report
+      // for themselves from now on (hub/outbox.ts).
+      Atomics.store(registryGlobals(registry), HUB_STATE, HUB_GONE);
     });
     worker.unref();
     return worker;

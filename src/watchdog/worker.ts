@@ -1,20 +1,22 @@
-// The watchdog worker: one per process, started by the main thread's agent. It watches the loops of
-// every registered thread and writes block findings itself, because a blocked thread cannot.
+// The watchdog worker: one per process, started by the main thread's agent. It runs the watchdog
+// halves of the detectors (the block watcher reads every registered thread's loop, and writes block
+// findings itself, because a blocked thread cannot) and the findings hub (hub/hub.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Config } from '../config.js';
+import { warnOnStderr, type Config } from '../config.js';
 import type { Finding } from '../finding.js';
-import { createBlockWatcher } from '../detectors/block/watchdog.js';
-import { createReporters } from '../reporters/create.js';
-import type { Reporter } from '../reporters/reporter.js';
+import { startHub } from '../hub/hub.js';
+import { readHealth } from '../hub/health.js';
+import { reportersAt } from '../reporters/load.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
 import { createInspectorEngine } from '../stack/inspector-engine.js';
+import { WATCHDOG_HALVES, type WatchdogHalf } from './halves.js';
 
 export interface WatchdogData {
   config: Config;
   intervalMs: number;
-  /** The registry of thread slots (detectors/block/common.ts). */
+  /** The registry of thread slots (watchdog/registry.ts). */
   registry: SharedArrayBuffer;
 }
 
@@ -27,40 +29,35 @@ function chooseEngine(config: Config): StackEngine | null {
 }
 
 const data = workerData as WatchdogData;
-const engine = chooseEngine(data.config);
-// The console reporter (chalk) loads after the watcher runs: on a loaded machine every ms of boot
-// is a block the watchdog might miss. Findings made before it is ready wait for it.
-let consoleReporter: Reporter | null = null;
-const waiting: Finding[] = [];
-const deferredConsole: Reporter = {
-  report(f) {
-    if (consoleReporter) consoleReporter.report(f);
-    else waiting.push(f);
+const { config, registry, intervalMs } = data;
+const engine = chooseEngine(config);
+// The findings made here (blocks) are written here too (json); the hub's reporters (console: chalk,
+// code frames) load after the watcher runs: on a loaded machine every ms of boot is a block the
+// watchdog might miss. Findings made before they are ready wait for them.
+const own = reportersAt('thread', config, { warn: warnOnStderr, health: () => readHealth(registry, config.slowMs) });
+const hub = startHub({
+  config,
+  registry,
+  toMain(finding) {
+    try {
+      parentPort?.postMessage(finding);
+    } catch {
+      // the reporters already have it
+    }
   },
-};
-const report = createReporters(data.config, () => deferredConsole);
-if (data.config.reporters.includes('console')) {
-  void import('../reporters/console.js').then(({ createConsoleReporter }) => {
-    consoleReporter = createConsoleReporter();
-    for (const f of waiting.splice(0)) consoleReporter.report(f);
-  }).catch(() => {});
-}
-// Findings go to the main thread only once asyncdebug/api's subscribe() asked for them.
-let forward = false;
+});
+// Findings go to the main thread only once it asked (subscribe(), a reporter of place `main`).
 parentPort?.on('message', (msg: unknown) => {
-  if (msg === 'subscribe') forward = true;
+  if (msg === 'subscribe') hub.forwardToMain();
 });
 parentPort?.unref();
 
 function emit(finding: Finding): void {
-  report(finding);
-  if (!forward) return;
-  try {
-    parentPort?.postMessage(finding);
-  } catch {
-    // the reporters already have it
-  }
+  own.report(finding);
+  hub.emit(finding);
 }
 
-const watcher = createBlockWatcher({ registry: data.registry, slowMs: data.config.slowMs, intervalMs: data.intervalMs, engine, emit, cpuProfileDir: data.config.cpuProfileDir });
-setInterval(() => void watcher.tick(), data.intervalMs);
+const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry, intervalMs, engine, emit, canRelease: hub.drained }));
+setInterval(() => {
+  for (const h of halves) void h.tick();
+}, intervalMs);

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../src/detectors/block/common.js';
+import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../src/watchdog/registry.js';
 import { createBlockWatcher } from '../../src/detectors/block/watchdog.js';
 import type { BlockFinding, Finding } from '../../src/finding.js';
 import type { RawFrame } from '../../src/frames/frames.js';

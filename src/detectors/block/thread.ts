@@ -25,11 +25,8 @@ import {
   UNNAMED_MS,
   WORST_MS,
   claimGap,
-  claimSlot,
-  viewSlot,
-  SLOT_BYTES,
   type ThreadSlot,
-} from './common.js';
+} from '../../watchdog/registry.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -56,15 +53,18 @@ function answerMapRequest(slot: ThreadSlot): void {
   }
 }
 
+/**
+ * `slot` is this thread's registry slot, or a private one when nobody watches this thread (no agent in
+ * the main thread, no free slot): its gaps are still counted in its summary, without stacks.
+ * `onBeat` runs at each heartbeat (the loop-health publisher measures the loop's delay from it).
+ */
 export function startBlockDetector(
   slowMs: number,
   intervalMs: number,
   native: NativeStackTrace | null,
-  registry: SharedArrayBuffer | null,
+  slot: ThreadSlot,
+  onBeat: () => void = () => {},
 ): BlockThreadDetector {
-  // Without a registry (no agent in the main thread) or a free slot, nobody watches this thread; its
-  // gaps are still counted in its summary, without stacks.
-  const slot = (registry && claimSlot(registry, threadId)) || viewSlot(new SharedArrayBuffer(SLOT_BYTES));
   Atomics.store(slot.i32, CLAIMED, -1);
   const beat = () => {
     slot.f64[BEAT] = Date.now();
@@ -101,6 +101,7 @@ export function startBlockDetector(
     }
     answerMapRequest(slot);
     beat();
+    onBeat();
   }, intervalMs);
   timer.unref();
 

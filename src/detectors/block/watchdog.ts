@@ -12,7 +12,7 @@
 // - taken in the heartbeat: the loop already turned; it belongs to the next turn and is dropped.
 // A gap no application frame can be named for (Node draining V8's tasks at exit, a thread starved of
 // CPU) is not a finding: the thread's summary counts it.
-import type { BlockFinding, BlockOrigin, Finding, Frame, ProfileEntry } from '../../finding.js';
+import { makeFinding, type BlockFinding, type BlockOrigin, type Finding, type Frame, type ProfileEntry } from '../../finding.js';
 import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
@@ -40,7 +40,7 @@ import {
   releaseSlot,
   slotOwner,
   type ThreadSlot,
-} from './common.js';
+} from '../../watchdog/registry.js';
 
 interface SiteWeight {
   /** The latest stack at this site, as read (mapped when written: a thread's map may arrive meanwhile). */
@@ -97,7 +97,7 @@ interface Watched {
 }
 
 export interface BlockWatcherOptions {
-  /** The process's registry of thread slots (common.ts). */
+  /** The process's registry of thread slots (watchdog/registry.ts). */
   registry: SharedArrayBuffer;
   slowMs: number;
   intervalMs: number;
@@ -107,6 +107,8 @@ export interface BlockWatcherOptions {
   cwd?: string;
   /** Where a `.cpuprofile` of each block of 3 thresholds or more goes (null: none). */
   cpuProfileDir?: string | null;
+  /** Whether an exited thread's slot may be given back (the hub has drained its findings). */
+  canRelease?: (slot: ThreadSlot) => boolean;
 }
 
 /** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
@@ -194,12 +196,9 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       const at = s === top ? site : framesOf(s).site;
       if (at) profile.push({ site: at, samples: s.samples, share: total > 0 ? Math.round((s.ms / total) * 100) / 100 : 0 });
     }
-    const f: BlockFinding = {
-      v: 1,
+    const f = makeFinding<BlockFinding>('block', {
       id: b.id as string,
-      kind: 'block',
       time: b.appStart,
-      pid: process.pid,
       threadId: t.threadId,
       message: message(t, durationMs, ongoing, top, site, total),
       site,
@@ -208,7 +207,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       ongoing,
       samples: b.samples,
       profile,
-    };
+    });
     if (b.cpuprofile) f.cpuprofile = b.cpuprofile;
     const type = originOf(top);
     if (type) {
@@ -416,7 +415,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       const gen = Atomics.load(t.slot.i32, GEN);
       if ((t.slot.f64[BEAT] ?? 0) === beat && claimGap(t.slot, gen)) await open(t, beat, gen);
     }
-    if (exited && !t.block) forget(t);
+    if (exited && !t.block && (options.canRelease?.(t.slot) ?? true)) forget(t);
   }
 
   function forget(t: Watched): void {

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, MessagePort, Worker, parentPort, threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
-import type { Finding, Frame } from '../../finding.js';
+import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, threadName, where } from '../../reporters/console-format.js';
@@ -98,13 +98,9 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
     s.reportedCount = s.count;
     const size = `~${formatBytes(s.bytes)}`;
     const times = s.count === 1 ? '' : ` (${s.count} times at this site, ${formatDuration(s.totalMs)} in all)`;
-    emit({
-      v: 1,
+    emit(makeFinding<OtherFinding>('large-message', {
       id: s.id,
-      kind: 'large-message',
       time: s.time,
-      pid: process.pid,
-      threadId,
       message:
         `${s.api} to ${describe(s.receiver)} cloned ${size} in ${formatDuration(s.maxMs)} on the ${sender}${times}; ` +
         `the receiver pays again to deserialize it. Transfer buffers instead of copying them ` +
@@ -117,7 +113,7 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
       count: s.count,
       bytes: s.bytes,
       receiver: s.receiver,
-    });
+    }));
   }
 
   function judge(api: string, target: Target, self: unknown, wrapper: Function, args: unknown[], ms: number, quick: number): void {

@@ -10,7 +10,7 @@
 // Each is written when made, once per kind and site (the summary counts the sites).
 import { threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
-import type { Finding, FindingKind, Frame } from '../../finding.js';
+import { makeFinding, type Finding, type FindingFields, type FindingKind, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
 import type { Detector } from '../detector.js';
 import { watchRejections } from './rejections.js';
@@ -48,24 +48,20 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
   /** An uncaught error (or unhandled rejection) is ending the process: what was pending is not news. */
   let crashing = false;
 
-  function found(kind: PromiseKind, site: Frame | null, build: (id: string) => Finding): void {
+  function found(kind: PromiseKind, site: Frame | null, build: (id: string) => FindingFields<OtherFinding>): void {
     if (site) {
       const key = `${kind} ${site.file}:${site.line}:${site.column}`;
       if (sites.has(key)) return;
       sites.add(key);
     }
     totals[kind]++;
-    emit(build(`${kind}-${threadId}-${++counter}`));
+    emit(makeFinding(kind, build(`${kind}-${threadId}-${++counter}`)));
   }
 
   function base(kind: PromiseKind, id: string, r: PromiseRecord | undefined, frames: Frame[], message: string) {
     return {
-      v: 1 as const,
       id,
-      kind,
       time: r?.time ?? Date.now(),
-      pid: process.pid,
-      threadId,
       message,
       site: siteOf(frames),
       frames,

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { relative } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
-import type { Finding, Frame } from '../../finding.js';
+import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { hideAgentFrames } from '../../frames/hide.js';
 import { isLazyLoading, isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
@@ -124,13 +124,9 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
     s.reported = true;
     s.reportedCount = s.count;
     const kindWord = s.kind === 'atomics-wait' ? 'Atomics.wait blocked the loop' : `${s.api} ran on the loop`;
-    emit({
-      v: 1,
+    emit(makeFinding<OtherFinding>(s.kind, {
       id: s.id,
-      kind: s.kind,
       time: s.time,
-      pid: process.pid,
-      threadId,
       message: `${kindWord} ${s.count} time${s.count === 1 ? '' : 's'} at this site, ${formatDuration(s.totalMs)} in all.`,
       site: s.site,
       frames: s.frames,
@@ -139,7 +135,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void):
       maxMs: Math.round(s.maxMs * 100) / 100,
       count: s.count,
       ...(s.estimated ? { estimated: true } : {}),
-    });
+    }));
   }
 
   /** Reads the caller's site; null when the call is Node's own or start-up module loading. */

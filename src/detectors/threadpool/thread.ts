@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
-import type { Finding, Frame } from '../../finding.js';
+import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { siteOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { formatDuration, where } from '../../reporters/console-format.js';
@@ -291,13 +291,9 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
     const submitters = submitterList(e);
     const api = w.site?.api ?? 'pool work';
     const names = submitters.map((s) => `${s.api} ×${s.count}${s.site ? ` at ${where(s.site, process.cwd())}` : ''}`).join(', ');
-    emit({
-      v: 1,
+    emit(makeFinding<OtherFinding>('threadpool-saturation', {
       id: e.id,
-      kind: 'threadpool-saturation',
       time: e.time,
-      pid: process.pid,
-      threadId,
       message:
         `${api} waited ${formatDuration(e.worstMs)} for the libuv thread pool: all ${poolSize} of its threads were busy` +
         ` (up to ${e.queued} call${e.queued === 1 ? '' : 's'} queued)${names ? `, filled by ${names}` : ''}.` +
@@ -312,7 +308,7 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
       waited: e.waited,
       ongoing,
       ...(w.estimated ? { estimated: true } : {}),
-    });
+    }));
   }
 
   function wrap(a: PoolApi): (() => void) | null {

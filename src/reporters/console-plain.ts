@@ -1,11 +1,13 @@
-// The console reporter of the app's threads: dependency-free (chalk and the code-frame library load
-// only in the watchdog, see console.ts). Sync-I/O sites get one line when first seen; at exit, one
-// line per site with its count and total time, then the thread's summary.
+// The plain console lines (no dependency): sync-I/O and Atomics.wait sites get one line when first
+// seen and, at their thread's exit, one line per site with its count and total time, then the thread's
+// summary; other kinds one line each. The full console reporter (console.ts, at the hub) uses it for
+// everything but blocks; a thread with no hub (see hub/outbox.ts) uses it alone.
 import type { Finding, Frame, SummaryFinding } from '../finding.js';
-import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr } from './console-format.js';
+import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
 import type { Reporter } from './reporter.js';
 
 interface SiteLine {
+  threadId: number;
   api: string;
   site: Frame | null;
   count: number;
@@ -13,10 +15,10 @@ interface SiteLine {
   estimated: boolean;
 }
 
-export function createThreadConsoleReporter(options: { write?: (t: string) => void; cwd?: string } = {}): Reporter {
+export function createPlainConsoleReporter(options: { write?: (t: string) => void; cwd?: string; level?: ColorLevel } = {}): Reporter {
   const write = options.write ?? writeStderr;
   const cwd = options.cwd ?? process.cwd();
-  const level = colorLevel();
+  const level = options.level ?? colorLevel();
   const bold = (t: string) => (level > 0 ? `\u001b[1m${t}\u001b[22m` : t);
   const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
   const sites = new Map<string, SiteLine>();
@@ -26,6 +28,7 @@ export function createThreadConsoleReporter(options: { write?: (t: string) => vo
   function siteFinding(f: Finding & { api?: unknown; count?: unknown; durationMs?: unknown; estimated?: unknown }): void {
     const first = !sites.has(f.id);
     const line: SiteLine = {
+      threadId: f.threadId,
       api: String(f.api ?? f.kind),
       site: f.site,
       count: Number(f.count ?? 1),
@@ -39,7 +42,9 @@ export function createThreadConsoleReporter(options: { write?: (t: string) => vo
   }
 
   function summary(f: SummaryFinding): void {
-    for (const s of sites.values()) {
+    for (const [id, s] of sites) {
+      if (s.threadId !== f.threadId || f.pid !== process.pid) continue;
+      sites.delete(id);
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
       write(`${tag} ${bold(s.api)} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);
     }

@@ -1,0 +1,30 @@
+// The watchdog halves of the detectors: what runs in the watchdog worker, next to the hub, ticked at
+// the heartbeat interval. A new detector with a watchdog half adds a file and one line here.
+import type { Config } from '../config.js';
+import type { Finding } from '../finding.js';
+import { createBlockWatcher } from '../detectors/block/watchdog.js';
+import type { StackEngine } from '../stack/engine.js';
+import type { ThreadSlot } from './registry.js';
+
+export interface WatchdogContext {
+  config: Config;
+  registry: SharedArrayBuffer;
+  intervalMs: number;
+  engine: StackEngine | null;
+  /** A finding made here: to the watchdog's own reporters (json) and the hub. */
+  emit(finding: Finding): void;
+  /** Whether an exited thread's slot may be given back (its findings drained by the hub). */
+  canRelease(slot: ThreadSlot): boolean;
+}
+
+export interface WatchdogHalf {
+  tick(): void | Promise<void>;
+}
+
+export const WATCHDOG_HALVES: { name: string; start(context: WatchdogContext): WatchdogHalf }[] = [
+  {
+    name: 'block',
+    start: ({ config, registry, intervalMs, engine, emit, canRelease }) =>
+      createBlockWatcher({ registry, slowMs: config.slowMs, intervalMs, engine, emit, cpuProfileDir: config.cpuProfileDir, canRelease }),
+  },
+];
