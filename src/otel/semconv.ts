@@ -62,16 +62,32 @@ export const EVENT_FINDING = 'asyncdebug.finding';
 /** Bucket boundaries (seconds) for the block-duration and pool-wait histograms. */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** How these names read in Prometheus (the exporter's translation: dots to underscores, unit suffix, _total). */
+/**
+ * How these names read in Prometheus, as @opentelemetry/exporter-prometheus writes them (dots become
+ * underscores, counters end in _total, no unit suffix; every series also has otel_scope_name, and the
+ * resource is the target_info series). The dashboards use these.
+ */
 export const PROMETHEUS = {
-  delayP99: 'nodejs_eventloop_delay_p99_seconds',
-  utilization: 'nodejs_eventloop_utilization_ratio',
-  time: 'nodejs_eventloop_time_seconds_total',
+  delay: (key: keyof typeof METRIC_DELAY) => METRIC_DELAY[key].replace(/\./g, '_'),
+  utilization: 'nodejs_eventloop_utilization',
+  time: 'nodejs_eventloop_time_total',
   blocks: 'asyncdebug_loop_blocks_total',
-  blockDuration: 'asyncdebug_loop_block_duration_seconds',
-  blocked: 'asyncdebug_loop_blocked_seconds',
+  blockDuration: 'asyncdebug_loop_block_duration',
+  blocked: 'asyncdebug_loop_blocked',
   syncIo: 'asyncdebug_sync_io_calls_total',
   unawaited: 'asyncdebug_promises_unawaited_total',
-  threadpoolWait: 'asyncdebug_threadpool_wait_seconds',
+  threadpoolWait: 'asyncdebug_threadpool_wait',
   findings: 'asyncdebug_findings_total',
+} as const;
+
+/** Prometheus label names of the attributes. */
+export const LABEL = {
+  threadId: 'thread_id',
+  threadName: 'thread_name',
+  file: 'code_file_path',
+  line: 'code_line_number',
+  function: 'code_function_name',
+  api: 'asyncdebug_api',
+  kind: 'asyncdebug_finding_kind',
+  state: 'nodejs_eventloop_state',
 } as const;

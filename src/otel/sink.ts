@@ -167,11 +167,28 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
     });
   }
 
+  /** A worker's name, for findings made outside it (the watchdog writes blocks): from its loop health. */
+  const names = new Map<number, string | undefined>();
+  const nameOf = (threadId: number): string | undefined => {
+    if (threadId === 0) return undefined;
+    if (!names.has(threadId)) {
+      let name: string | undefined;
+      try {
+        name = options.threads().find((t) => t.threadId === threadId)?.threadName;
+      } catch {
+        name = undefined;
+      }
+      if (name === undefined) return undefined;
+      names.set(threadId, name);
+    }
+    return names.get(threadId);
+  };
+
   return {
     report(f) {
       const i = instruments;
       if (!i) return;
-      const thread = threadAttributes(f.threadId, f.threadName);
+      const thread = threadAttributes(f.threadId, f.threadName ?? nameOf(f.threadId));
       if (f.kind === 'sync-io') {
         // One finding per site; later lines with the same id carry the new count.
         const count = typeof f.count === 'number' ? f.count : 1;

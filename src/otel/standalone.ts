@@ -54,12 +54,12 @@ function serve(exporter: InstanceType<Prometheus['PrometheusExporter']>, host: s
   return server;
 }
 
-export async function createStandalone(config: Config, warn: (line: string) => void): Promise<Standalone | null> {
+export async function createStandalone(config: Config, warn: (line: string) => void, load: <T>(name: string) => Promise<T | undefined> = loadOptional): Promise<Standalone | null> {
   const mode = config.otel;
   if (!mode) return null;
-  const [metricsSdk, resources] = await Promise.all([loadOptional<SdkMetrics>('@opentelemetry/sdk-metrics'), loadOptional<Resources>('@opentelemetry/resources')]);
+  const [metricsSdk, resources] = await Promise.all([load<SdkMetrics>('@opentelemetry/sdk-metrics'), load<Resources>('@opentelemetry/resources')]);
   if (mode === 'prometheus') {
-    const prometheus = await loadOptional<Prometheus>('@opentelemetry/exporter-prometheus');
+    const prometheus = await load<Prometheus>('@opentelemetry/exporter-prometheus');
     if (!metricsSdk || !prometheus || !resources) {
       warn(missingLine('ASYNC_DEBUG_OTEL=prometheus', ['@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-prometheus']));
       return null;
@@ -78,11 +78,11 @@ export async function createStandalone(config: Config, warn: (line: string) => v
   }
   // otlp
   const [otlpMetrics, sdkTrace, otlpTraces, sdkLogs, otlpLogs] = await Promise.all([
-    loadOptional<OtlpMetrics>('@opentelemetry/exporter-metrics-otlp-http'),
-    loadOptional<SdkTrace>('@opentelemetry/sdk-trace'),
-    loadOptional<OtlpTraces>('@opentelemetry/exporter-trace-otlp-http'),
-    loadOptional<SdkLogs>('@opentelemetry/sdk-logs'),
-    loadOptional<OtlpLogs>('@opentelemetry/exporter-logs-otlp-http'),
+    load<OtlpMetrics>('@opentelemetry/exporter-metrics-otlp-http'),
+    load<SdkTrace>('@opentelemetry/sdk-trace'),
+    load<OtlpTraces>('@opentelemetry/exporter-trace-otlp-http'),
+    load<SdkLogs>('@opentelemetry/sdk-logs'),
+    load<OtlpLogs>('@opentelemetry/exporter-logs-otlp-http'),
   ]);
   if (!metricsSdk || !otlpMetrics || !resources) {
     warn(missingLine('ASYNC_DEBUG_OTEL=otlp', ['@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-metrics-otlp-http']));

@@ -6,6 +6,7 @@
 // - `hub` (ASYNC_DEBUG_OTEL=prometheus|otlp): in the watchdog worker, with providers of its own built
 //   from the optional SDK packages (otel/standalone.ts), off the app's loop.
 // It never throws into the app: a failure is one warning and the reporter goes quiet.
+import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import type * as Api from '@opentelemetry/api';
 import type { Finding } from '../finding.js';
@@ -14,7 +15,6 @@ import { createContextRing, type ContextRing } from '../otel/parenting.js';
 import { requireFromApp } from '../otel/load.js';
 import { SCOPE } from '../otel/semconv.js';
 import { createSink, type Sink, type SinkSignals } from '../otel/sink.js';
-import { createStandalone } from '../otel/standalone.js';
 import type { CreateReporter, Reporter, ReporterContext } from './reporter.js';
 
 type ApiModule = typeof Api;
@@ -22,6 +22,9 @@ type LogsApi = { getLogger(name: string, version?: string): Api.Logger; getLogge
 
 /** How often the main-thread reporter looks for an SDK the app registered later (an unref'd timer). */
 export const WATCH_MS = 1000;
+/** ... and every EARLY_WATCH_MS for the first EARLY_LOOKS looks (about 5 s). */
+const EARLY_WATCH_MS = 20;
+const EARLY_LOOKS = 250;
 /** After this long with no SDK registered, one warning says that nothing is exported. */
 const NO_SDK_WARNING_MS = 5000;
 
@@ -79,6 +82,8 @@ function guarded(sink: Sink, extra: Partial<Reporter> = {}, warn: (line: string)
 }
 
 async function standalone(context: ReporterContext): Promise<Reporter> {
+  // Loaded only here: the main-thread path loads no SDK and not the ESM build of the API.
+  const { createStandalone } = await import('../otel/standalone.js');
   const made = await createStandalone(context.config, context.warn);
   if (!made) return quiet;
   const threads = threadsOf(context);
@@ -87,8 +92,8 @@ async function standalone(context: ReporterContext): Promise<Reporter> {
 }
 
 /** The @opentelemetry/api the app's SDK registered through: the app's own copy when it has one. */
-async function apiOfApp(): Promise<ApiModule> {
-  return requireFromApp<ApiModule>('@opentelemetry/api') ?? ((await import('@opentelemetry/api')) as ApiModule);
+function apiOfApp(): ApiModule {
+  return requireFromApp<ApiModule>('@opentelemetry/api') ?? (createRequire(import.meta.url)('@opentelemetry/api') as ApiModule);
 }
 
 function logsOf(api: ApiModule): LogsApi | undefined {
@@ -104,7 +109,7 @@ function isNoop(provider: unknown): boolean {
 
 async function inApp(context: ReporterContext): Promise<Reporter> {
   if (!isMainThread) return quiet;
-  const api = await apiOfApp();
+  const api = apiOfApp();
   const logs = logsOf(api);
   const started = Date.now();
   const threads = threadsOf(context);
@@ -136,14 +141,25 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
       context.warn('ASYNC_DEBUG_REPORTERS=otel: the app registered no OpenTelemetry SDK, so nothing is exported; set ASYNC_DEBUG_OTEL=prometheus or otlp for asyncdebug\'s own exporter');
     }
   };
-  look();
-  const timer = setInterval(() => {
+  const tryLook = () => {
     try {
       look();
     } catch {
       // a provider in a bad state: try again next time
     }
-  }, WATCH_MS);
+  };
+  tryLook();
+  // An app sets up its SDK while its modules load, before it serves anything: looked for often at
+  // first (a request served before its context manager is wrapped has no parent for its blocks), then
+  // once a second. Unref'd timers: they keep nothing alive.
+  let looks = 0;
+  let timer = setInterval(() => {
+    tryLook();
+    if (++looks < EARLY_LOOKS) return;
+    clearInterval(timer);
+    timer = setInterval(tryLook, WATCH_MS);
+    timer.unref();
+  }, EARLY_WATCH_MS);
   timer.unref();
   const looking: Sink = {
     report(f) {
