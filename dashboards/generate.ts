@@ -19,11 +19,11 @@ const SITE = `${L.function}, ${L.file}, ${L.line}`;
 const LEGEND_THREAD = '{{instance}} {{thread_name}} (thread {{thread_id}})';
 
 function query(expr: string, legend: string, refId = 'A'): DataqueryBuilder {
-  return new DataqueryBuilder().expr(expr).legendFormat(legend).refId(refId).range(true);
+  return new DataqueryBuilder().expr(expr).legendFormat(legend).refId(refId).range();
 }
 
 function instant(expr: string, refId = 'A'): DataqueryBuilder {
-  return new DataqueryBuilder().expr(expr).format(PromQueryFormat.Table).instant(true).range(false).refId(refId);
+  return new DataqueryBuilder().expr(expr).format(PromQueryFormat.Table).instant().refId(refId);
 }
 
 function timeseries(title: string, unit: string, description: string, targets: DataqueryBuilder[], w = 12): TimeseriesBuilder {

@@ -67,6 +67,11 @@ function numberFrom(min: number, whole = false): (raw: string) => Parsed<number>
   };
 }
 
+/** An address only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host.trim());
+}
+
 function commaList(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -233,7 +238,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     help: 'the address `/metrics` listens on; one that is not loopback serves the metrics beyond this machine (said with a warning)',
     parse(raw, warn) {
       const host = raw.trim();
-      if (!/^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host)) {
+      if (!isLoopback(host)) {
         warn(`ASYNC_DEBUG_PROMETHEUS_HOST=${JSON.stringify(host)} is not a loopback address: /metrics will be reachable from other machines`);
       }
       return host;

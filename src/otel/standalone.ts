@@ -31,12 +31,6 @@ function envNumber(name: string, fallback: number): number {
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.test(host.trim());
-}
-
 /** Serves the exporter's /metrics; unref'd, so it never keeps the process alive. */
 function serve(exporter: InstanceType<Prometheus['PrometheusExporter']>, host: string, port: number, warn: (line: string) => void): Server {
   const server = createServer((req, res) => {

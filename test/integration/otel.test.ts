@@ -5,20 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fixture, markerLine, runNode, type RunResult } from '../helpers.js';
 import * as S from '../../src/otel/semconv.js';
-
-/** A port free on loopback right now. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => done(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+import { freePort, sleep } from './otel-helpers.js';
 
 interface SdkOutput {
   metrics: Array<{ name: string; unit: string; points: Array<{ attributes: Record<string, unknown>; value: unknown }> }>;
