@@ -90,7 +90,7 @@ export function buildDashboard(): unknown {
     query(`histogram_quantile(0.95, sum by (le, instance) (rate(${P.blockDuration}_bucket{${SEL}}[$__rate_interval])))`, '{{instance}} p95', 'A'),
     query(`histogram_quantile(0.5, sum by (le, instance) (rate(${P.blockDuration}_bucket{${SEL}}[$__rate_interval])))`, '{{instance}} p50', 'B'),
   ]));
-  d.withPanel(table('Top block sites', 'Blocks and seconds blocked per site since each process started.', instant(
+  d.withPanel(table('Top block sites', 'Seconds blocked per thread and code site since each process started.', instant(
     `topk(20, sum by (instance, ${THREAD}, ${SITE}) (${P.blockDuration}_sum{${SEL}}))`,
   )));
 
