@@ -225,8 +225,10 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
       log(f, attrs, parent);
     },
     use(next) {
-      dropInstruments(instruments);
+      const meterChanged = next.meter !== current.meter;
       current = next;
+      if (!meterChanged || !instruments) return;
+      dropInstruments(instruments);
       instruments = makeInstruments(next.meter, options.threads);
     },
     close() {

@@ -102,9 +102,10 @@ function logsOf(api: ApiModule): LogsApi | undefined {
   return requireFromApp<{ logs: LogsApi }>('@opentelemetry/api-logs')?.logs;
 }
 
+/** A provider that exports nothing: the API's no-op, or its proxy before any delegate was set. */
 function isNoop(provider: unknown): boolean {
   const name = (provider as { constructor?: { name?: string } } | undefined)?.constructor?.name ?? '';
-  return name.startsWith('Noop');
+  return name.startsWith('Noop') || name.startsWith('Proxy');
 }
 
 async function inApp(context: ReporterContext): Promise<Reporter> {
@@ -120,7 +121,11 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
     root: api.ROOT_CONTEXT,
   });
   const ring: ContextRing = createContextRing(api);
-  let meterProvider = api.metrics.getMeterProvider();
+  // The providers now registered: the app may register its own later, and through another copy of the
+  // API than the one loaded here (ESM and CommonJS builds): the tracer and logger taken from this copy's
+  // proxies would then never get a delegate, so they are taken again whenever a provider changes.
+  const providers = () => [api.metrics.getMeterProvider(), api.trace.getTracerProvider(), logs?.getLoggerProvider?.()];
+  let registered = providers();
   const sink = createSink(signals(), { threads: threads.threads, parentFor: (f) => ring.parentFor(f) });
   let warned = false;
   const hasSdk = () => {
@@ -130,9 +135,9 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
   const look = () => {
     // The app registers its SDK after the agent started: take its meter provider (the metrics API has
     // no proxy) and wrap its context manager as soon as they appear.
-    const now = api.metrics.getMeterProvider();
-    if (now !== meterProvider) {
-      meterProvider = now;
+    const now = providers();
+    if (now.some((p, i) => p !== registered[i])) {
+      registered = now;
       sink.use(signals());
     }
     ring.attach();

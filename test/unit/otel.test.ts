@@ -2,7 +2,7 @@
 // once per finding), a span per block parented to the span active when the blocking code ran, a log
 // record per finding. The reporter runs in its `main` place here: the test is the app and registers the
 // SDK globally, as an app would.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { context, logs, metrics, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
@@ -146,16 +146,23 @@ describe('otel reporter, metrics', () => {
     expect(limiter.attributes(null)).toEqual({});
   });
 
-  it('an SDK the app registers after the reporter started is picked up', async () => {
+  it('an SDK the app registers after the reporter started is picked up (metrics, spans, logs), also through another copy of the API', async () => {
+    // The test registers through the ESM build of @opentelemetry/api; the reporter loaded the CommonJS one.
     metrics.disable();
+    trace.disable();
+    logs.disable();
     const r = await start();
     metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
     reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }));
+    logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logRecords })] }));
     r.report(block('late', 200, false));
     const m = await collected();
     expect(points(m.get(S.METRIC_BLOCKS))).toHaveLength(1);
     expect(m.has(S.METRIC_DELAY.p99)).toBe(true);
+    expect(spans.getFinishedSpans().map((s) => s.name)).toEqual([S.SPAN_BLOCK]);
+    expect(logRecords.getFinishedLogRecords()).toHaveLength(1);
   });
 });
 
@@ -256,6 +263,36 @@ describe('otel reporter, spans and logs', () => {
     r.close?.();
     reporter = null;
     expect(Object.prototype.hasOwnProperty.call(contextManager, 'with')).toBe(false);
+  });
+});
+
+describe('otel reporter, an app with no SDK', () => {
+  it('says once, after a few seconds with no SDK registered, that nothing is exported', async () => {
+    metrics.disable();
+    trace.disable();
+    logs.disable();
+    vi.useFakeTimers();
+    try {
+      const r = await start();
+      r.report(block('early', 150, false));
+      expect(warnings).toEqual([]);
+      vi.advanceTimersByTime(12_000);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('ASYNC_DEBUG_OTEL=prometheus or otlp');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('and says nothing when the app has one', async () => {
+    vi.useFakeTimers();
+    try {
+      await start();
+      vi.advanceTimersByTime(12_000);
+      expect(warnings).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
