@@ -16,17 +16,9 @@ export interface ContextApi {
   ROOT_CONTEXT: Context;
 }
 
-interface Entry {
-  span: Span;
-  enter: number;
-  /** NaN while inside. */
-  leave: number;
-}
-
+/** Entries kept (a power of two). */
 const RING = 512;
 const WRAPPED = Symbol.for('asyncdebug.otel.with');
-
-const now = () => performance.timeOrigin + performance.now();
 
 function hrToMs(t: unknown): number | undefined {
   return Array.isArray(t) && typeof t[0] === 'number' && typeof t[1] === 'number' ? t[0] * 1000 + t[1] / 1e6 : undefined;
@@ -48,31 +40,45 @@ export interface ContextRing {
 }
 
 export function createContextRing(api: ContextApi & { context: unknown }): ContextRing {
-  const ring: Entry[] = [];
+  // The ring, in parallel arrays written in place (no allocation per call): the span entered, when
+  // (performance.now() ms) it was entered and left (NaN while inside), and a sequence number so that a
+  // `with` that outlives its slot does not write into the slot's next owner.
+  const spans: Array<Span | undefined> = new Array(RING).fill(undefined);
+  const enters = new Float64Array(RING);
+  const leaves = new Float64Array(RING);
+  const seqs = new Float64Array(RING);
   let next = 0;
+  let seq = 0;
   let on = true;
   let wrapped: { manager: ContextManager; own: boolean; original: unknown } | null = null;
+  const getSpan = api.trace.getSpan;
 
-  type With = (this: ContextManager, ctx: Context, fn: unknown, thisArg?: unknown, ...args: unknown[]) => unknown;
+  type With = (this: ContextManager, ...args: unknown[]) => unknown;
   function wrap(manager: ContextManager): void {
     const original = manager.with as unknown as With;
     if ((original as { [WRAPPED]?: true })[WRAPPED]) return;
     const own = Object.prototype.hasOwnProperty.call(manager, 'with');
-    const withSpan = function (this: ContextManager, ctx: Context, fn: unknown, thisArg?: unknown, ...args: unknown[]) {
+    const withSpan = function (this: ContextManager, ctx: Context) {
       let span: Span | undefined;
       try {
-        span = on && ctx ? api.trace.getSpan(ctx) : undefined;
+        span = on && ctx ? getSpan(ctx) : undefined;
       } catch {
         span = undefined;
       }
-      if (!span) return original.call(this, ctx, fn, thisArg, ...args);
-      const entry: Entry = { span, enter: now(), leave: NaN };
-      ring[next] = entry;
-      next = (next + 1) % RING;
+      // eslint-disable-next-line prefer-rest-params
+      if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const i = next;
+      next = (i + 1) & (RING - 1);
+      const mine = ++seq;
+      spans[i] = span;
+      seqs[i] = mine;
+      enters[i] = performance.now();
+      leaves[i] = NaN;
       try {
-        return original.call(this, ctx, fn, thisArg, ...args);
+        // eslint-disable-next-line prefer-rest-params
+        return original.apply(this, arguments as unknown as unknown[]);
       } finally {
-        entry.leave = now();
+        if (seqs[i] === mine) leaves[i] = performance.now();
       }
     };
     (withSpan as { [WRAPPED]?: true })[WRAPPED] = true;
@@ -105,28 +111,32 @@ export function createContextRing(api: ContextApi & { context: unknown }): Conte
     },
     parentFor(f) {
       if (f.threadId !== 0 || f.kind !== 'block') return undefined;
-      const start = f.time;
-      const end = f.time + Math.max(f.durationMs, 1);
+      // The block's interval on the ring's clock (performance.now()), mapped now.
+      const at = performance.now();
+      const start = f.time - (Date.now() - at);
+      const end = start + Math.max(f.durationMs, 1);
       const half = (end - start) / 2;
-      const at = now();
       // 1. The innermost `with` the block ran in (covers at least half of it).
-      let best: Entry | undefined;
-      for (const e of ring) {
-        if (!e) continue;
-        const overlap = Math.min(Number.isNaN(e.leave) ? at : e.leave, end) - Math.max(e.enter, start);
-        if (overlap >= half && (!best || e.enter > best.enter)) best = e;
+      let best = -1;
+      for (let i = 0; i < RING; i++) {
+        if (spans[i] === undefined) continue;
+        const leave = Number.isNaN(leaves[i]!) ? at : leaves[i]!;
+        const overlap = Math.min(leave, end) - Math.max(enters[i]!, start);
+        if (overlap >= half && (best < 0 || enters[i]! > enters[best]!)) best = i;
       }
-      if (best) return parentOf(best.span);
+      if (best >= 0) return parentOf(spans[best]!);
       // 2. A continuation: the spans open across the block, if they are all one trace's.
+      const offset = performance.timeOrigin;
       const open = new Set<Span>();
-      for (const e of ring) if (e) open.add(e.span);
+      for (const span of spans) if (span) open.add(span);
       let trace: string | undefined;
       let inner: { span: Span; start: number } | undefined;
       for (const span of open) {
         const s = span as Span & { startTime?: unknown; endTime?: unknown; ended?: boolean };
-        const spanStart = hrToMs(s.startTime);
-        if (spanStart === undefined) continue;
-        const spanEnd = s.ended ? hrToMs(s.endTime) ?? at : at;
+        const spanStartEpoch = hrToMs(s.startTime);
+        if (spanStartEpoch === undefined) continue;
+        const spanStart = spanStartEpoch - offset;
+        const spanEnd = s.ended ? (hrToMs(s.endTime) ?? offset + at) - offset : at;
         const overlap = Math.min(spanEnd, end) - Math.max(spanStart, start);
         if (overlap < half) continue;
         const id = span.spanContext().traceId;
@@ -139,7 +149,7 @@ export function createContextRing(api: ContextApi & { context: unknown }): Conte
     detach() {
       on = false;
       unwrap();
-      ring.length = 0;
+      spans.fill(undefined);
     },
   };
 }

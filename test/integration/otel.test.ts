@@ -117,7 +117,7 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
 
   it('an app that ends ends as before: its exit code, no port left open, nothing kept alive', async () => {
     const port = await freePort();
-    const run = await runNode(fixture('exit-after-block.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) } });
+    const run = await runNode(fixture('otel-linger.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) } });
     expect(run.signal).toBeNull();
     expect(run.code).toBe(3);
     expect(run.stderr).toBe('');
@@ -129,7 +129,7 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
     await new Promise((done) => busy.once('listening', done));
     const port = (busy.address() as AddressInfo).port;
     try {
-      const run = await runNode(fixture('exit-after-block.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) } });
+      const run = await runNode(fixture('otel-linger.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) } });
       expect(run.code).toBe(3);
       const lines = run.stderr.split('\n').filter(Boolean);
       expect(lines).toHaveLength(1);
