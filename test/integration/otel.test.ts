@@ -117,7 +117,14 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
 
   it('an app that ends ends as before: its exit code, no port left open, nothing kept alive', async () => {
     const port = await freePort();
-    const run = await runNode(fixture('otel-linger.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) } });
+    const running = runNode(fixture('otel-linger.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) } });
+    let served = false;
+    for (let i = 0; i < 40 && !served; i++) {
+      await sleep(50);
+      served = await scrape(port).then((r) => r.status === 200, () => false);
+    }
+    const run = await running;
+    expect(served).toBe(true);
     expect(run.signal).toBeNull();
     expect(run.code).toBe(3);
     expect(run.stderr).toBe('');
