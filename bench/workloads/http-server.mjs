@@ -1,5 +1,5 @@
 // Hello-world HTTP server on 127.0.0.1, ephemeral port. Prints "port <n>" once it is ready for load.
-// --block: block the loop once for 200 ms at start-up + 100 ms, and only announce the port after that
+// --block: block the loop once for 200 ms at start-up + 1 s (a watchdog still booting on a loaded machine would miss it), and only announce the port after that
 // block is over, so the load runs against a process whose agent has already captured a block.
 import { createServer } from 'node:http';
 import { busyWait } from './busy.mjs';
@@ -11,7 +11,7 @@ const server = createServer((req, res) => {
 });
 const announce = () => console.log(`port ${server.address().port}`);
 const blocked = block
-  ? new Promise((r) => setTimeout(() => (busyWait(200), setTimeout(r, 50)), 100))
+  ? new Promise((r) => setTimeout(() => (busyWait(200), setTimeout(r, 50)), 1000))
   : Promise.resolve();
 server.listen(0, '127.0.0.1', () => blocked.then(announce));
 

@@ -11,6 +11,7 @@ import { WATCHDOG_MARK } from '../watchdog/marker.js';
 import { startBlockDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/table.js';
+import { startStartupPhase } from '../detectors/startup.js';
 import { startHealthPublisher } from '../hub/publish.js';
 import { openOutbox } from '../hub/outbox.js';
 import { readHealth, type ThreadHealth } from '../hub/health.js';
@@ -107,11 +108,12 @@ export function startAgent(config: Config): Agent | null {
 
   const health = startHealthPublisher(slot, intervalMs);
   const block = startBlockDetector(config.slowMs, intervalMs, native, slot, health.beat);
+  const startup = startStartupPhase(config);
   const detectors: Detector[] = [block];
   for (const entry of DETECTORS) {
     if (entry.debugOnly && config.mode !== 'debug') continue;
     try {
-      detectors.push(entry.start({ config, emit }));
+      detectors.push(entry.start({ config, emit, startup: startup.phase }));
     } catch {
       // one detector that cannot start leaves the others running
     }
@@ -153,6 +155,7 @@ export function startAgent(config: Config): Agent | null {
   function writeSummary(): void {
     if (summarized) return;
     summarized = true;
+    startup.exit();
     for (const d of detectors) d.atExit();
     const counts: SummaryFinding['counts'] = {};
     const extra: Partial<SummaryFinding> = {};
@@ -171,9 +174,11 @@ export function startAgent(config: Config): Agent | null {
       loopDelay: { p50: life.p50, p99: life.p99, max: Math.max(life.max, block.worstMs()) },
       elu: life.elu,
       counts,
-      startupBlockMs: block.startupBlockMs(),
+      startupBlockMs: 0,
+      unnamedBlocks: 0,
+      unnamedBlockMs: 0,
+      exitIdleMs: 0,
       mode: config.mode === 'debug' ? 'debug' : 'default',
-      ...block.quietGaps(),
       ...extra,
       ...(dropped > 0 ? { droppedFindings: dropped } : {}),
     });
@@ -212,6 +217,7 @@ export function startAgent(config: Config): Agent | null {
     stop() {
       process.removeListener('exit', onExit);
       for (const d of detectors) d.stop();
+      startup.stop();
       mainReporters?.close();
       void watchdog?.terminate().catch(() => {});
       current = null;

@@ -1,6 +1,6 @@
 // GitHub Actions: workflow-command annotations on stdout and a Markdown job summary.
 import { appendFile } from 'node:fs/promises';
-import { formatDuration } from '../reporters/console-format.js';
+import { formatDuration } from '../wording.js';
 import type { Gate } from './gate.js';
 import { describeStatus, type CommandResult } from './launch.js';
 import { kindTitle } from './rules.js';

@@ -2,7 +2,7 @@
 // baseline state when a baseline was used. Paths are relative to %SRCROOT% (the project root).
 import type * as Sarif from 'sarif';
 import { pathToFileURL } from 'node:url';
-import { formatDuration } from '../reporters/console-format.js';
+import { formatDuration } from '../wording.js';
 import type { Gate, SiteStatus } from './gate.js';
 import type { CommandResult } from './launch.js';
 import { kindTitle } from './rules.js';

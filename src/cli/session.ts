@@ -4,7 +4,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import { formatDuration } from '../reporters/console-format.js';
+import { formatDuration } from '../wording.js';
 import { agentEnv } from './inject.js';
 import { followReports } from './follow.js';
 import { runCommand, type CommandResult } from './launch.js';

@@ -1,6 +1,6 @@
 // The summary table of `run`, `ci` and `report`: one row per kind and site.
 import type { ChalkInstance } from 'chalk';
-import { formatDuration } from '../reporters/console-format.js';
+import { formatDuration } from '../wording.js';
 import type { RunFacts, Site } from './sites.js';
 import { NO_APP_FRAME, NO_STACK } from './sites.js';
 

@@ -1,10 +1,13 @@
 import type { Config } from '../config.js';
 import type { Finding, SummaryFinding } from '../finding.js';
+import type { StartupPhase } from './startup.js';
 
 export interface DetectorContext {
   config: Config;
   /** Report a finding made in this thread (made with makeFinding, finding.ts). */
   emit(finding: Finding): void;
+  /** Whether the app is past start-up (one answer for every detector of the thread). */
+  startup: StartupPhase;
 }
 
 /** One detector per folder, each the in-thread half of one kind of finding (or a few related kinds). */

@@ -11,8 +11,8 @@ import { startPromiseDetector } from './promises/thread.js';
 export const DETECTORS: DetectorEntry[] = [
   // Before sync-io: where both wrap one function (crypto.randomBytes), sync-io's wrapper is the outer
   // one and its sites stay as they were.
-  { name: 'threadpool', start: ({ config, emit }) => startThreadpoolDetector(config, emit) },
-  { name: 'sync-io', start: ({ config, emit }) => startSyncIoDetector(config, emit) },
+  { name: 'threadpool', start: ({ config, emit, startup }) => startThreadpoolDetector(config, emit, startup) },
+  { name: 'sync-io', start: ({ config, emit, startup }) => startSyncIoDetector(config, emit, startup) },
   { name: 'messages', start: ({ config, emit }) => startMessagesDetector(config, emit) },
   { name: 'promises', debugOnly: true, start: ({ config, emit }) => startPromiseDetector(config, emit) },
 ];

@@ -107,7 +107,10 @@ export function syncApiOf(frames: Frame[]): { api: string; index: number } | nul
     const f = frames[i] as Frame;
     if (!isAgentFrame(f)) continue;
     if (f.function === 'wait') return { api: 'Atomics.wait', index: i };
-    const inner = frames[i - 1];
+    // The wrapper calls the API through the detector's own callback (wrap-sync.ts): skip agent frames.
+    let j = i - 1;
+    while (j >= 0 && isAgentFrame(frames[j] as Frame)) j--;
+    const inner = frames[j];
     const mod = inner && SYNC_MODULES.find(([re]) => re.test(inner.file));
     if (mod && /Sync$|^randomBytes$/.test(f.function)) return { api: `${mod[1]}.${f.function}`, index: i };
   }

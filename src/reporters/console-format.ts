@@ -1,9 +1,11 @@
 // Dependency-free pieces of the console output, shared by the full console reporter (watchdog) and
 // the exit summary (app threads, which must not load chalk or a code-frame library).
 import { writeSync } from '../original.js';
-import { relative } from 'node:path';
 import { isatty } from 'node:tty';
-import type { Frame, SummaryFinding } from '../finding.js';
+import type { SummaryFinding } from '../finding.js';
+import { formatDuration, threadName } from '../wording.js';
+
+export { formatDuration, threadName, where } from '../wording.js';
 
 export type ColorLevel = 0 | 1 | 2 | 3;
 
@@ -18,12 +20,6 @@ export function colorLevel(env: NodeJS.ProcessEnv = process.env, isTTY = isatty(
   return isTTY ? 1 : 0;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
-}
-
 const KIND_WORDS: Record<string, [string, string]> = {
   block: ['block', 'blocks'],
   'sync-io': ['sync I/O call', 'sync I/O calls'],
@@ -35,20 +31,6 @@ const KIND_WORDS: Record<string, [string, string]> = {
 function countWords(kind: string, n: number): string {
   const [one, many] = KIND_WORDS[kind] ?? [kind, `${kind} findings`];
   return `${n} ${n === 1 ? one : many}`;
-}
-
-/** `main thread`, `worker thread 3`, or with the name the app gave the Worker: `worker thread 3 "resizer"`. */
-export function threadName(threadId: number, name?: unknown): string {
-  const base = threadId === 0 ? 'main thread' : `worker thread ${threadId}`;
-  return typeof name === 'string' && name ? `${base} ${JSON.stringify(name)}` : base;
-}
-
-/** file:line:column, relative to cwd when the file is below it. */
-export function where(frame: Frame | null, cwd: string): string {
-  if (!frame) return 'an unknown place (no application frame on the stack)';
-  const rel = relative(cwd, frame.file);
-  const file = rel && !rel.startsWith('..') && !frame.file.startsWith('[') ? rel : frame.file;
-  return `${file}:${frame.line}:${frame.column}`;
 }
 
 /** One line for a thread's exit summary, or null when the thread found nothing worth a line. */

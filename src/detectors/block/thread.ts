@@ -31,8 +31,6 @@ import {
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
   worstMs(): number;
-  /** Summary fields of the gaps that were not findings. */
-  quietGaps(): { unnamedBlockMs: number; unnamedBlocks: number; exitIdleMs: number };
 }
 
 /** How long exit may wait for the watchdog to write the final line of a block that just ended. */
@@ -111,7 +109,8 @@ export function startBlockDetector(
     counts: () => ({ block: slot.f64[BLOCKS] ?? 0 }),
     startupBlockMs: () => Math.round(slot.f64[STARTUP_MS] ?? 0),
     worstMs: () => Math.round(slot.f64[WORST_MS] ?? 0),
-    quietGaps: () => ({
+    summary: () => ({
+      startupBlockMs: Math.round(slot.f64[STARTUP_MS] ?? 0),
       unnamedBlockMs: Math.round(slot.f64[UNNAMED_MS] ?? 0),
       unnamedBlocks: slot.f64[UNNAMED_COUNT] ?? 0,
       exitIdleMs: Math.round(slot.f64[EXIT_IDLE_MS] ?? 0),

@@ -17,7 +17,7 @@ import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncAp
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile, type ProfileSample } from './cpuprofile.js';
-import { formatDuration, threadName, where } from '../../reporters/console-format.js';
+import { formatDuration, threadName, where } from '../../wording.js';
 import {
   BEAT,
   BLOCKS,

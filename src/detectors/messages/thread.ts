@@ -15,7 +15,7 @@ import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
-import { formatDuration, threadName, where } from '../../reporters/console-format.js';
+import { formatDuration, threadName, where } from '../../wording.js';
 import { WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import type { Detector } from '../detector.js';

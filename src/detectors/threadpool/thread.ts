@@ -28,8 +28,9 @@ import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { siteOf, toFrames, type RawFrame } from '../../frames/frames.js';
-import { formatDuration, where } from '../../reporters/console-format.js';
-import { beginLookingForImports, isWrapped, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../builtins.js';
+import { formatDuration, where } from '../../wording.js';
+import { isWrapped, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../builtins.js';
+import type { StartupPhase } from '../startup.js';
 import type { Detector } from '../detector.js';
 import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolApi, type PoolModule } from './apis.js';
 
@@ -102,13 +103,12 @@ const PACKAGE_ROOT = HERE.includes(`${sep}dist${sep}`) ? HERE.slice(0, HERE.last
 const AGENT_PREFIXES = [`${PACKAGE_ROOT}${sep}dist${sep}`, `${pathToFileURL(PACKAGE_ROOT).href}/dist/`];
 const isAgentFile = (file: string) => AGENT_PREFIXES.some((p) => file.startsWith(p));
 
-export function startThreadpoolDetector(config: Config, emit: (f: Finding) => void): Detector {
+export function startThreadpoolDetector(config: Config, emit: (f: Finding) => void, startup: StartupPhase): Detector {
   const counters = sharedCounters();
   // The size the pool starts with: under --import the ESM loader reads the app's files on the pool, so
   // it starts before the app's code, and a UV_THREADPOOL_SIZE the app sets in process.env comes too late.
   const poolSize = Atomics.load(counters, POOL_SIZE) || poolSizeFrom(process.env.UV_THREADPOOL_SIZE);
   if (isMainThread) Atomics.store(counters, POOL_SIZE, poolSize);
-  let started = false;
   let episode: Episode | null = null;
   let episodes = 0;
   let reported = 0;
@@ -174,7 +174,9 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
   function submit(state: ApiState, composite: boolean, wrapper: Function): Call {
     const seq = composite ? Atomics.load(counters, SUBMITTED) : Atomics.add(counters, SUBMITTED, 1);
     const inflight = (seq - Atomics.load(counters, COMPLETED)) | 0;
-    const queued = started && inflight >= poolSize;
+    // Waits are judged from the first loop turn: before it, callbacks cannot run and module loading
+    // would read as waiting.
+    const queued = startup.turned && !startup.exiting && inflight >= poolSize;
     const now = queued ? performance.now() : 0;
     if (queued && !episode) episode = newEpisode(now);
     const n = ++state.calls;
@@ -393,16 +395,6 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
       if (unwrap) unwraps.push(unwrap);
     }
   });
-  // Waits are judged from the first loop turn: before it, callbacks cannot run and module loading
-  // would read as waiting.
-  const start = () => {
-    if (started) return;
-    started = true;
-    beginLookingForImports();
-  };
-  setTimeout(start, 0).unref();
-  setImmediate(start).unref();
-
   return {
     name: 'threadpool',
     counts: () => ({ 'threadpool-saturation': reported }),
@@ -412,7 +404,6 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
         resolveWaiters(performance.now());
         endEpisode(e);
       }
-      started = false;
     },
     stop() {
       watch.stop();

@@ -1,0 +1,24 @@
+// How findings put things in words: durations, places, thread names. Used by the detectors to write
+// their messages and by every reporter; pure and dependency-free (it loads in the app's threads).
+import { relative } from 'node:path';
+import type { Frame } from './finding.js';
+
+export function formatDuration(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** `main thread`, `worker thread 3`, or with the name the app gave the Worker: `worker thread 3 "resizer"`. */
+export function threadName(threadId: number, name?: unknown): string {
+  const base = threadId === 0 ? 'main thread' : `worker thread ${threadId}`;
+  return typeof name === 'string' && name ? `${base} ${JSON.stringify(name)}` : base;
+}
+
+/** file:line:column, relative to cwd when the file is below it. */
+export function where(frame: Frame | null, cwd: string): string {
+  if (!frame) return 'an unknown place (no application frame on the stack)';
+  const rel = relative(cwd, frame.file);
+  const file = rel && !rel.startsWith('..') && !frame.file.startsWith('[') ? rel : frame.file;
+  return `${file}:${frame.line}:${frame.column}`;
+}
