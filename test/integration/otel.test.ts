@@ -70,7 +70,7 @@ function blocker(env: Record<string, string>, until: Promise<unknown>): Promise<
     env: { ASYNC_DEBUG: '1', ASYNC_DEBUG_REPORTERS: 'json', ...env },
     killWhen: () => stop,
     killSignal: 'SIGTERM',
-    timeoutMs: 60_000,
+    timeoutMs: 90_000,
   });
 }
 
@@ -85,7 +85,8 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
     let text = '';
     let notFound = 0;
     const done = (async () => {
-      for (let i = 0; i < 150; i++) {
+      const deadline = Date.now() + 45_000;
+      while (Date.now() < deadline) {
         await sleep(200);
         try {
           text = (await scrape(port)).text;
@@ -94,11 +95,12 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
         }
         if (['unawaited_total', 'threadpool_wait_count', 'code_function_name="parseInput"', 'code_function_name="renderReport"'].every((s) => text.includes(s)) && /blocks_total\{[^}]*thread_name="cruncher"/.test(text)) break;
       }
-      notFound = (await scrape(port, '/other')).status;
+      notFound = await scrape(port, '/other').then((r) => r.status, () => 0);
     })();
     const run = await blocker({ ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) }, done);
     await done;
     expect(run.stderr).toBe('');
+    expect(text, `no complete scrape (exit ${run.code ?? run.signal})`).toContain('asyncdebug_loop_blocks_total');
     expect(notFound).toBe(404);
     const series = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
     const file = fixture('otel-blocker.mjs');
