@@ -13,12 +13,13 @@ interface SdkOutput {
   logs: Array<{ body: string; attributes: Record<string, unknown>; traceId: string | null }>;
 }
 
-describe('through the app\'s own OpenTelemetry SDK (ASYNC_DEBUG_REPORTERS=otel)', () => {
+// The CommonJS app shares the reporter's build of @opentelemetry/api; the ESM app registers through the other.
+describe.each(['otel-sdk-app.cjs', 'otel-sdk-app-esm.mjs'])('through the app\'s own OpenTelemetry SDK (ASYNC_DEBUG_REPORTERS=otel): %s', (app) => {
   let run: RunResult;
   let out: SdkOutput;
 
   it('the app runs as without the agent: exit code 0, nothing on stderr, its own output intact', async () => {
-    run = await runNode(fixture('otel-sdk-app.cjs'), { env: { ASYNC_DEBUG_REPORTERS: 'otel' } });
+    run = await runNode(fixture(app), { env: { ASYNC_DEBUG_REPORTERS: 'otel' } });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     out = JSON.parse(run.stdout) as SdkOutput;
@@ -32,7 +33,7 @@ describe('through the app\'s own OpenTelemetry SDK (ASYNC_DEBUG_REPORTERS=otel)'
     expect(total).toBe(3);
     for (const p of blocks.points) {
       expect(p.attributes[S.ATTR_THREAD_ID]).toBe(0);
-      expect(p.attributes[S.ATTR_CODE_FILE_PATH]).toBe(fixture('otel-sdk-app.cjs'));
+      expect(p.attributes[S.ATTR_CODE_FILE_PATH]).toBe(fixture(app));
     }
     const p99 = out.metrics.find((m) => m.name === S.METRIC_DELAY.p99)!;
     expect(p99.unit).toBe('s');
@@ -49,7 +50,7 @@ describe('through the app\'s own OpenTelemetry SDK (ASYNC_DEBUG_REPORTERS=otel)'
     expect(afterAwait!.parent).toBe(requests.get('GET /after-await')!.spanId);
     expect(outside!.parent).toBeNull();
     const stack = String(slow!.attributes[S.ATTR_CODE_STACKTRACE]);
-    expect(stack).toContain(`otel-sdk-app.cjs:${markerLine(fixture('otel-sdk-app.cjs'), '@block-sync')}:`);
+    expect(stack).toContain(`${app}:${markerLine(fixture(app), '@block-sync')}:`);
   });
 
   it('a log record per finding, in the trace of the request it blocked', () => {
