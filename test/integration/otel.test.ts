@@ -62,6 +62,21 @@ describe.each(['otel-sdk-app.cjs', 'otel-sdk-app-esm.mjs'])('through the app\'s 
   });
 });
 
+describe('with @opentelemetry/instrumentation-http', () => {
+  it('a block in a request handler is a span inside the server span the instrumentation made', async () => {
+    const run = await runNode(fixture('otel-http-instrumented.cjs'), { env: { ASYNC_DEBUG_REPORTERS: 'otel' } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const spans = JSON.parse(run.stdout) as Array<{ name: string; kind: number; spanId: string; parent: string | null; attributes: Record<string, unknown> }>;
+    const server = spans.find((s) => s.kind === 1 /* SpanKind.SERVER */)!;
+    const block = spans.find((s) => s.name === S.SPAN_BLOCK)!;
+    expect(server).toBeDefined();
+    expect(block.parent).toBe(server.spanId);
+    expect(block.attributes[S.ATTR_CODE_FUNCTION_NAME]).toBe('renderInvoice');
+    expect(block.attributes[S.ATTR_CODE_LINE_NUMBER]).toBe(markerLine(fixture('otel-http-instrumented.cjs')));
+  });
+});
+
 /** Runs otel-blocker.mjs until `until` resolves; returns its result. */
 function blocker(env: Record<string, string>, until: Promise<unknown>): Promise<RunResult> {
   let stop = false;
