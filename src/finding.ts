@@ -26,11 +26,21 @@ export interface Frame {
   generated?: true;
 }
 
+/** Debug mode, main thread: the callback that was running during the block, as the thread answered. */
+export interface BlockCallback {
+  type: 'timer' | 'interval' | 'immediate' | 'http-request' | 'promise' | 'next-tick' | 'io';
+  /** `setTimeout`/`setInterval`/`setImmediate`, the request (`GET /path`), or the I/O resource (`FSReqCallback`). */
+  api?: string;
+  /** Where the callback was scheduled (timers and immediates), innermost first; empty when not known. */
+  scheduledAt: Frame[];
+}
+
 /** What the blocking callback was, or what kept the loop while it ran (contract `origin`). */
 export interface BlockOrigin {
   /** `sync-api` (a synchronous API in flight), `module-load` (a lazy require/import after start-up),
-   *  `native` (time outside JavaScript in a call from the site: a native addon, compilation). */
-  type: 'sync-api' | 'module-load' | 'native';
+   *  `native` (time outside JavaScript in a call from the site: a native addon, compilation); in debug
+   *  mode, when none of these, the kind of callback (BlockCallback's types), `frames` where it was scheduled. */
+  type: 'sync-api' | 'module-load' | 'native' | BlockCallback['type'];
   api?: string;
   frames: Frame[];
   /** For `native`: the last site seen before the thread left JavaScript, in the same callback. */
@@ -75,6 +85,8 @@ export interface BlockFinding extends FindingBase {
   profile?: ProfileEntry[];
   /** Extension: path of the block's `.cpuprofile` (ASYNC_DEBUG_CPUPROFILE_DIR, blocks of 3 thresholds or more). */
   cpuprofile?: string;
+  /** Extension, debug mode, main thread: the callback that blocked, and where it was scheduled. */
+  callback?: BlockCallback;
 }
 
 export interface SummaryFinding extends FindingBase {

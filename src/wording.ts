@@ -1,7 +1,7 @@
 // How findings put things in words: durations, places, thread names. Used by the detectors to write
 // their messages and by every reporter; pure and dependency-free (it loads in the app's threads).
 import { relative } from 'node:path';
-import type { Frame } from './finding.js';
+import type { BlockCallback, Frame } from './finding.js';
 
 export function formatDuration(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
@@ -21,4 +21,21 @@ export function where(frame: Frame | null, cwd: string): string {
   const rel = relative(cwd, frame.file);
   const file = rel && !rel.startsWith('..') && !frame.file.startsWith('[') ? rel : frame.file;
   return `${file}:${frame.line}:${frame.column}`;
+}
+
+const CALLBACK_WORDS: Record<BlockCallback['type'], string> = {
+  timer: 'a setTimeout callback',
+  interval: 'a setInterval callback',
+  immediate: 'a setImmediate callback',
+  'http-request': 'an HTTP request handler',
+  promise: 'a promise continuation (after an await or in a then)',
+  'next-tick': 'a process.nextTick callback',
+  io: 'an I/O callback',
+};
+
+/** "It ran in a setTimeout callback scheduled at app.js:12:3." (debug mode) */
+export function callbackText(c: BlockCallback, cwd: string): string {
+  const what = c.type === 'http-request' && c.api ? `the HTTP request handler for ${c.api}` : c.type === 'io' && c.api ? `an I/O callback (${c.api})` : CALLBACK_WORDS[c.type];
+  const at = c.scheduledAt.find((f) => !f.file.startsWith('node:') && !f.file.includes('/node_modules/')) ?? c.scheduledAt[0] ?? null;
+  return `It ran in ${what}${at ? ` scheduled at ${where(at, cwd)}` : ''}.`;
 }

@@ -6,7 +6,7 @@ import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerD
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { checkReportWritable } from '../reporters/jsonl.js';
 import { makeFinding, type Finding, type SummaryFinding } from '../finding.js';
-import { HUB_GONE, HUB_STATE, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
+import { HUB_GONE, HUB_STATE, TO_MAIN, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
 import { startBlockDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
@@ -111,9 +111,9 @@ export function startAgent(config: Config): Agent | null {
   const startup = startStartupPhase(config);
   const detectors: Detector[] = [block];
   for (const entry of DETECTORS) {
-    if (entry.debugOnly && config.mode !== 'debug') continue;
+    if ((entry.debugOnly && config.mode !== 'debug') || (entry.mainOnly && !isMainThread)) continue;
     try {
-      detectors.push(entry.start({ config, emit, startup: startup.phase }));
+      detectors.push(entry.start({ config, emit, startup: startup.phase, slot }));
     } catch {
       // one detector that cannot start leaves the others running
     }
@@ -144,6 +144,7 @@ export function startAgent(config: Config): Agent | null {
   function forwardFromHub(): void {
     if (!watchdog || forwarding) return;
     forwarding = true;
+    if (registry) Atomics.store(registryGlobals(registry), TO_MAIN, 1);
     watchdog.on('message', fromHub);
     watchdog.postMessage('subscribe');
     // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Finding, SummaryFinding } from '../finding.js';
 import type { StartupPhase } from './startup.js';
+import type { ThreadSlot } from '../watchdog/registry.js';
 
 export interface DetectorContext {
   config: Config;
@@ -8,6 +9,8 @@ export interface DetectorContext {
   emit(finding: Finding): void;
   /** Whether the app is past start-up (one answer for every detector of the thread). */
   startup: StartupPhase;
+  /** This thread's slot in the registry shared with the watchdog (watchdog/registry.ts). */
+  slot: ThreadSlot;
 }
 
 /** One detector per folder, each the in-thread half of one kind of finding (or a few related kinds). */
@@ -27,5 +30,7 @@ export interface DetectorEntry {
   name: string;
   /** Only in debug mode (ASYNC_DEBUG=1): the detectors whose cost the default mode cannot carry. */
   debugOnly?: boolean;
+  /** Only in the main thread. */
+  mainOnly?: boolean;
   start(context: DetectorContext): Detector;
 }

@@ -7,6 +7,7 @@ import { startThreadpoolDetector } from './threadpool/thread.js';
 import { startSyncIoDetector } from './sync-io/thread.js';
 import { startMessagesDetector } from './messages/thread.js';
 import { startPromiseDetector } from './promises/thread.js';
+import { startSchedulingDetector } from './scheduling/thread.js';
 
 export const DETECTORS: DetectorEntry[] = [
   // Before sync-io: where both wrap one function (crypto.randomBytes), sync-io's wrapper is the outer
@@ -15,4 +16,6 @@ export const DETECTORS: DetectorEntry[] = [
   { name: 'sync-io', start: ({ config, emit, startup }) => startSyncIoDetector(config, emit, startup) },
   { name: 'messages', start: ({ config, emit }) => startMessagesDetector(config, emit) },
   { name: 'promises', debugOnly: true, start: ({ config, emit }) => startPromiseDetector(config, emit) },
+  // The watchdog can ask only the main thread (an inspector session to a worker goes through the main thread).
+  { name: 'scheduling', debugOnly: true, mainOnly: true, start: ({ slot }) => startSchedulingDetector(slot) },
 ];

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { warnOnStderr } from '../config.js';
 import type { Finding } from '../finding.js';
 import { reportersAt } from '../reporters/load.js';
-import { DONE, EXITED, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, WAKE, registryGlobals, registrySlot, slotOwner, type ThreadSlot } from '../watchdog/registry.js';
+import { DONE, EXITED, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, TO_MAIN, WAKE, registryGlobals, registrySlot, slotOwner, type ThreadSlot } from '../watchdog/registry.js';
 import { readHealth } from './health.js';
 import { ringDrain, ringPending } from './ring.js';
 
@@ -47,8 +47,9 @@ export function startHub(options: HubOptions): Hub {
 
   const deliver = (f: Finding, fromMainThread: boolean) => {
     reporters.report(f);
-    // The main thread already has the findings it made itself.
-    if (toMain && !fromMainThread) options.toMain(f);
+    // The main thread already has the findings it made itself. Its wish is read from shared memory: a
+    // message asking for them could arrive after the first findings were drained.
+    if (!fromMainThread && (toMain || Atomics.load(globals, TO_MAIN) === 1)) options.toMain(f);
   };
 
   let draining = false;

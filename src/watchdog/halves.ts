@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { createBlockWatcher } from '../detectors/block/watchdog.js';
+import { createProbe } from '../detectors/scheduling/watchdog.js';
 import type { StackEngine } from '../stack/engine.js';
 import type { ThreadSlot } from './registry.js';
 
@@ -25,6 +26,10 @@ export const WATCHDOG_HALVES: { name: string; start(context: WatchdogContext): W
   {
     name: 'block',
     start: ({ config, registry, intervalMs, engine, emit, canRelease }) =>
-      createBlockWatcher({ registry, slowMs: config.slowMs, intervalMs, engine, emit, cpuProfileDir: config.cpuProfileDir, canRelease }),
+      createBlockWatcher({
+        registry, slowMs: config.slowMs, intervalMs, engine, emit, cpuProfileDir: config.cpuProfileDir, canRelease,
+        // Debug mode: the block's callback and where it was scheduled (detectors/scheduling/).
+        probe: config.mode === 'debug' ? createProbe() : null,
+      }),
   },
 ];

@@ -12,12 +12,14 @@
 // - taken in the heartbeat: the loop already turned; it belongs to the next turn and is dropped.
 // A gap no application frame can be named for (Node draining V8's tasks at exit, a thread starved of
 // CPU) is not a finding: the thread's summary counts it.
-import { makeFinding, type BlockFinding, type BlockOrigin, type Finding, type Frame, type ProfileEntry } from '../../finding.js';
+import { makeFinding, type BlockCallback, type BlockFinding, type BlockOrigin, type Finding, type Frame, type ProfileEntry } from '../../finding.js';
+import type { Probe } from '../scheduling/watchdog.js';
+import type { RawRow } from '../scheduling/probe.js';
 import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile, type ProfileSample } from './cpuprofile.js';
-import { formatDuration, threadName, where } from '../../wording.js';
+import { callbackText, formatDuration, threadName, where } from '../../wording.js';
 import {
   BEAT,
   BLOCKS,
@@ -57,6 +59,10 @@ interface SiteWeight {
   after: Frame | null;
 }
 
+function rawOf([file, line, column, fn]: RawRow): RawFrame {
+  return { file: file ?? '', line: line ?? 0, column: column ?? 0, function: fn ?? '' };
+}
+
 function originOf(s: SiteWeight): BlockOrigin['type'] | undefined {
   if (s.api) return 'sync-api';
   if (s.loadingMs * 2 > s.ms) return 'module-load';
@@ -87,6 +93,8 @@ interface OpenBlock {
   trace: ProfileSample[] | null;
   cpuprofile: string | null;
   nextWriteAt: number;
+  /** Debug mode: the running callback, as the thread itself answered the probe. */
+  callback: BlockCallback | null;
 }
 
 interface Watched {
@@ -109,6 +117,8 @@ export interface BlockWatcherOptions {
   cpuProfileDir?: string | null;
   /** Whether an exited thread's slot may be given back (the hub has drained its findings). */
   canRelease?: (slot: ThreadSlot) => boolean;
+  /** Debug mode: asks a blocked thread which callback is running and where it was scheduled. */
+  probe?: Probe | null;
 }
 
 /** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
@@ -214,6 +224,12 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       f.origin = { type, frames };
       if (top.api) f.origin.api = top.api;
       if (type === 'native' && top.after) f.origin.after = top.after;
+    }
+    if (b.callback) {
+      f.callback = b.callback;
+      // Nothing more specific kept the loop: the blocking callback is the origin, with where it was scheduled.
+      f.origin ??= { type: b.callback.type, ...(b.callback.api ? { api: b.callback.api } : {}), frames: b.callback.scheduledAt };
+      f.message += ` ${callbackText(b.callback, cwd)}`;
     }
     return f;
   }
@@ -396,11 +412,31 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       nextWriteAt: 0,
       trace: profileDir ? [] : null,
       cpuprofile: null,
+      callback: null,
     };
     t.block = b;
     t.slot.f64[OPEN_BLOCK] = beat;
     Atomics.store(t.slot.i32, CLOSED_SIGNAL, 0);
     await step(t, b);
+    if (options.probe && t.block === b) askCallback(t, b, options.probe);
+  }
+
+  /**
+   * Not awaited: a thread in native code answers only once back in JavaScript. An answer is taken only
+   * while the same block is open, from the same loop turn, and from the same callback the stack reads
+   * saw (its outermost frame): never the next callback's.
+   */
+  function askCallback(t: Watched, b: OpenBlock, probe: Probe): void {
+    void probe(t.threadId).then((answer) => {
+      if (!answer || t.block !== b || answer.gen !== b.gen || Atomics.load(t.slot.i32, GEN) !== b.gen) return;
+      const outer = answer.outer ? toFrames([rawOf(answer.outer)])[0] : undefined;
+      if (outer && b.outer && !b.outer.startsWith(`${outer.file}:`)) return;
+      b.callback = {
+        type: answer.type as BlockCallback['type'],
+        ...(answer.api ? { api: answer.api } : {}),
+        scheduledAt: toFrames(answer.scheduled.map(rawOf)).filter((f) => f.file),
+      };
+    }, () => {});
   }
 
   async function check(t: Watched, t0: number, watchdogStalled: boolean): Promise<void> {
