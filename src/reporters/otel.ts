@@ -32,7 +32,7 @@ const quiet: Reporter = { report() {} };
 
 export const createReporter: CreateReporter = async (context) => {
   try {
-    if (context.config.otel) return await standalone(context);
+    if (context.config.otel) return standalone(context);
     return await inApp(context);
   } catch (err) {
     context.warn(`the otel reporter could not start (${(err as Error)?.message ?? String(err)}); no OpenTelemetry export`);
@@ -81,14 +81,61 @@ function guarded(sink: Sink, extra: Partial<Reporter> = {}, warn: (line: string)
   };
 }
 
-async function standalone(context: ReporterContext): Promise<Reporter> {
-  // Loaded only here: the main-thread path loads no SDK and not the ESM build of the API.
-  const { createStandalone } = await import('../otel/standalone.js');
-  const made = await createStandalone(context.config, context.warn);
-  if (!made) return quiet;
-  const threads = threadsOf(context);
-  const sink = createSink(made.signals, { threads: threads.threads });
-  return guarded(sink, { health: (t) => threads.set(t), flush: () => made.flush(), close: () => made.close() }, context.warn);
+/** Findings kept while the standalone exporter loads (the oldest are dropped past this). */
+const MAX_WAITING = 2000;
+
+/**
+ * The standalone exporter, returned at once: the SDK packages take 0.5-2 s to load in the watchdog, and
+ * the hub starts delivering (to every reporter, the console too) only once each reporter exists.
+ * Findings that arrive meanwhile wait here, in order, and go to the exporter once it is built.
+ */
+function standalone(context: ReporterContext): Reporter {
+  let live: Reporter | null = null;
+  let closed = false;
+  let waiting: Finding[] | null = [];
+  let lastHealth: readonly ThreadHealth[] | null = null;
+  void (async () => {
+    try {
+      // Loaded only here: the main-thread path loads no SDK and not the ESM build of the API.
+      const { createStandalone } = await import('../otel/standalone.js');
+      const made = await createStandalone(context.config, context.warn);
+      if (!made || closed) {
+        made?.close();
+        waiting = null;
+        return;
+      }
+      const threads = threadsOf(context);
+      const sink = createSink(made.signals, { threads: threads.threads });
+      const r = guarded(sink, { health: (t) => threads.set(t), flush: () => made.flush(), close: () => made.close() }, context.warn);
+      for (const f of waiting ?? []) r.report(f);
+      if (lastHealth) r.health?.(lastHealth);
+      waiting = null;
+      live = r;
+    } catch (err) {
+      waiting = null;
+      context.warn(`the otel reporter could not start (${(err as Error)?.message ?? String(err)}); no OpenTelemetry export`);
+    }
+  })();
+  return {
+    report(f) {
+      if (live) live.report(f);
+      else if (waiting) {
+        waiting.push(f);
+        if (waiting.length > MAX_WAITING) waiting.shift();
+      }
+    },
+    health(t) {
+      if (live) live.health?.(t);
+      else lastHealth = t;
+    },
+    flush() {
+      live?.flush?.();
+    },
+    close() {
+      closed = true;
+      live?.close?.();
+    },
+  };
 }
 
 /** The @opentelemetry/api the app's SDK registered through: the app's own copy when it has one. */
