@@ -29,6 +29,8 @@ const EARLY_LOOKS = 250;
 const NO_SDK_WARNING_MS = 5000;
 
 const quiet: Reporter = { report() {} };
+/** For an app whose API has no logs (before 1.10) and no @opentelemetry/api-logs. */
+const noLogger = { emit() {} } as unknown as Api.Logger;
 
 export const createReporter: CreateReporter = async (context) => {
   try {
@@ -164,7 +166,7 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
   const signals = (): SinkSignals => ({
     meter: api.metrics.getMeter(SCOPE),
     tracer: api.trace.getTracer(SCOPE),
-    logger: logs ? logs.getLogger(SCOPE) : api.createNoopLogger(),
+    logger: logs ? logs.getLogger(SCOPE) : noLogger,
     root: api.ROOT_CONTEXT,
   });
   const ring: ContextRing = createContextRing(api);
