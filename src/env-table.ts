@@ -222,7 +222,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'prometheusPort',
     default: 9464,
     fallback: '9464',
-    accepted: 'a port number 0..65535',
+    accepted: 'a port number (0: any free port, which nothing can then find: for benchmarks)',
     help: 'the port of `/metrics` for ASYNC_DEBUG_OTEL=prometheus (each process needs its own)',
     parse: (raw) => {
       const n = Number(raw);
