@@ -28,7 +28,7 @@ export interface Frame {
 
 /** Debug mode, main thread: the callback that was running during the block, as the thread answered. */
 export interface BlockCallback {
-  type: 'timer' | 'interval' | 'immediate' | 'http-request' | 'promise' | 'next-tick' | 'io';
+  type: 'timer' | 'interval' | 'immediate' | 'http-request' | 'promise' | 'next-tick' | 'async-resource' | 'io';
   /** `setTimeout`/`setInterval`/`setImmediate`, the request (`GET /path`), or the I/O resource (`FSReqCallback`). */
   api?: string;
   /** Where the callback was scheduled (timers and immediates), innermost first; empty when not known. */

@@ -30,12 +30,13 @@ const CALLBACK_WORDS: Record<BlockCallback['type'], string> = {
   'http-request': 'an HTTP request handler',
   promise: 'a promise continuation (after an await or in a then)',
   'next-tick': 'a process.nextTick callback',
+  'async-resource': 'a callback run through an AsyncResource',
   io: 'an I/O callback',
 };
 
 /** "It ran in a setTimeout callback scheduled at app.js:12:3." (debug mode) */
 export function callbackText(c: BlockCallback, cwd: string): string {
-  const what = c.type === 'http-request' && c.api ? `the HTTP request handler for ${c.api}` : c.type === 'io' && c.api ? `an I/O callback (${c.api})` : CALLBACK_WORDS[c.type];
+  const what = c.type === 'http-request' && c.api ? `the HTTP request handler for ${c.api}` : c.type === 'io' && c.api ? `an I/O callback (${c.api})` : c.type === 'async-resource' && c.api ? `a callback run through the AsyncResource ${c.api}` : CALLBACK_WORDS[c.type];
   const at = c.scheduledAt.find((f) => !f.file.startsWith('node:') && !f.file.includes('/node_modules/')) ?? c.scheduledAt[0] ?? null;
   return `It ran in ${what}${at ? ` scheduled at ${where(at, cwd)}` : ''}.`;
 }

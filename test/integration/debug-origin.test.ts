@@ -19,6 +19,10 @@ describe('debug mode: where the blocking callback came from', () => {
     // The request, without its query string.
     expect(byType.get('http-request')?.origin).toMatchObject({ type: 'http-request', api: 'GET /slow' });
     expect(JSON.stringify(run.lines)).not.toContain('secret');
+    expect(byType.get('io')?.origin).toMatchObject({ type: 'io', api: 'FSReqCallback' });
+    expect(byType.get('async-resource')?.origin).toMatchObject({ type: 'async-resource', api: 'Job' });
+    // Each block once: no kind taken for another.
+    expect(found.map((b) => (b.origin as { type: string }).type).sort()).toEqual(['async-resource', 'http-request', 'io', 'promise', 'timer']);
   });
 
   it('leaves the stacks the app sees in and around timers as they are without the agent', async () => {

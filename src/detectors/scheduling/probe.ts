@@ -18,7 +18,7 @@ export type RawRow = [file: string | null, line: number | null, column: number |
 
 export interface ProbeAnswer {
   gen: number;
-  /** `timer`, `interval`, `immediate`, `http-request`, `promise`, `next-tick`, or `io`. */
+  /** `timer`, `interval`, `immediate`, `http-request`, `promise`, `next-tick`, `async-resource` or `io`. */
   type: string;
   /** What scheduled it (`setTimeout` …), the request (`GET /path`), or the resource (`FSReqCallback` …). */
   api?: string;
@@ -31,15 +31,14 @@ export interface ProbeAnswer {
 const rowsOf = (_error: Error, sites: NodeJS.CallSite[]): RawRow[] =>
   sites.map((s) => [s.getFileName() ?? null, s.getLineNumber(), s.getColumnNumber(), s.getFunctionName()]);
 
-/** Reads a captured holder's frames (formatted now, with our formatter) or the current stack. */
-function rows(holder?: { stack?: unknown }): RawRow[] {
+/** Formats a stack with our formatter: a captured holder's (formatted only now), or the current one. */
+function format(read: () => unknown): RawRow[] {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   try {
     Error.prepareStackTrace = rowsOf as typeof Error.prepareStackTrace;
-    if (holder) return Array.isArray(holder.stack) ? (holder.stack as RawRow[]) : [];
     Error.stackTraceLimit = 200;
-    const stack = new Error().stack as unknown;
+    const stack = read();
     return Array.isArray(stack) ? (stack as RawRow[]) : [];
   } catch {
     return [];
@@ -49,38 +48,62 @@ function rows(holder?: { stack?: unknown }): RawRow[] {
   }
 }
 
-/** The kind of callback, from the outermost frames of the interrupted stack and the resource. */
+const currentStack = () => format(() => new Error().stack);
+const scheduledRows = (holder: { stack?: unknown } | undefined) => (holder ? format(() => holder.stack) : []);
+
+/** The functions that call a callback, as they appear below it; the innermost one found says which kind. */
+const DISPATCHERS: [fn: string, file: string, kind: string][] = [
+  ['runInAsyncScope', 'node:async_hooks', 'async-resource'],
+  ['runMicrotasks', '', 'promise'],
+  ['listOnTimeout', 'node:internal/timers', 'timer'],
+  ['processImmediate', 'node:internal/timers', 'immediate'],
+  ['processTicksAndRejections', 'node:internal/process/task_queues', 'next-tick'],
+  ['parserOnIncoming', 'node:_http_server', 'http-request'],
+];
+
+/** The kind of callback, from the innermost dispatcher below it on the interrupted stack, and the resource. */
 function classify(stack: RawRow[], resource: unknown, scheduledAt: ScheduledAt): Omit<ProbeAnswer, 'gen'> {
-  const has = (fn: string, file: string) => stack.some((r) => r[3] === fn && (r[0] ?? '').startsWith(file));
   const name = (resource as { constructor?: { name?: string } } | null)?.constructor?.name ?? '';
-  const scheduled = resource && typeof resource === 'object' ? scheduledAt.get(resource) : undefined;
-  if (has('listOnTimeout', 'node:internal/timers')) {
-    const repeat = (resource as { _repeat?: unknown } | null)?._repeat;
-    return { type: repeat ? 'interval' : 'timer', api: repeat ? 'setInterval' : 'setTimeout', scheduled: rows(scheduled) };
+  const holder = resource && typeof resource === 'object' ? scheduledAt.get(resource) : undefined;
+  let kind = '';
+  for (const row of stack) {
+    const d = DISPATCHERS.find(([fn, file]) => row[3] === fn && (row[0] ?? '').startsWith(file));
+    if (d) {
+      kind = d[2];
+      break;
+    }
   }
-  if (has('processImmediate', 'node:internal/timers')) return { type: 'immediate', api: 'setImmediate', scheduled: rows(scheduled) };
-  if (has('processTicksAndRejections', 'node:internal/process/task_queues')) {
-    // Node runs the nextTick queue itself, then V8's promise jobs through runMicrotasks().
-    return { type: stack.some((r) => r[3] === 'runMicrotasks') ? 'promise' : 'next-tick', scheduled: [] };
+  switch (kind) {
+    case 'timer': {
+      const repeat = (resource as { _repeat?: unknown } | null)?._repeat;
+      return { type: repeat ? 'interval' : 'timer', api: repeat ? 'setInterval' : 'setTimeout', scheduled: scheduledRows(holder) };
+    }
+    case 'immediate':
+      return { type: 'immediate', api: 'setImmediate', scheduled: scheduledRows(holder) };
+    case 'http-request': {
+      const req = (resource as { socket?: { _httpMessage?: { req?: { method?: string; url?: string } } } } | null)?.socket?._httpMessage?.req;
+      // The path without its query string: no tokens in a report, and one name per route.
+      return { type: 'http-request', ...(req ? { api: `${req.method} ${String(req.url).split('?')[0]}` } : {}), scheduled: [] };
+    }
+    case 'async-resource':
+      return { type: 'async-resource', ...(name && name !== 'Object' ? { api: name } : {}), scheduled: [] };
+    case 'promise':
+    case 'next-tick':
+      return { type: kind, scheduled: [] };
   }
-  if (name === 'HTTPServerAsyncResource') {
-    const req = (resource as { socket?: { _httpMessage?: { req?: { method?: string; url?: string } } } }).socket?._httpMessage?.req;
-    // The handler itself runs from the parser; a promise continuation after it runs from V8 with the
-    // same resource, and no parser frame below it.
-    // The path without its query string: no tokens in a report, and one name per route.
-    if (has('parserOnIncoming', 'node:_http_server')) return { type: 'http-request', ...(req ? { api: `${req.method} ${String(req.url).split('?')[0]}` } : {}), scheduled: [] };
-  }
-  // Below the callback, only frames V8 or C++ called: a promise continuation drained after a callback,
-  // or an I/O callback Node called from C++.
+  // A callback Node called from C++ for one of its handles or requests (FSReqCallback, TCPWRAP …): its
+  // entry is Node's own code, and the resource is the handle's.
   const outer = stack[stack.length - 1];
-  if (!outer || !(outer[0] ?? '').startsWith('node:')) return { type: 'promise', scheduled: [] };
-  return { type: 'io', ...(name && name !== 'Object' ? { api: name } : {}), scheduled: [] };
+  if (outer && (outer[0] ?? '').startsWith('node:') && /(?:Wrap|WRAP|Req[A-Z]\w*|Callback)$/.test(name)) return { type: 'io', api: name, scheduled: [] };
+  // Otherwise V8 ran it from its microtask queue, after a callback: a promise continuation (also when the
+  // outermost frame is one of Node's own async functions, like the test runner's or the ESM loader's).
+  return { type: 'promise', scheduled: [] };
 }
 
 export function installProbe(slot: ThreadSlot, scheduledAt: ScheduledAt): () => void {
   const probe = function asyncdebugProbe(): string | null {
     try {
-      const stack = rows();
+      const stack = currentStack();
       // The probe's own frames, and the evaluated expression's: up to the first interrupted frame.
       let first = stack.findIndex((r) => r[3] === 'asyncdebugProbe') + 1;
       while (first < stack.length && !stack[first]?.[0]) first++;
