@@ -1,7 +1,8 @@
 // Standalone export for an app with no OpenTelemetry SDK of its own (ASYNC_DEBUG_OTEL): the reporter
 // builds its own providers in the watchdog worker, off the app's loop. `prometheus` serves /metrics on
-// loopback (ASYNC_DEBUG_PROMETHEUS_HOST/PORT); `otlp` exports metrics, spans and logs over OTLP/HTTP to
-// OTEL_EXPORTER_OTLP_ENDPOINT (the exporters read the standard OTEL_* variables themselves). Nothing
+// loopback (ASYNC_DEBUG_PROMETHEUS_HOST/PORT); `otlp` exports metrics, spans and logs over OTLP/HTTP
+// (JSON) to OTEL_EXPORTER_OTLP_ENDPOINT (the exporters read the standard OTEL_* variables themselves;
+// OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER=none and OTEL_LOGS_EXPORTER=none are read here). Nothing
 // here keeps the process alive: the server is unref'd, the SDK's timers are unref'd, and the worker is.
 import { createServer, type Server } from 'node:http';
 import { createNoopLogger, trace, ROOT_CONTEXT } from '@opentelemetry/api';
@@ -50,7 +51,8 @@ function serve(exporter: InstanceType<Prometheus['PrometheusExporter']>, host: s
 
 export async function createStandalone(config: Config, warn: (line: string) => void, load: <T>(name: string) => Promise<T | undefined> = loadOptional): Promise<Standalone | null> {
   const mode = config.otel;
-  if (!mode) return null;
+  // The standard switch for every OpenTelemetry SDK.
+  if (!mode || process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return null;
   const [metricsSdk, resources] = await Promise.all([load<SdkMetrics>('@opentelemetry/sdk-metrics'), load<Resources>('@opentelemetry/resources')]);
   if (mode === 'prometheus') {
     const prometheus = await load<Prometheus>('@opentelemetry/exporter-prometheus');
@@ -71,20 +73,25 @@ export async function createStandalone(config: Config, warn: (line: string) => v
     };
   }
   // otlp
+  // OTEL_TRACES_EXPORTER=none / OTEL_LOGS_EXPORTER=none turn a signal off (and its packages are not loaded).
+  const wanted = (name: string) => process.env[name]?.trim().toLowerCase() !== 'none';
+  const spansOn = wanted('OTEL_TRACES_EXPORTER');
+  const logsOn = wanted('OTEL_LOGS_EXPORTER');
+  const none = Promise.resolve(undefined);
   const [otlpMetrics, sdkTrace, otlpTraces, sdkLogs, otlpLogs] = await Promise.all([
     load<OtlpMetrics>('@opentelemetry/exporter-metrics-otlp-http'),
-    load<SdkTrace>('@opentelemetry/sdk-trace'),
-    load<OtlpTraces>('@opentelemetry/exporter-trace-otlp-http'),
-    load<SdkLogs>('@opentelemetry/sdk-logs'),
-    load<OtlpLogs>('@opentelemetry/exporter-logs-otlp-http'),
+    spansOn ? load<SdkTrace>('@opentelemetry/sdk-trace') : none,
+    spansOn ? load<OtlpTraces>('@opentelemetry/exporter-trace-otlp-http') : none,
+    logsOn ? load<SdkLogs>('@opentelemetry/sdk-logs') : none,
+    logsOn ? load<OtlpLogs>('@opentelemetry/exporter-logs-otlp-http') : none,
   ]);
   if (!metricsSdk || !otlpMetrics || !resources) {
     warn(missingLine('ASYNC_DEBUG_OTEL=otlp', ['@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-metrics-otlp-http']));
     return null;
   }
   const missing: string[] = [];
-  if (!sdkTrace || !otlpTraces) missing.push('@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-http');
-  if (!sdkLogs || !otlpLogs) missing.push('@opentelemetry/sdk-logs', '@opentelemetry/exporter-logs-otlp-http');
+  if (spansOn && (!sdkTrace || !otlpTraces)) missing.push('@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-http');
+  if (logsOn && (!sdkLogs || !otlpLogs)) missing.push('@opentelemetry/sdk-logs', '@opentelemetry/exporter-logs-otlp-http');
   if (missing.length) warn(missingLine('the spans and log records of ASYNC_DEBUG_OTEL=otlp (metrics are exported)', missing));
 
   const resource = resourceOf(resources);

@@ -34,6 +34,30 @@ describe('standalone exporters', () => {
     expect(warnings[0]).toContain('npm install @opentelemetry/sdk-trace @opentelemetry/exporter-trace-otlp-http @opentelemetry/sdk-logs @opentelemetry/exporter-logs-otlp-http');
   });
 
+  it('OTEL_SDK_DISABLED=true: no exporter; OTEL_TRACES_EXPORTER=none and OTEL_LOGS_EXPORTER=none: those packages are not even asked for', async () => {
+    const config = readConfig({ ASYNC_DEBUG_OTEL: 'otlp' }, () => {});
+    const asked: string[] = [];
+    const spy = <T>(name: string): Promise<T | undefined> => {
+      asked.push(name);
+      return loadOptional<T>(name);
+    };
+    try {
+      process.env.OTEL_SDK_DISABLED = 'true';
+      expect(await createStandalone(config, () => {}, spy)).toBeNull();
+      expect(asked).toEqual([]);
+      delete process.env.OTEL_SDK_DISABLED;
+      process.env.OTEL_TRACES_EXPORTER = 'none';
+      process.env.OTEL_LOGS_EXPORTER = 'none';
+      const warnings: string[] = [];
+      const made = await createStandalone(config, (l) => warnings.push(l), spy);
+      made!.close();
+      expect(warnings).toEqual([]);
+      expect(asked.filter((n) => /trace|logs/.test(n))).toEqual([]);
+    } finally {
+      for (const k of ['OTEL_SDK_DISABLED', 'OTEL_TRACES_EXPORTER', 'OTEL_LOGS_EXPORTER']) delete process.env[k];
+    }
+  });
+
   it('a package installed nowhere loads as undefined, not as an error', async () => {
     expect(await loadOptional('@opentelemetry/no-such-package-here')).toBeUndefined();
   });
