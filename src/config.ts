@@ -30,7 +30,14 @@ export interface Config {
   messageBytes: number;
   /** Pool work that waited this long behind a full libuv pool is a threadpool-saturation finding. */
   poolWaitMs: number;
+  /** The otel reporter's own exporter (in the watchdog); null: the app's own OpenTelemetry SDK. */
+  otel: OtelExport | null;
+  /** Where ASYNC_DEBUG_OTEL=prometheus serves /metrics. */
+  prometheusHost: string;
+  prometheusPort: number;
 }
+
+export type OtelExport = 'prometheus' | 'otlp';
 
 export type SyncAfter = 'turn' | 'listening';
 
@@ -67,9 +74,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = wa
   return resolveReporters(config as Config, warn);
 }
 
-/** The one rule between variables: a report directory turns on json, and json needs one. */
+/** The rules between variables: a report directory turns on json, and json needs one; ASYNC_DEBUG_OTEL turns on otel. */
 function resolveReporters(config: Config, warn: Warn): Config {
   const reporters = new Set(config.reporters);
+  if (config.otel) reporters.add('otel');
   if (config.reportDir) reporters.add('json');
   else if (reporters.has('json')) {
     reporters.delete('json');

@@ -2,13 +2,12 @@
 // README's table (`npm run docs`) all read it, so they cannot disagree. To add a variable: add its field
 // to Config and one row here. Text in `accepted`, `fallback` and `help` is Markdown (backticks only);
 // the terminal and the warnings show it without the backticks.
-import type { Config, ReporterName, StackEngine, SyncAfter, Warn } from './config.js';
+import type { Config, OtelExport, ReporterName, StackEngine, SyncAfter, Warn } from './config.js';
 
 export const DEFAULT_SLOW_MS = 100;
 
 /** The reporters this version ships; the contract also names these others. */
-export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json', 'tui'];
-const NOT_YET: readonly ReporterName[] = ['otel'];
+export const SHIPPED_REPORTERS: readonly ReporterName[] = ['console', 'json', 'otel', 'tui'];
 
 /** What a parser returns for a value it cannot accept: the row's standard warning follows. */
 export const BAD = Symbol('bad value');
@@ -67,6 +66,11 @@ function numberFrom(min: number, whole = false): (raw: string) => Parsed<number>
   };
 }
 
+/** An address only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host.trim());
+}
+
 function commaList(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -98,16 +102,14 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'reporters',
     default: ['console'],
     fallback: '`console`',
-    accepted: 'a comma list of `console`, `json`, `tui`',
-    help: 'where findings go (`tui`: served to `asyncdebug tui` over a private Unix socket; `otel` is named by the contract, not shipped yet); a name it does not know is dropped with a warning, and if none is left, `console` is used',
+    accepted: 'a comma list of `console`, `json`, `otel`, `tui`',
+    help: 'where findings go (`otel`: OpenTelemetry, see ASYNC_DEBUG_OTEL; `tui`: served to `asyncdebug tui` over a private Unix socket); a name it does not know is dropped with a warning, and if none is left, `console` is used',
     parse(raw, warn) {
       const names = new Set<ReporterName>();
       const dropped: string[] = [];
       for (const part of commaList(raw)) {
         const name = part.toLowerCase() as ReporterName;
-        if ((NOT_YET as readonly string[]).includes(name)) {
-          dropped.push(`the ${name} reporter in ASYNC_DEBUG_REPORTERS is not available in this version; ignoring it`);
-        } else if (!(SHIPPED_REPORTERS as readonly string[]).includes(name)) {
+        if (!(SHIPPED_REPORTERS as readonly string[]).includes(name)) {
           dropped.push(`ignoring ${JSON.stringify(part)} in ASYNC_DEBUG_REPORTERS: expected a comma list of ${SHIPPED_REPORTERS.join(', ')}`);
         } else {
           names.add(name);
@@ -202,6 +204,42 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     accepted: 'a number of milliseconds >= 1',
     help: 'libuv pool work that waited this long behind a full pool (`UV_THREADPOOL_SIZE`, read from the starting environment) is a `threadpool-saturation` finding',
     parse: numberFrom(1),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_OTEL',
+    key: 'otel',
+    default: null,
+    fallback: '– (the app\'s own OpenTelemetry SDK)',
+    accepted: '`prometheus` or `otlp`',
+    help: 'the `otel` reporter (turned on by this) exports by itself from the watchdog: `prometheus` serves `/metrics` (ASYNC_DEBUG_PROMETHEUS_HOST/PORT), `otlp` sends OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` (standard `OTEL_*` variables); unset, `otel` goes through the SDK the app registered',
+    parse: oneOf<OtelExport>(['prometheus', 'otlp']),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_PROMETHEUS_PORT',
+    key: 'prometheusPort',
+    default: 9464,
+    fallback: '9464',
+    accepted: 'a port number (0: any free port, which nothing can then find: for benchmarks)',
+    help: 'the port of `/metrics` for ASYNC_DEBUG_OTEL=prometheus (each process needs its own)',
+    parse: (raw) => {
+      const n = Number(raw);
+      return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : BAD;
+    },
+  }),
+  row({
+    name: 'ASYNC_DEBUG_PROMETHEUS_HOST',
+    key: 'prometheusHost',
+    default: '127.0.0.1',
+    fallback: '`127.0.0.1`',
+    accepted: 'an address to bind',
+    help: 'the address `/metrics` listens on; one that is not loopback serves the metrics beyond this machine (said with a warning)',
+    parse(raw, warn) {
+      const host = raw.trim();
+      if (!isLoopback(host)) {
+        warn(`ASYNC_DEBUG_PROMETHEUS_HOST=${JSON.stringify(host)} is not a loopback address: /metrics will be reachable from other machines`);
+      }
+      return host;
+    },
   }),
   row({
     name: 'ASYNC_DEBUG_STACK_ENGINE',

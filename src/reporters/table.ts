@@ -12,4 +12,6 @@ export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
   console: { place: () => 'hub', module: 'console.js' },
   // Serves `asyncdebug tui` over a private Unix socket, from the hub (off the app's loop).
   tui: { place: () => 'hub', module: 'tui.js', atProcessExit: () => removeOwnSocket() },
+  // Through the app's own OpenTelemetry SDK in its main thread, or (ASYNC_DEBUG_OTEL) its own exporter off the app's loop.
+  otel: { place: (c) => (c.otel ? 'hub' : 'main'), module: 'otel.js' },
 };

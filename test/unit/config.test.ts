@@ -35,7 +35,7 @@ describe('configuration from the environment', () => {
     expect(read({ ASYNC_DEBUG_REPORTERS: 'console,json' }).config.reporters).toEqual(['console']);
   });
 
-  it.each(['bogus', 'otel', ' , '])('ASYNC_DEBUG_REPORTERS=%j: nothing usable named, so the default console', (value) => {
+  it.each(['bogus', ' , '])('ASYNC_DEBUG_REPORTERS=%j: nothing usable named, so the default console', (value) => {
     const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: value });
     expect(config.reporters).toEqual(['console']);
     // one warning per dropped name; an empty list is the same as unset
@@ -60,7 +60,7 @@ describe('configuration from the environment', () => {
     expect(config).toEqual({
       mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
       syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector', cpuProfileDir: '/tmp/p',
-      messageMs: 20, messageBytes: 16777216, poolWaitMs: 50,
+      messageMs: 20, messageBytes: 16777216, poolWaitMs: 50, otel: null, prometheusHost: '127.0.0.1', prometheusPort: 9464,
     });
   });
 
@@ -84,9 +84,9 @@ describe('configuration from the environment', () => {
   });
 
   it('reporters the contract names but this version lacks are said, not silently dropped', () => {
-    const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: 'console,otel' });
+    const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: 'console,tui' });
     expect(config.reporters).toEqual(['console']);
-    expect(warnings[0]).toContain('otel');
+    expect(warnings[0]).toContain('tui');
   });
 
   it('the heartbeat is a tenth of the threshold, within 2..20 ms', () => {

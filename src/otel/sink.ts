@@ -1,0 +1,239 @@
+// Findings and loop health into OpenTelemetry signals: metrics (semantic-convention names where they
+// exist, ours under asyncdebug.*), a span per block and a log record per finding. It knows nothing of
+// where the meter, tracer and logger come from (the app's global SDK in the main thread, or providers
+// the reporter built itself in the watchdog); see src/reporters/otel.ts.
+import type { Attributes, Context, Counter, Histogram, Logger, Meter, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
+import type { Finding, Frame } from '../finding.js';
+import type { ThreadHealth } from '../hub/health.js';
+import * as S from './semconv.js';
+
+/** Distinct code sites that keep their own attributes; every later one is `other` (bounded cardinality). */
+export const MAX_SITES = 20;
+/** Finding ids remembered for de-duplication (a block's ongoing and final lines, sync-io count updates). */
+const MAX_IDS = 10_000;
+
+export interface SinkSignals {
+  meter: Meter;
+  tracer: Tracer;
+  logger: Logger;
+  /** The root context of the API copy in use (a span with no parent found starts there). */
+  root: Context;
+}
+
+export interface SinkOptions {
+  /** Every watched thread's loop health now. */
+  threads(): readonly ThreadHealth[];
+  /** The context a block's span and log record belong to (the span active when the blocking callback ran). */
+  parentFor?(finding: Finding): Context | undefined;
+  maxSites?: number;
+}
+
+export interface Sink {
+  report(finding: Finding): void;
+  /** Use new signals (the app registered its SDK after the reporter started): instruments are made again. */
+  use(signals: SinkSignals): void;
+  close(): void;
+}
+
+const SECOND = 1000;
+
+export function threadAttributes(threadId: number, threadName: string | undefined): Attributes {
+  const attrs: Attributes = { [S.ATTR_THREAD_ID]: threadId };
+  const name = threadName ?? (threadId === 0 ? 'main' : undefined);
+  if (name) attrs[S.ATTR_THREAD_NAME] = name;
+  return attrs;
+}
+
+/** The first `max` distinct sites keep their code.* attributes; later ones share `other`. */
+export class SiteLimiter {
+  private readonly known = new Map<string, Attributes>();
+  private readonly other: Attributes = { [S.ATTR_CODE_FILE_PATH]: S.OTHER, [S.ATTR_CODE_LINE_NUMBER]: 0, [S.ATTR_CODE_FUNCTION_NAME]: S.OTHER };
+  private readonly none: Attributes = {};
+  constructor(private readonly max: number) {}
+
+  attributes(site: Frame | null | undefined): Attributes {
+    if (!site) return this.none;
+    const key = `${site.file}:${site.line}:${site.function}`;
+    const seen = this.known.get(key);
+    if (seen) return seen;
+    if (this.known.size >= this.max) return this.other;
+    const attrs: Attributes = {
+      [S.ATTR_CODE_FILE_PATH]: site.file,
+      [S.ATTR_CODE_LINE_NUMBER]: site.line,
+      [S.ATTR_CODE_FUNCTION_NAME]: site.function || '<anonymous>',
+    };
+    this.known.set(key, attrs);
+    return attrs;
+  }
+}
+
+export function formatStack(frames: readonly Frame[]): string {
+  return frames.map((f) => `    at ${f.function || '<anonymous>'} (${f.file}:${f.line}:${f.column})`).join('\n');
+}
+
+interface Instruments {
+  blocks: Counter;
+  blockDuration: Histogram;
+  syncIo: Counter;
+  unawaited: Counter;
+  threadpoolWait: Histogram;
+  findings: Counter;
+  observables: Array<{ o: ObservableGauge | ObservableCounter; cb: (r: ObservableResult) => void }>;
+}
+
+const DELAY_WORDS = { min: 'minimum', max: 'maximum', mean: 'mean', p50: '50 percentile', p90: '90 percentile', p99: '99 percentile' } as const;
+
+function makeInstruments(meter: Meter, threads: () => readonly ThreadHealth[]): Instruments {
+  const live = () => threads().filter((t) => !t.exited);
+  const observables: Instruments['observables'] = [];
+  const observe = (o: ObservableGauge | ObservableCounter, cb: (r: ObservableResult) => void) => {
+    o.addCallback(cb);
+    observables.push({ o, cb });
+  };
+  for (const [key, name] of Object.entries(S.METRIC_DELAY) as Array<[keyof typeof S.METRIC_DELAY, string]>) {
+    observe(meter.createObservableGauge(name, { unit: 's', description: `Event loop ${DELAY_WORDS[key]} delay.` }), (r) => {
+      for (const t of live()) r.observe(t.delay[key] / SECOND, threadAttributes(t.threadId, t.threadName));
+    });
+  }
+  observe(meter.createObservableGauge(S.METRIC_UTILIZATION, { unit: '1', description: 'Event loop utilization.' }), (r) => {
+    for (const t of live()) r.observe(t.elu, threadAttributes(t.threadId, t.threadName));
+  });
+  observe(meter.createObservableCounter(S.METRIC_TIME, { unit: 's', description: 'Cumulative duration of time the event loop has been in each state.' }), (r) => {
+    for (const t of live()) {
+      const attrs = threadAttributes(t.threadId, t.threadName);
+      r.observe(t.activeMs / SECOND, { ...attrs, [S.ATTR_EVENTLOOP_STATE]: 'active' });
+      r.observe(t.idleMs / SECOND, { ...attrs, [S.ATTR_EVENTLOOP_STATE]: 'idle' });
+    }
+  });
+  observe(meter.createObservableGauge(S.METRIC_BLOCKED, { unit: 's', description: 'How long the event loop of the thread has been blocked right now (0 while it turns).' }), (r) => {
+    for (const t of live()) r.observe(t.blockedMs / SECOND, threadAttributes(t.threadId, t.threadName));
+  });
+  const advice = { explicitBucketBoundaries: S.DURATION_BUCKETS };
+  return {
+    blocks: meter.createCounter(S.METRIC_BLOCKS, { unit: '{block}', description: 'Event-loop blocks (each counted once, when it ends).' }),
+    blockDuration: meter.createHistogram(S.METRIC_BLOCK_DURATION, { unit: 's', description: 'Duration of event-loop blocks.', advice }),
+    syncIo: meter.createCounter(S.METRIC_SYNC_IO_CALLS, { unit: '{call}', description: 'Synchronous I/O and CPU-heavy sync API calls after start-up.' }),
+    unawaited: meter.createCounter(S.METRIC_UNAWAITED, { unit: '{promise}', description: 'Promises returned by async calls that nobody awaited.' }),
+    threadpoolWait: meter.createHistogram(S.METRIC_THREADPOOL_WAIT, { unit: 's', description: 'Worst wait of libuv pool work queued behind a full pool, per saturation finding.', advice }),
+    findings: meter.createCounter(S.METRIC_FINDINGS, { unit: '{finding}', description: 'asyncdebug findings, by kind.' }),
+    observables,
+  };
+}
+
+function dropInstruments(i: Instruments | null): void {
+  for (const { o, cb } of i?.observables ?? []) {
+    try {
+      o.removeCallback(cb);
+    } catch {
+      // a provider that is gone
+    }
+  }
+}
+
+export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
+  let current = signals;
+  let instruments: Instruments | null = makeInstruments(signals.meter, options.threads);
+  const sites = new SiteLimiter(options.maxSites ?? MAX_SITES);
+  /** Final findings already counted (id), and the last count of each sync-io site. */
+  const done = new Map<string, number>();
+  const remember = (key: string, value: number) => {
+    done.set(key, value);
+    if (done.size > MAX_IDS) done.delete(done.keys().next().value!);
+  };
+
+  function span(f: Finding & { kind: 'block' }, attrs: Attributes, parent: Context | undefined): void {
+    const s = current.tracer.startSpan(
+      S.SPAN_BLOCK,
+      { startTime: f.time, attributes: { ...attrs, [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames), [S.ATTR_FINDING_ID]: f.id, [S.ATTR_DURATION_MS]: f.durationMs } },
+      parent ?? current.root,
+    );
+    s.end(f.time + f.durationMs);
+  }
+
+  function log(f: Finding, attrs: Attributes, parent: Context | undefined): void {
+    const record: Attributes = { ...attrs, [S.ATTR_KIND]: f.kind, [S.ATTR_FINDING_ID]: f.id, [S.ATTR_PROCESS_PID]: f.pid };
+    if (f.frames.length) record[S.ATTR_CODE_STACKTRACE] = formatStack(f.frames);
+    const extra = f as { durationMs?: unknown; api?: unknown };
+    if (typeof extra.durationMs === 'number') record[S.ATTR_DURATION_MS] = extra.durationMs;
+    if (typeof extra.api === 'string') record[S.ATTR_API] = extra.api;
+    current.logger.emit({
+      eventName: S.EVENT_FINDING,
+      timestamp: f.time,
+      severityNumber: f.kind === 'summary' ? 9 : f.kind === 'unhandled-rejection' ? 17 : 13,
+      severityText: f.kind === 'summary' ? 'INFO' : f.kind === 'unhandled-rejection' ? 'ERROR' : 'WARN',
+      body: f.message,
+      attributes: record,
+      ...(parent ? { context: parent } : {}),
+    });
+  }
+
+  /** A worker's name, for findings made outside it (the watchdog writes blocks): from its loop health. */
+  const names = new Map<number, string | undefined>();
+  const nameOf = (threadId: number): string | undefined => {
+    if (threadId === 0) return undefined;
+    if (!names.has(threadId)) {
+      let name: string | undefined;
+      try {
+        name = options.threads().find((t) => t.threadId === threadId)?.threadName;
+      } catch {
+        name = undefined;
+      }
+      if (name === undefined) return undefined;
+      names.set(threadId, name);
+    }
+    return names.get(threadId);
+  };
+
+  return {
+    report(f) {
+      const i = instruments;
+      if (!i) return;
+      const thread = threadAttributes(f.threadId, f.threadName ?? nameOf(f.threadId));
+      if (f.kind === 'sync-io') {
+        // One finding per site; later lines with the same id carry the new count.
+        const count = typeof f.count === 'number' ? f.count : 1;
+        const before = done.get(f.id);
+        const attrs = { ...thread, ...sites.attributes(f.site), [S.ATTR_API]: String(f.api ?? 'unknown') };
+        if (before === undefined) {
+          i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
+          log(f, attrs, undefined);
+        }
+        if (count > (before ?? 0)) i.syncIo.add(count - (before ?? 0), attrs);
+        remember(f.id, Math.max(count, before ?? 0));
+        return;
+      }
+      if (f.kind === 'block' && f.ongoing) return;
+      if (done.has(f.id)) return;
+      remember(f.id, 1);
+      const site = sites.attributes(f.site);
+      const attrs = { ...thread, ...site };
+      const parent = f.kind === 'block' ? options.parentFor?.(f) : undefined;
+      if (f.kind !== 'summary') i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
+      switch (f.kind) {
+        case 'block':
+          i.blocks.add(1, attrs);
+          i.blockDuration.record(f.durationMs / SECOND, attrs);
+          span(f, attrs, parent);
+          break;
+        case 'unawaited':
+          i.unawaited.add(1, attrs);
+          break;
+        case 'threadpool-saturation':
+          if (typeof f.durationMs === 'number') i.threadpoolWait.record(f.durationMs / SECOND, attrs);
+          break;
+      }
+      log(f, attrs, parent);
+    },
+    use(next) {
+      const meterChanged = next.meter !== current.meter;
+      current = next;
+      if (!meterChanged || !instruments) return;
+      dropInstruments(instruments);
+      instruments = makeInstruments(next.meter, options.threads);
+    },
+    close() {
+      dropInstruments(instruments);
+      instruments = null;
+    },
+  };
+}

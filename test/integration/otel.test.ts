@@ -1,0 +1,225 @@
+// The otel reporter in real Node processes with the agent preloaded: through the app's own SDK (main
+// thread), as a standalone Prometheus endpoint and as an OTLP/HTTP exporter (in the watchdog).
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { fixture, markerLine, runNode, type RunResult } from '../helpers.js';
+import * as S from '../../src/otel/semconv.js';
+import { freePort, sleep } from './otel-helpers.js';
+
+interface SdkOutput {
+  metrics: Array<{ name: string; unit: string; points: Array<{ attributes: Record<string, unknown>; value: unknown }> }>;
+  spans: Array<{ name: string; spanId: string; traceId: string; parent: string | null; attributes: Record<string, unknown> }>;
+  logs: Array<{ body: string; attributes: Record<string, unknown>; traceId: string | null }>;
+}
+
+// The CommonJS app shares the reporter's build of @opentelemetry/api; the ESM app registers through the other.
+describe.each(['otel-sdk-app.cjs', 'otel-sdk-app-esm.mjs'])('through the app\'s own OpenTelemetry SDK (ASYNC_DEBUG_REPORTERS=otel): %s', (app) => {
+  let run: RunResult;
+  let out: SdkOutput;
+
+  it('the app runs as without the agent: exit code 0, nothing on stderr, its own output intact', async () => {
+    run = await runNode(fixture(app), { env: { ASYNC_DEBUG_REPORTERS: 'otel' } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    out = JSON.parse(run.stdout) as SdkOutput;
+  });
+
+  it('metrics under the semantic-convention names and ours, with thread and code site', () => {
+    const names = out.metrics.map((m) => m.name);
+    for (const name of [...Object.values(S.METRIC_DELAY), S.METRIC_UTILIZATION, S.METRIC_TIME, S.METRIC_BLOCKS, S.METRIC_BLOCK_DURATION, S.METRIC_FINDINGS]) expect(names).toContain(name);
+    const blocks = out.metrics.find((m) => m.name === S.METRIC_BLOCKS)!;
+    const total = blocks.points.reduce((n, p) => n + Number(p.value), 0);
+    expect(total).toBe(3);
+    for (const p of blocks.points) {
+      expect(p.attributes[S.ATTR_THREAD_ID]).toBe(0);
+      expect(p.attributes[S.ATTR_CODE_FILE_PATH]).toBe(fixture(app));
+    }
+    const p99 = out.metrics.find((m) => m.name === S.METRIC_DELAY.p99)!;
+    expect(p99.unit).toBe('s');
+    expect(Number(p99.points[0]!.value)).toBeLessThan(10); // seconds, not ms or ns
+  });
+
+  it('each block is a span parented to the request span that was active, also after an await; the one outside any request is a root', () => {
+    const requests = new Map(out.spans.filter((s) => s.name.startsWith('GET ')).map((s) => [s.name, s]));
+    const blocks = out.spans.filter((s) => s.name === S.SPAN_BLOCK);
+    expect(blocks).toHaveLength(3);
+    const [slow, afterAwait, outside] = blocks;
+    expect(slow!.parent).toBe(requests.get('GET /slow')!.spanId);
+    expect(slow!.traceId).toBe(requests.get('GET /slow')!.traceId);
+    expect(afterAwait!.parent).toBe(requests.get('GET /after-await')!.spanId);
+    expect(outside!.parent).toBeNull();
+    const stack = String(slow!.attributes[S.ATTR_CODE_STACKTRACE]);
+    expect(stack).toContain(`${app}:${markerLine(fixture(app), '@block-sync')}:`);
+  });
+
+  it('a log record per finding, in the trace of the request it blocked', () => {
+    const blockLogs = out.logs.filter((l) => l.attributes[S.ATTR_KIND] === 'block');
+    expect(blockLogs).toHaveLength(3);
+    const slowTrace = out.spans.find((s) => s.name === 'GET /slow')!.traceId;
+    expect(blockLogs[0]!.traceId).toBe(slowTrace);
+    expect(blockLogs[0]!.body).toMatch(/blocked for \d+ ms/);
+  });
+});
+
+describe('with @opentelemetry/instrumentation-http', () => {
+  it('a block in a request handler is a span inside the server span the instrumentation made', async () => {
+    const run = await runNode(fixture('otel-http-instrumented.cjs'), { env: { ASYNC_DEBUG_REPORTERS: 'otel' } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const spans = JSON.parse(run.stdout) as Array<{ name: string; kind: number; spanId: string; parent: string | null; attributes: Record<string, unknown> }>;
+    const server = spans.find((s) => s.kind === 1 /* SpanKind.SERVER */)!;
+    const block = spans.find((s) => s.name === S.SPAN_BLOCK)!;
+    expect(server).toBeDefined();
+    expect(block.parent).toBe(server.spanId);
+    expect(block.attributes[S.ATTR_CODE_FUNCTION_NAME]).toBe('renderInvoice');
+    expect(block.attributes[S.ATTR_CODE_LINE_NUMBER]).toBe(markerLine(fixture('otel-http-instrumented.cjs')));
+  });
+});
+
+/** Runs otel-blocker.mjs until `until` resolves; returns its result. */
+function blocker(env: Record<string, string>, until: Promise<unknown>): Promise<RunResult> {
+  let stop = false;
+  void until.finally(() => (stop = true));
+  return runNode(fixture('otel-blocker.mjs'), {
+    nodeArgs: ['--expose-gc', '--import', 'asyncdebug'],
+    env: { ASYNC_DEBUG: '1', ASYNC_DEBUG_REPORTERS: 'json', ...env },
+    killWhen: () => stop,
+    killSignal: 'SIGTERM',
+    timeoutMs: 90_000,
+  });
+}
+
+async function scrape(port: number, path = '/metrics'): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, text: await res.text() };
+}
+
+describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
+  it('serves /metrics on 127.0.0.1 with loop health per thread, blocks by site, sync I/O by API, unawaited promises, pool waits', async () => {
+    const port = await freePort();
+    let text = '';
+    let notFound = 0;
+    const done = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        await sleep(200);
+        try {
+          text = (await scrape(port)).text;
+        } catch {
+          continue; // not listening yet
+        }
+        if (['unawaited_total', 'threadpool_wait_count', 'code_function_name="parseInput"', 'code_function_name="renderReport"'].every((s) => text.includes(s)) && /blocks_total\{[^}]*thread_name="cruncher"/.test(text)) break;
+      }
+      notFound = await scrape(port, '/other').then((r) => r.status, () => 0);
+    })();
+    const run = await blocker({ ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) }, done);
+    await done;
+    expect(run.stderr).toBe('');
+    expect(text, `no complete scrape (exit ${run.code ?? run.signal})`).toContain('asyncdebug_loop_blocks_total');
+    expect(notFound).toBe(404);
+    const series = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    const file = fixture('otel-blocker.mjs');
+    expect(series(S.PROMETHEUS.delay('p99'))).toContainEqual(expect.stringMatching(/thread_id="0",thread_name="main"/));
+    expect(series(S.PROMETHEUS.utilization)).toContainEqual(expect.stringMatching(/thread_name="cruncher"/));
+    expect(series(S.PROMETHEUS.time)).toContainEqual(expect.stringContaining('nodejs_eventloop_state="idle"'));
+    const blocks = series(S.PROMETHEUS.blocks);
+    expect(blocks).toContainEqual(expect.stringContaining(`code_file_path="${file}",code_line_number="${markerLine(file, '@block-render')}",code_function_name="renderReport"`));
+    expect(blocks).toContainEqual(expect.stringContaining(`code_line_number="${markerLine(file, '@block-parse')}",code_function_name="parseInput"`));
+    expect(blocks).toContainEqual(expect.stringMatching(/thread_id="\d+",thread_name="cruncher"/));
+    expect(series(S.PROMETHEUS.syncIo)).toContainEqual(expect.stringContaining('asyncdebug_api="fs.readFileSync"'));
+    expect(series(S.PROMETHEUS.unawaited)).toContainEqual(expect.stringContaining(`code_line_number="${markerLine(file, '@unawaited')}"`));
+    expect(series(`${S.PROMETHEUS.threadpoolWait}_count`)).toHaveLength(1);
+    expect(series(`${S.PROMETHEUS.blockDuration}_bucket`).length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('an app that ends ends as before: its exit code, no port left open, nothing kept alive', async () => {
+    const port = await freePort();
+    const run = await runNode(fixture('otel-linger.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port), LINGER_PORT: String(port), LINGER_MS: '30000' }, timeoutMs: 60_000 });
+    expect(run.stdout).toBe('served\n');
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe('');
+    await expect(scrape(port)).rejects.toThrow();
+  }, 90_000);
+
+  it('a port in use is one warning line; the app runs on', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await new Promise((done) => busy.once('listening', done));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      // The warning comes once the watchdog has loaded the exporter: the app lives 8 s for it.
+      const run = await runNode(fixture('otel-linger.mjs'), { env: { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port), LINGER_MS: '8000' } });
+      expect(run.code).toBe(3);
+      const lines = run.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^asyncdebug: cannot serve Prometheus metrics on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+      expect(run.lines.filter((l) => l.kind === 'block').length).toBeGreaterThan(0);
+    } finally {
+      busy.close();
+    }
+  });
+});
+
+interface OtlpBody {
+  resourceMetrics?: Array<{ resource: { attributes: Array<{ key: string; value: Record<string, unknown> }> }; scopeMetrics: Array<{ metrics: Array<{ name: string }> }> }>;
+  resourceSpans?: Array<{ scopeSpans: Array<{ spans: Array<{ name: string; attributes: Array<{ key: string; value: Record<string, unknown> }> }> }> }>;
+  resourceLogs?: Array<{ scopeLogs: Array<{ logRecords: Array<{ body: { stringValue?: string }; attributes: Array<{ key: string; value: Record<string, unknown> }> }> }> }>;
+}
+
+describe('standalone OTLP/HTTP export (ASYNC_DEBUG_OTEL=otlp)', () => {
+  it('metrics, block spans and finding logs reach a loopback receiver at OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
+    const got: Record<string, OtlpBody[]> = { '/v1/metrics': [], '/v1/traces': [], '/v1/logs': [] };
+    const headers: string[] = [];
+    const receiver = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        headers.push(String(req.headers['x-test'] ?? ''));
+        try {
+          got[req.url ?? '']?.push(JSON.parse(body) as OtlpBody);
+        } catch {
+          // not JSON: not counted
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+    const port = (receiver.address() as AddressInfo).port;
+    const metricNames = () => new Set(got['/v1/metrics']!.flatMap((b) => b.resourceMetrics ?? []).flatMap((r) => r.scopeMetrics).flatMap((s) => s.metrics.map((m) => m.name)));
+    const spans = () => got['/v1/traces']!.flatMap((b) => b.resourceSpans ?? []).flatMap((r) => r.scopeSpans).flatMap((s) => s.spans);
+    const logs = () => got['/v1/logs']!.flatMap((b) => b.resourceLogs ?? []).flatMap((r) => r.scopeLogs).flatMap((s) => s.logRecords);
+    const stackOf = (span: { attributes: Array<{ key: string; value: Record<string, unknown> }> }) => String(span.attributes.find((a) => a.key === S.ATTR_CODE_STACKTRACE)?.value.stringValue ?? '');
+    const mainBlock = () => spans().find((s) => s.name === S.SPAN_BLOCK && stackOf(s).includes('otel-blocker.mjs'));
+    const done = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        await sleep(200);
+        if (metricNames().has(S.METRIC_BLOCKS) && metricNames().has(S.METRIC_DELAY.p99) && mainBlock() && logs().length > 0) return;
+      }
+    })();
+    try {
+      const run = await blocker({
+        ASYNC_DEBUG_OTEL: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-test=asyncdebug',
+        OTEL_SERVICE_NAME: 'blocker-fixture',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_BLRP_SCHEDULE_DELAY: '200',
+      }, done);
+      expect(run.stderr).toBe('');
+    } finally {
+      receiver.close();
+    }
+    expect(metricNames()).toContain(S.METRIC_BLOCKS);
+    expect(metricNames()).toContain(S.METRIC_UTILIZATION);
+    const resource = got['/v1/metrics']![0]!.resourceMetrics![0]!.resource.attributes;
+    expect(resource).toContainEqual({ key: 'service.name', value: { stringValue: 'blocker-fixture' } });
+    // A main-thread block's span, with the stack in the fixture (the worker's blocks are spans too).
+    expect(mainBlock()).toBeDefined();
+    expect(logs().some((l) => l.attributes.some((a) => a.key === S.ATTR_KIND && a.value.stringValue === 'block'))).toBe(true);
+    expect(headers).toContain('asyncdebug');
+  }, 120_000);
+});

@@ -1,0 +1,319 @@
+// The otel reporter against the SDK's in-memory exporters: metrics (names, units, attributes, counted
+// once per finding), a span per block parented to the span active when the blocking code ran, a log
+// record per finding. The reporter runs in its `main` place here: the test is the app and registers the
+// SDK globally, as an app would.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { context, logs, metrics, trace, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { readConfig, type Config } from '../../src/config.js';
+import type { BlockFinding, Finding, Frame } from '../../src/finding.js';
+import type { ThreadHealth } from '../../src/hub/health.js';
+import { createReporter } from '../../src/reporters/otel.js';
+import type { Reporter } from '../../src/reporters/reporter.js';
+import { SiteLimiter } from '../../src/otel/sink.js';
+import * as S from '../../src/otel/semconv.js';
+
+const site = (line: number, file = '/app/server.js'): Frame => ({ file, line, column: 5, function: 'handler' });
+
+function block(id: string, durationMs: number, ongoing: boolean, extra: Partial<BlockFinding> = {}): BlockFinding {
+  return { v: 1, id, kind: 'block', time: Date.now() - durationMs, pid: process.pid, threadId: 0, message: `blocked ${durationMs} ms`, site: site(12), frames: [site(12), site(40, '/app/main.js')], durationMs, ongoing, ...extra };
+}
+
+function other(kind: Finding['kind'], id: string, extra: Record<string, unknown> = {}): Finding {
+  return { v: 1, id, kind, time: Date.now(), pid: process.pid, threadId: 1, threadName: 'pool', message: kind, site: site(7, '/app/w.js'), frames: [site(7, '/app/w.js')], ...extra } as Finding;
+}
+
+const health: ThreadHealth[] = [
+  { pid: 1, threadId: 0, time: 0, delay: { min: 10, max: 250, mean: 20, p50: 11, p90: 30, p99: 240 }, elu: 0.75, activeMs: 3000, idleMs: 1000, blockedMs: 0, blocks: 1, exited: false },
+  { pid: 1, threadId: 1, threadName: 'pool', time: 0, delay: { min: 10, max: 12, mean: 11, p50: 11, p90: 12, p99: 12 }, elu: 0.1, activeMs: 100, idleMs: 900, blockedMs: 150, blocks: 0, exited: false },
+  { pid: 1, threadId: 2, time: 0, delay: { min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }, elu: 0, activeMs: 1, idleMs: 1, blockedMs: 0, blocks: 0, exited: true },
+];
+
+let metricExporter: InMemoryMetricExporter;
+let reader: PeriodicExportingMetricReader;
+let spans: InMemorySpanExporter;
+let logRecords: InMemoryLogRecordExporter;
+let tracerProvider: TracerProvider;
+let contextManager: AsyncLocalStorageContextManager;
+let reporter: Reporter | null = null;
+let warnings: string[] = [];
+
+function config(env: Record<string, string> = {}): Config {
+  return readConfig({ ASYNC_DEBUG_REPORTERS: 'otel', ...env }, () => {});
+}
+
+async function start(): Promise<Reporter> {
+  reporter = await createReporter({ config: config(), warn: (l) => warnings.push(l), health: () => health });
+  return reporter;
+}
+
+async function collected(): Promise<Map<string, MetricData>> {
+  await reader.forceFlush();
+  const byName = new Map<string, MetricData>();
+  for (const rm of metricExporter.getMetrics()) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) byName.set(m.descriptor.name, m);
+  return byName;
+}
+
+function points(m: MetricData | undefined): Array<{ attributes: Record<string, unknown>; value: unknown }> {
+  return (m?.dataPoints ?? []).map((p) => ({ attributes: p.attributes as Record<string, unknown>, value: p.value }));
+}
+
+beforeEach(() => {
+  warnings = [];
+  contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  spans = new InMemorySpanExporter();
+  tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+  trace.setGlobalTracerProvider(tracerProvider);
+  logRecords = new InMemoryLogRecordExporter();
+  logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logRecords })] }));
+});
+
+afterEach(() => {
+  reporter?.close?.();
+  reporter = null;
+  metrics.disable();
+  trace.disable();
+  logs.disable();
+  context.disable();
+});
+
+describe('otel reporter, metrics', () => {
+  it('loop health per live thread under the semantic-convention names, in seconds', async () => {
+    await start();
+    const m = await collected();
+    const p99 = points(m.get(S.METRIC_DELAY.p99));
+    expect(m.get(S.METRIC_DELAY.p99)?.descriptor.unit).toBe('s');
+    expect(p99).toEqual([
+      { attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main' }, value: 0.24 },
+      { attributes: { [S.ATTR_THREAD_ID]: 1, [S.ATTR_THREAD_NAME]: 'pool' }, value: 0.012 },
+    ]);
+    for (const name of Object.values(S.METRIC_DELAY)) expect(m.has(name), name).toBe(true);
+    expect(points(m.get(S.METRIC_UTILIZATION)).map((p) => p.value)).toEqual([0.75, 0.1]);
+    expect(m.get(S.METRIC_UTILIZATION)?.descriptor.unit).toBe('1');
+    const time = points(m.get(S.METRIC_TIME));
+    expect(time).toContainEqual({ attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_EVENTLOOP_STATE]: 'active' }, value: 3 });
+    expect(time).toContainEqual({ attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_EVENTLOOP_STATE]: 'idle' }, value: 1 });
+    expect(points(m.get(S.METRIC_BLOCKED)).map((p) => p.value)).toEqual([0, 0.15]);
+  });
+
+  it('a block counts once, when final, with its thread and code site; its duration goes to the histogram', async () => {
+    const r = await start();
+    r.report(block('b1', 180, true));
+    r.report(block('b1', 420, false));
+    r.report(block('b1', 420, false)); // a repeated final line is not a second block
+    const m = await collected();
+    const attrs = { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_CODE_FILE_PATH]: '/app/server.js', [S.ATTR_CODE_LINE_NUMBER]: 12, [S.ATTR_CODE_FUNCTION_NAME]: 'handler' };
+    expect(points(m.get(S.METRIC_BLOCKS))).toEqual([{ attributes: attrs, value: 1 }]);
+    const hist = m.get(S.METRIC_BLOCK_DURATION)!;
+    expect(hist.descriptor.unit).toBe('s');
+    const h = hist.dataPoints[0]!.value as { count: number; sum: number; buckets: { boundaries: number[] } };
+    expect(h.count).toBe(1);
+    expect(h.sum).toBeCloseTo(0.42);
+    expect(h.buckets.boundaries).toEqual(S.DURATION_BUCKETS);
+    expect(points(m.get(S.METRIC_FINDINGS))).toEqual([{ attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_KIND]: 'block' }, value: 1 }]);
+  });
+
+  it('sync I/O adds the new calls of each site as its count grows; unawaited and pool waits by site', async () => {
+    const r = await start();
+    r.report(other('sync-io', 's1', { api: 'fs.readFileSync', count: 1, durationMs: 2 }));
+    r.report(other('sync-io', 's1', { api: 'fs.readFileSync', count: 5, durationMs: 2 }));
+    r.report(other('sync-io', 's1', { api: 'fs.readFileSync', count: 5, durationMs: 2 }));
+    r.report(other('unawaited', 'u1', { settled: 'pending' }));
+    r.report(other('threadpool-saturation', 't1', { durationMs: 396, queued: 3, poolSize: 4 }));
+    const m = await collected();
+    const where = { [S.ATTR_THREAD_ID]: 1, [S.ATTR_THREAD_NAME]: 'pool', [S.ATTR_CODE_FILE_PATH]: '/app/w.js', [S.ATTR_CODE_LINE_NUMBER]: 7, [S.ATTR_CODE_FUNCTION_NAME]: 'handler' };
+    expect(points(m.get(S.METRIC_SYNC_IO_CALLS))).toEqual([{ attributes: { ...where, [S.ATTR_API]: 'fs.readFileSync' }, value: 5 }]);
+    expect(points(m.get(S.METRIC_UNAWAITED))).toEqual([{ attributes: where, value: 1 }]);
+    const wait = m.get(S.METRIC_THREADPOOL_WAIT)!.dataPoints[0]!.value as { sum: number };
+    expect(wait.sum).toBeCloseTo(0.396);
+    const kinds = points(m.get(S.METRIC_FINDINGS)).map((p) => [p.attributes[S.ATTR_KIND], p.value]);
+    expect(kinds.sort()).toEqual([['sync-io', 1], ['threadpool-saturation', 1], ['unawaited', 1]]);
+  });
+
+  it('code sites past the first N are one `other` series', () => {
+    const limiter = new SiteLimiter(2);
+    expect(limiter.attributes(site(1))[S.ATTR_CODE_LINE_NUMBER]).toBe(1);
+    expect(limiter.attributes(site(2))[S.ATTR_CODE_LINE_NUMBER]).toBe(2);
+    expect(limiter.attributes(site(3))[S.ATTR_CODE_FILE_PATH]).toBe(S.OTHER);
+    expect(limiter.attributes(site(1))[S.ATTR_CODE_LINE_NUMBER]).toBe(1);
+    expect(limiter.attributes(null)).toEqual({});
+  });
+
+  it('an SDK the app registers after the reporter started is picked up (metrics, spans, logs), also through another copy of the API', async () => {
+    // The test registers through the ESM build of @opentelemetry/api; the reporter loaded the CommonJS one.
+    metrics.disable();
+    trace.disable();
+    logs.disable();
+    const r = await start();
+    metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }));
+    logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logRecords })] }));
+    r.report(block('late', 200, false));
+    const m = await collected();
+    expect(points(m.get(S.METRIC_BLOCKS))).toHaveLength(1);
+    expect(m.has(S.METRIC_DELAY.p99)).toBe(true);
+    expect(spans.getFinishedSpans().map((s) => s.name)).toEqual([S.SPAN_BLOCK]);
+    expect(logRecords.getFinishedLogRecords()).toHaveLength(1);
+  });
+});
+
+/** Spins the thread for `ms` (a real block of the test's own loop, as the app's would be). */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+describe('otel reporter, spans and logs', () => {
+  it('a block is a span event_loop.block over its time, parented to the span active when the blocking code ran', async () => {
+    const r = await start();
+    const tracer = trace.getTracer('app');
+    let request!: Span;
+    let began = 0;
+    tracer.startActiveSpan('GET /slow', (span) => {
+      request = span;
+      began = Date.now();
+      spin(120);
+      span.end();
+    });
+    r.report(block('b2', 120, false, { time: began }));
+    const blockSpan = spans.getFinishedSpans().find((s) => s.name === S.SPAN_BLOCK)!;
+    expect(blockSpan).toBeDefined();
+    expect(blockSpan.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(blockSpan.spanContext().traceId).toBe(request.spanContext().traceId);
+    const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+    expect(ms(blockSpan.endTime) - ms(blockSpan.startTime)).toBeCloseTo(120, 0);
+    expect(String(blockSpan.attributes[S.ATTR_CODE_STACKTRACE])).toContain('at handler (/app/server.js:12:5)');
+    expect(blockSpan.attributes[S.ATTR_CODE_FILE_PATH]).toBe('/app/server.js');
+    // the ongoing line of a block makes no span
+    r.report(block('b3', 150, true));
+    expect(spans.getFinishedSpans().filter((s) => s.name === S.SPAN_BLOCK)).toHaveLength(1);
+  });
+
+  it('the innermost span wins; a block after an await is parented by the spans open across it when they are one trace', async () => {
+    const r = await start();
+    const tracer = trace.getTracer('app');
+    let inner!: Span;
+    let began = 0;
+    tracer.startActiveSpan('outer', (outer) => {
+      tracer.startActiveSpan('inner', (span) => {
+        inner = span;
+        began = Date.now();
+        spin(110);
+        span.end();
+      });
+      outer.end();
+    });
+    r.report(block('n1', 110, false, { time: began }));
+    expect(spans.getFinishedSpans().find((s) => s.name === S.SPAN_BLOCK)!.parentSpanContext?.spanId).toBe(inner.spanContext().spanId);
+
+    spans.reset();
+    let handler!: Span;
+    await tracer.startActiveSpan('GET /async', async (span) => {
+      handler = span;
+      await new Promise((done) => setTimeout(done, 5));
+      began = Date.now();
+      spin(110);
+      span.end();
+    });
+    r.report(block('n2', 110, false, { time: began }));
+    expect(warnings).toEqual([]);
+    expect(spans.getFinishedSpans().find((s) => s.name === S.SPAN_BLOCK)!.parentSpanContext?.spanId).toBe(handler.spanContext().spanId);
+  });
+
+  it('blocks outside any span, and in workers, are root spans', async () => {
+    const r = await start();
+    r.report(block('root', 130, false));
+    r.report(block('worker', 130, false, { threadId: 3 }));
+    const made = spans.getFinishedSpans().filter((s) => s.name === S.SPAN_BLOCK);
+    expect(made).toHaveLength(2);
+    for (const s of made) expect(s.parentSpanContext).toBeUndefined();
+  });
+
+  it('a log record per finding, with kind, site, stack and the block span\'s trace', async () => {
+    const r = await start();
+    r.report(other('sync-io', 's1', { api: 'fs.statSync', count: 1, durationMs: 1 }));
+    r.report(other('sync-io', 's1', { api: 'fs.statSync', count: 2, durationMs: 1 }));
+    r.report(block('b4', 300, true));
+    r.report(block('b4', 300, false));
+    r.report(other('unhandled-rejection', 'r1', { error: { name: 'Error', message: 'x' } }));
+    const records = logRecords.getFinishedLogRecords();
+    expect(records.map((l) => l.attributes[S.ATTR_KIND])).toEqual(['sync-io', 'block', 'unhandled-rejection']);
+    const [sync, blk, rejection] = records;
+    expect(sync!.eventName).toBe(S.EVENT_FINDING);
+    expect(sync!.attributes[S.ATTR_API]).toBe('fs.statSync');
+    expect(sync!.body).toBe('sync-io');
+    expect(blk!.severityText).toBe('WARN');
+    expect(blk!.attributes[S.ATTR_DURATION_MS]).toBe(300);
+    expect(String(blk!.attributes[S.ATTR_CODE_STACKTRACE])).toContain('/app/main.js:40:5');
+    expect(rejection!.severityText).toBe('ERROR');
+  });
+
+  it('close() unwraps the app\'s context manager', async () => {
+    const r = await start();
+    expect(Object.prototype.hasOwnProperty.call(contextManager, 'with')).toBe(true);
+    r.close?.();
+    reporter = null;
+    expect(Object.prototype.hasOwnProperty.call(contextManager, 'with')).toBe(false);
+  });
+});
+
+describe('otel reporter, an app with no SDK', () => {
+  it('says once, after a few seconds with no SDK registered, that nothing is exported', async () => {
+    metrics.disable();
+    trace.disable();
+    logs.disable();
+    vi.useFakeTimers();
+    try {
+      const r = await start();
+      r.report(block('early', 150, false));
+      expect(warnings).toEqual([]);
+      vi.advanceTimersByTime(12_000);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('ASYNC_DEBUG_OTEL=prometheus or otlp');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('and says nothing when the app has one', async () => {
+    vi.useFakeTimers();
+    try {
+      await start();
+      vi.advanceTimersByTime(12_000);
+      expect(warnings).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('otel reporter, configuration', () => {
+  it('ASYNC_DEBUG_OTEL turns the reporter on and places it in the hub; unset, in the main thread', async () => {
+    const { REPORTERS } = await import('../../src/reporters/table.js');
+    expect(config({ ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_OTEL: 'prometheus' }).reporters).toEqual(['console', 'otel']);
+    expect(REPORTERS.otel!.place(config({ ASYNC_DEBUG_OTEL: 'otlp' }))).toBe('hub');
+    expect(REPORTERS.otel!.place(config())).toBe('main');
+    expect(REPORTERS.otel!.module).toBe('otel.js');
+  });
+
+  it('the Prometheus port and host: defaults, bad values, a warning for a host beyond loopback', () => {
+    const warned: string[] = [];
+    const c = readConfig({ ASYNC_DEBUG_PROMETHEUS_PORT: '70000', ASYNC_DEBUG_PROMETHEUS_HOST: '0.0.0.0', ASYNC_DEBUG_OTEL: 'zipkin' }, (l) => warned.push(l));
+    expect(c.prometheusPort).toBe(9464);
+    expect(c.prometheusHost).toBe('0.0.0.0');
+    expect(c.otel).toBeNull();
+    expect(warned).toHaveLength(3);
+    expect(warned.join('\n')).toContain('not a loopback address');
+    expect(readConfig({ ASYNC_DEBUG_PROMETHEUS_HOST: '::1', ASYNC_DEBUG_PROMETHEUS_PORT: '9500' }, (l) => warned.push(l))).toMatchObject({ prometheusHost: '::1', prometheusPort: 9500 });
+    expect(warned).toHaveLength(3);
+  });
+});
