@@ -83,10 +83,10 @@ describe('configuration from the environment', () => {
     expect(config.strict).toBe(false);
   });
 
-  it('reporters the contract names but this version lacks are said, not silently dropped', () => {
-    const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: 'console,tui' });
-    expect(config.reporters).toEqual(['console']);
-    expect(warnings[0]).toContain('tui');
+  it('every reporter the contract names is shipped: console, json, otel, tui', () => {
+    const { config, warnings } = read({ ASYNC_DEBUG_REPORTERS: 'console,otel,tui', ASYNC_DEBUG_REPORT_DIR: '/tmp/x' });
+    expect(config.reporters.sort()).toEqual(['console', 'json', 'otel', 'tui']);
+    expect(warnings).toEqual([]);
   });
 
   it('the heartbeat is a tenth of the threshold, within 2..20 ms', () => {
