@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectAgent, type ClientEvent } from '../../src/tui/client.js';
 import { isAlive } from '../../src/tui/socket-dir.js';
 import { fixture, markerLine, ROOT, tempDir } from '../helpers.js';
-import { until } from './tui-helpers.js';
+import { connectAsNobody, until } from './tui-helpers.js';
 
 const APP = fixture('tui-block.mjs');
 const REGISTER = join(ROOT, 'dist', 'register.cjs');
@@ -123,11 +123,7 @@ describe.skipIf(process.platform !== 'linux')('tui reporter in a real app', () =
     }
     if (process.getuid?.() === 0) {
       // a second user (as root, `nobody` stands for one) cannot even connect
-      const other = spawn(process.execPath, ['-e', `require('net').createConnection(${JSON.stringify(path)}).on('connect', (s) => { console.log('CONNECTED'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'ignore'] });
-      let said = '';
-      other.stdout.on('data', (d) => (said += d));
-      await new Promise((r) => other.on('exit', r));
-      expect(said.trim()).toBe('EACCES');
+      expect(await connectAsNobody(path)).toBe('EACCES');
     }
     const events: ClientEvent[] = [];
     const conn = connectAgent({ pid, path }, (e) => events.push(e));

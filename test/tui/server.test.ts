@@ -12,7 +12,7 @@ import { connectAgent, type ClientEvent } from '../../src/tui/client.js';
 import { parseAgentMessage, type AgentMessage } from '../../src/tui/protocol.js';
 import { listAgentSockets } from '../../src/tui/socket-dir.js';
 import { tempDir } from '../helpers.js';
-import { block, finding, health, until } from './tui-helpers.js';
+import { block, connectAsNobody, finding, health, until } from './tui-helpers.js';
 
 const config = readConfig({}, () => {});
 let dir: string;
@@ -133,11 +133,7 @@ describe('tui reporter: the socket server', () => {
   it.skipIf(typeof process.getuid !== 'function' || process.getuid() !== 0)('another user cannot connect (EACCES), and the agent runs on', async () => {
     const server = await serve();
     // as root, a child running as `nobody` stands for a second user
-    const child = spawn(process.execPath, ['-e', `require('net').createConnection(${JSON.stringify(server.path)}).on('connect', () => { console.log('CONNECTED'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    await new Promise((r) => child.on('exit', r));
-    expect(out.trim()).toBe('EACCES');
+    expect(await connectAsNobody(server.path!)).toBe('EACCES');
     const c = rawClient(server.path!);
     await until(() => c.got.length > 0, 'the agent to serve its own user');
   });

@@ -78,3 +78,30 @@ export async function until<T>(check: () => T | Promise<T>, what: string, deadli
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Tries to connect to a Unix socket as user `nobody` (the test runs as root): what the connection said,
+ * `CONNECTED` or the error code. A Python client: the Node binary under test may sit in a directory
+ * `nobody` cannot enter (CI installs Node 22/24 in a private temporary directory).
+ */
+export async function connectAsNobody(path: string): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const code = [
+    'import socket, sys, errno',
+    's = socket.socket(socket.AF_UNIX)',
+    'try:',
+    '    s.connect(sys.argv[1]); print("CONNECTED")',
+    'except OSError as e:',
+    '    print(errno.errorcode.get(e.errno, str(e.errno)))',
+  ].join('\n');
+  const child = spawn('python3', ['-c', code, path], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  await new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  return out.trim() || `no answer: ${err.trim()}`;
+}
