@@ -98,7 +98,8 @@ export function startAgent(config: Config): Agent | null {
     }
   };
   // Findings made in this thread: to its own reporters and the hub, and to this thread's subscribers.
-  let mainReporters: ReturnType<typeof reportersAt> | null = null;
+  // Reporters of place `main` (the app's own OpenTelemetry SDK): every thread's findings, in the main thread.
+  const mainReporters = isMainThread ? reportersAt('main', config, { warn: warnOnStderr, health: () => (registry ? readHealth(registry, config.slowMs) : []) }) : null;
   const emit = (f: Finding) => {
     if (ownName) f.threadName = ownName;
     outbox.send(f);
@@ -136,7 +137,6 @@ export function startAgent(config: Config): Agent | null {
   // The main thread receives every other thread's findings from the hub once something here wants
   // them: a subscriber, or a reporter of place `main` (a message event costs a block on Node 22+ the
   // first time, so not before).
-  mainReporters = isMainThread ? reportersAt('main', config, { warn: warnOnStderr, health: () => (registry ? readHealth(registry, config.slowMs) : []) }) : null;
   let forwarding = false;
   const fromHub = (f: Finding) => {
     mainReporters?.report(f);
@@ -147,7 +147,6 @@ export function startAgent(config: Config): Agent | null {
     forwarding = true;
     if (registry) Atomics.store(registryGlobals(registry), TO_MAIN, 1);
     watchdog.on('message', fromHub);
-    watchdog.postMessage('subscribe');
     // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.
     watchdog.unref();
   }

@@ -15,15 +15,13 @@ import { ringDrain, ringPending } from './ring.js';
 export interface HubOptions {
   config: Config;
   registry: SharedArrayBuffer;
-  /** Sends a finding to the main thread (only once it asked, see `forwardToMain`). */
+  /** Sends a finding to the main thread (only once it asked: TO_MAIN in the registry). */
   toMain(finding: Finding): void;
 }
 
 export interface Hub {
   /** A finding made in the watchdog itself (a block): to every reporter of the hub and to the main thread. */
   emit(finding: Finding): void;
-  /** The main thread asked for every finding (subscribe(), or a reporter of place `main`). */
-  forwardToMain(): void;
   /** Whether an exited thread's slot may be given to a new thread: its last finding was drained. */
   drained(slot: ThreadSlot): boolean;
 }
@@ -42,14 +40,13 @@ export function startHub(options: HubOptions): Hub {
   const globals = registryGlobals(registry);
   const slots = Array.from({ length: MAX_THREADS }, (_, i) => registrySlot(registry, i));
   const reporters = reportersAt('hub', config, { warn: warnOnStderr, health: () => readHealth(registry, config.slowMs, slots) });
-  let toMain = false;
   const exitedAt = new Map<ThreadSlot, number>();
 
   const deliver = (f: Finding, fromMainThread: boolean) => {
     reporters.report(f);
     // The main thread already has the findings it made itself. Its wish is read from shared memory: a
     // message asking for them could arrive after the first findings were drained.
-    if (!fromMainThread && (toMain || Atomics.load(globals, TO_MAIN) === 1)) options.toMain(f);
+    if (!fromMainThread && Atomics.load(globals, TO_MAIN) === 1) options.toMain(f);
   };
 
   let draining = false;
@@ -96,9 +93,6 @@ export function startHub(options: HubOptions): Hub {
   return {
     emit(f) {
       deliver(f, false);
-    },
-    forwardToMain() {
-      toMain = true;
     },
     drained(slot) {
       if (Atomics.load(globals, HUB_STATE) === HUB_GONE) return true;

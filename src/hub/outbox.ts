@@ -8,7 +8,7 @@ import type { Finding } from '../finding.js';
 import { atomicsWait } from '../original.js';
 import { createPlainConsoleReporter } from '../reporters/console-plain.js';
 import { reportersAt } from '../reporters/load.js';
-import { fanOut, type Reporter } from '../reporters/reporter.js';
+import type { Reporter } from '../reporters/reporter.js';
 import { DONE, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, RING_READ, registryGlobals, registrySlot, type ThreadSlot } from '../watchdog/registry.js';
 import { readHealth } from './health.js';
 import { ringDrain, ringDropped, ringPending, ringPush } from './ring.js';
@@ -41,10 +41,11 @@ export function openOutbox(config: Config, registry: SharedArrayBuffer | null, s
 
   /** The main thread at exit, with a hub that never came up: reports what every ring still holds. */
   const takeOver = () => {
-    const all = fanOut([selfReport()]);
+    const console = selfReport();
     for (let i = 0; i < MAX_THREADS; i++) {
       const s = registrySlot(registry as SharedArrayBuffer, i);
-      if (ringPending(s)) ringDrain(s, (f) => all.report(f as Finding));
+      // ringDrain skips a finding whose reporting throws.
+      if (ringPending(s)) ringDrain(s, (f) => console.report(f as Finding));
     }
   };
 

@@ -39,17 +39,17 @@ export function reportersAt(place: ReporterPlace, config: Config, context: Omit<
     }
   });
 
-  let all: Required<Reporter> | null = null;
+  const loaded = () => fanOut(made.filter((r): r is Reporter => !!r), context.warn, names.filter((_, i) => made[i]));
+  // Synchronous when no module had to load (json alone): the first finding is written at once.
+  let all: Required<Reporter> | null = pending.length === 0 ? loaded() : null;
   const queue: Finding[] = [];
   let lastHealth: readonly ThreadHealth[] | null = null;
   const ready = Promise.all(pending).then(() => {
-    all = fanOut(made.filter((r): r is Reporter => r !== null && r !== undefined), context.warn, names.filter((_, i) => made[i]));
+    if (all) return;
+    all = loaded();
     for (const f of queue.splice(0)) all.report(f);
     if (lastHealth) all.health(lastHealth);
   });
-  if (pending.length === 0) {
-    all = fanOut(made.filter((r): r is Reporter => !!r), context.warn, names.filter((_, i) => made[i]));
-  }
   return {
     names,
     ready,

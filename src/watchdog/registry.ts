@@ -104,10 +104,6 @@ export function registryGlobals(registry: SharedArrayBuffer): Int32Array {
   return new Int32Array(registry, GLOBAL_OFFSET, GLOBAL_SLOTS);
 }
 
-export function hubState(registry: SharedArrayBuffer | null): number {
-  return registry ? Atomics.load(registryGlobals(registry), HUB_STATE) : HUB_GONE;
-}
-
 export function registrySlot(registry: SharedArrayBuffer, index: number): ThreadSlot {
   return viewSlot(registry, index * SLOT_BYTES);
 }

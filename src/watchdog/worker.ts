@@ -46,10 +46,8 @@ const hub = startHub({
     }
   },
 });
-// Findings go to the main thread only once it asked (subscribe(), a reporter of place `main`).
-parentPort?.on('message', (msg: unknown) => {
-  if (msg === 'subscribe') hub.forwardToMain();
-});
+// Findings go to the main thread only once it asked (TO_MAIN in the registry, set by subscribe() or a
+// reporter of place `main`); nothing comes the other way.
 parentPort?.unref();
 
 function emit(finding: Finding): void {
