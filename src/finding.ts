@@ -69,7 +69,7 @@ export interface FindingBase {
   site: Frame | null;
   /** Innermost first, source-mapped. */
   frames: Frame[];
-  /** Extension: the `name` the app gave the Worker this finding was made in (findings made in that thread). */
+  /** Extension: the `name` the app gave the Worker whose finding this is (its blocks too, made by the watchdog). */
   threadName?: string;
 }
 

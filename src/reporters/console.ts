@@ -71,7 +71,7 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
 
   function blockText(f: BlockFinding): string {
     const key = `block ${f.site ? `${f.site.file}:${f.site.line}` : f.frames[0]?.file ?? '?'}`;
-    const thread = `${threadName(f.threadId)} · pid ${f.pid}`;
+    const thread = `${threadName(f.threadId, f.threadName)} · pid ${f.pid}`;
     const at = where(f.site, cwd);
     if (!blockNumber.has(f.id)) {
       const n = (seen.get(key) ?? 0) + 1;

@@ -26,6 +26,8 @@ describe('findings hub', () => {
     expect(sync?.threadId).toBeGreaterThan(0);
     const block = out.got.find((g) => g.kind === 'block' && !g.ongoing && g.threadId === sync?.threadId);
     expect(block?.line).toBe(markerLine(file));
+    // Made by the watchdog, named by the name the app gave the Worker.
+    expect(block?.threadName).toBe('resizer');
     expect(out.got.find((g) => g.kind === 'summary' && g.threadName === 'resizer')).toBeTruthy();
     // Each finding once: the main thread's own are not echoed back by the hub.
     const ids = out.got.filter((g) => g.kind === 'sync-io');

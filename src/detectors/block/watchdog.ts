@@ -38,6 +38,7 @@ import {
   UNNAMED_MS,
   WORST_MS,
   claimGap,
+  readSlotName,
   registrySlot,
   releaseSlot,
   slotOwner,
@@ -167,7 +168,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
   }
 
   function message(t: Watched, durationMs: number, ongoing: boolean, top: SiteWeight, site: Frame, total: number): string {
-    const thread = threadName(t.threadId);
+    const thread = threadName(t.threadId, readSlotName(t.slot));
     const head = ongoing
       ? `The event loop of the ${thread} has not turned for ${formatDuration(durationMs)}`
       : `The event loop of the ${thread} was blocked for ${formatDuration(durationMs)}`;
@@ -218,6 +219,9 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       samples: b.samples,
       profile,
     });
+    // The Worker's `name`, as the thread wrote it into its slot: a block is made here, not in the thread.
+    const name = readSlotName(t.slot);
+    if (name) f.threadName = name;
     if (b.cpuprofile) f.cpuprofile = b.cpuprofile;
     const type = originOf(top);
     if (type) {
