@@ -23,20 +23,19 @@ export function where(frame: Frame | null, cwd: string): string {
   return `${file}:${frame.line}:${frame.column}`;
 }
 
-const CALLBACK_WORDS: Record<BlockCallback['type'], string> = {
-  timer: 'a setTimeout callback',
-  interval: 'a setInterval callback',
-  immediate: 'a setImmediate callback',
-  'http-request': 'an HTTP request handler',
-  promise: 'a promise continuation (after an await or in a then)',
-  'next-tick': 'a process.nextTick callback',
-  'async-resource': 'a callback run through an AsyncResource',
-  io: 'an I/O callback',
+/** The kind of callback in words, with its `api` where that names it better. */
+const CALLBACK_WORDS: Record<BlockCallback['type'], (api?: string) => string> = {
+  timer: () => 'a setTimeout callback',
+  interval: () => 'a setInterval callback',
+  immediate: () => 'a setImmediate callback',
+  'http-request': (api) => (api ? `the HTTP request handler for ${api}` : 'an HTTP request handler'),
+  promise: () => 'a promise continuation (after an await or in a then)',
+  'next-tick': () => 'a process.nextTick callback',
+  'async-resource': (api) => (api ? `a callback run through the AsyncResource ${api}` : 'a callback run through an AsyncResource'),
+  io: (api) => (api ? `an I/O callback (${api})` : 'an I/O callback'),
 };
 
-/** "It ran in a setTimeout callback scheduled at app.js:12:3." (debug mode) */
-export function callbackText(c: BlockCallback, cwd: string): string {
-  const what = c.type === 'http-request' && c.api ? `the HTTP request handler for ${c.api}` : c.type === 'io' && c.api ? `an I/O callback (${c.api})` : c.type === 'async-resource' && c.api ? `a callback run through the AsyncResource ${c.api}` : CALLBACK_WORDS[c.type];
-  const at = c.scheduledAt.find((f) => !f.file.startsWith('node:') && !f.file.includes('/node_modules/')) ?? c.scheduledAt[0] ?? null;
-  return `It ran in ${what}${at ? ` scheduled at ${where(at, cwd)}` : ''}.`;
+/** "It ran in a setTimeout callback scheduled at app.js:12:3." (debug mode); `at`: the app's frame of `scheduledAt`. */
+export function callbackText(c: BlockCallback, at: Frame | null, cwd: string): string {
+  return `It ran in ${CALLBACK_WORDS[c.type](c.api)}${at ? ` scheduled at ${where(at, cwd)}` : ''}.`;
 }

@@ -6,7 +6,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
-import { isAppFrame } from '../frames/frames.js';
+import { isAppFrame, siteOf } from '../frames/frames.js';
 import { colorLevel, formatDuration, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
 import { callbackText } from '../wording.js';
 import type { CreateReporter, Reporter } from './reporter.js';
@@ -32,7 +32,7 @@ function codeFrame(frame: Frame, color: boolean): string {
 }
 
 function originText(f: BlockFinding): string {
-  if (f.callback && f.origin?.type === f.callback.type) return ` · ${callbackText(f.callback, process.cwd()).replace(/^It ran in /, 'in ').replace(/\.$/, '')}`;
+  if (f.callback && f.origin?.type === f.callback.type) return ` · ${callbackText(f.callback, siteOf(f.callback.scheduledAt), process.cwd()).replace(/^It ran in /, 'in ').replace(/\.$/, '')}`;
   switch (f.origin?.type) {
     case 'sync-api':
       return ` in ${f.origin.api ?? 'a sync API'}`;

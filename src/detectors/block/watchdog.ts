@@ -233,7 +233,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
       f.callback = b.callback;
       // Nothing more specific kept the loop: the blocking callback is the origin, with where it was scheduled.
       f.origin ??= { type: b.callback.type, ...(b.callback.api ? { api: b.callback.api } : {}), frames: b.callback.scheduledAt };
-      f.message += ` ${callbackText(b.callback, cwd)}`;
+      f.message += ` ${callbackText(b.callback, siteOf(b.callback.scheduledAt), cwd)}`;
     }
     return f;
   }
