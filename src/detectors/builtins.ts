@@ -3,8 +3,8 @@
 // is seen by ESM named, namespace and default imports and by CJS destructuring done after it.
 // Loading `child_process`, `zlib`, `crypto` or `dns` costs 2-3.5 ms each, so a builtin is wrapped
 // only once the app loads it: right after its first `require()` (before the app can destructure),
-// or, for ESM imports (live bindings), at the first loop turn and at the start of every turn for half
-// a second after (then every 50 ms), until all are in.
+// or, for ESM imports (live bindings), at the first loop turn and then on a timer that backs off from
+// 1 ms to a second, until all are in. A look costs one length check unless Node loaded something new.
 import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
 import { hideAgentFrames } from '../frames/hide.js';
 
@@ -49,10 +49,22 @@ export function builtin(name: string): Record<string, unknown> {
 /** Builtins whose public module is a re-export of an internal one that `fs.promises` (…) loads. */
 const LOADED_AS: Record<string, string> = { 'fs/promises': 'internal/fs/promises', 'dns/promises': 'internal/dns/promises' };
 
+const loadList = (): string[] | undefined => (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
+
 /** Whether Node has loaded the builtin already (the app imported it, or Node itself did). */
 export function isBuiltinLoaded(name: string): boolean {
-  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
+  const list = loadList();
   return !Array.isArray(list) || list.includes(`NativeModule ${LOADED_AS[name] ?? name}`);
+}
+
+/** Node's list of loaded internals only grows: a look with nothing new in it is one comparison. */
+let seenLoads = -1;
+function loadedSinceLastLook(): boolean {
+  const list = loadList();
+  if (!Array.isArray(list)) return true;
+  if (list.length === seenLoads) return false;
+  seenLoads = list.length;
+  return true;
 }
 
 interface Watch {
@@ -65,6 +77,9 @@ let depth = 0;
 let hooked: { load: Function } | null = null;
 let lookAgain: NodeJS.Timeout | null = null;
 let firstTurnAt = 0;
+/** The next look's delay: doubles from 1 ms to a second (a timer every ms would run hot for nothing). */
+let lookDelay = 1;
+const MAX_LOOK_DELAY_MS = 1000;
 
 /** Depth of Node's CJS loader: its own readFileSync calls, and module top-level code, are start-up. */
 export function loaderDepth(): number {
@@ -156,12 +171,13 @@ function unhookLoader(): void {
 function wrapNewlyLoaded(): void {
   lookAgain = null;
   try {
-    wrapLoaded(null);
+    if (loadedSinceLastLook()) wrapLoaded(null);
   } catch {
     // keep what is wrapped
   }
   if (!anyPending(null)) return;
-  lookAgain = setTimeout(wrapNewlyLoaded, Date.now() - firstTurnAt < 500 ? 1 : 50);
+  lookAgain = setTimeout(wrapNewlyLoaded, lookDelay);
+  lookDelay = Math.min(lookDelay * 2, MAX_LOOK_DELAY_MS);
   lookAgain.unref();
 }
 
