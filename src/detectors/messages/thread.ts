@@ -9,7 +9,6 @@
 // those of its first 16 values) are summed; the stack is read and the graph walked only for a message
 // already found large or slow. No listener is added to any port: the first message event of a thread
 // loads undici's MessageEvent on Node 22+ (100+ ms on a busy machine).
-import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, MessagePort, Worker, parentPort, threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';

@@ -3,7 +3,6 @@
 // finding per site. In strict mode such a call throws SyncIOError instead of running. What is timed
 // and when a site is written: policy.ts; what the app allows: allow-list.ts; the wrapper: wrap-sync.ts.
 import Module, { syncBuiltinESMExports } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { relative } from 'node:path';
 import type { Config } from '../../config.js';
 import type { Finding, Frame } from '../../finding.js';

@@ -21,7 +21,6 @@
 // times a second must not cost a stack read each time). The clock is read only for queued calls and
 // while some wait.
 import { dirname, sep } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import type { Config } from '../../config.js';
@@ -33,6 +32,9 @@ import { isWrapped, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../bu
 import type { StartupPhase } from '../startup.js';
 import type { Detector } from '../detector.js';
 import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolApi, type PoolModule } from './apis.js';
+
+// The global `performance` is Node's (typed here as the web's, which lacks eventLoopUtilization).
+const nodePerformance = performance as unknown as import('node:perf_hooks').Performance;
 
 const WRAPPED = wrappedMark('threadpool');
 const ALWAYS_SAMPLED = 16;
@@ -119,7 +121,7 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
   const active = new Set<Site>();
 
   const activeMs = () => {
-    const u = performance.eventLoopUtilization();
+    const u = nodePerformance.eventLoopUtilization();
     return u.active;
   };
 
