@@ -3,8 +3,8 @@
 // watchdog, or the main thread) sees every thread's health without asking the thread.
 
 import {
-  BEAT, BLOCKS, EXITED, H_ACTIVE_MS, H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, MAX_THREADS, TURNED,
-  readSlotName, registrySlot, slotOwner, type ThreadSlot,
+  BEAT, BLOCKS, EXITED, H_ACTIVE_MS, H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, TURNED,
+  readSlotName, registrySlot, slotOwner, slotsUsed, type ThreadSlot,
 } from '../watchdog/registry.js';
 
 
@@ -45,7 +45,7 @@ export interface ThreadHealth {
 export function readHealth(registry: SharedArrayBuffer, slowMs: number, slots?: ThreadSlot[]): ThreadHealth[] {
   const out: ThreadHealth[] = [];
   const now = Date.now();
-  for (let i = 0; i < MAX_THREADS; i++) {
+  for (let i = 0, n = slotsUsed(registry); i < n; i++) {
     const slot = slots?.[i] ?? registrySlot(registry, i);
     const threadId = slotOwner(slot);
     if (threadId < 0) continue;

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { warnOnStderr } from '../config.js';
 import type { Finding } from '../finding.js';
 import { reportersAt } from '../reporters/load.js';
-import { DONE, EXITED, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, TO_MAIN, WAKE, registryGlobals, registrySlot, slotOwner, type ThreadSlot } from '../watchdog/registry.js';
+import { DONE, EXITED, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, TO_MAIN, WAKE, registryGlobals, registrySlot, slotOwner, slotsUsed, type ThreadSlot } from '../watchdog/registry.js';
 import { readHealth } from './health.js';
 import { ringDrain, ringPending } from './ring.js';
 
@@ -54,7 +54,8 @@ export function startHub(options: HubOptions): Hub {
     if (draining || Atomics.load(globals, HUB_STATE) !== HUB_UP) return;
     draining = true;
     try {
-      for (const slot of slots) {
+      for (let i = 0, n = slotsUsed(registry); i < n; i++) {
+        const slot = slots[i] as ThreadSlot;
         if (!ringPending(slot)) continue;
         const owner = slotOwner(slot);
         ringDrain(slot, (f) => deliver(f as Finding, owner === 0));

@@ -9,7 +9,7 @@ import { atomicsWait } from '../original.js';
 import { createPlainConsoleReporter } from '../reporters/console-plain.js';
 import { reportersAt } from '../reporters/load.js';
 import type { Reporter } from '../reporters/reporter.js';
-import { DONE, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, RING_READ, registryGlobals, registrySlot, type ThreadSlot } from '../watchdog/registry.js';
+import { DONE, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, RING_READ, registryGlobals, registrySlot, slotsUsed, type ThreadSlot } from '../watchdog/registry.js';
 import { readHealth } from './health.js';
 import { ringDrain, ringDropped, ringPending, ringPush } from './ring.js';
 
@@ -42,7 +42,7 @@ export function openOutbox(config: Config, registry: SharedArrayBuffer | null, s
   /** The main thread at exit, with a hub that never came up: reports what every ring still holds. */
   const takeOver = () => {
     const console = selfReport();
-    for (let i = 0; i < MAX_THREADS; i++) {
+    for (let i = 0, n = slotsUsed(registry as SharedArrayBuffer); i < n; i++) {
       const s = registrySlot(registry as SharedArrayBuffer, i);
       // ringDrain skips a finding whose reporting throws.
       if (ringPending(s)) ringDrain(s, (f) => console.report(f as Finding));

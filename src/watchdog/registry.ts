@@ -91,7 +91,8 @@ const GLOBAL_OFFSET = SLOT_BYTES * MAX_THREADS;
 export const WAKE = 0; // +1 and notify whenever a thread puts a finding in its ring: the hub wakes
 export const HUB_STATE = 1; // HUB_* below
 export const TO_MAIN = 2; // 1 once the main thread wants every finding (subscribe(), a reporter of place `main`)
-const GLOBAL_SLOTS = 3;
+const SLOTS_USED = 3; // how many slots from the first have ever been claimed: readers loop over these only
+const GLOBAL_SLOTS = 4;
 export const HUB_STARTING = 0;
 export const HUB_UP = 1; // draining rings and reporting
 export const HUB_GONE = 2; // never came up, or stopped: threads report for themselves
@@ -111,8 +112,17 @@ export function registrySlot(registry: SharedArrayBuffer, index: number): Thread
 /** Owner value while a thread clears a slot it took: the watchdog skips it until it is ready. */
 const CLAIMING = -1;
 
+/**
+ * How many slots, from the first, a reader must look at. Loops over all 128 touched a page of memory
+ * per slot and ran hot enough in the watchdog's 20 ms tick to be optimized (megabytes of compiler).
+ */
+export function slotsUsed(registry: SharedArrayBuffer): number {
+  return Atomics.load(registryGlobals(registry), SLOTS_USED);
+}
+
 /** Takes a free slot for this thread (compare-and-swap on its owner) and clears it for a fresh start. */
 export function claimSlot(registry: SharedArrayBuffer, threadId: number): ThreadSlot | null {
+  const globals = registryGlobals(registry);
   for (let i = 0; i < MAX_THREADS; i++) {
     const slot = registrySlot(registry, i);
     if (Atomics.compareExchange(slot.i32, OWNER, 0, CLAIMING) !== 0) continue;
@@ -129,6 +139,10 @@ export function claimSlot(registry: SharedArrayBuffer, threadId: number): Thread
     Atomics.store(slot.i32, RING_DROPPED, 0);
     Atomics.store(slot.i32, DONE, 0);
     Atomics.store(slot.i32, OWNER, threadId + 1);
+    // Raised after the slot is ready; never lowered (a released slot is reused, not forgotten).
+    for (let used = Atomics.load(globals, SLOTS_USED); used < i + 1; used = Atomics.load(globals, SLOTS_USED)) {
+      if (Atomics.compareExchange(globals, SLOTS_USED, used, i + 1) === used) break;
+    }
     return slot;
   }
   return null;

@@ -42,6 +42,7 @@ import {
   registrySlot,
   releaseSlot,
   slotOwner,
+  slotsUsed,
   type ThreadSlot,
 } from '../../watchdog/registry.js';
 
@@ -468,7 +469,7 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
 
   /** Picks up threads that claimed a registry slot since the last look. */
   function scan(): void {
-    for (let i = 0; i < MAX_THREADS; i++) {
+    for (let i = 0, n = slotsUsed(registry); i < n; i++) {
       if (threads.has(i)) continue;
       const slot = slots[i] as ThreadSlot;
       const threadId = slotOwner(slot);
