@@ -1,12 +1,14 @@
 // The thread side of loop health: the thread's own loop delay and utilization, published into its
 // registry slot about once a second, so the hub (and the main thread) read every thread's health
 // without a message. The same numbers, over the thread's whole life, make its exit summary.
-import { createRequire } from 'node:module';
-import type { EventLoopUtilization, RecordableHistogram } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { DelayHistogram } from './delay-histogram.js';
 import { H_ACTIVE_MS, H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, type ThreadSlot } from '../watchdog/registry.js';
 
-// The global `performance` is Node's (typed here as the web's, which lacks eventLoopUtilization).
-const nodePerformance = performance as unknown as import('node:perf_hooks').Performance;
+// The global `performance` is Node's (typed here as the web's, which lacks eventLoopUtilization). It is
+// made on first use (~2 ms): not touched before the first heartbeat.
+const elu = (...args: EventLoopUtilization[]): EventLoopUtilization =>
+  (performance as unknown as import('node:perf_hooks').Performance).eventLoopUtilization(...args);
 
 export interface HealthPublisher {
   /**
@@ -19,37 +21,31 @@ export interface HealthPublisher {
 }
 
 const PUBLISH_MS = 1000;
-const ms = (ns: number) => (Number.isFinite(ns) ? Math.round(ns / 1e4) / 100 : 0);
-
-// The global `performance` has what is needed but histograms: node:perf_hooks (a ms of start-up) is
-// loaded at the first heartbeat, after the entry module ran.
-const histogram = (): RecordableHistogram => (createRequire(import.meta.url)('node:perf_hooks') as typeof import('node:perf_hooks')).createHistogram();
+const round2 = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 100) / 100 : 0);
 
 export function startHealthPublisher(slot: ThreadSlot, intervalMs: number): HealthPublisher {
-  let windowH: RecordableHistogram | null = null;
-  let totalH: RecordableHistogram | null = null;
-  const started = nodePerformance.eventLoopUtilization();
-  let last: EventLoopUtilization = started;
-  let lastBeat = performance.now();
-  let lastPublish = lastBeat;
+  const window = new DelayHistogram();
+  const total = new DelayHistogram();
+  // Utilization counts from the loop's start: the whole life needs no starting point.
+  let last: EventLoopUtilization | null = null;
+  const startedAt = Date.now();
+  let lastBeat = -1;
+  let lastPublish = 0;
 
   const publish = () => {
-    const window = (windowH ??= histogram());
-    const total = (totalH ??= histogram());
-    const now = nodePerformance.eventLoopUtilization();
-    const recent = nodePerformance.eventLoopUtilization(now, last);
+    const now = elu();
+    const recent = last ? elu(now, last) : now;
     last = now;
     const any = window.count > 0;
-    slot.f64[H_MIN] = any ? ms(window.min) : 0;
-    slot.f64[H_MAX] = any ? ms(window.max) : 0;
-    slot.f64[H_MEAN] = any ? ms(window.mean) : 0;
-    slot.f64[H_P50] = any ? ms(window.percentile(50)) : 0;
-    slot.f64[H_P90] = any ? ms(window.percentile(90)) : 0;
-    slot.f64[H_P99] = any ? ms(window.percentile(99)) : 0;
+    slot.f64[H_MIN] = any ? round2(window.min) : 0;
+    slot.f64[H_MAX] = any ? round2(window.max) : 0;
+    slot.f64[H_MEAN] = any ? round2(window.mean) : 0;
+    slot.f64[H_P50] = any ? round2(window.percentile(50)) : 0;
+    slot.f64[H_P90] = any ? round2(window.percentile(90)) : 0;
+    slot.f64[H_P99] = any ? round2(window.percentile(99)) : 0;
     slot.f64[H_ELU] = Math.round(recent.utilization * 1000) / 1000;
-    const life = nodePerformance.eventLoopUtilization(now, started);
-    slot.f64[H_ACTIVE_MS] = Math.round(life.active);
-    slot.f64[H_IDLE_MS] = Math.round(life.idle);
+    slot.f64[H_ACTIVE_MS] = Math.round(now.active);
+    slot.f64[H_IDLE_MS] = Math.round(now.idle);
     slot.f64[H_TIME] = Date.now();
     if (any) total.add(window);
     window.reset();
@@ -59,25 +55,23 @@ export function startHealthPublisher(slot: ThreadSlot, intervalMs: number): Heal
   return {
     beat() {
       const now = performance.now();
-      const late = now - lastBeat - intervalMs;
+      const late = lastBeat < 0 ? Date.now() - startedAt - intervalMs : now - lastBeat - intervalMs;
       lastBeat = now;
-      (windowH ??= histogram()).record(Math.max(1, Math.round(late * 1e6)));
+      window.record(late);
       if (now - lastPublish >= PUBLISH_MS) {
         lastPublish = now;
         publish();
       }
     },
     lifetime() {
-      const window = (windowH ??= histogram());
-      const total = (totalH ??= histogram());
       if (window.count > 0) total.add(window);
       window.reset();
       const any = total.count > 0;
       return {
-        p50: any ? ms(total.percentile(50)) : 0,
-        p99: any ? ms(total.percentile(99)) : 0,
-        max: any ? ms(total.max) : 0,
-        elu: Math.round(nodePerformance.eventLoopUtilization(started).utilization * 1000) / 1000,
+        p50: any ? round2(total.percentile(50)) : 0,
+        p99: any ? round2(total.percentile(99)) : 0,
+        max: any ? round2(total.max) : 0,
+        elu: Math.round(elu().utilization * 1000) / 1000,
       };
     },
   };

@@ -34,7 +34,7 @@ function onlyQuiet(): boolean {
  * read. Returns a cancel.
  */
 export function whenProcessLives(start: () => void): () => void {
-  const t0 = performance.now();
+  const t0 = Date.now();
   let done = false;
   let timer: NodeJS.Timeout | null = null;
   let immediate: NodeJS.Immediate | null = null;
@@ -54,7 +54,7 @@ export function whenProcessLives(start: () => void): () => void {
   };
   const onTurn = () => {
     if (done) return;
-    if (entryHasRun() || !onlyQuiet() || performance.now() - t0 >= ESM_LOADING_MS) go();
+    if (entryHasRun() || !onlyQuiet() || Date.now() - t0 >= ESM_LOADING_MS) go();
     else timer = setTimeout(onTurn, 2).unref();
   };
   // Looked at again for a few ticks: `listen(port, host)` makes its server handle in a tick of its own
