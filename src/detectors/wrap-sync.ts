@@ -1,6 +1,6 @@
 // Wraps one synchronous function of a builtin (or Atomics.wait) so that a detector sees each call,
 // without changing what the app sees: an error thrown through the wrapper keeps every app frame and
-// loses the agent's (the stack limit is raised by two while it runs), V8 still names a method
+// loses the agent's (the stack limit is raised by three while it runs), V8 still names a method
 // `[as key]`, and a call Node makes inside another wrapped call (readFileSync's openSync, readSync,
 // closeSync) is marked `nested`, for the detector to pass straight through.
 import { hideAgentFrames } from '../frames/hide.js';
@@ -12,34 +12,47 @@ import { isWrapped, replaceFunction } from './builtins.js';
  */
 export type OnSyncCall = (original: Function, self: unknown, args: unknown[], wrapper: Function, nested: boolean) => unknown;
 
+/**
+ * Optional, and cheap: whether this call is to be seen at all (it gets the call's first three arguments,
+ * read without copying them). A call not seen runs straight through, without `arguments` ever being
+ * made into an object: most calls of a sync-heavy loop are counted, not timed.
+ */
+export type ShouldObserve = (a0: unknown, a1: unknown, a2: unknown) => boolean;
+
 /** Wrapped calls in progress on this thread, over every detector that uses this module. */
 let inner = 0;
 
 /** Returns how to unwrap, or null when `mark` says this function is wrapped already. */
-export function wrapSyncFunction(owner: Record<string, unknown>, key: string, mark: symbol, onCall: OnSyncCall): (() => void) | null {
+export function wrapSyncFunction(owner: Record<string, unknown>, key: string, mark: symbol, onCall: OnSyncCall, observe?: ShouldObserve): (() => void) | null {
   const original = owner[key] as Function;
   if (isWrapped(original, mark)) return null;
   // V8 names a method `[as key]` only when the receiver holds the very function called.
   const swap = original.name !== key;
-  // `arguments` with apply, not rest parameters: V8 passes them on without allocating an array, and
-  // a sync-heavy loop otherwise pays for one array per call in GC.
+  // The observed path, a function of its own: `arguments` escapes only here, so the wrapper passes its
+  // own on with apply (V8 then makes no arguments object) and calls not observed allocate nothing.
+  const observed = function (this: unknown): unknown {
+    // eslint-disable-next-line prefer-rest-params
+    return onCall(original, this, arguments as unknown as unknown[], wrapper, false);
+  };
   const wrapper = function (this: unknown): unknown {
     const limit = Error.stackTraceLimit;
     const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
-    // Two frames of ours: this wrapper and the detector's callback.
-    if (raise) Error.stackTraceLimit = limit + 2;
+    // Three frames of ours: this wrapper, `observed` and the detector's callback.
+    if (raise) Error.stackTraceLimit = limit + 3;
     if (swap) owner[key] = original;
     const nested = inner > 0;
     inner++;
     try {
       // eslint-disable-next-line prefer-rest-params
-      return onCall(original, this, arguments as unknown as unknown[], wrapper, nested);
+      if (nested || (observe && !observe(arguments[0], arguments[1], arguments[2]))) return original.apply(this, arguments);
+      // eslint-disable-next-line prefer-rest-params
+      return (observed as Function).apply(this, arguments);
     } catch (err) {
       hideAgentFrames(err);
       throw err;
     } finally {
       inner--;
-      if (raise && Error.stackTraceLimit === limit + 2) Error.stackTraceLimit = limit;
+      if (raise && Error.stackTraceLimit === limit + 3) Error.stackTraceLimit = limit;
       if (swap) owner[key] = wrapper;
     }
   };

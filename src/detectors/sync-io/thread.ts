@@ -40,8 +40,8 @@ const WRAPPED = wrappedMark('');
 const moduleCache = (Module as unknown as { _cache: Record<string, { loaded?: boolean } | undefined> })._cache;
 
 /** Node's CJS loader reading a module it is loading (it is in the cache, not loaded yet). */
-function isLoaderRead(a: SyncApi, args: unknown[]): boolean {
-  return a.key === 'readFileSync' && typeof args[0] === 'string' && moduleCache[args[0]]?.loaded === false;
+function isLoaderRead(a: SyncApi, path: unknown): boolean {
+  return a.key === 'readFileSync' && typeof path === 'string' && moduleCache[path]?.loaded === false;
 }
 
 /** Reads the caller's site; null when the call is Node's own or module loading. */
@@ -66,16 +66,18 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, 
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
-    const unwrap = wrapSyncFunction(a.owner, a.key, WRAPPED, (original, self, args, wrapper, nested) => {
-      if (nested || !startup.serving || startup.exiting || busy || loaderDepth() > 0 || insideAllowSync() || (a.when && !a.when(args)) || isLoaderRead(a, args)) {
-        return original.apply(self, args);
-      }
+    // Which calls are seen: after start-up, not the agent's own or module loading's, and sampled (the
+    // others are counted here and attributed to the next sampled call's site).
+    const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
+      if (!startup.serving || startup.exiting || busy || loaderDepth() > 0 || insideAllowSync()) return false;
+      if ((a.when && !a.when([a0, a1, a2])) || isLoaderRead(a, a0)) return false;
       const n = ++state.calls;
       totals[kind]++;
-      if (!isSampled(n, config.strict)) {
-        state.pending++;
-        return original.apply(self, args);
-      }
+      if (isSampled(n, config.strict)) return true;
+      state.pending++;
+      return false;
+    };
+    const unwrap = wrapSyncFunction(a.owner, a.key, WRAPPED, (original, self, args, wrapper) => {
       let frames: Frame[] | null;
       busy = true;
       try {
@@ -117,7 +119,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, 
           busy = false;
         }
       }
-    });
+    }, observe);
     if (unwrap) apis.set(a.api, state);
     return unwrap;
   }
