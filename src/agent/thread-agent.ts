@@ -8,7 +8,7 @@ import { checkReportWritable } from '../reporters/jsonl.js';
 import { makeFinding, type Finding, type SummaryFinding } from '../finding.js';
 import { HUB_GONE, HUB_STATE, TO_MAIN, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
-import { registerNativeThread, startBlockDetector } from '../detectors/block/thread.js';
+import { startBlockDetector } from '../detectors/block/thread.js';
 import type { Detector } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/table.js';
 import { startStartupPhase } from '../detectors/startup.js';
@@ -20,13 +20,11 @@ import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { REPORTERS } from '../reporters/table.js';
 import { spawnWatchdog } from '../watchdog/spawn.js';
-import { whenProcessLives } from '../watchdog/when-alive.js';
 import { absolutizeExecArgv, followWorkers, threadIdentity } from './propagate.js';
 
 export type FindingListener = (finding: Finding) => void;
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
 export { allowSync, SyncIOError } from '../detectors/sync-io/thread.js';
-import { allowSync } from '../detectors/sync-io/thread.js';
 
 export interface Agent {
   readonly config: Config;
@@ -73,10 +71,7 @@ export function startAgent(config: Config): Agent | null {
   const ownName = threadIdentity().name;
   const listeners = new Set<FindingListener>();
   const intervalMs = heartbeatMs(config.slowMs);
-  // The native stack reader registers each thread it may read. The main thread registers when its
-  // watchdog starts (below): loading the addon is ~2 ms that a script ending with its entry module skips.
-  const useNative = config.engine !== 'inspector';
-  const native = useNative && !isMainThread ? loadNativeStackTrace() : null;
+  const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
 
   // The main thread makes the registry of thread slots; every worker inherits it as environment data.
   let registry: SharedArrayBuffer | null = null;
@@ -126,48 +121,36 @@ export function startAgent(config: Config): Agent | null {
     }
   }
 
+  let watchdog: Worker | null = null;
+  if (isMainThread && registry) {
+    absolutizeExecArgv(process.execArgv);
+    // Started now, while the app's modules load: on a busy machine a worker takes 100-300 ms to boot,
+    // and a watchdog started later (at the first loop turn) missed the stacks of early blocks in CI.
+    // Not waited for: waiting until it watches cost every process ~60 ms of start-up here. A gap the
+    // watchdog joins late has its unread beginning counted as start-up (watchdog.ts), and a gap it
+    // never saw is counted, not reported (thread.ts). Findings wait in the rings until the hub is up.
+    watchdog = spawnWatchdog(config, intervalMs, registry);
+    if (!watchdog) Atomics.store(registryGlobals(registry), HUB_STATE, HUB_GONE);
+  }
+  followWorkers();
+
   // The main thread receives every other thread's findings from the hub once something here wants
   // them: a subscriber, or a reporter of place `main` (a message event costs a block on Node 22+ the
   // first time, so not before).
-  let watchdog: Worker | null = null;
   let forwarding = false;
   const fromHub = (f: Finding) => {
     mainReporters?.report(f);
     notify(f);
   };
-  function listenToHub(): void {
-    if (!watchdog || !forwarding) return;
+  function forwardFromHub(): void {
+    if (!watchdog || forwarding) return;
+    forwarding = true;
+    if (registry) Atomics.store(registryGlobals(registry), TO_MAIN, 1);
     watchdog.on('message', fromHub);
     // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.
     watchdog.unref();
   }
-  function forwardFromHub(): void {
-    if (forwarding || !isMainThread) return;
-    forwarding = true;
-    if (registry) Atomics.store(registryGlobals(registry), TO_MAIN, 1);
-    listenToHub();
-  }
   if (mainReporters && mainReporters.names.length > 0) forwardFromHub();
-
-  let cancelWatchdog: (() => void) | null = null;
-  if (isMainThread && registry) {
-    absolutizeExecArgv(process.execArgv);
-    const shared = registry;
-    // Started once the process lives on past its entry module (watchdog/when-alive.ts): a script that
-    // ends there never pays for a worker. Not waited for: waiting until it watches cost every process
-    // ~60 ms of start-up here. A gap the watchdog joins late has its unread beginning counted as
-    // start-up when the thread had not turned yet (watchdog.ts), and a gap it never saw is counted,
-    // not reported (thread.ts). Findings wait in the rings until the hub is up.
-    // After start-up, the agent's own sync calls (resolving the addon: realpathSync, statSync) would be
-    // seen by the sync-I/O wrappers, which read and source-map the stack of each: they pass through.
-    cancelWatchdog = whenProcessLives(() => allowSync(() => {
-      if (useNative) registerNativeThread(loadNativeStackTrace());
-      watchdog = spawnWatchdog(config, intervalMs, shared);
-      if (!watchdog) Atomics.store(registryGlobals(shared), HUB_STATE, HUB_GONE);
-      listenToHub();
-    }));
-  }
-  followWorkers();
 
   let summarized = false;
   function writeSummary(): void {
@@ -246,7 +229,6 @@ export function startAgent(config: Config): Agent | null {
       for (const d of detectors) d.stop();
       startup.stop();
       mainReporters?.close();
-      cancelWatchdog?.();
       void watchdog?.terminate().catch(() => {});
       current = null;
     },

@@ -56,15 +56,6 @@ function answerMapRequest(slot: ThreadSlot): void {
  * the main thread, no free slot): its gaps are still counted in its summary, without stacks.
  * `onBeat` runs at each heartbeat (the loop-health publisher measures the loop's delay from it).
  */
-/** Lets the native stack reader read this thread (from the watchdog). */
-export function registerNativeThread(native: NativeStackTrace | null): void {
-  try {
-    native?.registerThread(String(threadId));
-  } catch {
-    // the watchdog falls back to reporting without this thread's stack
-  }
-}
-
 export function startBlockDetector(
   slowMs: number,
   intervalMs: number,
@@ -86,7 +77,11 @@ export function startBlockDetector(
     slot.f64[UNNAMED_MS] = (slot.f64[UNNAMED_MS] ?? 0) + gap;
     slot.f64[UNNAMED_COUNT] = (slot.f64[UNNAMED_COUNT] ?? 0) + 1;
   };
-  registerNativeThread(native);
+  try {
+    native?.registerThread(String(threadId));
+  } catch {
+    // the watchdog falls back to reporting without this thread's stack
+  }
   beat();
   // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
   // watched that gap it classified it from stacks (start-up, or the app's first callbacks); if not,
