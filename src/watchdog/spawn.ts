@@ -10,7 +10,7 @@ export function spawnWatchdog(config: Config, intervalMs: number, registry: Shar
   try {
     const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry, [WATCHDOG_MARK]: true };
     // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/).
-    const worker = new Worker(new URL('../watchdog/worker.js', import.meta.url), {
+    const worker = new Worker(new URL('../watchdog/worker.cjs', import.meta.url), {
       workerData: data,
       execArgv: [],
       // Not piped into process.stdout/stderr: that would create handles the app can see. The watchdog
