@@ -13,6 +13,7 @@ import { BroadcastChannel, MessagePort, Worker, parentPort, threadId } from 'nod
 import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
+import { hideAgentFrames } from '../../frames/hide.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, threadName, where } from '../../wording.js';
 import { WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
@@ -160,31 +161,33 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
     const owner = ownerOf(proto, 'postMessage');
     const original = owner?.postMessage;
     if (!owner || typeof original !== 'function' || isWrapped(original, WRAPPED)) return null;
-    const wrapper = function (this: unknown): unknown {
+    // What the quick look found, for the timed path (which then reads `arguments` itself): the wrapper
+    // only passes its own on with apply, so a message that is not timed makes no arguments object.
+    let quick = 0;
+    const timed = function (this: unknown): unknown {
       // eslint-disable-next-line prefer-rest-params
       const args = arguments as unknown as unknown[];
-      if (depth > 0 || stopped || args.length === 0) return original.apply(this, args);
-      let quick = 0;
-      let flat = true;
-      try {
-        quick = quickBytes(args[0], transferList(args[1]));
-        flat = quickWasFlat;
-      } catch {
-        // a getter of the app's threw: the clone will say so
-      }
-      // Nothing nested and not big: its clone is quick, and timing it would be most of our cost.
-      if (flat && quick < config.messageBytes) return original.apply(this, args);
+      const bytes = quick;
       depth++;
+      // A clone that throws (a function, a detached buffer) throws through two frames of ours: the stack
+      // keeps as many of the app's frames as without them, and loses ours.
+      const limit = Error.stackTraceLimit;
+      const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
+      if (raise) Error.stackTraceLimit = limit + 2;
       const t0 = performance.now();
       try {
         return original.apply(this, args);
+      } catch (err) {
+        hideAgentFrames(err);
+        throw err;
       } finally {
+        if (raise && Error.stackTraceLimit === limit + 2) Error.stackTraceLimit = limit;
         const ms = performance.now() - t0;
         depth--;
-        if (ms >= config.messageMs || quick >= config.messageBytes) {
+        if (ms >= config.messageMs || bytes >= config.messageBytes) {
           depth++;
           try {
-            judge(api, target, this, wrapper, args, ms, quick);
+            judge(api, target, this, wrapper, args, ms, bytes);
           } catch {
             // never into the app
           } finally {
@@ -192,6 +195,24 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
           }
         }
       }
+    };
+    const wrapper = function (this: unknown): unknown {
+      // eslint-disable-next-line prefer-rest-params
+      if (depth > 0 || stopped || arguments.length === 0) return original.apply(this, arguments);
+      let flat = true;
+      quick = 0;
+      try {
+        // eslint-disable-next-line prefer-rest-params
+        quick = quickBytes(arguments[0], transferList(arguments[1]));
+        flat = quickWasFlat;
+      } catch {
+        // a getter of the app's threw: the clone will say so
+      }
+      // Nothing nested and not big: its clone is quick, and timing it would be most of our cost.
+      // eslint-disable-next-line prefer-rest-params
+      if (flat && quick < config.messageBytes) return original.apply(this, arguments);
+      // eslint-disable-next-line prefer-rest-params
+      return (timed as Function).apply(this, arguments);
     };
     return replaceFunction(owner, 'postMessage', original, wrapper, WRAPPED);
   }
