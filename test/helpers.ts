@@ -39,12 +39,16 @@ export function tempDir(prefix = 'asyncdebug-test-'): string {
   return dir;
 }
 
-/** Every line of every report in the directory, in file order. */
+/**
+ * Every line of every report in the directory, in file order. Only whole lines: while the process runs
+ * (a poll for killWhen), a line being written may be read half-way; it is read whole at the next poll.
+ */
 export function readReports(dir: string): Line[] {
   if (!existsSync(dir)) return [];
   const lines: Line[] = [];
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()) {
-    for (const text of readFileSync(join(dir, name), 'utf8').split('\n')) {
+    const whole = readFileSync(join(dir, name), 'utf8').split('\n').slice(0, -1);
+    for (const text of whole) {
       if (text.trim()) lines.push(JSON.parse(text) as Line);
     }
   }
