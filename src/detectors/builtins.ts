@@ -6,7 +6,7 @@
 // or, for ESM imports (live bindings), at the first loop turn and then on a timer that backs off from
 // 1 ms to a second, until all are in. A look costs one length check unless Node loaded something new.
 import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
-import { hideAgentFrames } from '../frames/hide.js';
+import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
 export function wrappedMark(tag: string): symbol {
@@ -130,16 +130,14 @@ function hookLoader(): void {
   // as soon as no builtin is pending (the loader's own reads are then told by the module cache).
   const hook = function (this: unknown, ...args: unknown[]) {
     depth++;
-    const limit = Error.stackTraceLimit;
-    const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
-    if (raise) Error.stackTraceLimit = limit + 1;
+    const limit = raiseStackLimit(1);
     try {
       return Reflect.apply(load, this, args);
     } catch (err) {
       hideAgentFrames(err);
       throw err;
     } finally {
-      if (raise && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+      restoreStackLimit(limit, 1);
       depth--;
       const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
       if (anyPending(request)) {

@@ -2,15 +2,15 @@
 // without changing what the app sees: an error thrown through the wrapper keeps every app frame and
 // loses the agent's (the stack limit is raised by three while it runs), V8 still names a method
 // `[as key]`, and a call Node makes inside another wrapped call (readFileSync's openSync, readSync,
-// closeSync) is marked `nested`, for the detector to pass straight through.
-import { hideAgentFrames } from '../frames/hide.js';
+// closeSync) runs straight through.
+import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 import { isWrapped, replaceFunction } from './builtins.js';
 
 /**
  * What the detector does with one call: it must call `original.apply(self, args)` itself (once), and
  * may throw. `args` is the call's `arguments` (not copied).
  */
-export type OnSyncCall = (original: Function, self: unknown, args: unknown[], wrapper: Function, nested: boolean) => unknown;
+export type OnSyncCall = (original: Function, self: unknown, args: unknown[], wrapper: Function) => unknown;
 
 /**
  * Optional, and cheap: whether this call is to be seen at all (it gets the call's first three arguments,
@@ -32,13 +32,11 @@ export function wrapSyncFunction(owner: Record<string, unknown>, key: string, ma
   // own on with apply (V8 then makes no arguments object) and calls not observed allocate nothing.
   const observed = function (this: unknown): unknown {
     // eslint-disable-next-line prefer-rest-params
-    return onCall(original, this, arguments as unknown as unknown[], wrapper, false);
+    return onCall(original, this, arguments as unknown as unknown[], wrapper);
   };
   const wrapper = function (this: unknown): unknown {
-    const limit = Error.stackTraceLimit;
-    const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
     // Three frames of ours: this wrapper, `observed` and the detector's callback.
-    if (raise) Error.stackTraceLimit = limit + 3;
+    const limit = raiseStackLimit(3);
     if (swap) owner[key] = original;
     const nested = inner > 0;
     inner++;
@@ -52,7 +50,7 @@ export function wrapSyncFunction(owner: Record<string, unknown>, key: string, ma
       throw err;
     } finally {
       inner--;
-      if (raise && Error.stackTraceLimit === limit + 3) Error.stackTraceLimit = limit;
+      restoreStackLimit(limit, 3);
       if (swap) owner[key] = wrapper;
     }
   };

@@ -7,6 +7,23 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const MARKS = [join(ROOT, 'dist'), join(ROOT, 'src'), pathToFileURL(join(ROOT, 'dist')).href];
 
+/**
+ * While a wrapper of ours runs, the stack-trace limit is raised by the number of our frames, so an error
+ * thrown through it keeps as many of the app's frames as without us (hideAgentFrames drops ours).
+ * Returns what to give `restoreStackLimit`: the app's limit, or -1 when it was not a finite positive number.
+ */
+export function raiseStackLimit(ours: number): number {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== 'number' || !(limit > 0) || limit === Infinity) return -1;
+  Error.stackTraceLimit = limit + ours;
+  return limit;
+}
+
+/** Puts the app's limit back, unless the app changed it meanwhile. */
+export function restoreStackLimit(limit: number, ours: number): void {
+  if (limit >= 0 && Error.stackTraceLimit === limit + ours) Error.stackTraceLimit = limit;
+}
+
 export function hideAgentFrames(err: unknown): void {
   try {
     if (typeof err !== 'object' || err === null || !(err instanceof Error)) return;

@@ -5,9 +5,10 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import { DelayHistogram } from './delay-histogram.js';
 import { H_ACTIVE_MS, H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, type ThreadSlot } from '../watchdog/registry.js';
 
-// The global `performance` is Node's (typed here as the web's, which lacks eventLoopUtilization). It is
-// made on first use (~2 ms): not touched before the first heartbeat.
-const elu = (...args: EventLoopUtilization[]): EventLoopUtilization =>
+// The loop's utilization (also the thread-pool detector's clock). The global `performance` is Node's,
+// typed here as the web's (no eventLoopUtilization); it is made on first use (~2 ms), so it is not
+// touched before the first heartbeat.
+export const elu = (...args: EventLoopUtilization[]): EventLoopUtilization =>
   (performance as unknown as import('node:perf_hooks').Performance).eventLoopUtilization(...args);
 
 export interface HealthPublisher {

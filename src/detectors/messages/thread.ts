@@ -13,7 +13,7 @@ import { BroadcastChannel, MessagePort, Worker, parentPort, threadId } from 'nod
 import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
-import { hideAgentFrames } from '../../frames/hide.js';
+import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, threadName, where } from '../../wording.js';
 import { WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
@@ -171,9 +171,7 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
       depth++;
       // A clone that throws (a function, a detached buffer) throws through two frames of ours: the stack
       // keeps as many of the app's frames as without them, and loses ours.
-      const limit = Error.stackTraceLimit;
-      const raise = typeof limit === 'number' && limit > 0 && limit !== Infinity;
-      if (raise) Error.stackTraceLimit = limit + 2;
+      const limit = raiseStackLimit(2);
       const t0 = performance.now();
       try {
         return original.apply(this, args);
@@ -181,7 +179,7 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
         hideAgentFrames(err);
         throw err;
       } finally {
-        if (raise && Error.stackTraceLimit === limit + 2) Error.stackTraceLimit = limit;
+        restoreStackLimit(limit, 2);
         const ms = performance.now() - t0;
         depth--;
         if (ms >= config.messageMs || bytes >= config.messageBytes) {

@@ -32,10 +32,7 @@ import { isWrapped, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../bu
 import type { StartupPhase } from '../startup.js';
 import type { Detector } from '../detector.js';
 import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolApi, type PoolModule } from './apis.js';
-
-// The global `performance` is Node's (typed here as the web's, which lacks eventLoopUtilization); read
-// when used, not when this module loads (it is made on first use, ~2 ms).
-const nodePerformance = () => performance as unknown as import('node:perf_hooks').Performance;
+import { elu } from '../../hub/publish.js';
 
 const WRAPPED = wrappedMark('threadpool');
 const ALWAYS_SAMPLED = 16;
@@ -122,7 +119,7 @@ export function startThreadpoolDetector(config: Config, emit: (f: Finding) => vo
   const active = new Set<Site>();
 
   const activeMs = () => {
-    const u = nodePerformance().eventLoopUtilization();
+    const u = elu();
     return u.active;
   };
 
