@@ -2,7 +2,9 @@
 // manager's `with` (every `context.with`, `startActiveSpan`, every callback an instrumentation binds,
 // the request handler instrumentation-http runs) is wrapped to note, in a small ring, the context
 // entered and when it was entered and left. A main-thread block is then parented to the innermost
-// entered span whose interval covers most of the block. A block in an async continuation (after an
+// entered span in which the loop stayed blocked for half the block or for the block threshold, whichever
+// is less (a block starts at the loop's last turn: what ran in the same turn before the callback, slow on
+// a loaded machine, is part of it, so "most of the block" alone would drop the parent there). A block in an async continuation (after an
 // `await`) runs outside any `with`: then the spans' own lifetimes decide, but only when the spans
 // open across the block all belong to one trace (with concurrent requests it is unknowable).
 // Only in the main thread, and only while the otel reporter runs there.
@@ -39,7 +41,8 @@ export interface ContextRing {
   detach(): void;
 }
 
-export function createContextRing(api: ContextApi & { context: unknown }): ContextRing {
+/** `slowMs`: the block threshold; a span the loop stayed blocked in for that long is a parent. */
+export function createContextRing(api: ContextApi & { context: unknown }, slowMs: number): ContextRing {
   // The ring, in parallel arrays written in place (no allocation per call): the span entered, when
   // (performance.now() ms) it was entered and left (NaN while inside), and a sequence number so that a
   // `with` that outlives its slot does not write into the slot's next owner.
@@ -115,14 +118,14 @@ export function createContextRing(api: ContextApi & { context: unknown }): Conte
       const at = performance.now();
       const start = f.time - (Date.now() - at);
       const end = start + Math.max(f.durationMs, 1);
-      const half = (end - start) / 2;
-      // 1. The innermost `with` the block ran in (covers at least half of it).
+      const enough = Math.min((end - start) / 2, Math.max(slowMs, 1));
+      // 1. The innermost `with` the block ran in (for `enough` of it).
       let best = -1;
       for (let i = 0; i < RING; i++) {
         if (spans[i] === undefined) continue;
         const leave = Number.isNaN(leaves[i]!) ? at : leaves[i]!;
         const overlap = Math.min(leave, end) - Math.max(enters[i]!, start);
-        if (overlap >= half && (best < 0 || enters[i]! > enters[best]!)) best = i;
+        if (overlap >= enough && (best < 0 || enters[i]! > enters[best]!)) best = i;
       }
       if (best >= 0) return parentOf(spans[best]!);
       // 2. A continuation: the spans open across the block, if they are all one trace's.
@@ -138,7 +141,7 @@ export function createContextRing(api: ContextApi & { context: unknown }): Conte
         const spanStart = spanStartEpoch - offset;
         const spanEnd = s.ended ? (hrToMs(s.endTime) ?? offset + at) - offset : at;
         const overlap = Math.min(spanEnd, end) - Math.max(spanStart, start);
-        if (overlap < half) continue;
+        if (overlap < enough) continue;
         const id = span.spanContext().traceId;
         if (trace !== undefined && trace !== id) return undefined;
         trace = id;

@@ -169,7 +169,7 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
     logger: logs ? logs.getLogger(SCOPE) : noLogger,
     root: api.ROOT_CONTEXT,
   });
-  const ring: ContextRing = createContextRing(api);
+  const ring: ContextRing = createContextRing(api, context.config.slowMs);
   // The providers now registered: the app may register its own later, and through another copy of the
   // API than the one loaded here (ESM and CommonJS builds): the tracer and logger taken from this copy's
   // proxies would then never get a delegate, so they are taken again whenever a provider changes.

@@ -229,6 +229,23 @@ describe('otel reporter, spans and logs', () => {
     expect(spans.getFinishedSpans().find((s) => s.name === S.SPAN_BLOCK)!.parentSpanContext?.spanId).toBe(handler.spanContext().spanId);
   });
 
+  it('a block that began well before the span was entered (same loop turn) is still parented to it', async () => {
+    // On a loaded machine the work Node and an instrumentation do before the handler, in the same turn,
+    // can take longer than the handler's own block: the span then covers less than half of the block.
+    const r = await start();
+    const tracer = trace.getTracer('app');
+    let request!: Span;
+    const began = Date.now();
+    spin(160); // before the request span: parsing, the instrumentation's own work, a descheduled process
+    tracer.startActiveSpan('GET /invoice', (span) => {
+      request = span;
+      spin(120);
+      span.end();
+    });
+    r.report(block('late', Date.now() - began, false, { time: began }));
+    expect(spans.getFinishedSpans().find((s) => s.name === S.SPAN_BLOCK)!.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+  });
+
   it('blocks outside any span, and in workers, are root spans', async () => {
     const r = await start();
     r.report(block('root', 130, false));
