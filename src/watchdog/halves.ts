@@ -1,5 +1,5 @@
-// The watchdog halves of the detectors: what runs in the watchdog worker, next to the hub, ticked at
-// the heartbeat interval. A new detector with a watchdog half adds a file and one line here.
+// The watchdog halves of the detectors: what runs in the watchdog worker, next to the hub, ticked when
+// the halves ask for it. A new detector with a watchdog half adds a file and one line here.
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { createBlockWatcher } from '../detectors/block/watchdog.js';
@@ -19,7 +19,8 @@ export interface WatchdogContext {
 }
 
 export interface WatchdogHalf {
-  tick(): void | Promise<void>;
+  /** One look; resolves to how long (ms) until the half wants the next one. */
+  tick(): number | Promise<number>;
 }
 
 export const WATCHDOG_HALVES: { name: string; start(context: WatchdogContext): WatchdogHalf }[] = [

@@ -56,6 +56,20 @@ function emit(finding: Finding): void {
 }
 
 const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry, intervalMs, engine, emit, canRelease: hub.drained }));
-setInterval(() => {
-  for (const h of halves) void h.tick();
-}, intervalMs);
+// Each tick is planned by the halves (a healthy process wakes the watchdog a few times per threshold,
+// not at every heartbeat); a tick still reading a stack is waited for, as it was skipped before.
+const tick = async (): Promise<void> => {
+  let delay = Infinity;
+  for (const h of halves) {
+    try {
+      delay = Math.min(delay, await h.tick());
+    } catch {
+      delay = Math.min(delay, intervalMs);
+    }
+  }
+  setTimeout(tick, Number.isFinite(delay) ? Math.max(1, delay) : intervalMs);
+};
+setTimeout(tick, intervalMs);
+// A tick waiting on a stack read has no timer pending (the inspector's own timeout is unref'd): this one
+// keeps the watchdog's loop alive meanwhile. It holds nothing else: the main thread unrefs this worker.
+setInterval(() => {}, 2 ** 30);

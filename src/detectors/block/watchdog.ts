@@ -159,7 +159,8 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
   let lag = 0;
   const threads = new Map<number, Watched>();
   let counter = 0;
-  let lastTick = now();
+  /** When this tick was planned for (the delay the last tick asked for). */
+  let plannedAt = now();
   let ticking = false;
 
   function heaviest(b: OpenBlock): SiteWeight | null {
@@ -479,15 +480,35 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     }
   }
 
-  async function tick(): Promise<void> {
-    if (ticking) return;
+  /**
+   * When the next tick is wanted: while every thread beats, at the moment the stalest one would reach
+   * the threshold (a wake-up per threshold or so, not per heartbeat: the watchdog's wake-ups were most
+   * of the agent's CPU in an idle process); while a block is open, every heartbeat (reads and the close
+   * are timely); at least every half threshold, to pick up new threads.
+   */
+  function nextTickAt(t0: number): number {
+    let at = t0 + Math.max(intervalMs, slowMs / 2);
+    for (const t of threads.values()) {
+      if (t.block) return t0 + intervalMs;
+      const beat = t.slot.f64[BEAT] ?? 0;
+      if (beat === 0 || t.slot.f64[EXITED] === 1) continue;
+      // Already past the threshold but not opened (claimed by the thread, or the watchdog stalled).
+      const due = beat + slowMs > t0 ? beat + slowMs : t0 + intervalMs;
+      if (due < at) at = due;
+    }
+    return at;
+  }
+
+  /** One look at every thread; resolves to the delay (ms) until the next look is wanted. */
+  async function tick(): Promise<number> {
+    if (ticking) return intervalMs;
     ticking = true;
     try {
       const t0 = now();
       // If the watchdog itself did not run (the whole process was stopped), stale beats mean nothing.
-      const watchdogStalled = t0 - lastTick > slowMs;
-      if (!watchdogStalled) lag = lag * 0.9 + Math.max(0, t0 - lastTick - intervalMs) * 0.1;
-      lastTick = t0;
+      const late = t0 - plannedAt;
+      const watchdogStalled = late > slowMs;
+      if (!watchdogStalled) lag = lag * 0.9 + Math.max(0, late) * 0.1;
       scan();
       for (const t of [...threads.values()]) await check(t, t0, watchdogStalled);
     } catch {
@@ -495,6 +516,9 @@ export function createBlockWatcher(options: BlockWatcherOptions) {
     } finally {
       ticking = false;
     }
+    const t1 = now();
+    plannedAt = Math.max(t1 + 1, nextTickAt(t1));
+    return plannedAt - t1;
   }
 
   return {
