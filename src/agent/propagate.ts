@@ -60,6 +60,21 @@ export interface ThreadIdentity {
 const IDENTITY_KEY = 'asyncdebug:thread';
 /** On a Worker object: the name the app gave it, for findings about messages to it. */
 export const WORKER_NAME = Symbol.for('asyncdebug.workerName');
+/**
+ * On a Worker's public MessagePort (the one `worker.postMessage` posts through): the Worker. The
+ * large-message detector wraps only MessagePort's postMessage, and names the receiver from this.
+ */
+export const PORT_WORKER = Symbol.for('asyncdebug.portWorker');
+
+/** The Worker's public port: a field Node keys by an unexported symbol (`kPublicPort`). */
+function publicPort(worker: object): object | null {
+  for (const key of Object.getOwnPropertySymbols(worker)) {
+    if (key.description !== 'kPublicPort') continue;
+    const port = (worker as Record<symbol, unknown>)[key];
+    return typeof port === 'object' && port !== null ? port : null;
+  }
+  return null;
+}
 
 let own: ThreadIdentity | null = null;
 
@@ -112,6 +127,12 @@ export function followWorkers(): void {
         }
       }
       if (name) Object.defineProperty(this, WORKER_NAME, { value: name });
+      try {
+        const port = publicPort(this);
+        if (port) Object.defineProperty(port, PORT_WORKER, { value: this });
+      } catch {
+        // its messages name no receiver
+      }
     }
   }
   Object.defineProperty(Worker, 'name', { value: 'Worker' });

@@ -5,18 +5,20 @@
 // One finding per call site (count, longest clone, largest size), written when first seen and again
 // (same id) as its count reaches 2, 4, 8 … and at exit.
 //
-// Cost: every postMessage is timed (two performance.now() calls) and its own strings and buffers (and
-// those of its first 16 values) are summed; the stack is read and the graph walked only for a message
-// already found large or slow. No listener is added to any port: the first message event of a thread
+// Cost: every postMessage has its own strings and buffers (and those of its first 16 values) summed;
+// only one that has something nested or big is timed (two performance.now() calls), and the stack is
+// read and the graph walked only for a message then found large or slow. `worker.postMessage` is Node's
+// call of its port's postMessage: only MessagePort's is wrapped (one look per message, not two), and
+// the Worker is named from the stack and from its port (agent/propagate.ts). No listener is added to any port: the first message event of a thread
 // loads undici's MessageEvent on Node 22+ (100+ ms on a busy machine).
-import { BroadcastChannel, MessagePort, Worker, parentPort, threadId } from 'node:worker_threads';
+import { BroadcastChannel, MessagePort, parentPort, threadId, type Worker } from 'node:worker_threads';
 import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, threadName, where } from '../../wording.js';
-import { WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
+import { PORT_WORKER, WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import type { Detector } from '../detector.js';
 import { estimateBytes, quickBytes, quickWasFlat, transferList } from './size.js';
@@ -67,7 +69,7 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
   const sites = new Map<string, SiteStats>();
   let counter = 0;
   let found = 0;
-  /** Inside a wrapper: the MessagePort call that Worker and BroadcastChannel make is the same message. */
+  /** Inside a wrapper: the MessagePort call that BroadcastChannel makes is the same message. */
   let depth = 0;
   let stopped = false;
   const identity = threadIdentity();
@@ -76,7 +78,8 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
   function receiverOf(target: Target, self: unknown): Receiver | null {
     try {
       if (target === 'worker') {
-        const w = self as Worker & { [WORKER_NAME]?: string };
+        const w = (self as { [PORT_WORKER]?: Worker & { [WORKER_NAME]?: string } })[PORT_WORKER];
+        if (!w) return null;
         const name = w[WORKER_NAME];
         return { threadId: w.threadId, ...(name ? { threadName: name } : {}) };
       }
@@ -118,7 +121,13 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
 
   function judge(api: string, target: Target, self: unknown, wrapper: Function, args: unknown[], ms: number, quick: number): void {
     if (target === 'port' && self === parentPort) api = 'parentPort.postMessage';
-    const raw = captureOwnStack(wrapper);
+    let raw = captureOwnStack(wrapper);
+    if (target === 'port' && raw[0]?.file === 'node:internal/worker' && raw[0].function === 'postMessage') {
+      // Worker.prototype.postMessage, passing the app's message on to the worker's port.
+      api = 'worker.postMessage';
+      target = 'worker';
+      raw = raw.slice(1);
+    }
     // Node's own messages (a Worker's start-up data, its stdio) are not the app's postMessage.
     if (raw[0]?.file.startsWith('node:')) return;
     // Estimated before anything else: the stack is read only for a message big enough to be a finding.
@@ -217,7 +226,6 @@ export function startMessagesDetector(config: Config, emit: (f: Finding) => void
 
   const unwraps: (() => void)[] = [];
   for (const [proto, api, target] of [
-    [Worker.prototype, 'worker.postMessage', 'worker'],
     [BroadcastChannel.prototype, 'broadcastChannel.postMessage', 'channel'],
     [MessagePort.prototype, 'port.postMessage', 'port'],
   ] as const) {
