@@ -53,11 +53,52 @@ function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = nul
         await watcher.tick();
       }
     },
+    /**
+     * Lets `ms` pass with the thread beating every interval until `beatsUntil` (a clock time), waking
+     * the watchdog only when its last tick asked to be woken; returns how many ticks ran.
+     */
+    async follow(ms: number, beatsUntil = Infinity) {
+      const end = clock + ms;
+      let nextTick = clock;
+      let nextBeat = clock + intervalMs;
+      let ticks = 0;
+      while (clock < end) {
+        if (nextBeat <= nextTick && nextBeat <= beatsUntil) {
+          clock = nextBeat;
+          beat();
+          nextBeat += intervalMs;
+          continue;
+        }
+        clock = Math.max(clock, nextTick);
+        const delay = await watcher.tick();
+        ticks++;
+        nextTick = clock + delay;
+        if (nextBeat <= clock) nextBeat = clock + intervalMs; // the thread turns again after its gap
+      }
+      return ticks;
+    },
     blocks: () => found.filter((f): f is BlockFinding => f.kind === 'block'),
   };
 }
 
 describe('block watcher', () => {
+  it('wakes a few times per threshold while the thread beats, and at every heartbeat once it is blocked', async () => {
+    const w = setup(100, 10);
+    const healthy = await w.follow(1000);
+    expect(healthy).toBeLessThanOrEqual(25); // not one per heartbeat (100)
+    expect(w.blocks()).toEqual([]);
+    w.stack([at(30), TIMERS]);
+    const blocked = await w.follow(400, 0); // no beat for 400 ms
+    expect(blocked).toBeGreaterThanOrEqual(28); // from the threshold on, every heartbeat
+    w.beat();
+    await w.follow(100);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.site).toMatchObject({ file: APP, line: 30 });
+    expect(last.durationMs).toBeGreaterThanOrEqual(400);
+    expect(last.durationMs).toBeLessThanOrEqual(420);
+  });
+
   it('a gap is written when detected (ongoing) and again with its final duration, same id', async () => {
     const w = setup();
     await w.run(50);
