@@ -199,13 +199,20 @@ async function startupBench() {
   return { startup_ms: medianDiff(ms.default, ms.none), startup_none_ms: median(ms.none), ranges: { startup_ms: diffRange(ms.default, ms.none) } };
 }
 
-// 7. Resident memory of an idle process.
+// 7. Resident memory of an idle process, and the CPU it uses while idle (% of one core, all threads:
+// the agent's heartbeat and watchdog wake up while the app sleeps).
 async function rssBench() {
-  log('idle RSS...');
-  const rss = await interleave(ROUNDS, ['none', 'default'], async (c) => {
-    return JSON.parse((await run(c, 'rss.mjs')).stdout.trim()).rss / 2 ** 20;
-  });
-  return { default_rss_mb: medianDiff(rss.default, rss.none), rss_none_mb: median(rss.none), ranges: { default_rss_mb: diffRange(rss.default, rss.none) } };
+  log('idle RSS and CPU...');
+  const rows = await interleave(ROUNDS, ['none', 'default'], async (c) => JSON.parse((await run(c, 'rss.mjs')).stdout.trim()));
+  const rss = { none: rows.none.map((x) => x.rss / 2 ** 20), default: rows.default.map((x) => x.rss / 2 ** 20) };
+  const cpu = { none: rows.none.map((x) => (100 * x.idleCpuMs) / x.idleMs), default: rows.default.map((x) => (100 * x.idleCpuMs) / x.idleMs) };
+  return {
+    default_rss_mb: medianDiff(rss.default, rss.none),
+    rss_none_mb: median(rss.none),
+    default_idle_cpu_pct: medianDiff(cpu.default, cpu.none),
+    idle_cpu_none_pct: median(cpu.none),
+    ranges: { default_rss_mb: diffRange(rss.default, rss.none), default_idle_cpu_pct: diffRange(cpu.default, cpu.none) },
+  };
 }
 
 // 8. Detection latency: from the block's start to the first report on disk (asyncdebug: a "block" line
@@ -299,6 +306,7 @@ const BUDGETS = {
   default_messages: ['<=', 1.05],
   startup_ms: ['<=', 20],
   default_rss_mb: ['<=', 14],
+  default_idle_cpu_pct: ['<=', 3],
   latency_ms: ['<=', 50],
   soak_growth_pct: ['<=', 10],
   debug_await: ['<=', 5],
@@ -316,6 +324,7 @@ const BUDGET_LABELS = {
   default_messages: ['messaging workload, default / none', 'x'],
   startup_ms: ['start-up, default - none', 'ms'],
   default_rss_mb: ['idle RSS, default - none', 'MB'],
+  default_idle_cpu_pct: ['idle CPU, default - none (% of one core)', '%'],
   latency_ms: ['block detection latency (worst)', 'ms'],
   soak_growth_pct: ['debug-mode soak RSS growth', '%'],
   debug_await: ['await loop, debug / none', 'x'],
@@ -521,7 +530,7 @@ try {
     budgets: verdicts,
   };
   for (const [, , keys] of RATIO_ROWS) for (const k of Object.values(keys)) json[k] = round3(res[k]);
-  for (const k of ['startup_ms', 'default_rss_mb', 'latency_ms', 'soak_growth_pct', 'soak_seconds', 'debug_1m_promises_peak_mb', 'debug_1m_promises_after_mb', 'hooks_1m_promises_peak_mb', 'debug_1m_promises_peak_over_hooks_mb']) {
+  for (const k of ['startup_ms', 'default_rss_mb', 'default_idle_cpu_pct', 'latency_ms', 'soak_growth_pct', 'soak_seconds', 'debug_1m_promises_peak_mb', 'debug_1m_promises_after_mb', 'hooks_1m_promises_peak_mb', 'debug_1m_promises_peak_over_hooks_mb']) {
     json[k] = round3(res[k]);
   }
   const byBlock = (o) => Object.fromEntries(Object.entries(o).map(([b, v]) => [b, round3(v)]));
