@@ -1,7 +1,7 @@
 // Configuration from the environment, read through the table in env-table.ts. A bad value never
 // throws: one warning line names the variable, the value and what is accepted, and the default is used.
-import { createRequire } from 'node:module';
 import { writeSync } from './original.js';
+import { builtin } from './lazy-builtin.js';
 import { BAD, ENV_TABLE, badValueWarning, isParsed } from './env-table.js';
 
 export type Mode = 'off' | 'default' | 'debug';
@@ -56,9 +56,9 @@ export const warnOnStderr: Warn = (line) => {
 
 /** Configuration warnings once per process: workers re-read the same environment. */
 const warnFromMainThread: Warn = (line) => {
-  // Required here, not at the top: worker_threads (and node:stream under it) costs an app that runs
-  // with ASYNC_DEBUG=0 several ms of start-up, and only a warning needs it.
-  const { isMainThread } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  // Loaded here, not at the top: worker_threads (and node:stream under it) costs an app that runs with
+  // ASYNC_DEBUG=0 several ms of start-up, and only a warning needs it.
+  const { isMainThread } = builtin<typeof import('node:worker_threads')>('worker_threads');
   if (isMainThread) warnOnStderr(line);
 };
 

@@ -4,9 +4,10 @@
 // - `new Worker(code, { eval: true })` does not get --import from Node, so the code is prefixed with a
 //   dynamic import of the agent (on the same line: the app's line numbers do not move);
 // - a worker given its own execArgv gets the --import added back.
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
+import { builtin } from '../lazy-builtin.js';
 
 // The CommonJS entries: a CJS file preloaded with --import leaves no pending fs close behind on Node 20
 // (an ESM one does: its loader reads files asynchronously), and they load the one agent bundle.
@@ -86,7 +87,7 @@ export function threadIdentity(): ThreadIdentity {
       const data = getEnvironmentData(IDENTITY_KEY) as Partial<ThreadIdentity> | undefined;
       if (data && typeof data === 'object') own = { name: typeof data.name === 'string' && data.name ? data.name : null, parent: typeof data.parent === 'number' ? data.parent : null };
       // Node 22.?+ tells a worker its name itself.
-      const named = (createRequire(import.meta.url)('node:worker_threads') as { threadName?: unknown }).threadName;
+      const named = builtin<{ threadName?: unknown }>('worker_threads').threadName;
       if (!own.name && typeof named === 'string' && named && named !== 'WorkerThread') own.name = named;
     } catch {
       // unnamed
@@ -100,7 +101,7 @@ let patched = false;
 export function followWorkers(): void {
   if (patched) return;
   patched = true;
-  const workerThreads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  const workerThreads = builtin<typeof import('node:worker_threads')>('worker_threads');
   const Original = workerThreads.Worker;
   class Worker extends Original {
     constructor(filename: string | URL, options?: import('node:worker_threads').WorkerOptions) {

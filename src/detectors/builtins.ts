@@ -5,7 +5,7 @@
 // only once the app loads it: right after its first `require()` (before the app can destructure),
 // or, for ESM imports (live bindings), at the first loop turn and then on a timer that backs off from
 // 1 ms to a second, until all are in. A look costs one length check unless Node loaded something new.
-import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
+import Module, { syncBuiltinESMExports } from 'node:module';
 import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
@@ -37,13 +37,6 @@ export function replaceFunction(owner: Record<string, unknown>, key: string, ori
   return () => {
     if (owner[key] === wrapper) owner[key] = original;
   };
-}
-
-const requireBuiltin = createRequire(import.meta.url);
-
-/** The builtin's module object (`node:fs` …), as CJS `require` returns it. */
-export function builtin(name: string): Record<string, unknown> {
-  return requireBuiltin(`node:${name}`) as Record<string, unknown>;
 }
 
 /** Builtins whose public module is a re-export of an internal one that `fs.promises` (…) loads. */

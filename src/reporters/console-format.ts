@@ -1,7 +1,7 @@
 // Dependency-free pieces of the console output, shared by the full console reporter (watchdog) and
 // the exit summary (app threads, which must not load chalk or a code-frame library).
-import { createRequire } from 'node:module';
 import { writeSync } from '../original.js';
+import { builtin } from '../lazy-builtin.js';
 import type { SummaryFinding } from '../finding.js';
 import { formatDuration, threadName } from '../wording.js';
 
@@ -10,8 +10,8 @@ export { formatDuration, threadName, where } from '../wording.js';
 export type ColorLevel = 0 | 1 | 2 | 3;
 
 // isatty(2), not process.stderr.isTTY: touching process.stderr creates a handle the app would see.
-// node:tty is required only here: loading it costs every app thread a ms of start-up.
-const stderrIsTTY = (): boolean => (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(2);
+// node:tty is loaded only here: loading it costs every app thread a ms of start-up.
+const stderrIsTTY = (): boolean => builtin<typeof import('node:tty')>('tty').isatty(2);
 
 export function colorLevel(env: NodeJS.ProcessEnv = process.env, isTTY = stderrIsTTY()): ColorLevel {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;

@@ -9,8 +9,9 @@
 // only one that has something nested or big is timed (two performance.now() calls), and the stack is
 // read and the graph walked only for a message then found large or slow. `worker.postMessage` is Node's
 // call of its port's postMessage: only MessagePort's is wrapped (one look per message, not two), and
-// the Worker is named from the stack and from its port (agent/propagate.ts). No listener is added to any port: the first message event of a thread
-// loads undici's MessageEvent on Node 22+ (100+ ms on a busy machine).
+// the Worker is named from the stack and from its port (agent/propagate.ts). No listener is added to
+// any port: the first message event of a thread loads undici's MessageEvent on Node 22+ (100+ ms on a
+// busy machine).
 import { BroadcastChannel, MessagePort, parentPort, threadId, type Worker } from 'node:worker_threads';
 import type { Config } from '../../config.js';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';

@@ -7,8 +7,8 @@
 // Cost: every promise costs one hook call and one or two WeakMap lookups. A record costs a stack capture
 // (bounded depth, ~1-2 us), so only the first ROOTS_PER_SECOND roots of each second get one, then one root
 // in SAMPLE_EVERY: a hot loop's sites are still seen, and a burst cannot grow memory without bound.
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { builtin } from '../../lazy-builtin.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { isAgentFrame, isAppFrame, type RawFrame } from '../../frames/frames.js';
 
@@ -288,8 +288,8 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     unwatchIfDone(r);
   }
 
-  // node:v8 is required here (debug mode only): loading it costs a ms of every thread's start-up.
-  const { promiseHooks } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
+  // node:v8 is loaded here (debug mode only): loading it costs a ms of every thread's start-up.
+  const { promiseHooks } = builtin<typeof import('node:v8')>('v8');
   const stopHooks = promiseHooks.createHook({ init, settled });
 
   return {

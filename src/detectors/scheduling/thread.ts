@@ -7,7 +7,8 @@
 // Runtime.evaluate, which V8 runs at an interrupt inside the blocking callback: no debugger, no pause.
 import { syncBuiltinESMExports } from 'node:module';
 import type { Detector } from '../detector.js';
-import { builtin, wrappedMark } from '../builtins.js';
+import { wrappedMark } from '../builtins.js';
+import { builtin } from '../../lazy-builtin.js';
 import { wrapSyncFunction } from '../wrap-sync.js';
 import { installProbe, type ScheduledAt } from './probe.js';
 import type { ThreadSlot } from '../../watchdog/registry.js';

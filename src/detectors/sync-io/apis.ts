@@ -1,13 +1,14 @@
 // Which synchronous APIs block the loop, and how to wrap each. One list: the detector wraps these.
-import { createRequire } from 'node:module';
+import { builtin } from '../../lazy-builtin.js';
 
 export interface SyncApi {
   /** `fs.readFileSync`, `Atomics.wait` … as reported in findings and matched by the allow-list. */
   api: string;
   owner: Record<string, unknown>;
   key: string;
-  /** Only calls for which this holds are findings (e.g. randomBytes without a callback, large). */
-  when?: (args: unknown[]) => boolean;
+  /** Only calls for which this holds are findings (e.g. randomBytes without a callback, large); it gets
+   *  the call's first three arguments (no array is made for them: randomBytes runs per request in apps). */
+  when?: (a0: unknown, a1: unknown, a2: unknown) => boolean;
 }
 
 /** Random bytes below this are too quick to matter. */
@@ -21,10 +22,8 @@ function byteLength(value: unknown): number {
 export const WRAPPED_MODULES = ['fs', 'child_process', 'zlib', 'crypto'] as const;
 export type WrappedModule = (typeof WRAPPED_MODULES)[number];
 
-const requireBuiltin = createRequire(import.meta.url);
-
 export function syncApisOf(name: WrappedModule): SyncApi[] {
-  const owner = requireBuiltin(`node:${name}`) as Record<string, unknown>;
+  const owner = builtin(name);
   const list: SyncApi[] = [];
   const add = (key: string, when?: SyncApi['when']) => list.push({ api: `${name}.${key}`, owner, key, when });
   switch (name) {
@@ -37,9 +36,9 @@ export function syncApisOf(name: WrappedModule): SyncApi[] {
       break;
     case 'crypto':
       for (const key of ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync']) add(key);
-      add('randomBytes', (args) => typeof args[1] !== 'function' && Number(args[0]) >= LARGE_RANDOM_BYTES);
-      add('randomFillSync', (args) => {
-        const size = args[2] !== undefined ? Number(args[2]) : byteLength(args[0]) - Number(args[1] ?? 0);
+      add('randomBytes', (size, callback) => typeof callback !== 'function' && Number(size) >= LARGE_RANDOM_BYTES);
+      add('randomFillSync', (buffer, offset, length) => {
+        const size = length !== undefined ? Number(length) : byteLength(buffer) - Number(offset ?? 0);
         return size >= LARGE_RANDOM_BYTES;
       });
       break;

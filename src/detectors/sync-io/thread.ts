@@ -70,7 +70,7 @@ export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, 
     // others are counted here and attributed to the next sampled call's site).
     const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
       if (!startup.serving || startup.exiting || busy || loaderDepth() > 0 || insideAllowSync()) return false;
-      if ((a.when && !a.when([a0, a1, a2])) || isLoaderRead(a, a0)) return false;
+      if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0)) return false;
       const n = ++state.calls;
       totals[kind]++;
       if (isSampled(n, config.strict)) return true;

@@ -1,7 +1,7 @@
 // Which APIs put work on the libuv thread pool, and how each reports completion. One list: the
 // threadpool detector wraps these. A call counts as one piece of pool work while it is in flight:
 // composite calls (readFile = open, fstat, reads, close) have at most one request in the pool at a time.
-import { builtin } from '../builtins.js';
+import { builtin } from '../../lazy-builtin.js';
 
 export interface PoolApi {
   /** `fs.readFile`, `fs.promises.readFile`, `crypto.pbkdf2` … as reported in findings. */
