@@ -1,4 +1,4 @@
-// The JSON Lines contract v1 (../shared/contract.md). Tools outside this repo parse it: add, never break.
+// The JSON Lines contract v1 (docs/report-format.md). Tools outside this repo parse it: add, never break.
 import { threadId as currentThreadId } from 'node:worker_threads';
 
 export const CONTRACT_VERSION = 1 as const;

@@ -1,28 +1,32 @@
 // The agent of one thread: claims the thread's registry slot, starts its heartbeat (the block detector)
-// and the detectors of the table, publishes its loop health, sends its findings out (hub/outbox.ts),
-// starts the watchdog with the findings hub (main thread only), and writes the thread's summary at
-// exit. Everything here is guarded: the agent never throws into the app.
-import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData, type Worker } from 'node:worker_threads';
+// and the detectors of the table, publishes its loop health (loop-health.ts), sends its findings out
+// (outbox.ts), starts the watchdog with the findings hub (main thread only: watchdog-link.ts), and
+// writes the thread's summary at exit (summary.ts). Everything here is guarded: the agent never throws
+// into the app.
+import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData } from 'node:worker_threads';
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { checkReportWritable } from '../reporters/jsonl.js';
-import { makeFinding, type Finding, type SummaryFinding } from '../finding.js';
-import { HUB_GONE, HUB_STATE, TO_MAIN, REGISTRY_KEY, SLOT_BYTES, claimSlot, createRegistry, registryGlobals, viewSlot, writeSlotName } from '../watchdog/registry.js';
+import type { Finding } from '../finding.js';
+import type { ThreadHealth } from '../thread-health.js';
+import { Registry, REGISTRY_KEY, privateSlot } from '../protocol/registry.js';
+import type { ThreadSlot } from '../protocol/thread-slot.js';
+import { healthReader } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
-import { startBlockDetector } from '../detectors/block/thread.js';
-import type { Detector } from '../detectors/detector.js';
+import { startBlockDetector } from '../detectors/block/heartbeat.js';
+import type { Detector, DetectorContext } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/table.js';
 import { startStartupPhase } from '../detectors/startup.js';
-import { startHealthPublisher } from '../hub/publish.js';
-import { openOutbox } from '../hub/outbox.js';
-import { readHealth, type ThreadHealth } from '../hub/health.js';
-import { reportersAt } from '../reporters/load.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { REPORTERS } from '../reporters/table.js';
-import { spawnWatchdog } from '../watchdog/spawn.js';
-import { absolutizeExecArgv, followWorkers, threadIdentity } from './propagate.js';
+import { startHealthPublisher } from './loop-health.js';
+import { openLocalDelivery, type FindingListener } from './local-delivery.js';
+import { openOutbox } from './outbox.js';
+import { followWorkers, threadIdentity } from './propagate.js';
+import { buildSummary } from './summary.js';
+import { startWatchdog } from './watchdog-link.js';
 
-export type FindingListener = (finding: Finding) => void;
+export type { FindingListener } from './local-delivery.js';
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
 export { allowSync, SyncIOError } from '../detectors/sync-io/thread.js';
 
@@ -45,7 +49,6 @@ export function isWatchdogThread(): boolean {
   return !isMainThread && typeof workerData === 'object' && workerData !== null && WATCHDOG_MARK in workerData;
 }
 
-
 /** An unusable report directory is said once, at start, and the json reporter is dropped. */
 function checkReportDir(config: Config): Config {
   if (!config.reportDir || !config.reporters.includes('json')) return config;
@@ -62,6 +65,49 @@ function checkReportDir(config: Config): Config {
   }
 }
 
+/**
+ * The main thread makes the registry of thread slots; every worker inherits it as environment data.
+ * `watched` is null when this thread has no slot in it (no agent in the main thread, no free slot):
+ * it then gets a private slot nobody watches.
+ */
+function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: { registry: Registry; slot: ThreadSlot } | null } {
+  let registry: Registry | null = null;
+  if (isMainThread) {
+    registry = new Registry();
+    setEnvironmentData(REGISTRY_KEY, registry.buffer);
+  } else {
+    const inherited = getEnvironmentData(REGISTRY_KEY);
+    registry = inherited instanceof SharedArrayBuffer ? new Registry(inherited) : null;
+  }
+  const claimed = registry?.claim(threadId) ?? null;
+  return { registry, slot: claimed ?? privateSlot(), watched: registry && claimed ? { registry, slot: claimed } : null };
+}
+
+/** The detectors of the table that run here, after the heartbeat; one that cannot start leaves the others. */
+function startDetectors(context: DetectorContext, heartbeat: Detector): Detector[] {
+  const detectors: Detector[] = [heartbeat];
+  for (const entry of DETECTORS) {
+    if ((entry.debugOnly && context.config.mode !== 'debug') || (entry.mainOnly && !isMainThread)) continue;
+    try {
+      detectors.push(entry.start(context));
+    } catch {
+      // one detector that cannot start leaves the others running
+    }
+  }
+  return detectors;
+}
+
+/** The main thread's last word: each reporter's process-exit step (never into the app's exit). */
+function reportersAtProcessExit(config: Config): void {
+  for (const name of config.reporters) {
+    try {
+      REPORTERS[name]?.atProcessExit?.(config);
+    } catch {
+      // never into the app's exit
+    }
+  }
+}
+
 export function startAgent(config: Config): Agent | null {
   if (current) return current;
   if (config.mode === 'off' || isWatchdogThread()) return null;
@@ -69,137 +115,51 @@ export function startAgent(config: Config): Agent | null {
   if (isMainThread) config = checkReportDir(config);
   // A worker the app named: every finding made in it says so.
   const ownName = threadIdentity().name;
-  const listeners = new Set<FindingListener>();
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
 
-  // The main thread makes the registry of thread slots; every worker inherits it as environment data.
-  let registry: SharedArrayBuffer | null = null;
-  if (isMainThread) {
-    registry = createRegistry();
-    setEnvironmentData(REGISTRY_KEY, registry);
-  } else {
-    const inherited = getEnvironmentData(REGISTRY_KEY);
-    registry = inherited instanceof SharedArrayBuffer ? inherited : null;
-  }
-  // No registry (no agent in the main thread) or no free slot: a private slot nobody watches.
-  const claimed = registry ? claimSlot(registry, threadId) : null;
-  const slot = claimed ?? viewSlot(new SharedArrayBuffer(SLOT_BYTES));
-  writeSlotName(slot, ownName ?? undefined);
-  const outbox = openOutbox(config, claimed ? registry : null, claimed, isMainThread);
-
-  const notify = (f: Finding) => {
-    for (const l of listeners) {
-      try {
-        l(f);
-      } catch {
-        // a listener's error is its own
-      }
-    }
-  };
-  // Findings made in this thread: to its own reporters and the hub, and to this thread's subscribers.
-  // Reporters of place `main` (the app's own OpenTelemetry SDK): every thread's findings, in the main thread.
-  const mainReporters = isMainThread ? reportersAt('main', config, { warn: warnOnStderr, health: () => (registry ? readHealth(registry, config.slowMs) : []) }) : null;
+  const { registry, slot, watched } = takeSlot();
+  slot.writeName(ownName ?? undefined);
+  const health = healthReader(watched?.registry ?? null, config.slowMs);
+  const outbox = openOutbox({ config, watched, isMain: isMainThread, health });
+  const local = openLocalDelivery(config, isMainThread, health);
+  // Findings made in this thread: to its own reporters and the hub, and to this thread's subscribers
+  // (and, in the main thread, its `main` reporters; the other threads' reach them through the hub).
   const emit = (f: Finding) => {
     if (ownName) f.threadName = ownName;
     outbox.send(f);
-    // The main thread's own findings reach its `main` reporters here, the others' through the hub.
-    mainReporters?.report(f);
-    notify(f);
+    local.deliver(f);
   };
 
-  const health = startHealthPublisher(slot, intervalMs);
-  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, health.beat);
+  const loopHealth = startHealthPublisher(slot, intervalMs);
+  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, loopHealth.beat);
   const startup = startStartupPhase(config);
-  const detectors: Detector[] = [block];
-  for (const entry of DETECTORS) {
-    if ((entry.debugOnly && config.mode !== 'debug') || (entry.mainOnly && !isMainThread)) continue;
-    try {
-      detectors.push(entry.start({ config, emit, startup: startup.phase, slot }));
-    } catch {
-      // one detector that cannot start leaves the others running
-    }
-  }
+  const detectors = startDetectors({ config, emit, startup: startup.phase, slot }, block);
 
-  let watchdog: Worker | null = null;
-  if (isMainThread && registry) {
-    absolutizeExecArgv(process.execArgv);
-    // Started now, while the app's modules load: on a busy machine a worker takes 100-300 ms to boot,
-    // and a watchdog started later (at the first loop turn) missed the stacks of early blocks in CI.
-    // Not waited for: waiting until it watches cost every process ~60 ms of start-up here. A gap the
-    // watchdog joins late has its unread beginning counted as start-up (watchdog.ts), and a gap it
-    // never saw is counted, not reported (thread.ts). Findings wait in the rings until the hub is up.
-    watchdog = spawnWatchdog(config, intervalMs, registry);
-    if (!watchdog) Atomics.store(registryGlobals(registry), HUB_STATE, HUB_GONE);
-  }
+  const watchdog = isMainThread && registry ? startWatchdog(config, intervalMs, registry) : null;
   followWorkers();
-
   // The main thread receives every other thread's findings from the hub once something here wants
-  // them: a subscriber, or a reporter of place `main` (a message event costs a block on Node 22+ the
-  // first time, so not before).
-  let forwarding = false;
-  const fromHub = (f: Finding) => {
-    mainReporters?.report(f);
-    notify(f);
-  };
-  function forwardFromHub(): void {
-    if (!watchdog || forwarding) return;
-    forwarding = true;
-    if (registry) Atomics.store(registryGlobals(registry), TO_MAIN, 1);
-    watchdog.on('message', fromHub);
-    // Listening refs the worker's port again: the agent must keep nothing alive, subscribed or not.
-    watchdog.unref();
-  }
-  if (mainReporters && mainReporters.names.length > 0) forwardFromHub();
+  // them: a subscriber, or a reporter of place `main`.
+  const forwardFromHub = () => watchdog?.forward(local.deliver);
+  if (local.wantsAll) forwardFromHub();
 
   let summarized = false;
-  function writeSummary(): void {
+  const writeSummary = () => {
     if (summarized) return;
     summarized = true;
     startup.exit();
     for (const d of detectors) d.atExit();
-    const counts: SummaryFinding['counts'] = {};
-    const extra: Partial<SummaryFinding> = {};
-    for (const d of detectors) {
-      Object.assign(counts, d.counts());
-      Object.assign(extra, d.summary?.());
-    }
-    const life = health.lifetime();
-    const dropped = outbox.dropped();
-    const summary = makeFinding<SummaryFinding>('summary', {
-      id: `summary-${threadId}`,
-      time: startedAt,
-      message: `${threadId === 0 ? 'Main thread' : `Worker thread ${threadId}${ownName ? ` ${JSON.stringify(ownName)}` : ''}`} ran ${Date.now() - startedAt} ms with ${counts.block ?? 0} block(s); start-up blocked the loop ${block.startupBlockMs()} ms.`,
-      site: null,
-      frames: [],
-      loopDelay: { p50: life.p50, p99: life.p99, max: Math.max(life.max, block.worstMs()) },
-      elu: life.elu,
-      counts,
-      startupBlockMs: 0,
-      unnamedBlocks: 0,
-      unnamedBlockMs: 0,
-      exitIdleMs: 0,
-      mode: config.mode === 'debug' ? 'debug' : 'default',
-      ...extra,
-      ...(dropped > 0 ? { droppedFindings: dropped } : {}),
+    const summary = buildSummary({
+      threadId, threadName: ownName, startedAt, endedAt: Date.now(), mode: config.mode, detectors,
+      startupBlockMs: block.startupBlockMs(), worstBlockMs: block.worstMs(), life: loopHealth.lifetime(), dropped: outbox.dropped(),
     });
-    if (ownName) summary.threadName = ownName;
     outbox.close(summary);
-    mainReporters?.report(summary);
-    mainReporters?.flush();
-    notify(summary);
-    if (isMainThread) removeExportedMaps();
+    local.deliverLast(summary);
     if (isMainThread) {
-      for (const name of config.reporters) {
-        try {
-          REPORTERS[name]?.atProcessExit?.(config);
-        } catch {
-          // never into the app's exit
-        }
-      }
+      removeExportedMaps();
+      reportersAtProcessExit(config);
     }
-  }
-
+  };
   const onExit = () => {
     try {
       writeSummary();
@@ -208,7 +168,6 @@ export function startAgent(config: Config): Agent | null {
     }
   };
   process.on('exit', onExit);
-
   // No SIGINT/SIGTERM listener: a JavaScript listener replaces the signal's default action and cannot
   // run while the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C
   // (and a listener removed from another thread does not bring the default back). A process ended by
@@ -217,19 +176,17 @@ export function startAgent(config: Config): Agent | null {
   const agent: Agent = {
     config,
     subscribe(listener) {
-      listeners.add(listener);
+      const unsubscribe = local.subscribe(listener);
       forwardFromHub();
-      return () => {
-        listeners.delete(listener);
-      };
+      return unsubscribe;
     },
-    health: () => (registry && claimed ? readHealth(registry, config.slowMs) : []),
+    health,
     stop() {
       process.removeListener('exit', onExit);
       for (const d of detectors) d.stop();
       startup.stop();
-      mainReporters?.close();
-      void watchdog?.terminate().catch(() => {});
+      local.close();
+      watchdog?.stop();
       current = null;
     },
   };

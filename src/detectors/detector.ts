@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Finding, SummaryFinding } from '../finding.js';
 import type { StartupPhase } from './startup.js';
-import type { ThreadSlot } from '../watchdog/registry.js';
+import type { ThreadSlot } from '../protocol/thread-slot.js';
 
 export interface DetectorContext {
   config: Config;
@@ -9,7 +9,7 @@ export interface DetectorContext {
   emit(finding: Finding): void;
   /** Whether the app is past start-up (one answer for every detector of the thread). */
   startup: StartupPhase;
-  /** This thread's slot in the registry shared with the watchdog (watchdog/registry.ts). */
+  /** This thread's slot in the registry shared with the watchdog (protocol/thread-slot.ts). */
   slot: ThreadSlot;
 }
 

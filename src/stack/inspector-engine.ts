@@ -1,6 +1,6 @@
 // Fallback engine when the native binary cannot load: the inspector, connected from the watchdog to the
-// main thread. An enabled Debugger slows promise-heavy code ~8.5x (../shared/design.md), so it is
-// enabled only for the one pause and disabled again at once. Main thread only.
+// main thread. An enabled Debugger slows promise-heavy code ~8.5x (README, "How the stack is read"), so
+// it is enabled only for the one pause and disabled again at once. Main thread only.
 import { Session } from 'node:inspector';
 import type { RawFrame } from '../frames/frames.js';
 import type { StackEngine } from './engine.js';

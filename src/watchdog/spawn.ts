@@ -3,12 +3,12 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { WATCHDOG_MARK } from './marker.js';
-import { HUB_GONE, HUB_STATE, registryGlobals } from './registry.js';
+import type { Registry } from '../protocol/registry.js';
 import type { WatchdogData } from './worker.js';
 
-export function spawnWatchdog(config: Config, intervalMs: number, registry: SharedArrayBuffer): Worker | null {
+export function spawnWatchdog(config: Config, intervalMs: number, registry: Registry): Worker | null {
   try {
-    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry, [WATCHDOG_MARK]: true };
+    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry: registry.buffer, [WATCHDOG_MARK]: true };
     // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/).
     const worker = new Worker(new URL('../watchdog/worker.cjs', import.meta.url), {
       workerData: data,
@@ -22,8 +22,8 @@ export function spawnWatchdog(config: Config, intervalMs: number, registry: Shar
     });
     worker.on('error', () => {
       // A dead watchdog means no more block findings, never a crash of the app; the threads report
-      // for themselves from now on (hub/outbox.ts).
-      Atomics.store(registryGlobals(registry), HUB_STATE, HUB_GONE);
+      // for themselves from now on (agent/outbox.ts).
+      registry.markHubGone();
     });
     worker.unref();
     return worker;

@@ -1,22 +1,23 @@
 // The watchdog worker: one per process, started by the main thread's agent. It runs the watchdog
 // halves of the detectors (the block watcher reads every registered thread's loop, and writes block
-// findings itself, because a blocked thread cannot) and the findings hub (hub/hub.ts).
+// findings itself, because a blocked thread cannot) and the findings hub (watchdog/hub.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { warnOnStderr, type Config } from '../config.js';
 import type { Finding } from '../finding.js';
-import { startHub } from '../hub/hub.js';
-import { readHealth } from '../hub/health.js';
+import { startHub } from './hub.js';
+import { healthReader } from '../protocol/health.js';
+import { Registry } from '../protocol/registry.js';
 import { reportersAt } from '../reporters/load.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
 import { createInspectorEngine } from '../stack/inspector-engine.js';
-import { WATCHDOG_HALVES, type WatchdogHalf } from './halves.js';
+import { WATCHDOG_HALVES, type WatchdogHalf } from '../detectors/watchdog-halves.js';
 
 export interface WatchdogData {
   config: Config;
   intervalMs: number;
-  /** The registry of thread slots (watchdog/registry.ts). */
+  /** The registry of thread slots (protocol/registry.ts). */
   registry: SharedArrayBuffer;
 }
 
@@ -29,15 +30,18 @@ function chooseEngine(config: Config): StackEngine | null {
 }
 
 const data = workerData as WatchdogData;
-const { config, registry, intervalMs } = data;
+const { config, intervalMs } = data;
+const registry = new Registry(data.registry);
+const health = healthReader(registry, config.slowMs);
 const engine = chooseEngine(config);
 // The findings made here (blocks) are written here too (json); the hub's reporters (console: chalk,
 // code frames) load after the watcher runs: on a loaded machine every ms of boot is a block the
 // watchdog might miss. Findings made before they are ready wait for them.
-const own = reportersAt('thread', config, { warn: warnOnStderr, health: () => readHealth(registry, config.slowMs) });
+const own = reportersAt('thread', config, { warn: warnOnStderr, health });
 const hub = startHub({
   config,
   registry,
+  health,
   toMain(finding) {
     try {
       parentPort?.postMessage(finding);
@@ -46,8 +50,8 @@ const hub = startHub({
     }
   },
 });
-// Findings go to the main thread only once it asked (TO_MAIN in the registry, set by subscribe() or a
-// reporter of place `main`); nothing comes the other way.
+// Findings go to the main thread only once it asked (in the registry, set by subscribe() or a reporter
+// of place `main`); nothing comes the other way.
 parentPort?.unref();
 
 function emit(finding: Finding): void {
@@ -55,7 +59,7 @@ function emit(finding: Finding): void {
   hub.emit(finding);
 }
 
-const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry, intervalMs, engine, emit, canRelease: hub.drained }));
+const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry: data.registry, intervalMs, engine, emit, canRelease: hub.drained }));
 // Each tick is planned by the halves (a healthy process wakes the watchdog a few times per threshold,
 // not at every heartbeat); a tick still reading a stack is waited for, as it was skipped before.
 const tick = async (): Promise<void> => {

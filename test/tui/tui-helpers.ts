@@ -1,7 +1,7 @@
 // Findings, health and agent events as the hub sends them, for the tui tests; and waiting for a
 // condition with a deadline (never a timing threshold).
 import type { BlockFinding, Finding, Frame } from '../../src/finding.js';
-import type { ThreadHealth } from '../../src/hub/health.js';
+import type { ThreadHealth } from '../../src/thread-health.js';
 import type { ClientEvent } from '../../src/tui/client.js';
 import type { AgentHello, AgentMessage } from '../../src/tui/protocol.js';
 

@@ -8,7 +8,7 @@ import { createStandalone } from '../../src/otel/standalone.js';
 import { loadOptional } from '../../src/otel/load.js';
 import { DASHBOARD_FILE, dashboardJson } from '../../dashboards/generate.js';
 import type { BlockFinding } from '../../src/finding.js';
-import type { ThreadHealth } from '../../src/hub/health.js';
+import type { ThreadHealth } from '../../src/thread-health.js';
 import { createReporter } from '../../src/reporters/otel.js';
 import { freePort, sleep } from '../integration/otel-helpers.js';
 

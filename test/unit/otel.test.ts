@@ -10,7 +10,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { readConfig, type Config } from '../../src/config.js';
 import type { BlockFinding, Finding, Frame } from '../../src/finding.js';
-import type { ThreadHealth } from '../../src/hub/health.js';
+import type { ThreadHealth } from '../../src/thread-health.js';
 import { createReporter } from '../../src/reporters/otel.js';
 import type { Reporter } from '../../src/reporters/reporter.js';
 import { SiteLimiter } from '../../src/otel/sink.js';

@@ -6,7 +6,7 @@
 // scheduled (timers), and the heartbeat generation, so that a late answer is not taken for a later
 // block. It never throws and leaves Error.prepareStackTrace and stackTraceLimit as they were.
 import { executionAsyncResource } from 'node:async_hooks';
-import { GEN, type ThreadSlot } from '../../watchdog/registry.js';
+import type { ThreadSlot } from '../../protocol/thread-slot.js';
 
 export type ScheduledAt = WeakMap<object, { stack?: unknown }>;
 
@@ -109,7 +109,7 @@ export function installProbe(slot: ThreadSlot, scheduledAt: ScheduledAt): () => 
       while (first < stack.length && !stack[first]?.[0]) first++;
       const interrupted = stack.slice(first);
       const outer = interrupted[interrupted.length - 1];
-      const answer: ProbeAnswer = { gen: Atomics.load(slot.i32, GEN), ...classify(interrupted, executionAsyncResource(), scheduledAt), ...(outer ? { outer } : {}) };
+      const answer: ProbeAnswer = { gen: slot.gen(), ...classify(interrupted, executionAsyncResource(), scheduledAt), ...(outer ? { outer } : {}) };
       return JSON.stringify(answer);
     } catch {
       return null;

@@ -4,29 +4,10 @@
 // file (tsx & co.), which only this thread has.
 import { threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
-import { atomicsWait } from '../../original.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
 import { ownThreadMap } from '../../frames/source-maps.js';
 import { writeExportedMap } from '../../frames/exported-maps.js';
-import {
-  BEAT,
-  BLOCKS,
-  CLAIMED,
-  CLOSED_SIGNAL,
-  EXITED,
-  EXIT_GEN,
-  EXIT_IDLE_MS,
-  GEN,
-  MAP_REQUEST,
-  OPEN_BLOCK,
-  STARTUP_MS,
-  TURNED,
-  UNNAMED_COUNT,
-  UNNAMED_MS,
-  WORST_MS,
-  claimGap,
-  type ThreadSlot,
-} from '../../watchdog/registry.js';
+import type { ThreadSlot } from '../../protocol/thread-slot.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -38,16 +19,15 @@ const EXIT_WAIT_MS = 250;
 
 /** Answers the watchdog's request for a file's in-memory source map (see frames/exported-maps.ts). */
 function answerMapRequest(slot: ThreadSlot): void {
-  const length = Atomics.load(slot.i32, MAP_REQUEST);
-  if (length <= 0) return;
+  const file = slot.requestedMap();
+  if (file === null) return;
   try {
-    const file = Buffer.from(slot.mailbox.subarray(0, length)).toString('utf8');
     const map = ownThreadMap(file);
     writeExportedMap(file, map ? (map.payload as object) : null);
   } catch {
     // no answer: the watchdog keeps the generated positions
   } finally {
-    Atomics.store(slot.i32, MAP_REQUEST, 0);
+    slot.clearMapRequest();
   }
 }
 
@@ -63,26 +43,21 @@ export function startBlockDetector(
   slot: ThreadSlot,
   onBeat: () => void = () => {},
 ): BlockThreadDetector {
-  Atomics.store(slot.i32, CLAIMED, -1);
-  const beat = () => {
-    slot.f64[BEAT] = Date.now();
-    Atomics.add(slot.i32, GEN, 1);
-  };
+  slot.resetGapClaim();
   // A gap the watchdog did not claim (it was not running yet, e.g. booting on a loaded machine): with
   // no stack nobody can say what ran, so it is counted in the summary, not reported as a finding.
   const countUnclaimedGap = () => {
-    const last = slot.f64[BEAT] ?? 0;
+    const last = slot.lastBeat();
     const gap = Date.now() - last;
-    if (last === 0 || gap < slowMs + intervalMs || !claimGap(slot, Atomics.load(slot.i32, GEN))) return;
-    slot.f64[UNNAMED_MS] = (slot.f64[UNNAMED_MS] ?? 0) + gap;
-    slot.f64[UNNAMED_COUNT] = (slot.f64[UNNAMED_COUNT] ?? 0) + 1;
+    if (last === 0 || gap < slowMs + intervalMs || !slot.claimGap(slot.gen())) return;
+    slot.countUnnamedGap(gap);
   };
   try {
     native?.registerThread(String(threadId));
   } catch {
     // the watchdog falls back to reporting without this thread's stack
   }
-  beat();
+  slot.beat();
   // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
   // watched that gap it classified it from stacks (start-up, or the app's first callbacks); if not,
   // the whole gap counts as start-up.
@@ -90,15 +65,14 @@ export function startBlockDetector(
   const timer = setInterval(function asyncdebugHeartbeat() {
     if (first) {
       first = false;
-      const last = slot.f64[BEAT] ?? 0;
-      const gap = Date.now() - last - intervalMs;
-      if (gap > 0 && claimGap(slot, Atomics.load(slot.i32, GEN))) slot.f64[STARTUP_MS] = (slot.f64[STARTUP_MS] ?? 0) + gap;
-      Atomics.store(slot.i32, TURNED, 1);
+      const gap = Date.now() - slot.lastBeat() - intervalMs;
+      if (gap > 0 && slot.claimGap(slot.gen())) slot.addStartupMs(gap);
+      slot.markTurned();
     } else {
       countUnclaimedGap();
     }
     answerMapRequest(slot);
-    beat();
+    slot.beat();
     onBeat();
   }, intervalMs);
   timer.unref();
@@ -106,29 +80,29 @@ export function startBlockDetector(
   let stopped = false;
   return {
     name: 'block',
-    counts: () => ({ block: slot.f64[BLOCKS] ?? 0 }),
-    startupBlockMs: () => Math.round(slot.f64[STARTUP_MS] ?? 0),
-    worstMs: () => Math.round(slot.f64[WORST_MS] ?? 0),
+    counts: () => ({ block: slot.blocks() }),
+    startupBlockMs: () => Math.round(slot.startupMs()),
+    worstMs: () => Math.round(slot.worstMs()),
     summary: () => ({
-      startupBlockMs: Math.round(slot.f64[STARTUP_MS] ?? 0),
-      unnamedBlockMs: Math.round(slot.f64[UNNAMED_MS] ?? 0),
-      unnamedBlocks: slot.f64[UNNAMED_COUNT] ?? 0,
-      exitIdleMs: Math.round(slot.f64[EXIT_IDLE_MS] ?? 0),
+      startupBlockMs: Math.round(slot.startupMs()),
+      unnamedBlockMs: Math.round(slot.unnamedMs()),
+      unnamedBlocks: slot.unnamedGaps(),
+      exitIdleMs: Math.round(slot.exitIdleMs()),
     }),
     atExit() {
       if (!first) countUnclaimedGap();
       answerMapRequest(slot);
-      beat();
-      Atomics.store(slot.i32, EXIT_GEN, Atomics.load(slot.i32, GEN));
-      slot.f64[EXITED] = 1;
+      slot.beat();
+      slot.markExitBeat();
+      slot.markExited();
       // A block that ended just before exit: let the watchdog write its final duration first.
-      if (slot.f64[OPEN_BLOCK]) atomicsWait(slot.i32, CLOSED_SIGNAL, 0, EXIT_WAIT_MS);
+      slot.awaitGapClosed(EXIT_WAIT_MS);
     },
     stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      slot.f64[EXITED] = 1;
+      slot.markExited();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DelayHistogram } from '../../src/hub/delay-histogram.js';
+import { DelayHistogram } from '../../../src/agent/delay-histogram.js';
 
 describe('DelayHistogram (loop delays in ms)', () => {
   it('gives percentiles within its 3 % resolution, and exact min, max and mean', () => {

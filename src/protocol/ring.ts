@@ -2,7 +2,9 @@
 // only reader, so no lock is needed (a writer terminated mid-write never published its length). A
 // finding that does not fit is dropped and counted, never waited for: the app's loop must not wait on
 // the hub. Records are a 4-byte little-endian length and the finding's JSON.
-import { RING_BYTES, RING_DROPPED, RING_READ, RING_WRITE, WAKE, type ThreadSlot } from '../watchdog/registry.js';
+import { RING_BYTES } from './layout.js';
+import type { Registry } from './registry.js';
+import type { ThreadSlot } from './thread-slot.js';
 
 const MASK = RING_BYTES - 1;
 
@@ -26,34 +28,30 @@ const header = new Uint8Array(4);
 const headerView = new DataView(header.buffer);
 
 /** Puts one finding in the ring and wakes the hub. False (and counted) when it did not fit. */
-export function ringPush(slot: ThreadSlot, globals: Int32Array | null, finding: object): boolean {
+export function ringPush(slot: ThreadSlot, registry: Registry | null, finding: object): boolean {
   const bytes = Buffer.from(JSON.stringify(finding), 'utf8');
-  const write = Atomics.load(slot.i32, RING_WRITE) >>> 0;
-  const used = (write - (Atomics.load(slot.i32, RING_READ) >>> 0)) >>> 0;
+  const write = slot.ringWritten();
+  const used = (write - slot.ringRead()) >>> 0;
   if (bytes.length + 4 > RING_BYTES - used) {
-    Atomics.add(slot.i32, RING_DROPPED, 1);
+    slot.countDropped();
     return false;
   }
   headerView.setUint32(0, bytes.length, true);
   copyIn(slot.ring, write, header);
   copyIn(slot.ring, write + 4, bytes);
-  // Published only now: the reader never sees a record before its bytes.
-  Atomics.store(slot.i32, RING_WRITE, (write + 4 + bytes.length) | 0);
-  if (globals) {
-    Atomics.add(globals, WAKE, 1);
-    Atomics.notify(globals, WAKE);
-  }
+  slot.publishRingWrite(write + 4 + bytes.length);
+  registry?.wakeHub();
   return true;
 }
 
 /**
  * Hands every whole finding in the ring to `each`, oldest first, and only then frees their bytes, so a
- * thread waiting at exit for its findings to be reported (see hub/exit.ts) wakes after they were.
+ * thread waiting at exit for its findings to be reported (ringAwaitDrained) wakes after they were.
  */
 export function ringDrain(slot: ThreadSlot, each: (finding: unknown) => void): number {
   let count = 0;
-  let read = Atomics.load(slot.i32, RING_READ) >>> 0;
-  const write = Atomics.load(slot.i32, RING_WRITE) >>> 0;
+  let read = slot.ringRead();
+  const write = slot.ringWritten();
   while (((write - read) >>> 0) >= 4) {
     const length = new DataView(copyOut(slot.ring, read, 4).buffer).getUint32(0, true);
     try {
@@ -65,16 +63,20 @@ export function ringDrain(slot: ThreadSlot, each: (finding: unknown) => void): n
     }
     read = (read + 4 + length) >>> 0;
   }
-  Atomics.store(slot.i32, RING_READ, read | 0);
-  // The thread may be waiting at exit for its last findings to be reported.
-  Atomics.notify(slot.i32, RING_READ);
+  slot.publishRingRead(read);
   return count;
 }
 
 export function ringPending(slot: ThreadSlot): boolean {
-  return Atomics.load(slot.i32, RING_WRITE) !== Atomics.load(slot.i32, RING_READ);
+  return slot.ringWritten() !== slot.ringRead();
 }
 
 export function ringDropped(slot: ThreadSlot): number {
-  return Atomics.load(slot.i32, RING_DROPPED);
+  return slot.dropped();
+}
+
+/** The thread at exit: waits until the hub has read every finding of its ring, or until `timeoutMs`. */
+export function ringAwaitDrained(slot: ThreadSlot, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  while (ringPending(slot) && Date.now() < deadline) slot.awaitRingRead(Math.max(1, deadline - Date.now()));
 }

@@ -2,13 +2,14 @@
 // the halves ask for it. A new detector with a watchdog half adds a file and one line here.
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
-import { createBlockWatcher } from '../detectors/block/watchdog.js';
-import { createProbe } from '../detectors/scheduling/watchdog.js';
+import { createBlockWatcher } from './block/watchdog.js';
+import { createProbe } from './scheduling/callback-probe.js';
 import type { StackEngine } from '../stack/engine.js';
-import type { ThreadSlot } from './registry.js';
+import type { ThreadSlot } from '../protocol/thread-slot.js';
 
 export interface WatchdogContext {
   config: Config;
+  /** The registry of thread slots (protocol/registry.ts), as shared memory. */
   registry: SharedArrayBuffer;
   intervalMs: number;
   engine: StackEngine | null;

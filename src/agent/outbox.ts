@@ -5,13 +5,13 @@
 import type { Config } from '../config.js';
 import { warnOnStderr } from '../config.js';
 import type { Finding } from '../finding.js';
-import { atomicsWait } from '../original.js';
+import type { ThreadHealth } from '../thread-health.js';
 import { createPlainConsoleReporter } from '../reporters/console-plain.js';
 import { reportersAt } from '../reporters/load.js';
 import type { Reporter } from '../reporters/reporter.js';
-import { DONE, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, RING_READ, registryGlobals, registrySlot, slotsUsed, type ThreadSlot } from '../watchdog/registry.js';
-import { readHealth } from './health.js';
-import { ringDrain, ringDropped, ringPending, ringPush } from './ring.js';
+import { HubState, type Registry } from '../protocol/registry.js';
+import { ringAwaitDrained, ringDrain, ringDropped, ringPending, ringPush } from '../protocol/ring.js';
+import type { ThreadSlot } from '../protocol/thread-slot.js';
 
 export interface Outbox {
   send(finding: Finding): void;
@@ -21,29 +21,36 @@ export interface Outbox {
   dropped(): number;
 }
 
+export interface OutboxOptions {
+  config: Config;
+  /** The registry and this thread's slot in it; null when nobody watches this thread. */
+  watched: { registry: Registry; slot: ThreadSlot } | null;
+  isMain: boolean;
+  /** Every thread's health, for the reporters. */
+  health: () => ThreadHealth[];
+}
+
 /** How long the main thread's exit waits for the hub to report its last findings (console lines). */
 const EXIT_WAIT_MS = 250;
 
-export function openOutbox(config: Config, registry: SharedArrayBuffer | null, slot: ThreadSlot | null, isMain: boolean): Outbox {
-  const globals = registry ? registryGlobals(registry) : null;
-  const own = reportersAt('thread', config, { warn: warnOnStderr, health: () => (registry ? readHealth(registry, config.slowMs) : []) });
+export function openOutbox({ config, watched, isMain, health }: OutboxOptions): Outbox {
+  const own = reportersAt('thread', config, { warn: warnOnStderr, health });
   const hubConsole = config.reporters.includes('console');
   let local: Reporter | null = null;
   /** Reporting for itself: the plain console lines stand in for the hub's console. */
   const selfReport = (): Reporter => (local ??= hubConsole ? createPlainConsoleReporter() : { report() {} });
-  const hubGone = () => !globals || !slot || Atomics.load(globals, HUB_STATE) === HUB_GONE;
 
   const send = (f: Finding) => {
     own.report(f);
-    if (hubGone()) selfReport().report(f);
-    else ringPush(slot as ThreadSlot, globals, f);
+    if (!watched || watched.registry.hubState() === HubState.gone) selfReport().report(f);
+    else ringPush(watched.slot, watched.registry, f);
   };
 
   /** The main thread at exit, with a hub that never came up: reports what every ring still holds. */
-  const takeOver = () => {
+  const takeOver = (registry: Registry) => {
     const console = selfReport();
-    for (let i = 0, n = slotsUsed(registry as SharedArrayBuffer); i < n; i++) {
-      const s = registrySlot(registry as SharedArrayBuffer, i);
+    for (let i = 0, n = registry.slotsUsed(); i < n; i++) {
+      const s = registry.slot(i);
       // ringDrain skips a finding whose reporting throws.
       if (ringPending(s)) ringDrain(s, (f) => console.report(f as Finding));
     }
@@ -53,21 +60,18 @@ export function openOutbox(config: Config, registry: SharedArrayBuffer | null, s
     send,
     close(summary) {
       send(summary);
-      if (slot) Atomics.store(slot.i32, DONE, 1);
+      watched?.slot.markDone();
       own.flush();
-      if (!isMain || !globals || !slot) return;
-      const state = Atomics.load(globals, HUB_STATE);
-      if (state === HUB_GONE || (state === HUB_STARTING && Atomics.compareExchange(globals, HUB_STATE, HUB_STARTING, HUB_GONE) === HUB_STARTING)) {
-        takeOver();
+      if (!isMain || !watched) return;
+      const { registry, slot } = watched;
+      const state = registry.hubState();
+      if (state === HubState.gone || (state === HubState.starting && registry.giveUpOnHub())) {
+        takeOver(registry);
         return;
       }
       // The hub is up: its console lines for this thread come out before the process is gone.
-      if (state !== HUB_UP || !hubConsole) return;
-      const deadline = Date.now() + EXIT_WAIT_MS;
-      while (ringPending(slot) && Date.now() < deadline) {
-        atomicsWait(slot.i32, RING_READ, Atomics.load(slot.i32, RING_READ), Math.max(1, deadline - Date.now()));
-      }
+      if (state === HubState.up && hubConsole) ringAwaitDrained(slot, EXIT_WAIT_MS);
     },
-    dropped: () => (slot ? ringDropped(slot) : 0),
+    dropped: () => (watched ? ringDropped(watched.slot) : 0),
   };
 }

@@ -1,28 +1,28 @@
 // The findings ring of one thread slot: in order, across the wrap, never more than fits (the rest is
 // dropped and counted), and a reader that hands each finding on before freeing its bytes.
 import { describe, expect, it } from 'vitest';
-import { RING_BYTES, RING_READ, claimSlot, createRegistry, registryGlobals, WAKE } from '../../src/watchdog/registry.js';
-import { ringDrain, ringDropped, ringPending, ringPush } from '../../src/hub/ring.js';
+import { Registry } from '../../../src/protocol/registry.js';
+import { RING_BYTES } from '../../../src/protocol/layout.js';
+import { ringDrain, ringDropped, ringPending, ringPush } from '../../../src/protocol/ring.js';
 
 describe('findings ring', () => {
   it('keeps order across many wraps', () => {
-    const registry = createRegistry();
-    const slot = claimSlot(registry, 7);
+    const registry = new Registry();
+    const slot = registry.claim(7);
     if (!slot) throw new Error('no slot');
-    const globals = registryGlobals(registry);
     const seen: number[] = [];
     let next = 0;
     for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < 40; i++) expect(ringPush(slot, globals, { n: next++, pad: 'x'.repeat(300 + ((next * 37) % 500)) })).toBe(true);
+      for (let i = 0; i < 40; i++) expect(ringPush(slot, registry, { n: next++, pad: 'x'.repeat(300 + ((next * 37) % 500)) })).toBe(true);
       ringDrain(slot, (f) => seen.push((f as { n: number }).n));
     }
     expect(seen).toEqual(Array.from({ length: next }, (_, i) => i));
     expect(ringPending(slot)).toBe(false);
-    expect(Atomics.load(globals, WAKE)).toBe(next);
+    expect(registry.wakes()).toBe(next);
   });
 
   it('drops what does not fit, counts it, and takes findings again once read', () => {
-    const slot = claimSlot(createRegistry(), 1);
+    const slot = new Registry().claim(1);
     if (!slot) throw new Error('no slot');
     const big = { pad: 'y'.repeat(RING_BYTES / 4) };
     let pushed = 0;
@@ -34,7 +34,7 @@ describe('findings ring', () => {
     let read = 0;
     ringDrain(slot, () => {
       // the bytes are freed only after every finding was handed on
-      expect(Atomics.load(slot.i32, RING_READ)).toBe(0);
+      expect(slot.ringRead()).toBe(0);
       read++;
     });
     expect(read).toBe(3);

@@ -1,0 +1,73 @@
+// The byte layout of the registry of thread slots (protocol/registry.ts). Private to src/protocol/:
+// everyone else reads and writes a slot through its typed view (protocol/thread-slot.ts), so the
+// meaning of each number lives next to the one piece of code that touches it.
+
+/** Float64 slots. */
+export const BEAT = 0; // epoch ms of the last heartbeat; 0 = not started
+export const BLOCKS = 1; // block findings the watchdog wrote for this thread
+export const STARTUP_MS = 2; // ms blocked by module loading (not findings)
+export const OPEN_BLOCK = 3; // epoch ms start of the block the watchdog has open, 0 if none
+export const EXITED = 4; // 1 once the thread is exiting: stop watching it
+export const WORST_MS = 5; // longest block so far
+export const UNNAMED_MS = 6; // ms of gaps no application frame could be named for (not findings)
+export const UNNAMED_COUNT = 7; // how many such gaps
+export const EXIT_IDLE_MS = 8; // ms the thread sat outside JavaScript at exit (V8 draining its tasks)
+// Loop health, written by the thread about once a second (agent/loop-health.ts), read by anyone.
+export const H_TIME = 9; // epoch ms of the last publish; 0 = none yet
+export const H_MIN = 10; // loop delay over the last window, ms
+export const H_MAX = 11;
+export const H_MEAN = 12;
+export const H_P50 = 13;
+export const H_P90 = 14;
+export const H_P99 = 15;
+export const H_ELU = 16; // utilization over the last window
+export const H_ACTIVE_MS = 17; // since the thread started
+export const H_IDLE_MS = 18;
+export const F64_SLOTS = 19;
+
+/** Int32 slots, after the Float64 ones. */
+export const I32_OFFSET = F64_SLOTS * 8;
+export const CLOSED_SIGNAL = 0; // Atomics.wait/notify at exit
+export const GEN = 1; // heartbeat generation, +1 per beat
+export const CLAIMED = 2; // the generation whose gap a block finding was written for (CAS: watchdog or thread)
+export const OWNER = 3; // threadId + 1 of the thread using this slot; 0 = free
+export const TURNED = 4; // 1 once the thread's loop has turned after its entry module ran (start-up is over)
+export const EXIT_GEN = 5; // the generation of the beat written at exit, 0 before
+export const MAP_REQUEST = 6; // bytes of a file path in the mailbox whose in-memory source map the watchdog wants
+export const NAME_LENGTH = 7; // bytes of the thread's name (the Worker's `name` option) in the name area
+export const RING_WRITE = 8; // findings ring (protocol/ring.ts): bytes ever written, mod 2^32 (the thread only)
+export const RING_READ = 9; // bytes ever read (the hub only)
+export const RING_DROPPED = 10; // findings that did not fit
+export const DONE = 11; // 1 once the thread wrote its last finding (its summary): the slot may be reused once drained
+export const I32_SLOTS = 12;
+
+/** A byte mailbox after the Int32 slots: the path of a file whose source map the watchdog asks for. */
+export const MAILBOX_OFFSET = I32_OFFSET + I32_SLOTS * 4;
+export const MAILBOX_BYTES = 1024;
+export const NAME_OFFSET = MAILBOX_OFFSET + MAILBOX_BYTES;
+export const NAME_BYTES = 128;
+/** The ring of findings this thread made, JSON with a 4-byte length each. A power of two. Pages never
+ *  written are never touched, so an idle slot costs address space, not memory. */
+export const RING_OFFSET = NAME_OFFSET + NAME_BYTES;
+export const RING_BYTES = 64 * 1024;
+
+// Rounded up to 8 bytes: the next slot's Float64Array must start aligned.
+export const SLOT_BYTES = Math.ceil((RING_OFFSET + RING_BYTES) / 8) * 8;
+
+/** Threads one process can have watched at once; more run unwatched. */
+export const MAX_THREADS = 128;
+
+/** Process-wide Int32 slots after the thread slots. */
+export const GLOBAL_OFFSET = SLOT_BYTES * MAX_THREADS;
+export const WAKE = 0; // +1 and notify whenever a thread puts a finding in its ring: the hub wakes
+export const HUB_STATE = 1; // HUB_* below
+export const TO_MAIN = 2; // 1 once the main thread wants every finding (subscribe(), a reporter of place `main`)
+export const SLOTS_USED = 3; // how many slots from the first have ever been claimed: readers loop over these only
+export const GLOBAL_SLOTS = 4;
+export const REGISTRY_BYTES = GLOBAL_OFFSET + GLOBAL_SLOTS * 4;
+export const HUB_STARTING = 0;
+export const HUB_UP = 1; // draining rings and reporting
+export const HUB_GONE = 2; // never came up, or stopped: threads report for themselves
+
+/** Owner value while a thread clears a slot it took: the watchdog skips it until it is ready. */
+export const CLAIMING = -1;
