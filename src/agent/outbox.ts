@@ -9,9 +9,8 @@ import type { ThreadHealth } from '../thread-health.js';
 import { createPlainConsoleReporter } from '../reporters/console-plain.js';
 import { reportersAt } from '../reporters/load.js';
 import type { Reporter } from '../reporters/reporter.js';
-import { HubState, type Registry } from '../protocol/registry.js';
+import { HubState, type Registry, type WatchedSlot } from '../protocol/registry.js';
 import { ringAwaitDrained, ringDrain, ringDropped, ringPending, ringPush } from '../protocol/ring.js';
-import type { ThreadSlot } from '../protocol/thread-slot.js';
 
 export interface Outbox {
   send(finding: Finding): void;
@@ -24,7 +23,7 @@ export interface Outbox {
 export interface OutboxOptions {
   config: Config;
   /** The registry and this thread's slot in it; null when nobody watches this thread. */
-  watched: { registry: Registry; slot: ThreadSlot } | null;
+  watched: WatchedSlot | null;
   isMain: boolean;
   /** Every thread's health, for the reporters. */
   health: () => ThreadHealth[];

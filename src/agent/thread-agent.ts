@@ -8,23 +8,23 @@ import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { checkReportWritable } from '../reporters/jsonl.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
-import { Registry, REGISTRY_KEY, privateSlot } from '../protocol/registry.js';
+import { Registry, REGISTRY_KEY, privateSlot, type WatchedSlot } from '../protocol/registry.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
 import { healthReader } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
-import { startBlockDetector } from '../detectors/block/heartbeat.js';
+import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/heartbeat.js';
 import type { Detector, DetectorContext } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/table.js';
-import { startStartupPhase } from '../detectors/startup.js';
+import { startStartupPhase, type StartupControl } from '../detectors/startup.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { REPORTERS } from '../reporters/table.js';
-import { startHealthPublisher } from './loop-health.js';
-import { openLocalDelivery, type FindingListener } from './local-delivery.js';
-import { openOutbox } from './outbox.js';
+import { startHealthPublisher, type HealthPublisher } from './loop-health.js';
+import { openLocalDelivery, type FindingListener, type LocalDelivery } from './local-delivery.js';
+import { openOutbox, type Outbox } from './outbox.js';
 import { followWorkers, threadIdentity } from './propagate.js';
 import { buildSummary } from './summary.js';
-import { startWatchdog } from './watchdog-link.js';
+import { startWatchdog, type WatchdogLink } from './watchdog-link.js';
 
 export type { FindingListener } from './local-delivery.js';
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
@@ -70,7 +70,7 @@ function checkReportDir(config: Config): Config {
  * `watched` is null when this thread has no slot in it (no agent in the main thread, no free slot):
  * it then gets a private slot nobody watches.
  */
-function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: { registry: Registry; slot: ThreadSlot } | null } {
+function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: WatchedSlot | null } {
   let registry: Registry | null = null;
   if (isMainThread) {
     registry = new Registry();
@@ -108,6 +108,44 @@ function reportersAtProcessExit(config: Config): void {
   }
 }
 
+/** What the agent started in this thread: what the summary and stop() need. */
+interface ThreadRun {
+  config: Config;
+  startedAt: number;
+  ownName: string | null;
+  outbox: Outbox;
+  local: LocalDelivery;
+  loopHealth: HealthPublisher;
+  block: BlockThreadDetector;
+  startup: StartupControl;
+  detectors: Detector[];
+  watchdog: WatchdogLink | null;
+}
+
+/** At exit: the detectors' last words, then the thread's summary, its last finding. */
+function writeSummary(run: ThreadRun): void {
+  const { config, outbox, block } = run;
+  run.startup.exit();
+  for (const d of run.detectors) d.atExit();
+  const summary = buildSummary({
+    threadId, threadName: run.ownName, startedAt: run.startedAt, endedAt: Date.now(), mode: config.mode, detectors: run.detectors,
+    startupBlockMs: block.startupBlockMs(), worstBlockMs: block.worstMs(), life: run.loopHealth.lifetime(), dropped: outbox.dropped(),
+  });
+  outbox.close(summary);
+  run.local.deliverLast(summary);
+  if (isMainThread) {
+    removeExportedMaps();
+    reportersAtProcessExit(config);
+  }
+}
+
+function stopThread(run: ThreadRun): void {
+  for (const d of run.detectors) d.stop();
+  run.startup.stop();
+  run.local.close();
+  run.watchdog?.stop();
+}
+
 export function startAgent(config: Config): Agent | null {
   if (current) return current;
   if (config.mode === 'off' || isWatchdogThread()) return null;
@@ -143,26 +181,13 @@ export function startAgent(config: Config): Agent | null {
   const forwardFromHub = () => watchdog?.forward(local.deliver);
   if (local.wantsAll) forwardFromHub();
 
+  const run: ThreadRun = { config, startedAt, ownName, outbox, local, loopHealth, block, startup, detectors, watchdog };
   let summarized = false;
-  const writeSummary = () => {
+  const onExit = () => {
     if (summarized) return;
     summarized = true;
-    startup.exit();
-    for (const d of detectors) d.atExit();
-    const summary = buildSummary({
-      threadId, threadName: ownName, startedAt, endedAt: Date.now(), mode: config.mode, detectors,
-      startupBlockMs: block.startupBlockMs(), worstBlockMs: block.worstMs(), life: loopHealth.lifetime(), dropped: outbox.dropped(),
-    });
-    outbox.close(summary);
-    local.deliverLast(summary);
-    if (isMainThread) {
-      removeExportedMaps();
-      reportersAtProcessExit(config);
-    }
-  };
-  const onExit = () => {
     try {
-      writeSummary();
+      writeSummary(run);
     } catch {
       // never into the app's exit
     }
@@ -173,7 +198,7 @@ export function startAgent(config: Config): Agent | null {
   // (and a listener removed from another thread does not bring the default back). A process ended by
   // a signal it does not handle writes no summary; every finding was written when it was made.
 
-  const agent: Agent = {
+  current = {
     config,
     subscribe(listener) {
       const unsubscribe = local.subscribe(listener);
@@ -183,13 +208,9 @@ export function startAgent(config: Config): Agent | null {
     health,
     stop() {
       process.removeListener('exit', onExit);
-      for (const d of detectors) d.stop();
-      startup.stop();
-      local.close();
-      watchdog?.stop();
+      stopThread(run);
       current = null;
     },
   };
-  current = agent;
-  return agent;
+  return current;
 }

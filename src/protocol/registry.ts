@@ -28,6 +28,12 @@ interface AtomicsWaitAsync {
   waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
 }
 
+/** A thread's claimed slot, with the registry it is in. */
+export interface WatchedSlot {
+  registry: Registry;
+  slot: ThreadSlot;
+}
+
 /** A private slot nobody watches (no registry, or no free slot): its numbers still make the summary. */
 export function privateSlot(): ThreadSlot {
   return new ThreadSlot(new SharedArrayBuffer(SLOT_BYTES));

@@ -6,6 +6,9 @@ import { RING_BYTES } from './layout.js';
 import type { Registry } from './registry.js';
 import type { ThreadSlot } from './thread-slot.js';
 
+/** The ring's capacity in bytes (a finding larger than this minus 4 never fits). */
+export { RING_BYTES };
+
 const MASK = RING_BYTES - 1;
 
 function copyIn(ring: Uint8Array, at: number, bytes: Uint8Array): void {

@@ -2,8 +2,7 @@
 // dropped and counted), and a reader that hands each finding on before freeing its bytes.
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../../src/protocol/registry.js';
-import { RING_BYTES } from '../../../src/protocol/layout.js';
-import { ringDrain, ringDropped, ringPending, ringPush } from '../../../src/protocol/ring.js';
+import { RING_BYTES, ringDrain, ringDropped, ringPending, ringPush } from '../../../src/protocol/ring.js';
 
 describe('findings ring', () => {
   it('keeps order across many wraps', () => {
