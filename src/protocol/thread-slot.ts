@@ -59,9 +59,9 @@ export class ThreadSlot {
 
   // --- the heartbeat (the thread writes; detectors/block/heartbeat.ts) ---
 
-  /** Stamps the time and moves to the next generation: the loop turned. */
-  beat(): void {
-    this.f64[BEAT] = Date.now();
+  /** Stamps the time (`now`: a test's clock) and moves to the next generation: the loop turned. */
+  beat(now: number = Date.now()): void {
+    this.f64[BEAT] = now;
     Atomics.add(this.i32, GEN, 1);
   }
 

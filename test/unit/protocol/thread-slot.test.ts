@@ -46,6 +46,9 @@ describe('thread slot: heartbeat and gaps', () => {
     expect(seen.gen()).toBe(2);
     expect(seen.lastBeat()).toBeGreaterThanOrEqual(before);
     expect(seen.lastBeat()).toBeLessThanOrEqual(Date.now());
+    // On a test's clock.
+    slot.beat(10_000);
+    expect([seen.lastBeat(), seen.gen()]).toEqual([10_000, 3]);
   });
 
   it('a gap is claimed by one writer only, and the next gap can be claimed again', () => {
