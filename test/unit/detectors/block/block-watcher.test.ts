@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../src/watchdog/registry.js';
-import { createBlockWatcher } from '../../src/detectors/block/watchdog.js';
-import type { BlockFinding, Finding } from '../../src/finding.js';
-import type { RawFrame } from '../../src/frames/frames.js';
-import type { StackEngine } from '../../src/stack/engine.js';
+import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../../../src/watchdog/registry.js';
+import { createBlockWatcher } from '../../../../src/detectors/block/block-watcher.js';
+import type { BlockFinding, Finding } from '../../../../src/finding.js';
+import type { RawFrame } from '../../../../src/frames/frames.js';
+import type { StackEngine } from '../../../../src/stack/engine.js';
 
 const APP = '/app/server.js';
 const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });
