@@ -4,11 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry } from '../../src/watchdog/registry.js';
-import { createBlockWatcher } from '../../src/detectors/block/watchdog.js';
-import type { BlockFinding, Finding } from '../../src/finding.js';
-import type { RawFrame } from '../../src/frames/frames.js';
-import type { StackEngine } from '../../src/stack/engine.js';
+import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, MAP_REQUEST, OPEN_BLOCK, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry, slotOwner } from '../../../../src/watchdog/registry.js';
+import { createBlockWatcher, sampleEvery, type BlockWatcherOptions } from '../../../../src/detectors/block/block-watcher.js';
+import type { BlockFinding, Finding } from '../../../../src/finding.js';
+import type { RawFrame } from '../../../../src/frames/frames.js';
+import type { StackEngine } from '../../../../src/stack/engine.js';
+import type { ProbeAnswer } from '../../../../src/detectors/scheduling/probe.js';
 
 const APP = '/app/server.js';
 const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });
@@ -16,33 +17,37 @@ const TIMERS: RawFrame = { function: 'listOnTimeout', file: 'node:internal/timer
 const LOADER: RawFrame = { function: 'Module._load', file: 'node:internal/modules/cjs/loader', line: 1, column: 1 };
 
 /** A thread, a clock and a stack reader whose answers (stack, and how long it takes) the test scripts. */
-function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = null) {
+function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = null, more: Partial<BlockWatcherOptions> & { threadId?: number } = {}) {
   let clock = 10_000;
   const registry = createRegistry();
-  const slot = claimSlot(registry, 0)!;
+  const slot = claimSlot(registry, more.threadId ?? 0)!;
   const beat = () => {
     slot.f64[BEAT] = clock;
     Atomics.add(slot.i32, GEN, 1);
   };
   beat();
   Atomics.store(slot.i32, TURNED, 1);
-  let answer: { frames: RawFrame[]; takesMs: number } = { frames: [], takesMs: 0 };
+  let answer: { frames: RawFrame[] | null; takesMs: number } = { frames: [], takesMs: 0 };
+  let reads = 0;
   const engine: StackEngine = {
     name: 'native',
     canCapture: () => true,
     async capture() {
+      reads++;
       clock += answer.takesMs;
       return answer.frames;
     },
     dispose() {},
   };
   const found: Finding[] = [];
-  const watcher = createBlockWatcher({ registry, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir });
+  const watcher = createBlockWatcher({ registry, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir, ...more });
   return {
     slot,
     found,
     beat,
-    stack(frames: RawFrame[], takesMs = 1) {
+    watcher,
+    reads: () => reads,
+    stack(frames: RawFrame[] | null, takesMs = 1) {
       answer = { frames, takesMs };
     },
     /** Lets `ms` pass, ticking the watchdog every interval. */
@@ -240,5 +245,111 @@ describe('cpu profile of a long block', () => {
     expect(w.blocks().at(-1)!.cpuprofile).toBeUndefined();
     expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('block watcher scheduling', () => {
+  it('reads a blocked thread a few times per threshold; with a profile to write, at every tick', async () => {
+    expect(sampleEvery(100, 10)).toBe(20);
+    expect(sampleEvery(1000, 10)).toBe(50);
+    expect(sampleEvery(20, 10)).toBe(10);
+    const plain = setup(100, 10);
+    plain.stack([at(30), TIMERS]);
+    await plain.run(500);
+    // Opened at 100 ms, then a read per 20 ms (sampleEvery) for the remaining 400 ms (each read takes 1 ms).
+    expect(plain.reads()).toBeGreaterThanOrEqual(15);
+    expect(plain.reads()).toBeLessThanOrEqual(21);
+    const dir = mkdtempSync(join(tmpdir(), 'asyncdebug-prof-'));
+    const profiled = setup(100, 10, dir);
+    profiled.stack([at(30), TIMERS]);
+    await profiled.run(500);
+    expect(profiled.reads()).toBeGreaterThanOrEqual(33); // a read per tick of 10 ms
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('marks the open block in the slot while it lasts', async () => {
+    const w = setup();
+    w.stack([at(30), TIMERS]);
+    await w.run(150);
+    expect(w.slot.f64[OPEN_BLOCK]).toBe(10_000);
+    w.beat();
+    await w.run(10);
+    expect(w.slot.f64[OPEN_BLOCK]).toBe(0);
+  });
+
+  it('an exited thread is watched until its findings are drained, then its slot is given back', async () => {
+    let drained = false;
+    const w = setup(100, 10, null, { canRelease: () => drained });
+    await w.run(20);
+    expect(w.watcher.size).toBe(1);
+    w.slot.f64[EXITED] = 1;
+    await w.run(20);
+    expect(w.watcher.size).toBe(1);
+    expect(slotOwner(w.slot)).toBe(0);
+    drained = true;
+    await w.run(10);
+    expect(w.watcher.size).toBe(0);
+    expect(slotOwner(w.slot)).toBe(-1);
+  });
+
+  it('a worker the native stack reader no longer knows was terminated, not blocked: no finding, slot given back', async () => {
+    const w = setup(100, 10, null, { threadId: 4 });
+    w.stack(null);
+    await w.run(300);
+    expect(w.found).toEqual([]);
+    expect(w.watcher.size).toBe(0);
+    expect(slotOwner(w.slot)).toBe(-1);
+  });
+
+  it('asks the blocked thread for the source map of an app file that may have one in memory only', async () => {
+    const w = setup();
+    const file = '/app/src/server.ts';
+    w.stack([at(8, 'handler', file), TIMERS]);
+    await w.run(150);
+    const length = Atomics.load(w.slot.i32, MAP_REQUEST);
+    expect(Buffer.from(w.slot.mailbox.subarray(0, length)).toString('utf8')).toBe(file);
+    expect(w.blocks()[0]!.frames[0]).toMatchObject({ file, generated: true });
+  });
+
+  it('debug mode: the callback the probe answers for this loop turn is the block\'s; a stale answer is dropped', async () => {
+    const asked: number[] = [];
+    let stale = false;
+    const w = setup(100, 10, null, {
+      probe: async (threadId) => {
+        asked.push(threadId);
+        const gen = Atomics.load(w.slot.i32, GEN) - (stale ? 1 : 0);
+        return { gen, type: 'timer', api: 'setTimeout', scheduled: [['/app/boot.js', 3, 4, 'start']], outer: ['node:internal/timers', 1, 1, 'processTimers'] };
+      },
+    });
+    w.stack([at(30), TIMERS]);
+    await w.run(300);
+    w.beat();
+    await w.run(20);
+    expect(asked).toEqual([0]); // once per block
+    expect(w.blocks().at(-1)!.callback).toMatchObject({ type: 'timer', scheduledAt: [{ file: '/app/boot.js', line: 3 }] });
+
+    stale = true;
+    w.stack([at(31), TIMERS]);
+    await w.run(300);
+    w.beat();
+    await w.run(20);
+    expect(asked).toEqual([0, 0]);
+    expect(w.blocks().at(-1)!.site!.line).toBe(31);
+    expect(w.blocks().at(-1)!.callback).toBeUndefined();
+  });
+
+  it('debug mode: an answer that arrives once the loop has turned is dropped', async () => {
+    let answer: (a: ProbeAnswer) => void = () => {};
+    const w = setup(100, 10, null, { probe: () => new Promise((resolve) => (answer = resolve)) });
+    w.stack([at(30), TIMERS]);
+    await w.run(300);
+    const gen = Atomics.load(w.slot.i32, GEN);
+    w.beat();
+    answer({ gen, type: 'timer', scheduled: [['/app/boot.js', 3, 4, 'start']], outer: ['node:internal/timers', 1, 1, 'processTimers'] });
+    await new Promise((resolve) => setImmediate(resolve));
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.callback).toBeUndefined();
   });
 });

@@ -1,0 +1,403 @@
+// The watchdog half of the block detector. It runs in the watchdog worker and reads every thread's
+// heartbeat slot. When a loop has not turned for slowMs it opens a block (open-block.ts) and reads that
+// thread's live stack through it (every sampleMs), writes the block when it is found (ongoing) and
+// again at 1 s, 2 s, 4 s ..., and once more when the loop turns, with its final duration. The blocked
+// thread itself does nothing. What this file decides is when: which threads, when to open, read, write
+// and close, when the next tick is wanted, and when an exited thread's slot is given back.
+// A gap no application frame can be named for (Node draining V8's tasks at exit, a thread starved of
+// CPU) is not a finding: the thread's summary counts it.
+import type { Finding, Frame } from '../../finding.js';
+import type { Probe } from '../scheduling/watchdog.js';
+import { isAppFrame } from '../../frames/frames.js';
+import { mayNeedThreadMap } from '../../frames/source-maps.js';
+import type { StackEngine } from '../../stack/engine.js';
+import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
+import { OpenBlock, type BlockRules } from './open-block.js';
+import {
+  BEAT,
+  BLOCKS,
+  CLOSED_SIGNAL,
+  EXITED,
+  EXIT_GEN,
+  EXIT_IDLE_MS,
+  GEN,
+  MAILBOX_BYTES,
+  MAP_REQUEST,
+  MAX_THREADS,
+  OPEN_BLOCK,
+  STARTUP_MS,
+  TURNED,
+  UNNAMED_COUNT,
+  UNNAMED_MS,
+  WORST_MS,
+  claimGap,
+  readSlotName,
+  registrySlot,
+  releaseSlot,
+  slotOwner,
+  slotsUsed,
+  type ThreadSlot,
+} from '../../watchdog/registry.js';
+
+/** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
+export function nextSampleDelay(elapsedMs: number, slowMs: number): number {
+  const first = Math.max(1000, 2 * slowMs);
+  if (elapsedMs < first) return first;
+  return Math.min(elapsedMs * 2, elapsedMs + 60_000);
+}
+
+/** How often a blocked thread's stack is read: a few samples per threshold. */
+export function sampleEvery(slowMs: number, intervalMs: number): number {
+  return Math.max(intervalMs, Math.min(50, Math.round(slowMs / 5)));
+}
+
+/** A thread's slot as the block watcher reads and writes it: the only code here that knows its layout. */
+class WatchedSlot {
+  constructor(readonly slot: ThreadSlot) {}
+
+  /** The thread using the slot, or -1. */
+  owner(): number {
+    return slotOwner(this.slot);
+  }
+
+  /** The Worker's `name`, as the thread wrote it. */
+  name(): string | undefined {
+    return readSlotName(this.slot);
+  }
+
+  /** Epoch ms of the last heartbeat; 0 before the first. */
+  beat(): number {
+    return this.slot.f64[BEAT] ?? 0;
+  }
+
+  /** The heartbeat generation, +1 per beat. */
+  gen(): number {
+    return Atomics.load(this.slot.i32, GEN);
+  }
+
+  exited(): boolean {
+    return this.slot.f64[EXITED] === 1;
+  }
+
+  /** The loop has not turned since the entry module ran: start-up is not over. */
+  starting(): boolean {
+    return Atomics.load(this.slot.i32, TURNED) === 0;
+  }
+
+  /** The gap after generation `gen` for the watcher only (the thread counts it when it turns first). */
+  claimGap(gen: number): boolean {
+    return claimGap(this.slot, gen);
+  }
+
+  /** The current generation is the beat the thread wrote at exit: what follows is exit, not the app. */
+  atExit(): boolean {
+    const exitGen = Atomics.load(this.slot.i32, EXIT_GEN);
+    return exitGen !== 0 && Atomics.load(this.slot.i32, GEN) === exitGen;
+  }
+
+  markOpen(beat: number): void {
+    this.slot.f64[OPEN_BLOCK] = beat;
+    Atomics.store(this.slot.i32, CLOSED_SIGNAL, 0);
+  }
+
+  /** No block open; an exiting thread waiting for the close is woken. */
+  markClosed(): void {
+    this.slot.f64[OPEN_BLOCK] = 0;
+    Atomics.store(this.slot.i32, CLOSED_SIGNAL, 1);
+    Atomics.notify(this.slot.i32, CLOSED_SIGNAL);
+  }
+
+  countBlock(): void {
+    this.slot.f64[BLOCKS] = (this.slot.f64[BLOCKS] ?? 0) + 1;
+  }
+
+  addStartupMs(ms: number): void {
+    this.slot.f64[STARTUP_MS] = (this.slot.f64[STARTUP_MS] ?? 0) + ms;
+  }
+
+  raiseWorstMs(ms: number): void {
+    this.slot.f64[WORST_MS] = Math.max(this.slot.f64[WORST_MS] ?? 0, ms);
+  }
+
+  /** One gap no application frame could be named for. */
+  addUnnamed(ms: number): void {
+    this.slot.f64[UNNAMED_MS] = (this.slot.f64[UNNAMED_MS] ?? 0) + ms;
+    this.slot.f64[UNNAMED_COUNT] = (this.slot.f64[UNNAMED_COUNT] ?? 0) + 1;
+  }
+
+  addExitIdleMs(ms: number): void {
+    this.slot.f64[EXIT_IDLE_MS] = (this.slot.f64[EXIT_IDLE_MS] ?? 0) + ms;
+  }
+
+  /** Whether the mailbox is free for a source-map request (the thread empties it once answered). */
+  canAskForMap(): boolean {
+    return Atomics.load(this.slot.i32, MAP_REQUEST) === 0;
+  }
+
+  /** Asks the thread for the in-memory source map of `file` (dropped if its path does not fit). */
+  askForMap(file: string): void {
+    const bytes = Buffer.from(file, 'utf8');
+    if (bytes.length > MAILBOX_BYTES) return;
+    this.slot.mailbox.set(bytes);
+    Atomics.store(this.slot.i32, MAP_REQUEST, bytes.length);
+  }
+
+  release(): void {
+    releaseSlot(this.slot);
+  }
+}
+
+interface Watched {
+  index: number;
+  threadId: number;
+  slot: WatchedSlot;
+  block: OpenBlock | null;
+  /** For the open block: when its next read is due, and its next ongoing write. */
+  nextSampleAt: number;
+  nextWriteAt: number;
+}
+
+export interface BlockWatcherOptions {
+  /** The process's registry of thread slots (watchdog/registry.ts). */
+  registry: SharedArrayBuffer;
+  slowMs: number;
+  intervalMs: number;
+  engine: StackEngine | null;
+  emit: (finding: Finding) => void;
+  now?: () => number;
+  cwd?: string;
+  /** Where a `.cpuprofile` of each block of 3 thresholds or more goes (null: none). */
+  cpuProfileDir?: string | null;
+  /** Whether an exited thread's slot may be given back (the hub has drained its findings). */
+  canRelease?: (slot: ThreadSlot) => boolean;
+  /** Debug mode: asks a blocked thread which callback is running and where it was scheduled. */
+  probe?: Probe | null;
+}
+
+export function createBlockWatcher(options: BlockWatcherOptions): BlockWatcher {
+  return new BlockWatcher(options);
+}
+
+export class BlockWatcher {
+  readonly intervalMs: number;
+  private readonly slowMs: number;
+  private readonly sampleMs: number;
+  /** A thread that answers a stack read later than this was outside JavaScript. */
+  private readonly lateMs: number;
+  private readonly rules: BlockRules;
+  private readonly registry: SharedArrayBuffer;
+  private readonly engine: StackEngine | null;
+  private readonly emit: (finding: Finding) => void;
+  private readonly now: () => number;
+  private readonly profileDir: string | null;
+  private readonly canRelease: (slot: ThreadSlot) => boolean;
+  private readonly probe: Probe | null;
+  /** Views made once: a scan every tick must not allocate. */
+  private readonly slots: WatchedSlot[];
+  private readonly threads = new Map<number, Watched>();
+  /** Blocks written, for their ids. */
+  private counter = 0;
+  /** How late the watchdog's own ticks run (smoothed): on a loaded machine every answer is later. */
+  private lag = 0;
+  /** When this tick was planned for (the delay the last tick asked for). */
+  private plannedAt: number;
+  private ticking = false;
+
+  constructor(options: BlockWatcherOptions) {
+    const { registry, slowMs, intervalMs } = options;
+    this.registry = registry;
+    this.slowMs = slowMs;
+    this.intervalMs = intervalMs;
+    this.engine = options.engine;
+    this.emit = options.emit;
+    this.now = options.now ?? Date.now;
+    this.profileDir = options.cpuProfileDir ?? null;
+    this.canRelease = options.canRelease ?? (() => true);
+    this.probe = options.probe ?? null;
+    // With a profile to write, read at every tick: the profile's resolution.
+    this.sampleMs = this.profileDir ? intervalMs : sampleEvery(slowMs, intervalMs);
+    // Healthy threads answer within a heartbeat (the reader waits for every registered thread), so a
+    // few heartbeats of slack.
+    this.lateMs = Math.max(3 * intervalMs, Math.round(slowMs / 2));
+    this.rules = { slowMs, sampleMs: this.sampleMs, cwd: options.cwd ?? process.cwd(), trace: this.profileDir !== null };
+    this.slots = Array.from({ length: MAX_THREADS }, (_, i) => new WatchedSlot(registrySlot(registry, i)));
+    this.plannedAt = this.now();
+  }
+
+  /** Threads watched now. */
+  get size(): number {
+    return this.threads.size;
+  }
+
+  /** One look at every thread; resolves to the delay (ms) until the next look is wanted. */
+  async tick(): Promise<number> {
+    if (this.ticking) return this.intervalMs;
+    this.ticking = true;
+    try {
+      const t0 = this.now();
+      // If the watchdog itself did not run (the whole process was stopped), stale beats mean nothing.
+      const late = t0 - this.plannedAt;
+      const watchdogStalled = late > this.slowMs;
+      if (!watchdogStalled) this.lag = this.lag * 0.9 + Math.max(0, late) * 0.1;
+      this.scan();
+      for (const t of [...this.threads.values()]) await this.check(t, t0, watchdogStalled);
+    } catch {
+      // never let a capture failure stop the watchdog
+    } finally {
+      this.ticking = false;
+    }
+    const t1 = this.now();
+    this.plannedAt = Math.max(t1 + 1, this.nextTickAt(t1));
+    return this.plannedAt - t1;
+  }
+
+  /** Picks up threads that claimed a registry slot since the last look. */
+  private scan(): void {
+    for (let i = 0, n = slotsUsed(this.registry); i < n; i++) {
+      if (this.threads.has(i)) continue;
+      const slot = this.slots[i] as WatchedSlot;
+      const threadId = slot.owner();
+      if (threadId < 0 || slot.exited()) continue;
+      if (this.engine && !this.engine.canCapture(threadId)) continue;
+      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0 });
+    }
+  }
+
+  /**
+   * When the next tick is wanted: while every thread beats, at the moment the stalest one would reach
+   * the threshold (a wake-up per threshold or so, not per heartbeat: the watchdog's wake-ups were most
+   * of the agent's CPU in an idle process); while a block is open, every heartbeat (reads and the close
+   * are timely); at least every half threshold, to pick up new threads.
+   */
+  private nextTickAt(t0: number): number {
+    let at = t0 + Math.max(this.intervalMs, this.slowMs / 2);
+    for (const t of this.threads.values()) {
+      if (t.block) return t0 + this.intervalMs;
+      const beat = t.slot.beat();
+      if (beat === 0 || t.slot.exited()) continue;
+      // Already past the threshold but not opened (claimed by the thread, or the watchdog stalled).
+      const due = beat + this.slowMs > t0 ? beat + this.slowMs : t0 + this.intervalMs;
+      if (due < at) at = due;
+    }
+    return at;
+  }
+
+  /** One thread at one tick: close its block when the loop turned, read it when due, or open one. */
+  private async check(t: Watched, t0: number, watchdogStalled: boolean): Promise<void> {
+    const beat = t.slot.beat();
+    const exited = t.slot.exited();
+    const b = t.block;
+    if (b) {
+      if (beat !== b.beat || exited) this.close(t, exited && beat === b.beat ? t0 : beat);
+      else if (t0 >= t.nextSampleAt) await this.step(t, b);
+    } else if (!exited && beat !== 0 && !watchdogStalled && t0 - beat >= this.slowMs) {
+      // The thread counts a gap itself when it turns first (see heartbeat.ts): one owner per gap.
+      const gen = t.slot.gen();
+      if (t.slot.beat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
+    }
+    if (exited && !t.block && this.canRelease(t.slot.slot)) this.forget(t);
+  }
+
+  private async open(t: Watched, beat: number, gen: number): Promise<void> {
+    const b = new OpenBlock(beat, gen, this.rules, (frames) => this.requestMaps(t, frames));
+    t.block = b;
+    t.nextSampleAt = 0;
+    t.nextWriteAt = 0;
+    t.slot.markOpen(beat);
+    await this.step(t, b);
+    if (this.probe && t.block === b) this.askCallback(t, b, this.probe);
+  }
+
+  /** A read, then the block is written when it is found and again at each write time while it lasts. */
+  private async step(t: Watched, b: OpenBlock): Promise<void> {
+    if (!(await this.sample(t, b)) || t.block !== b) return;
+    const at = this.now();
+    // The inspector engine pauses the thread under a debugger for each read: only at the writes.
+    t.nextSampleAt = this.engine?.name === 'inspector' ? Math.max(at + this.sampleMs, t.nextWriteAt) : at + this.sampleMs;
+    if (!b.named || at - b.appStart < this.slowMs) return;
+    if (!b.id || at >= t.nextWriteAt) {
+      this.write(t, b, at, true);
+      t.nextWriteAt = b.beat + nextSampleDelay(at - b.beat, this.slowMs);
+    }
+  }
+
+  /** Reads the stack once; false when the block is over (the sample then belongs to the next turn). */
+  private async sample(t: Watched, b: OpenBlock): Promise<boolean> {
+    const engine = this.engine;
+    if (!engine) return true;
+    if (t.slot.gen() !== b.gen) return false;
+    const t0 = this.now();
+    const raw = await engine.capture(t.threadId);
+    const t1 = this.now();
+    if (raw === null) {
+      if (engine.name === 'native' && t.threadId !== 0) {
+        // The native registry no longer has this thread: it was terminated, not blocked.
+        t.block = null;
+        this.forget(t);
+        return false;
+      }
+      return true;
+    }
+    const late = t1 - t0 > this.lateMs + 2 * this.lag;
+    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: t.slot.starting() });
+  }
+
+  /** The loop turned (or the thread exited) at `end`: the block's last write, or its time counted. */
+  private close(t: Watched, end: number): void {
+    const b = t.block;
+    if (!b) return;
+    t.block = null;
+    const appMs = end - b.appStart;
+    t.slot.addStartupMs(b.startupMs);
+    if (b.named && (b.id || appMs >= this.slowMs)) {
+      t.slot.raiseWorstMs(appMs);
+      if (this.profileDir && appMs >= 3 * this.slowMs) {
+        const samples = b.profileSamples();
+        if (samples.length) b.cpuprofile = writeCpuProfile(this.profileDir, this.ensureId(t, b), buildCpuProfile(samples, b.appStart, end));
+      }
+      this.write(t, b, end, false);
+    } else if (b.startupMs === 0 || appMs >= this.slowMs) {
+      if (t.slot.atExit()) t.slot.addExitIdleMs(appMs);
+      else t.slot.addUnnamed(appMs);
+    }
+    t.slot.markClosed();
+  }
+
+  private write(t: Watched, b: OpenBlock, end: number, ongoing: boolean): void {
+    this.ensureId(t, b);
+    const f = b.finding(end, ongoing, t.threadId, t.slot.name());
+    if (f) this.emit(f);
+  }
+
+  private ensureId(t: Watched, b: OpenBlock): string {
+    if (!b.id) {
+      b.id = `block-${t.threadId}-${++this.counter}`;
+      t.slot.countBlock();
+    }
+    return b.id;
+  }
+
+  /** Asks the thread for the in-memory source map of the first app file that may need one. */
+  private requestMaps(t: Watched, frames: Frame[]): void {
+    if (!t.slot.canAskForMap()) return;
+    const file = frames.find((f) => isAppFrame(f) && mayNeedThreadMap(f.file))?.file;
+    if (file) t.slot.askForMap(file);
+  }
+
+  /**
+   * Not awaited: a thread in native code answers only once back in JavaScript. An answer is taken only
+   * while the same block is open, from the same loop turn, and from the same callback the stack reads
+   * saw (the block checks the last two).
+   */
+  private askCallback(t: Watched, b: OpenBlock, probe: Probe): void {
+    void probe(t.threadId).then((answer) => {
+      if (!answer || t.block !== b || t.slot.gen() !== b.gen) return;
+      b.takeCallback(answer);
+    }, () => {});
+  }
+
+  private forget(t: Watched): void {
+    this.threads.delete(t.index);
+    t.slot.release();
+  }
+}

@@ -1,0 +1,296 @@
+// One block of one thread, as the watchdog sees it from the stack reads it takes while the loop does
+// not turn: each read is weighed by the time since the previous one and credited to the application
+// site on it; the block is named by the site that held the loop longest, with the heaviest few as
+// `profile`. Plain data in (stacks as read, times in epoch ms), a finding out: when to read, the
+// thread's slot and the stack reader are the watcher's (block-watcher.ts).
+//
+// What a read means (the stack reader interrupts the thread at its next JavaScript instruction):
+// - answered at once: the thread is running that JavaScript;
+// - answered late: the thread was outside JavaScript (a native call, JSON, a regular expression,
+//   compilation, or Node's own code between callbacks) and the stack is where it came back. With an
+//   application frame on it, the time away was a call from that code; without, nobody can name it;
+// - taken in the heartbeat: the loop already turned; it belongs to the next turn and is dropped.
+import { makeFinding, type BlockCallback, type BlockFinding, type Frame, type ProfileEntry } from '../../finding.js';
+import type { ProbeAnswer, RawRow } from '../scheduling/probe.js';
+import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
+import { mayNeedThreadMap } from '../../frames/source-maps.js';
+import type { ProfileSample } from './cpuprofile.js';
+import { callbackText, threadName } from '../../wording.js';
+import { blockMessage, type SiteOrigin } from './block-message.js';
+
+/** Sites kept per block; the profile lists the heaviest few. */
+const MAX_SITES = 32;
+/** Reads kept for a block's `.cpuprofile` (about 15 minutes at 10 ms). */
+const MAX_TRACE = 100_000;
+const PROFILE_SIZE = 5;
+
+/** What the watcher's settings mean for every block it opens. */
+export interface BlockRules {
+  slowMs: number;
+  /** How often the watcher reads the stack (ms). */
+  sampleMs: number;
+  /** Paths in messages are relative to it. */
+  cwd: string;
+  /** Keep every read, for the block's `.cpuprofile`. */
+  trace: boolean;
+}
+
+/** One read of the blocked thread's stack. */
+export interface StackRead {
+  /** Innermost first, as the stack reader returned it. */
+  raw: RawFrame[];
+  /** When the read was asked for, and when the thread answered (epoch ms). */
+  askedAt: number;
+  answeredAt: number;
+  /** Answered too late for the thread to have been running JavaScript (the watcher knows its own lag). */
+  late: boolean;
+  /** The thread's loop has not turned since its entry module ran: it is still starting. */
+  starting: boolean;
+}
+
+interface SiteWeight {
+  /** The latest stack at this site, as read (mapped when written: a thread's map may arrive meanwhile). */
+  raw: RawFrame[];
+  /** Frames inside the agent's sync-API wrapper, dropped from what is reported. */
+  skip: number;
+  samples: number;
+  ms: number;
+  /** Of `ms`: time outside JavaScript (late samples), and time in the module loader. */
+  nativeMs: number;
+  loadingMs: number;
+  api: string | undefined;
+  /** For time outside JavaScript: the site seen just before it, in the same callback. */
+  after: Frame | null;
+}
+
+function originOf(s: SiteWeight): SiteOrigin | undefined {
+  if (s.api) return 'sync-api';
+  if (s.loadingMs * 2 > s.ms) return 'module-load';
+  if (s.nativeMs * 2 > s.ms) return 'native';
+  return undefined;
+}
+
+function frameKey(f: Frame): string {
+  return `${f.file}:${f.line}:${f.column}`;
+}
+
+function rawOf([file, line, column, fn]: RawRow): RawFrame {
+  return { file: file ?? '', line: line ?? 0, column: column ?? 0, function: fn ?? '' };
+}
+
+/** Frames of a site as reported: mapped now, positions no map could be found for yet marked. */
+function framesOf(s: SiteWeight): { frames: Frame[]; site: Frame | null } {
+  const frames = toFrames(s.raw.slice(s.skip)).map((f) => (isAppFrame(f) && mayNeedThreadMap(f.file) ? { ...f, generated: true as const } : f));
+  return { frames, site: siteOf(frames) };
+}
+
+export class OpenBlock {
+  /** When the app's part of the gap began: the beat, or where start-up inside the gap ended. */
+  appStart: number;
+  /** Of the gap: time in start-up (module loading), and time no application frame was seen for. */
+  startupMs = 0;
+  unnamedMs = 0;
+  /** Stack reads taken. */
+  samples = 0;
+  /** Set (by the watcher) once the block is written. */
+  id: string | null = null;
+  /** The block's `.cpuprofile`, once written. */
+  cpuprofile: string | null = null;
+  /** Debug mode: the running callback, as the thread itself answered the probe. */
+  callback: BlockCallback | null = null;
+  private lastSampleAt: number;
+  private readonly sites = new Map<string, SiteWeight>();
+  /** Outermost frame of the prompt samples: the callback that is running; and the last prompt site. */
+  private outer: string | null = null;
+  private lastPrompt: Frame | null = null;
+  private lastPromptTop: string | null = null;
+  private lastPromptRaw: RawFrame[] | null = null;
+  /** Every read, for the block's `.cpuprofile` (only when the rules keep them). */
+  private readonly trace: ProfileSample[] | null;
+
+  /**
+   * The gap after heartbeat `beat` of generation `gen`. `onSite` is told the frames of every read
+   * credited to a named site (the watcher asks the thread for their in-memory source maps).
+   */
+  constructor(
+    readonly beat: number,
+    readonly gen: number,
+    private readonly rules: BlockRules,
+    private readonly onSite: (frames: Frame[]) => void = () => {},
+  ) {
+    this.appStart = beat;
+    this.lastSampleAt = beat;
+    this.trace = rules.trace ? [] : null;
+  }
+
+  /** Whether any read was credited to an application site: only then is the block a finding. */
+  get named(): boolean {
+    return this.sites.size > 0;
+  }
+
+  /** Takes one read; false when it was taken in the heartbeat (the loop turned: the block is over). */
+  read(r: StackRead): boolean {
+    const frames = toFrames(r.raw);
+    if (isHeartbeat(frames)) return false;
+    if (this.trace && this.trace.length < MAX_TRACE) this.trace.push({ frames, at: r.answeredAt });
+    // A late answer stands for the wait only: before the request the thread was where the last prompt
+    // read saw it (it answers at once while it runs JavaScript).
+    if (r.late && this.lastPromptRaw) {
+      const prompt = this.lastPromptRaw;
+      this.addSample(prompt, toFrames(prompt), false, r.askedAt, r.starting, false);
+    }
+    this.addSample(r.raw, frames, r.late, r.answeredAt, r.starting);
+    return true;
+  }
+
+  /** The reads of the app's part of the block, for its `.cpuprofile` (none unless the rules keep them). */
+  profileSamples(): ProfileSample[] {
+    return this.trace?.filter((s) => s.at > this.appStart) ?? [];
+  }
+
+  /**
+   * Debug mode: takes the probe's answer when it is from this block's loop turn and from the callback
+   * the stack reads saw (its outermost frame), never the next callback's; false when it is not.
+   */
+  takeCallback(answer: ProbeAnswer): boolean {
+    if (answer.gen !== this.gen) return false;
+    const outer = answer.outer ? toFrames([rawOf(answer.outer)])[0] : undefined;
+    if (outer && this.outer && !this.outer.startsWith(`${outer.file}:`)) return false;
+    this.callback = {
+      type: answer.type as BlockCallback['type'],
+      ...(answer.api ? { api: answer.api } : {}),
+      scheduledAt: toFrames(answer.scheduled.map(rawOf)).filter((f) => f.file),
+    };
+    return true;
+  }
+
+  /**
+   * The finding as of `end` (ongoing: still blocked), named by its heaviest site; null while no read
+   * named one. `name` is the Worker's `name`, as the thread wrote it into its slot (a block is made in
+   * the watchdog, not in the thread).
+   */
+  finding(end: number, ongoing: boolean, threadId: number, name: string | undefined): BlockFinding | null {
+    const top = this.heaviest();
+    if (!top) return null;
+    const { frames, site } = framesOf(top);
+    if (!site) return null;
+    const durationMs = Math.round(end - this.appStart);
+    let total = this.unnamedMs;
+    for (const s of this.sites.values()) total += s.ms;
+    const type = originOf(top);
+    const f = makeFinding<BlockFinding>('block', {
+      id: this.id as string,
+      time: this.appStart,
+      threadId,
+      message: blockMessage({
+        thread: threadName(threadId, name),
+        durationMs, ongoing, site, siteMs: top.ms, totalMs: total, origin: type, api: top.api, after: top.after, cwd: this.rules.cwd,
+      }),
+      site,
+      frames,
+      durationMs,
+      ongoing,
+      samples: this.samples,
+      profile: this.profile(top, site, total),
+    });
+    if (name) f.threadName = name;
+    if (this.cpuprofile) f.cpuprofile = this.cpuprofile;
+    if (type) {
+      f.origin = { type, frames };
+      if (top.api) f.origin.api = top.api;
+      if (type === 'native' && top.after) f.origin.after = top.after;
+    }
+    const cb = this.callback;
+    if (cb) {
+      f.callback = cb;
+      // Nothing more specific kept the loop: the blocking callback is the origin, with where it was scheduled.
+      f.origin ??= { type: cb.type, ...(cb.api ? { api: cb.api } : {}), frames: cb.scheduledAt };
+      f.message += ` ${callbackText(cb, siteOf(cb.scheduledAt), this.rules.cwd)}`;
+    }
+    return f;
+  }
+
+  private heaviest(): SiteWeight | null {
+    let best: SiteWeight | null = null;
+    for (const s of this.sites.values()) if (!best || s.ms > best.ms) best = s;
+    return best;
+  }
+
+  /** The heaviest few sites with their share of every read's weight (`top` is named at `site` already). */
+  private profile(top: SiteWeight, site: Frame, total: number): ProfileEntry[] {
+    const profile: ProfileEntry[] = [];
+    for (const s of [...this.sites.values()].sort((x, y) => y.ms - x.ms).slice(0, PROFILE_SIZE)) {
+      const at = s === top ? site : framesOf(s).site;
+      if (at) profile.push({ site: at, samples: s.samples, share: total > 0 ? Math.round((s.ms / total) * 100) / 100 : 0 });
+    }
+    return profile;
+  }
+
+  /** Weighs one read (`read`: false for the replay of the last prompt read) and credits it. */
+  private addSample(raw: RawFrame[], frames: Frame[], late: boolean, at: number, starting: boolean, read = true): void {
+    const { slowMs, sampleMs } = this.rules;
+    let weight = Math.max(0, at - this.lastSampleAt);
+    this.lastSampleAt = at;
+    if (read) this.samples++;
+    if (frames.length === 0) {
+      this.unnamedMs += weight;
+      return;
+    }
+    if (isModuleLoading(frames, starting)) {
+      this.startupMs += weight;
+      this.appStart = at;
+      return;
+    }
+    // The first read of a thread's first gap, long after it began: the watchdog was still booting.
+    // What ran before it is unknown and may have been start-up: not counted against the app.
+    if (starting && this.samples === 1 && weight > slowMs + 2 * sampleMs) {
+      this.startupMs += weight - sampleMs;
+      this.appStart = at - sampleMs;
+      weight = sampleMs;
+    }
+    // A late sample is where the thread came back into JavaScript after a stretch outside it. Node
+    // enters a callback through its own dispatch code, so when the stack has an application frame the
+    // stretch was a call from that code (a native call, JSON, a regular expression, compilation).
+    const outer = frameKey(frames[frames.length - 1] as Frame);
+    // Late, but inside application code itself (a loop's back edge, not a callee it returned to), or at
+    // the very instruction of the last prompt sample: JavaScript that did not get the CPU in time.
+    const top = frames[0] as Frame;
+    if (late && (isAppFrame(top) || this.lastPromptTop === frameKey(top))) late = false;
+    this.credit(raw, frames, weight, late ? 'native' : 'js', late && this.outer === outer ? this.lastPrompt : null, read);
+    if (!late) {
+      this.outer = outer;
+      this.lastPrompt = siteOf(frames);
+      this.lastPromptTop = frameKey(top);
+      this.lastPromptRaw = raw;
+    }
+  }
+
+  /** Adds a read's weight to its site: the call site of a sync API in flight, else the app's frame. */
+  private credit(raw: RawFrame[], frames: Frame[], weight: number, how: 'js' | 'native', after: Frame | null, read: boolean): void {
+    const api = syncApiOf(frames);
+    const loading = isLazyLoading(frames);
+    const site = siteOf(api ? frames.slice(api.index + 1) : frames);
+    if (!site) {
+      this.unnamedMs += weight;
+      return;
+    }
+    this.onSite(frames);
+    const key = `${api?.api ?? ''} ${frameKey(site)}`;
+    let s = this.sites.get(key);
+    if (!s) {
+      if (this.sites.size >= MAX_SITES) {
+        this.unnamedMs += weight;
+        return;
+      }
+      s = { raw, skip: 0, samples: 0, ms: 0, nativeMs: 0, loadingMs: 0, api: api?.api, after: null };
+      this.sites.set(key, s);
+    }
+    if (read) s.samples++;
+    s.ms += weight;
+    if (how === 'native' && !api) s.nativeMs += weight;
+    if (loading) s.loadingMs += weight;
+    if (after && frameKey(after) !== frameKey(site)) s.after = after;
+    s.raw = raw;
+    s.skip = api ? api.index + 1 : 0;
+  }
+}
