@@ -2,7 +2,7 @@
 // the halves ask for it. A new detector with a watchdog half adds a file and one line here.
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
-import { createBlockWatcher } from './block/watchdog.js';
+import { createBlockWatcher } from './block/block-watcher.js';
 import { createProbe } from './scheduling/callback-probe.js';
 import type { StackEngine } from '../stack/engine.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';

@@ -13,14 +13,11 @@ import {
 } from './layout.js';
 
 export class ThreadSlot {
-  /**
-   * The raw views. Only src/protocol/ indexes them; the block watcher (detectors/block/watchdog.ts)
-   * still does until it moves onto the methods below.
-   */
-  readonly f64: Float64Array;
-  readonly i32: Int32Array;
-  readonly mailbox: Uint8Array;
-  readonly nameBytes: Uint8Array;
+  /** The raw views: only src/protocol/ indexes them (the findings ring, protocol/ring.ts, reads `ring`). */
+  private readonly f64: Float64Array;
+  private readonly i32: Int32Array;
+  private readonly mailbox: Uint8Array;
+  private readonly nameBytes: Uint8Array;
   readonly ring: Uint8Array;
 
   constructor(buffer: SharedArrayBuffer, offset = 0) {
@@ -137,6 +134,11 @@ export class ThreadSlot {
     this.f64[OPEN_BLOCK] = 0;
     Atomics.store(this.i32, CLOSED_SIGNAL, 1);
     Atomics.notify(this.i32, CLOSED_SIGNAL);
+  }
+
+  /** The beat the open block began at, or 0 when none is open. */
+  openGapBeat(): number {
+    return this.f64[OPEN_BLOCK] ?? 0;
   }
 
   /** At exit, in the thread: waits (at most `timeoutMs`) for the watchdog to close a block it has open. */

@@ -13,31 +13,7 @@ import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
-import {
-  BEAT,
-  BLOCKS,
-  CLOSED_SIGNAL,
-  EXITED,
-  EXIT_GEN,
-  EXIT_IDLE_MS,
-  GEN,
-  MAILBOX_BYTES,
-  MAP_REQUEST,
-  MAX_THREADS,
-  OPEN_BLOCK,
-  STARTUP_MS,
-  TURNED,
-  UNNAMED_COUNT,
-  UNNAMED_MS,
-  WORST_MS,
-  claimGap,
-  readSlotName,
-  registrySlot,
-  releaseSlot,
-  slotOwner,
-  slotsUsed,
-  type ThreadSlot,
-} from '../../watchdog/registry.js';
+import { Registry, type ThreadSlot } from '../../protocol/registry.js';
 
 /** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
 export function nextSampleDelay(elapsedMs: number, slowMs: number): number {
@@ -51,106 +27,10 @@ export function sampleEvery(slowMs: number, intervalMs: number): number {
   return Math.max(intervalMs, Math.min(50, Math.round(slowMs / 5)));
 }
 
-/** A thread's slot as the block watcher reads and writes it: the only code here that knows its layout. */
-class WatchedSlot {
-  constructor(readonly slot: ThreadSlot) {}
-
-  /** The thread using the slot, or -1. */
-  owner(): number {
-    return slotOwner(this.slot);
-  }
-
-  /** The Worker's `name`, as the thread wrote it. */
-  name(): string | undefined {
-    return readSlotName(this.slot);
-  }
-
-  /** Epoch ms of the last heartbeat; 0 before the first. */
-  beat(): number {
-    return this.slot.f64[BEAT] ?? 0;
-  }
-
-  /** The heartbeat generation, +1 per beat. */
-  gen(): number {
-    return Atomics.load(this.slot.i32, GEN);
-  }
-
-  exited(): boolean {
-    return this.slot.f64[EXITED] === 1;
-  }
-
-  /** The loop has not turned since the entry module ran: start-up is not over. */
-  starting(): boolean {
-    return Atomics.load(this.slot.i32, TURNED) === 0;
-  }
-
-  /** The gap after generation `gen` for the watcher only (the thread counts it when it turns first). */
-  claimGap(gen: number): boolean {
-    return claimGap(this.slot, gen);
-  }
-
-  /** The current generation is the beat the thread wrote at exit: what follows is exit, not the app. */
-  atExit(): boolean {
-    const exitGen = Atomics.load(this.slot.i32, EXIT_GEN);
-    return exitGen !== 0 && Atomics.load(this.slot.i32, GEN) === exitGen;
-  }
-
-  markOpen(beat: number): void {
-    this.slot.f64[OPEN_BLOCK] = beat;
-    Atomics.store(this.slot.i32, CLOSED_SIGNAL, 0);
-  }
-
-  /** No block open; an exiting thread waiting for the close is woken. */
-  markClosed(): void {
-    this.slot.f64[OPEN_BLOCK] = 0;
-    Atomics.store(this.slot.i32, CLOSED_SIGNAL, 1);
-    Atomics.notify(this.slot.i32, CLOSED_SIGNAL);
-  }
-
-  countBlock(): void {
-    this.slot.f64[BLOCKS] = (this.slot.f64[BLOCKS] ?? 0) + 1;
-  }
-
-  addStartupMs(ms: number): void {
-    this.slot.f64[STARTUP_MS] = (this.slot.f64[STARTUP_MS] ?? 0) + ms;
-  }
-
-  raiseWorstMs(ms: number): void {
-    this.slot.f64[WORST_MS] = Math.max(this.slot.f64[WORST_MS] ?? 0, ms);
-  }
-
-  /** One gap no application frame could be named for. */
-  addUnnamed(ms: number): void {
-    this.slot.f64[UNNAMED_MS] = (this.slot.f64[UNNAMED_MS] ?? 0) + ms;
-    this.slot.f64[UNNAMED_COUNT] = (this.slot.f64[UNNAMED_COUNT] ?? 0) + 1;
-  }
-
-  addExitIdleMs(ms: number): void {
-    this.slot.f64[EXIT_IDLE_MS] = (this.slot.f64[EXIT_IDLE_MS] ?? 0) + ms;
-  }
-
-  /** Whether the mailbox is free for a source-map request (the thread empties it once answered). */
-  canAskForMap(): boolean {
-    return Atomics.load(this.slot.i32, MAP_REQUEST) === 0;
-  }
-
-  /** Asks the thread for the in-memory source map of `file` (dropped if its path does not fit). */
-  askForMap(file: string): void {
-    const bytes = Buffer.from(file, 'utf8');
-    if (bytes.length > MAILBOX_BYTES) return;
-    this.slot.mailbox.set(bytes);
-    Atomics.store(this.slot.i32, MAP_REQUEST, bytes.length);
-  }
-
-  release(): void {
-    releaseSlot(this.slot);
-  }
-}
-
 interface Watched {
   index: number;
   threadId: number;
-  slot: WatchedSlot;
+  slot: ThreadSlot;
   block: OpenBlock | null;
   /** For the open block: when its next read is due, and its next ongoing write. */
   nextSampleAt: number;
@@ -158,7 +38,7 @@ interface Watched {
 }
 
 export interface BlockWatcherOptions {
-  /** The process's registry of thread slots (watchdog/registry.ts). */
+  /** The process's registry of thread slots (protocol/registry.ts). */
   registry: SharedArrayBuffer;
   slowMs: number;
   intervalMs: number;
@@ -185,15 +65,14 @@ export class BlockWatcher {
   /** A thread that answers a stack read later than this was outside JavaScript. */
   private readonly lateMs: number;
   private readonly rules: BlockRules;
-  private readonly registry: SharedArrayBuffer;
   private readonly engine: StackEngine | null;
   private readonly emit: (finding: Finding) => void;
   private readonly now: () => number;
   private readonly profileDir: string | null;
   private readonly canRelease: (slot: ThreadSlot) => boolean;
   private readonly probe: Probe | null;
-  /** Views made once: a scan every tick must not allocate. */
-  private readonly slots: WatchedSlot[];
+  /** Its views are made once: a scan every tick must not allocate. */
+  private readonly slots: Registry;
   private readonly threads = new Map<number, Watched>();
   /** Blocks written, for their ids. */
   private counter = 0;
@@ -205,7 +84,6 @@ export class BlockWatcher {
 
   constructor(options: BlockWatcherOptions) {
     const { registry, slowMs, intervalMs } = options;
-    this.registry = registry;
     this.slowMs = slowMs;
     this.intervalMs = intervalMs;
     this.engine = options.engine;
@@ -220,7 +98,7 @@ export class BlockWatcher {
     // few heartbeats of slack.
     this.lateMs = Math.max(3 * intervalMs, Math.round(slowMs / 2));
     this.rules = { slowMs, sampleMs: this.sampleMs, cwd: options.cwd ?? process.cwd(), trace: this.profileDir !== null };
-    this.slots = Array.from({ length: MAX_THREADS }, (_, i) => new WatchedSlot(registrySlot(registry, i)));
+    this.slots = new Registry(registry);
     this.plannedAt = this.now();
   }
 
@@ -253,9 +131,9 @@ export class BlockWatcher {
 
   /** Picks up threads that claimed a registry slot since the last look. */
   private scan(): void {
-    for (let i = 0, n = slotsUsed(this.registry); i < n; i++) {
+    for (let i = 0, n = this.slots.slotsUsed(); i < n; i++) {
       if (this.threads.has(i)) continue;
-      const slot = this.slots[i] as WatchedSlot;
+      const slot = this.slots.slot(i);
       const threadId = slot.owner();
       if (threadId < 0 || slot.exited()) continue;
       if (this.engine && !this.engine.canCapture(threadId)) continue;
@@ -273,7 +151,7 @@ export class BlockWatcher {
     let at = t0 + Math.max(this.intervalMs, this.slowMs / 2);
     for (const t of this.threads.values()) {
       if (t.block) return t0 + this.intervalMs;
-      const beat = t.slot.beat();
+      const beat = t.slot.lastBeat();
       if (beat === 0 || t.slot.exited()) continue;
       // Already past the threshold but not opened (claimed by the thread, or the watchdog stalled).
       const due = beat + this.slowMs > t0 ? beat + this.slowMs : t0 + this.intervalMs;
@@ -284,7 +162,7 @@ export class BlockWatcher {
 
   /** One thread at one tick: close its block when the loop turned, read it when due, or open one. */
   private async check(t: Watched, t0: number, watchdogStalled: boolean): Promise<void> {
-    const beat = t.slot.beat();
+    const beat = t.slot.lastBeat();
     const exited = t.slot.exited();
     const b = t.block;
     if (b) {
@@ -293,9 +171,9 @@ export class BlockWatcher {
     } else if (!exited && beat !== 0 && !watchdogStalled && t0 - beat >= this.slowMs) {
       // The thread counts a gap itself when it turns first (see heartbeat.ts): one owner per gap.
       const gen = t.slot.gen();
-      if (t.slot.beat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
+      if (t.slot.lastBeat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
     }
-    if (exited && !t.block && this.canRelease(t.slot.slot)) this.forget(t);
+    if (exited && !t.block && this.canRelease(t.slot)) this.forget(t);
   }
 
   private async open(t: Watched, beat: number, gen: number): Promise<void> {
@@ -303,7 +181,7 @@ export class BlockWatcher {
     t.block = b;
     t.nextSampleAt = 0;
     t.nextWriteAt = 0;
-    t.slot.markOpen(beat);
+    t.slot.openGap(beat);
     await this.step(t, b);
     if (this.probe && t.block === b) this.askCallback(t, b, this.probe);
   }
@@ -339,7 +217,7 @@ export class BlockWatcher {
       return true;
     }
     const late = t1 - t0 > this.lateMs + 2 * this.lag;
-    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: t.slot.starting() });
+    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned() });
   }
 
   /** The loop turned (or the thread exited) at `end`: the block's last write, or its time counted. */
@@ -350,22 +228,22 @@ export class BlockWatcher {
     const appMs = end - b.appStart;
     t.slot.addStartupMs(b.startupMs);
     if (b.named && (b.id || appMs >= this.slowMs)) {
-      t.slot.raiseWorstMs(appMs);
+      t.slot.noteBlockMs(appMs);
       if (this.profileDir && appMs >= 3 * this.slowMs) {
         const samples = b.profileSamples();
         if (samples.length) b.cpuprofile = writeCpuProfile(this.profileDir, this.ensureId(t, b), buildCpuProfile(samples, b.appStart, end));
       }
       this.write(t, b, end, false);
     } else if (b.startupMs === 0 || appMs >= this.slowMs) {
-      if (t.slot.atExit()) t.slot.addExitIdleMs(appMs);
-      else t.slot.addUnnamed(appMs);
+      if (t.slot.atExitBeat()) t.slot.addExitIdleMs(appMs);
+      else t.slot.countUnnamedGap(appMs);
     }
-    t.slot.markClosed();
+    t.slot.closeGap();
   }
 
   private write(t: Watched, b: OpenBlock, end: number, ongoing: boolean): void {
     this.ensureId(t, b);
-    const f = b.finding(end, ongoing, t.threadId, t.slot.name());
+    const f = b.finding(end, ongoing, t.threadId, t.slot.readName());
     if (f) this.emit(f);
   }
 
@@ -379,9 +257,9 @@ export class BlockWatcher {
 
   /** Asks the thread for the in-memory source map of the first app file that may need one. */
   private requestMaps(t: Watched, frames: Frame[]): void {
-    if (!t.slot.canAskForMap()) return;
+    if (t.slot.mapRequested()) return;
     const file = frames.find((f) => isAppFrame(f) && mayNeedThreadMap(f.file))?.file;
-    if (file) t.slot.askForMap(file);
+    if (file) t.slot.requestMap(file);
   }
 
   /**

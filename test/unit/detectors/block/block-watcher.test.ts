@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEAT, EXITED, EXIT_GEN, EXIT_IDLE_MS, GEN, MAP_REQUEST, OPEN_BLOCK, STARTUP_MS, TURNED, UNNAMED_COUNT, claimSlot, createRegistry, slotOwner } from '../../../../src/watchdog/registry.js';
+import { Registry } from '../../../../src/protocol/registry.js';
 import { createBlockWatcher, sampleEvery, type BlockWatcherOptions } from '../../../../src/detectors/block/block-watcher.js';
 import type { BlockFinding, Finding } from '../../../../src/finding.js';
 import type { RawFrame } from '../../../../src/frames/frames.js';
@@ -17,16 +17,14 @@ const TIMERS: RawFrame = { function: 'listOnTimeout', file: 'node:internal/timer
 const LOADER: RawFrame = { function: 'Module._load', file: 'node:internal/modules/cjs/loader', line: 1, column: 1 };
 
 /** A thread, a clock and a stack reader whose answers (stack, and how long it takes) the test scripts. */
-function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = null, more: Partial<BlockWatcherOptions> & { threadId?: number } = {}) {
+function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = null, more: Partial<BlockWatcherOptions> & { threadId?: number; starting?: boolean } = {}) {
   let clock = 10_000;
-  const registry = createRegistry();
-  const slot = claimSlot(registry, more.threadId ?? 0)!;
-  const beat = () => {
-    slot.f64[BEAT] = clock;
-    Atomics.add(slot.i32, GEN, 1);
-  };
+  const { threadId = 0, starting = false, ...options } = more;
+  const registry = new Registry();
+  const slot = registry.claim(threadId)!;
+  const beat = () => slot.beat(clock);
   beat();
-  Atomics.store(slot.i32, TURNED, 1);
+  if (!starting) slot.markTurned();
   let answer: { frames: RawFrame[] | null; takesMs: number } = { frames: [], takesMs: 0 };
   let reads = 0;
   const engine: StackEngine = {
@@ -40,7 +38,7 @@ function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = nul
     dispose() {},
   };
   const found: Finding[] = [];
-  const watcher = createBlockWatcher({ registry, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir, ...more });
+  const watcher = createBlockWatcher({ registry: registry.buffer, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir, ...options });
   return {
     slot,
     found,
@@ -142,7 +140,7 @@ describe('block watcher', () => {
     w.beat();
     await w.run(20);
     expect(w.found).toEqual([]);
-    expect(w.slot.f64[UNNAMED_COUNT]).toBe(1);
+    expect(w.slot.unnamedGaps()).toBe(1);
   });
 
   it('the idle stretch before exit is counted as exit idle time, not a block', async () => {
@@ -150,11 +148,11 @@ describe('block watcher', () => {
     w.stack([{ function: 'emit', file: 'node:events', line: 1, column: 1 }], 150);
     await w.run(260);
     w.beat();
-    Atomics.store(w.slot.i32, EXIT_GEN, Atomics.load(w.slot.i32, GEN));
-    w.slot.f64[EXITED] = 1;
+    w.slot.markExitBeat();
+    w.slot.markExited();
     await w.run(20);
     expect(w.found).toEqual([]);
-    expect(w.slot.f64[EXIT_IDLE_MS]).toBeGreaterThan(0);
+    expect(w.slot.exitIdleMs()).toBeGreaterThan(0);
   });
 
   it('a read answered late inside a callee names the native call it came back from', async () => {
@@ -184,8 +182,7 @@ describe('block watcher', () => {
   });
 
   it('start-up inside a gap is not the app: the block begins where the reads leave the loader', async () => {
-    const w = setup();
-    Atomics.store(w.slot.i32, TURNED, 0);
+    const w = setup(100, 10, null, { starting: true });
     w.stack([at(3, '<anonymous>', '/app/main.js'), LOADER]);
     await w.run(300);
     w.stack([at(9, 'onListening'), { function: 'processTicksAndRejections', file: 'node:internal/process/task_queues', line: 1, column: 1 }]);
@@ -196,7 +193,7 @@ describe('block watcher', () => {
     expect(rest).toEqual([]);
     expect(b!.site!.line).toBe(9);
     expect(b!.durationMs).toBeLessThan(450);
-    expect(w.slot.f64[STARTUP_MS]).toBeGreaterThanOrEqual(250);
+    expect(w.slot.startupMs()).toBeGreaterThanOrEqual(250);
   });
 
   it('a late read inside the app\'s own code is JavaScript that did not get the CPU, not native time', async () => {
@@ -271,10 +268,10 @@ describe('block watcher scheduling', () => {
     const w = setup();
     w.stack([at(30), TIMERS]);
     await w.run(150);
-    expect(w.slot.f64[OPEN_BLOCK]).toBe(10_000);
+    expect(w.slot.openGapBeat()).toBe(10_000);
     w.beat();
     await w.run(10);
-    expect(w.slot.f64[OPEN_BLOCK]).toBe(0);
+    expect(w.slot.openGapBeat()).toBe(0);
   });
 
   it('an exited thread is watched until its findings are drained, then its slot is given back', async () => {
@@ -282,14 +279,14 @@ describe('block watcher scheduling', () => {
     const w = setup(100, 10, null, { canRelease: () => drained });
     await w.run(20);
     expect(w.watcher.size).toBe(1);
-    w.slot.f64[EXITED] = 1;
+    w.slot.markExited();
     await w.run(20);
     expect(w.watcher.size).toBe(1);
-    expect(slotOwner(w.slot)).toBe(0);
+    expect(w.slot.owner()).toBe(0);
     drained = true;
     await w.run(10);
     expect(w.watcher.size).toBe(0);
-    expect(slotOwner(w.slot)).toBe(-1);
+    expect(w.slot.owner()).toBe(-1);
   });
 
   it('a worker the native stack reader no longer knows was terminated, not blocked: no finding, slot given back', async () => {
@@ -298,7 +295,7 @@ describe('block watcher scheduling', () => {
     await w.run(300);
     expect(w.found).toEqual([]);
     expect(w.watcher.size).toBe(0);
-    expect(slotOwner(w.slot)).toBe(-1);
+    expect(w.slot.owner()).toBe(-1);
   });
 
   it('asks the blocked thread for the source map of an app file that may have one in memory only', async () => {
@@ -306,8 +303,7 @@ describe('block watcher scheduling', () => {
     const file = '/app/src/server.ts';
     w.stack([at(8, 'handler', file), TIMERS]);
     await w.run(150);
-    const length = Atomics.load(w.slot.i32, MAP_REQUEST);
-    expect(Buffer.from(w.slot.mailbox.subarray(0, length)).toString('utf8')).toBe(file);
+    expect(w.slot.requestedMap()).toBe(file);
     expect(w.blocks()[0]!.frames[0]).toMatchObject({ file, generated: true });
   });
 
@@ -317,7 +313,7 @@ describe('block watcher scheduling', () => {
     const w = setup(100, 10, null, {
       probe: async (threadId) => {
         asked.push(threadId);
-        const gen = Atomics.load(w.slot.i32, GEN) - (stale ? 1 : 0);
+        const gen = w.slot.gen() - (stale ? 1 : 0);
         return { gen, type: 'timer', api: 'setTimeout', scheduled: [['/app/boot.js', 3, 4, 'start']], outer: ['node:internal/timers', 1, 1, 'processTimers'] };
       },
     });
@@ -343,7 +339,7 @@ describe('block watcher scheduling', () => {
     const w = setup(100, 10, null, { probe: () => new Promise((resolve) => (answer = resolve)) });
     w.stack([at(30), TIMERS]);
     await w.run(300);
-    const gen = Atomics.load(w.slot.i32, GEN);
+    const gen = w.slot.gen();
     w.beat();
     answer({ gen, type: 'timer', scheduled: [['/app/boot.js', 3, 4, 'start']], outer: ['node:internal/timers', 1, 1, 'processTimers'] });
     await new Promise((resolve) => setImmediate(resolve));
