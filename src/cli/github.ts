@@ -3,7 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { formatDuration } from '../wording.js';
 import type { Gate } from './gate.js';
 import { describeStatus, type CommandResult } from './launch.js';
-import { kindTitle } from './rules.js';
+import { kindTitle } from '../kinds.js';
 import type { Site } from './sites.js';
 import { siteLabel } from './table.js';
 

@@ -2,7 +2,7 @@
 // a site over its budget (or new against the baseline) is a failure.
 import type { Gate } from './gate.js';
 import { describeStatus, type CommandResult } from './launch.js';
-import { kindTitle } from './rules.js';
+import { kindTitle } from '../kinds.js';
 import type { Site } from './sites.js';
 import { siteLabel } from './table.js';
 
