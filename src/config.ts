@@ -1,5 +1,6 @@
 // Configuration from the environment, read through the table in env-table.ts. A bad value never
 // throws: one warning line names the variable, the value and what is accepted, and the default is used.
+import { join, resolve } from 'node:path';
 import { writeSync } from './original.js';
 import { builtin } from './lazy-builtin.js';
 import type { Config, Warn } from './config-types.js';
@@ -19,14 +20,24 @@ export const warnOnStderr: Warn = (line) => {
 };
 
 /** Configuration warnings once per process: workers re-read the same environment. */
-const warnFromMainThread: Warn = (line) => {
+export const warnFromMainThread: Warn = (line) => {
   // Loaded here, not at the top: worker_threads (and node:stream under it) costs an app that runs with
   // ASYNC_DEBUG=0 several ms of start-up, and only a warning needs it.
   const { isMainThread } = builtin<typeof import('node:worker_threads')>('worker_threads');
   if (isMainThread) warnOnStderr(line);
 };
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = warnFromMainThread): Config {
+/**
+ * The configuration: the environment's, with `overrides` (the options of `start()`) laid over it field by
+ * field, then the rules between fields applied once to the result. So an option means what its variable
+ * means: `start({ otel: 'prometheus' })` turns the otel reporter on as ASYNC_DEBUG_OTEL=prometheus does.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = warnFromMainThread, overrides: Partial<Config> = {}): Config {
+  return resolveReporters({ ...readEnv(env, warn), ...overrides }, warn);
+}
+
+/** Every variable of the table, parsed; a bad or empty one gives its default. */
+function readEnv(env: NodeJS.ProcessEnv, warn: Warn): Config {
   const config = {} as Record<keyof Config, unknown>;
   for (const r of ENV_TABLE) {
     if (!isParsed(r)) continue;
@@ -38,7 +49,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = wa
     }
     config[r.key] = value === BAD ? structuredClone(r.default) : value;
   }
-  return resolveReporters(config as Config, warn);
+  return config as Config;
 }
 
 /** The rules between variables: a report directory turns on json, and json needs one; ASYNC_DEBUG_OTEL turns on otel. */
@@ -52,6 +63,11 @@ function resolveReporters(config: Config, warn: Warn): Config {
     if (reporters.size === 0) reporters.add('console');
   }
   return { ...config, reporters: [...reporters] };
+}
+
+/** Where the json reporter of process `pid` writes in `dir` (ASYNC_DEBUG_REPORT_DIR): `<dir>/asyncdebug-<pid>.jsonl`. */
+export function reportPath(dir: string, pid = process.pid): string {
+  return join(resolve(dir), `asyncdebug-${pid}.jsonl`);
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */
