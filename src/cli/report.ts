@@ -4,7 +4,7 @@ import { isReportedKind, REPORTED_KINDS } from '../kinds.js';
 import { formatProblem, readReports } from './report-files.js';
 import { groupSites, runFacts } from './sites.js';
 import { chalkFor } from './style.js';
-import { summaryTable } from './table.js';
+import { summaryTable } from './site-table.js';
 import { parse, UsageError } from './usage.js';
 
 export const REPORT_HELP = `Usage: asyncdebug report [options] <dir|file...>
