@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../hub/health.js';
 import { encode, isClientHello, lineSplitter, MAX_CLIENT_LINE, PROTOCOL_VERSION, type AgentHello, type AgentMessage } from '../tui/protocol.js';
@@ -41,6 +42,151 @@ function poolSize(): number {
   return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
 }
 
+/** The hello every client gets first: which process this is and how its agent runs. */
+export function agentHello(config: Pick<Config, 'slowMs' | 'mode'>): AgentHello {
+  return {
+    t: 'hello',
+    v: PROTOCOL_VERSION,
+    pid: process.pid,
+    ppid: process.ppid,
+    argv: commandLine(),
+    cwd: process.cwd(),
+    node: process.version,
+    startedAt: Math.round(Date.now() - process.uptime() * 1000),
+    slowMs: config.slowMs,
+    mode: config.mode,
+    poolSize: poolSize(),
+  };
+}
+
+export interface Replay {
+  finding(f: Finding): void;
+  health(message: AgentMessage): void;
+  /** What a client that connects now is sent: the hello, the findings kept, the last health. */
+  greeting(): string;
+}
+
+/** What a client that connects later is sent: the latest version of each finding (at most `limit`), the last health. */
+export function createReplay(hello: AgentHello, limit = REPLAY_LIMIT): Replay {
+  const recent = new Map<string, Finding>();
+  let lastHealth: AgentMessage | null = null;
+  return {
+    finding(f) {
+      // Deleted first, so that the latest version goes to the end: the oldest finding is dropped.
+      recent.delete(f.id);
+      recent.set(f.id, f);
+      if (recent.size > limit) recent.delete(recent.keys().next().value as string);
+    },
+    health(message) {
+      lastHealth = message;
+    },
+    greeting() {
+      let text = encode(hello);
+      for (const f of recent.values()) text += encode({ t: 'finding', f, replay: true });
+      if (lastHealth) text += encode(lastHealth);
+      return text;
+    },
+  };
+}
+
+export interface Clients {
+  /** A new connection: refused when closed or full; else it gets `greeting` and may send one hello line. */
+  admit(socket: Socket, greeting: () => string): void;
+  broadcast(message: AgentMessage): void;
+  /** Says bye to every client and ends it; connections after this are refused. */
+  closeAll(): void;
+  readonly size: number;
+}
+
+/** The connected clients. One that sends anything but a client hello, or reads too slowly, is cut off. */
+export function createClients(max = MAX_CLIENTS, maxPendingBytes = MAX_PENDING_BYTES): Clients {
+  const clients = new Set<Socket>();
+  let closed = false;
+  const drop = (socket: Socket) => {
+    clients.delete(socket);
+    socket.destroy();
+  };
+  const send = (socket: Socket, text: string) => {
+    if (socket.destroyed) return;
+    if (socket.writableLength > maxPendingBytes) {
+      drop(socket);
+      return;
+    }
+    socket.write(text);
+  };
+  const onLine = (socket: Socket) => (line: string) => {
+    if (socket.destroyed) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      value = undefined;
+    }
+    if (!isClientHello(value)) drop(socket);
+  };
+  return {
+    admit(socket, greeting) {
+      socket.unref();
+      socket.on('error', () => drop(socket));
+      socket.on('close', () => clients.delete(socket));
+      if (closed || clients.size >= max) {
+        socket.destroy();
+        return;
+      }
+      clients.add(socket);
+      socket.on('data', lineSplitter(MAX_CLIENT_LINE, onLine(socket), () => drop(socket)));
+      send(socket, greeting());
+    },
+    broadcast(message) {
+      if (clients.size === 0) return;
+      const text = encode(message);
+      for (const socket of clients) send(socket, text);
+    },
+    closeAll() {
+      closed = true;
+      const bye = encode({ t: 'bye' });
+      for (const socket of clients) {
+        try {
+          socket.end(bye);
+        } catch {
+          // going anyway
+        }
+      }
+      clients.clear();
+    },
+    get size() {
+      return clients.size;
+    },
+  };
+}
+
+/**
+ * Listens on `path` so that the socket appears under its name only once it has mode 0600: it is made
+ * under a temporary name beside it, made private, then renamed (atomically replacing a stale socket of
+ * an earlier process with this pid). Resolves once it listens, or failed to; `failed` gets why it could
+ * not be made private (the server's own errors go to its 'error' listeners).
+ */
+export function listenPrivately(server: Server, path: string, failed: (err: Error) => void): Promise<void> {
+  const staging = join(dirname(path), `.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  return new Promise<void>((resolve) => {
+    server.once('error', () => resolve());
+    server.listen(staging, () => {
+      try {
+        chmodSync(staging, 0o600);
+        renameSync(staging, path);
+      } catch (err) {
+        try {
+          unlinkSync(staging);
+        } catch {
+          // not there
+        }
+        failed(err as Error);
+      }
+      resolve();
+    });
+  });
+}
+
 export interface TuiServer extends Reporter {
   /** Where the socket is, or null when it could not be served. */
   readonly path: string | null;
@@ -63,74 +209,15 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
     warn(problem ? `${problem}; not serving asyncdebug tui` : `socket path too long (${path}); set ASYNC_DEBUG_TUI_DIR to a shorter directory`);
     return { path: null, ready: Promise.resolve(), report() {} };
   }
+  return serve(dir, path, context.config, warn);
+}
 
-  const recent = new Map<string, Finding>();
-  let lastHealth: AgentMessage | null = null;
-  const clients = new Set<Socket>();
+/** The server at `path` in the private directory `dir`, as a reporter: findings and health to every client. */
+function serve(dir: string, path: string, config: Config, warn: (line: string) => void): TuiServer {
+  const replay = createReplay(agentHello(config));
+  const clients = createClients();
   let closed = false;
-  const hello: AgentHello = {
-    t: 'hello',
-    v: PROTOCOL_VERSION,
-    pid: process.pid,
-    ppid: process.ppid,
-    argv: commandLine(),
-    cwd: process.cwd(),
-    node: process.version,
-    startedAt: Math.round(Date.now() - process.uptime() * 1000),
-    slowMs: context.config.slowMs,
-    mode: context.config.mode,
-    poolSize: poolSize(),
-  };
-
-  const drop = (socket: Socket) => {
-    clients.delete(socket);
-    socket.destroy();
-  };
-  const send = (socket: Socket, text: string) => {
-    if (socket.destroyed) return;
-    if (socket.writableLength > MAX_PENDING_BYTES) {
-      drop(socket);
-      return;
-    }
-    socket.write(text);
-  };
-  const broadcast = (message: AgentMessage) => {
-    if (clients.size === 0) return;
-    const text = encode(message);
-    for (const socket of clients) send(socket, text);
-  };
-
-  const server: Server = createServer((socket) => {
-    socket.unref();
-    socket.on('error', () => drop(socket));
-    socket.on('close', () => clients.delete(socket));
-    if (closed || clients.size >= MAX_CLIENTS) {
-      socket.destroy();
-      return;
-    }
-    clients.add(socket);
-    socket.on(
-      'data',
-      lineSplitter(
-        MAX_CLIENT_LINE,
-        (line) => {
-          if (socket.destroyed) return;
-          let value: unknown;
-          try {
-            value = JSON.parse(line);
-          } catch {
-            value = undefined;
-          }
-          if (!isClientHello(value)) drop(socket);
-        },
-        () => drop(socket),
-      ),
-    );
-    let text = encode(hello);
-    for (const f of recent.values()) text += encode({ t: 'finding', f, replay: true });
-    if (lastHealth) text += encode(lastHealth);
-    send(socket, text);
-  });
+  const server: Server = createServer((socket) => clients.admit(socket, replay.greeting));
   server.on('error', (err) => {
     warn(`the socket failed (${err.message}); not serving asyncdebug tui`);
     close();
@@ -147,15 +234,7 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
     if (closed) return;
     closed = true;
     process.removeListener('exit', removeFile);
-    const bye = encode({ t: 'bye' });
-    for (const socket of clients) {
-      try {
-        socket.end(bye);
-      } catch {
-        // going anyway
-      }
-    }
-    clients.clear();
+    clients.closeAll();
     try {
       server.close();
     } catch {
@@ -164,27 +243,9 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
     removeFile();
   };
 
-  // The socket appears under its name only once it listens with mode 0600: it is made under a
-  // temporary name, made private, then renamed (atomically replacing a stale socket of an earlier
-  // process with this pid).
-  const staging = join(dir, `.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const ready = new Promise<void>((resolve) => {
-    server.once('error', () => resolve());
-    server.listen(staging, () => {
-      try {
-        chmodSync(staging, 0o600);
-        renameSync(staging, path);
-      } catch (err) {
-        warn(`cannot make ${path} private (${(err as Error).message}); not serving asyncdebug tui`);
-        try {
-          unlinkSync(staging);
-        } catch {
-          // not there
-        }
-        close();
-      }
-      resolve();
-    });
+  const ready = listenPrivately(server, path, (err) => {
+    warn(`cannot make ${path} private (${err.message}); not serving asyncdebug tui`);
+    close();
   });
   server.unref();
   process.once('exit', removeFile);
@@ -202,10 +263,8 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
     ready,
     report(f) {
       if (closed) return;
-      recent.delete(f.id);
-      recent.set(f.id, f);
-      if (recent.size > REPLAY_LIMIT) recent.delete(recent.keys().next().value as string);
-      broadcast({ t: 'finding', f });
+      replay.finding(f);
+      clients.broadcast({ t: 'finding', f });
     },
     health(threads: readonly ThreadHealth[]) {
       if (closed) return;
@@ -215,8 +274,9 @@ export function createReporter(context: Pick<ReporterContext, 'config' | 'warn'>
       } catch {
         rss = undefined;
       }
-      lastHealth = { t: 'health', time: Date.now(), threads: [...threads], ...(rss === undefined ? {} : { rss }) };
-      broadcast(lastHealth);
+      const message: AgentMessage = { t: 'health', time: Date.now(), threads: [...threads], ...(rss === undefined ? {} : { rss }) };
+      replay.health(message);
+      clients.broadcast(message);
     },
     close,
   };
