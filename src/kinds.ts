@@ -30,7 +30,7 @@ export interface KindRow {
 }
 
 /** In the order the commands list kinds (`--budget`, `--kind` errors) and the TUI's `f` key steps through them. */
-export const KINDS: { readonly [K in FindingKind]: KindRow } = {
+export const KINDS: { readonly [K in FindingKind]: Readonly<KindRow> } = {
   block: {
     title: 'Event loop blocked',
     words: ['block', 'blocks'],
@@ -139,7 +139,7 @@ export function isReportedKind(kind: string): kind is ReportedKind {
 }
 
 /** The row of a kind read from outside (a report file, the wire): undefined for a kind this version does not know. */
-export function kindRow(kind: string): KindRow | undefined {
+export function kindRow(kind: string): Readonly<KindRow> | undefined {
   return Object.hasOwn(KINDS, kind) ? KINDS[kind as FindingKind] : undefined;
 }
 
