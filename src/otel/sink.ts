@@ -134,6 +134,54 @@ function dropInstruments(i: Instruments | null): void {
   }
 }
 
+/** A block's span, from its start to its end, under the span that was active when it began (or the root). */
+function span(signals: SinkSignals, f: BlockFinding, attrs: Attributes, parent: Context | undefined): void {
+  const s = signals.tracer.startSpan(
+    S.SPAN_BLOCK,
+    { startTime: f.time, attributes: { ...attrs, [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames), [S.ATTR_FINDING_ID]: f.id, [S.ATTR_DURATION_MS]: f.durationMs } },
+    parent ?? signals.root,
+  );
+  s.end(f.time + f.durationMs);
+}
+
+/** A finding's log record, with the severity its kind has (kinds.ts). */
+function log(signals: SinkSignals, f: Finding, attrs: Attributes, parent: Context | undefined): void {
+  const record: Attributes = { ...attrs, [S.ATTR_KIND]: f.kind, [S.ATTR_FINDING_ID]: f.id, [S.ATTR_PROCESS_PID]: f.pid };
+  if (f.frames.length) record[S.ATTR_CODE_STACKTRACE] = formatStack(f.frames);
+  const extra = f as { durationMs?: unknown; api?: unknown };
+  if (typeof extra.durationMs === 'number') record[S.ATTR_DURATION_MS] = extra.durationMs;
+  if (typeof extra.api === 'string') record[S.ATTR_API] = extra.api;
+  const severity = kindRow(f.kind)?.severity ?? 'WARN';
+  signals.logger.emit({
+    eventName: S.EVENT_FINDING,
+    timestamp: f.time,
+    severityNumber: SEVERITY_NUMBER[severity],
+    severityText: severity,
+    body: f.message,
+    attributes: record,
+    ...(parent ? { context: parent } : {}),
+  });
+}
+
+/** A worker's name, for findings made outside it (the watchdog writes blocks): from its loop health. */
+function threadNames(threads: SinkOptions['threads']): (threadId: number) => string | undefined {
+  const names = new Map<number, string | undefined>();
+  return (threadId) => {
+    if (threadId === 0) return undefined;
+    if (!names.has(threadId)) {
+      let name: string | undefined;
+      try {
+        name = threads().find((t) => t.threadId === threadId)?.threadName;
+      } catch {
+        name = undefined;
+      }
+      if (name === undefined) return undefined;
+      names.set(threadId, name);
+    }
+    return names.get(threadId);
+  };
+}
+
 export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
   let current = signals;
   let instruments: Instruments | null = makeInstruments(signals.meter, options.threads);
@@ -145,33 +193,6 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
     if (done.size > MAX_IDS) done.delete(done.keys().next().value!);
   };
 
-  function span(f: BlockFinding, attrs: Attributes, parent: Context | undefined): void {
-    const s = current.tracer.startSpan(
-      S.SPAN_BLOCK,
-      { startTime: f.time, attributes: { ...attrs, [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames), [S.ATTR_FINDING_ID]: f.id, [S.ATTR_DURATION_MS]: f.durationMs } },
-      parent ?? current.root,
-    );
-    s.end(f.time + f.durationMs);
-  }
-
-  function log(f: Finding, attrs: Attributes, parent: Context | undefined): void {
-    const record: Attributes = { ...attrs, [S.ATTR_KIND]: f.kind, [S.ATTR_FINDING_ID]: f.id, [S.ATTR_PROCESS_PID]: f.pid };
-    if (f.frames.length) record[S.ATTR_CODE_STACKTRACE] = formatStack(f.frames);
-    const extra = f as { durationMs?: unknown; api?: unknown };
-    if (typeof extra.durationMs === 'number') record[S.ATTR_DURATION_MS] = extra.durationMs;
-    if (typeof extra.api === 'string') record[S.ATTR_API] = extra.api;
-    const severity = kindRow(f.kind)?.severity ?? 'WARN';
-    current.logger.emit({
-      eventName: S.EVENT_FINDING,
-      timestamp: f.time,
-      severityNumber: SEVERITY_NUMBER[severity],
-      severityText: severity,
-      body: f.message,
-      attributes: record,
-      ...(parent ? { context: parent } : {}),
-    });
-  }
-
   /** A sync-io finding: one per site, whose later lines carry the site's new count of calls. */
   function syncCalls(i: Instruments, f: Finding, thread: Attributes): void {
     const extra = f as { count?: unknown; api?: unknown };
@@ -180,28 +201,13 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
     const attrs = { ...thread, ...sites.attributes(f.site), [S.ATTR_API]: String(extra.api ?? 'unknown') };
     if (before === undefined) {
       i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
-      log(f, attrs, undefined);
+      log(current, f, attrs, undefined);
     }
     if (count > (before ?? 0)) i.syncIo.add(count - (before ?? 0), attrs);
     remember(f.id, Math.max(count, before ?? 0));
   }
 
-  /** A worker's name, for findings made outside it (the watchdog writes blocks): from its loop health. */
-  const names = new Map<number, string | undefined>();
-  const nameOf = (threadId: number): string | undefined => {
-    if (threadId === 0) return undefined;
-    if (!names.has(threadId)) {
-      let name: string | undefined;
-      try {
-        name = options.threads().find((t) => t.threadId === threadId)?.threadName;
-      } catch {
-        name = undefined;
-      }
-      if (name === undefined) return undefined;
-      names.set(threadId, name);
-    }
-    return names.get(threadId);
-  };
+  const nameOf = threadNames(options.threads);
 
   return {
     report(f) {
@@ -223,7 +229,7 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
           const block = f as BlockFinding;
           i.blocks.add(1, attrs);
           i.blockDuration.record(block.durationMs / SECOND, attrs);
-          span(block, attrs, parent);
+          span(current, block, attrs, parent);
           break;
         }
         case 'unawaited':
@@ -239,7 +245,7 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
         default:
           signal satisfies never;
       }
-      log(f, attrs, parent);
+      log(current, f, attrs, parent);
     },
     use(next) {
       const meterChanged = next.meter !== current.meter;
