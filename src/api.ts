@@ -1,5 +1,5 @@
 // `asyncdebug/api` (import or require): start and stop the agent from code, and subscribe to its findings.
-import { readConfig, warnOnStderr, type Config } from './config.js';
+import { readConfig, warnFromMainThread, warnOnStderr, type Config } from './config.js';
 import { agentModule } from './agent-module.js';
 import type { FindingListener } from './agent/thread-agent.js';
 
@@ -18,14 +18,14 @@ export const SyncIOError: typeof agent.SyncIOError = agent.SyncIOError;
 export type SyncIOError = InstanceType<typeof agent.SyncIOError>;
 
 /**
- * Starts the agent in this thread (idempotent). Options override the environment; a mode of 'off'
- * starts nothing. Returns true when an agent is running afterwards.
+ * Starts the agent in this thread (idempotent). Options override the environment's variables one by one
+ * and mean what those mean (a reportDir turns on json, an otel exporter the otel reporter); a mode of
+ * 'off' starts nothing. Returns true when an agent is running afterwards.
  */
 export function start(options: Partial<Config> = {}): boolean {
   // Already running (preloaded, or started through the other module format): one agent per thread.
   if (agent.currentAgent()) return true;
-  const config = { ...readConfig(), ...options };
-  if (options.reportDir && !options.reporters) config.reporters = [...new Set([...config.reporters, 'json' as const])];
+  const config = readConfig(process.env, warnFromMainThread, options);
   try {
     return agent.startAgent(config) !== null;
   } catch (err) {

@@ -1,49 +1,14 @@
 // Configuration from the environment, read through the table in env-table.ts. A bad value never
 // throws: one warning line names the variable, the value and what is accepted, and the default is used.
+import { join, resolve } from 'node:path';
 import { writeSync } from './original.js';
 import { builtin } from './lazy-builtin.js';
+import type { Config, Warn } from './config-types.js';
 import { BAD, ENV_TABLE, badValueWarning, isParsed } from './env-table.js';
 
-export type Mode = 'off' | 'default' | 'debug';
-export type ReporterName = 'console' | 'json' | 'otel' | 'tui';
-export type StackEngine = 'auto' | 'native' | 'inspector';
-
-export interface Config {
-  mode: Mode;
-  slowMs: number;
-  reporters: ReporterName[];
-  reportDir: string | null;
-  strict: boolean;
-  /** Internal knob for troubleshooting and tests: which stack engine the watchdog uses. */
-  engine: StackEngine;
-  /** When sync-I/O findings start: at the app's first loop turn, or when a server first listens. */
-  syncAfter: SyncAfter;
-  /** Sync calls faster than this are counted but not reported. */
-  syncMinMs: number;
-  /** APIs (`fs.readFileSync`, `fs.*`) and file globs (`scripts/**`) whose sync calls are allowed. */
-  allowSync: string[];
-  /** Where a `.cpuprofile` of each long block goes (null: none). */
-  cpuProfileDir: string | null;
-  /** A postMessage whose clone took this long on the sender is a large-message finding. */
-  messageMs: number;
-  /** A postMessage whose payload is estimated at this many bytes or more is a large-message finding. */
-  messageBytes: number;
-  /** Pool work that waited this long behind a full libuv pool is a threadpool-saturation finding. */
-  poolWaitMs: number;
-  /** The otel reporter's own exporter (in the watchdog); null: the app's own OpenTelemetry SDK. */
-  otel: OtelExport | null;
-  /** Where ASYNC_DEBUG_OTEL=prometheus serves /metrics. */
-  prometheusHost: string;
-  prometheusPort: number;
-}
-
-export type OtelExport = 'prometheus' | 'otlp';
-
-export type SyncAfter = 'turn' | 'listening';
+export type { Config, Mode, OtelExport, ReporterName, StackEngine, SyncAfter, Warn } from './config-types.js';
 
 export { DEFAULT_SLOW_MS } from './env-table.js';
-
-export type Warn = (line: string) => void;
 
 /** Warnings go straight to fd 2, never through the app's streams or its (possibly blocked) loop. */
 export const warnOnStderr: Warn = (line) => {
@@ -55,14 +20,24 @@ export const warnOnStderr: Warn = (line) => {
 };
 
 /** Configuration warnings once per process: workers re-read the same environment. */
-const warnFromMainThread: Warn = (line) => {
+export const warnFromMainThread: Warn = (line) => {
   // Loaded here, not at the top: worker_threads (and node:stream under it) costs an app that runs with
   // ASYNC_DEBUG=0 several ms of start-up, and only a warning needs it.
   const { isMainThread } = builtin<typeof import('node:worker_threads')>('worker_threads');
   if (isMainThread) warnOnStderr(line);
 };
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = warnFromMainThread): Config {
+/**
+ * The configuration: the environment's, with `overrides` (the options of `start()`) laid over it field by
+ * field, then the rules between fields applied once to the result. So an option means what its variable
+ * means: `start({ otel: 'prometheus' })` turns the otel reporter on as ASYNC_DEBUG_OTEL=prometheus does.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = warnFromMainThread, overrides: Partial<Config> = {}): Config {
+  return resolveReporters({ ...readEnv(env, warn), ...overrides }, warn);
+}
+
+/** Every variable of the table, parsed; a bad or empty one gives its default. */
+function readEnv(env: NodeJS.ProcessEnv, warn: Warn): Config {
   const config = {} as Record<keyof Config, unknown>;
   for (const r of ENV_TABLE) {
     if (!isParsed(r)) continue;
@@ -74,7 +49,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, warn: Warn = wa
     }
     config[r.key] = value === BAD ? structuredClone(r.default) : value;
   }
-  return resolveReporters(config as Config, warn);
+  return config as Config;
 }
 
 /** The rules between variables: a report directory turns on json, and json needs one; ASYNC_DEBUG_OTEL turns on otel. */
@@ -88,6 +63,11 @@ function resolveReporters(config: Config, warn: Warn): Config {
     if (reporters.size === 0) reporters.add('console');
   }
   return { ...config, reporters: [...reporters] };
+}
+
+/** Where the json reporter of process `pid` writes in `dir` (ASYNC_DEBUG_REPORT_DIR): `<dir>/asyncdebug-<pid>.jsonl`. */
+export function reportPath(dir: string, pid = process.pid): string {
+  return join(resolve(dir), `asyncdebug-${pid}.jsonl`);
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */

@@ -1,8 +1,8 @@
 // The environment variables, in one table: the config parser (config.ts), `asyncdebug --help` and the
 // README's table (`npm run docs`) all read it, so they cannot disagree. To add a variable: add its field
-// to Config and one row here. Text in `accepted`, `fallback` and `help` is Markdown (backticks only);
-// the terminal and the warnings show it without the backticks.
-import type { Config, OtelExport, ReporterName, StackEngine, SyncAfter, Warn } from './config.js';
+// to Config (config-types.ts) and one row here. Text in `accepted`, `fallback` and `help` is Markdown
+// (backticks only); the terminal and the warnings show it without the backticks.
+import type { Config, OtelExport, ReporterName, StackEngine, SyncAfter, Warn } from './config-types.js';
 
 export const DEFAULT_SLOW_MS = 100;
 

@@ -11,7 +11,7 @@ import { describeStatus } from './launch.js';
 import { toSarif } from './sarif.js';
 import { runSession } from './session.js';
 import { chalkFor, isTTY } from './style.js';
-import { summaryTable, type Marks } from './table.js';
+import { summaryTable, type Marks } from './site-table.js';
 import { parseWithCommand, UsageError, wholeNumber } from './usage.js';
 
 export const EXIT_FINDINGS = 1;

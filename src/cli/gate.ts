@@ -4,11 +4,7 @@
 // baseline every kind has 0 (anything new fails).
 import { UsageError } from './usage.js';
 import type { Site } from './sites.js';
-import type { FindingKind } from '../finding.js';
-
-export const KINDS: readonly Exclude<FindingKind, 'summary'>[] = [
-  'block', 'sync-io', 'unawaited', 'unhandled-rejection', 'never-settled', 'atomics-wait', 'threadpool-saturation', 'large-message',
-];
+import { isReportedKind, kindRow, REPORTED_KINDS } from '../kinds.js';
 
 /** Budgets per kind; `*` for every kind not named. */
 export type Budgets = Map<string, number>;
@@ -21,7 +17,7 @@ export function parseBudgets(specs: string[]): Budgets {
       const m = /^\s*([\w*-]+)\s*=\s*(\d+)\s*$/.exec(part);
       if (!m) throw new UsageError(`ci: bad --budget ${JSON.stringify(part.trim())}: expected kind=N, e.g. block=0,sync-io=10`);
       const kind = m[1]!;
-      if (kind !== '*' && !(KINDS as readonly string[]).includes(kind)) throw new UsageError(`ci: unknown kind ${JSON.stringify(kind)} in --budget; kinds: ${KINDS.join(', ')}, or * for all`);
+      if (kind !== '*' && !isReportedKind(kind)) throw new UsageError(`ci: unknown kind ${JSON.stringify(kind)} in --budget; kinds: ${REPORTED_KINDS.join(', ')}, or * for all`);
       budgets.set(kind, Number(m[2]));
     }
   }
@@ -50,8 +46,6 @@ export interface GateOptions {
   baseline: Set<string> | null;
 }
 
-const TIMED = new Set(['block', 'sync-io', 'atomics-wait', 'threadpool-saturation', 'large-message']);
-
 export function budgetFor(kind: string, options: GateOptions): number {
   const explicit = options.budgets.get(kind) ?? options.budgets.get('*');
   if (explicit !== undefined) return explicit;
@@ -64,7 +58,7 @@ export function evaluate(sites: Site[], options: GateOptions): Gate {
   const counted = new Map<string, Site[]>();
   for (const s of sites) {
     if (s.file === null) status.set(s.key, 'external');
-    else if (TIMED.has(s.kind) && s.worstMs < options.minMs) status.set(s.key, 'below-min');
+    else if (kindRow(s.kind)?.timed && s.worstMs < options.minMs) status.set(s.key, 'below-min');
     else if (options.baseline?.has(s.key)) status.set(s.key, 'baseline');
     else {
       const list = counted.get(s.kind) ?? [];

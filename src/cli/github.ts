@@ -3,9 +3,9 @@ import { appendFile } from 'node:fs/promises';
 import { formatDuration } from '../wording.js';
 import type { Gate } from './gate.js';
 import { describeStatus, type CommandResult } from './launch.js';
-import { kindTitle } from './rules.js';
+import { kindTitle } from '../kinds.js';
 import type { Site } from './sites.js';
-import { siteLabel } from './table.js';
+import { siteLabel } from './site-table.js';
 
 /** Workflow-command escaping: data escapes %, CR, LF; property values also `:` and `,`. */
 export function escapeData(s: string): string {

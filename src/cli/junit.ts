@@ -2,9 +2,9 @@
 // a site over its budget (or new against the baseline) is a failure.
 import type { Gate } from './gate.js';
 import { describeStatus, type CommandResult } from './launch.js';
-import { kindTitle } from './rules.js';
+import { kindTitle } from '../kinds.js';
 import type { Site } from './sites.js';
-import { siteLabel } from './table.js';
+import { siteLabel } from './site-table.js';
 
 function xml(text: string): string {
   // Characters XML 1.0 cannot hold at all are dropped; the rest escaped.

@@ -45,7 +45,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     return { run: m.reportCommandLine, help: m.REPORT_HELP };
   },
   tui: async () => {
-    const m = await import('./tui.js');
+    const m = await import('./tui-command.js');
     return { run: m.tuiCommandLine, help: m.TUI_HELP };
   },
 };

@@ -1,10 +1,10 @@
 // `asyncdebug report <dir|file...>`: the summary table from saved JSON Lines reports.
 import { resolve } from 'node:path';
-import { KINDS } from './gate.js';
+import { isReportedKind, REPORTED_KINDS } from '../kinds.js';
 import { formatProblem, readReports } from './report-files.js';
 import { groupSites, runFacts } from './sites.js';
 import { chalkFor } from './style.js';
-import { summaryTable } from './table.js';
+import { summaryTable } from './site-table.js';
 import { parse, UsageError } from './usage.js';
 
 export const REPORT_HELP = `Usage: asyncdebug report [options] <dir|file...>
@@ -34,7 +34,7 @@ export async function reportCommandLine(args: string[]): Promise<number> {
   }
   if (positionals.length === 0) throw new UsageError("report: no report given; usage: asyncdebug report <dir|file...>");
   const kinds = (values.kind as unknown as string[] | undefined) ?? [];
-  for (const k of kinds) if (!(KINDS as readonly string[]).includes(k)) throw new UsageError(`report: unknown --kind ${JSON.stringify(k)}; kinds: ${KINDS.join(', ')}`);
+  for (const k of kinds) if (!isReportedKind(k)) throw new UsageError(`report: unknown --kind ${JSON.stringify(k)}; kinds: ${REPORTED_KINDS.join(', ')}`);
   const root = resolve(String(values.root ?? '.'));
   const reports = await readReports(positionals);
   for (const p of reports.problems) process.stderr.write(`asyncdebug: ${formatProblem(p)}\n`);

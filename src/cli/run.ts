@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { describeStatus, shellStatus } from './launch.js';
 import { runSession } from './session.js';
 import { chalkFor } from './style.js';
-import { summaryTable } from './table.js';
+import { summaryTable } from './site-table.js';
 import { parseWithCommand } from './usage.js';
 
 export const RUN_HELP = `Usage: asyncdebug run [options] -- <command...>

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { formatDuration } from '../wording.js';
 import type { Gate, SiteStatus } from './gate.js';
 import type { CommandResult } from './launch.js';
-import { kindTitle } from './rules.js';
+import { kindTitle } from '../kinds.js';
 import type { Site } from './sites.js';
 import { VERSION } from './version.js';
 

@@ -1,16 +1,17 @@
 // Findings per test, for test-runner integrations (asyncdebug/vitest): what this thread's agent
-// wrote between the start and the end of a test. It reads this process's own JSON Lines report
-// (ASYNC_DEBUG_REPORT_DIR/asyncdebug-<pid>.jsonl, as `asyncdebug run|ci` set it) rather than
-// subscribe() from asyncdebug/api: the report holds every thread's findings, blocks included, in a
-// worker thread (vitest's threads pool, where a worker's subscribers do not get the watchdog's
-// blocks) as in a child process (the forks pool); it needs no module instance shared with the agent
-// (a runner may load this file through its own module system); and it can neither keep the process
-// alive nor throw when the agent is off.
+// wrote between the start and the end of a test. It reads this process's own JSON Lines report (where
+// the agent's config puts it: ASYNC_DEBUG_REPORT_DIR/asyncdebug-<pid>.jsonl, as `asyncdebug run|ci` set
+// it) rather than subscribe() from asyncdebug/api: the report holds every thread's findings, blocks
+// included, in a worker thread (vitest's threads pool, where a worker's subscribers do not get the
+// watchdog's blocks) as in a child process (the forks pool); it needs no module instance shared with
+// the agent (a runner may load this file through its own module system); and it can neither keep the
+// process alive nor throw when the agent is off.
 import { open } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { setInterval as realSetInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
+import { readConfig, reportPath, type Config } from '../config.js';
 import type { Finding } from '../finding.js';
 
 export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string };
@@ -40,10 +41,16 @@ export interface TestWatcher {
   end(waitMs: number): Promise<TestFinding[]>;
 }
 
+/** The agent's configuration as this process's environment gives it (silently: the agent warns). */
+function agentConfig(env: NodeJS.ProcessEnv): Config {
+  return readConfig(env, () => {});
+}
+
 /** Why tests cannot be watched in this process, or null when they can. */
 export function notWatchedReason(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (/^\s*(0|false|off)\s*$/i.test(env.ASYNC_DEBUG ?? '')) return 'ASYNC_DEBUG is off; tests are not watched';
-  if (!env.ASYNC_DEBUG_REPORT_DIR?.trim()) return 'no ASYNC_DEBUG_REPORT_DIR; run the tests under `asyncdebug run -- <test command>` (or `asyncdebug ci`) to attribute findings to tests';
+  const config = agentConfig(env);
+  if (config.mode === 'off') return 'ASYNC_DEBUG is off; tests are not watched';
+  if (config.reportDir === null) return 'no ASYNC_DEBUG_REPORT_DIR; run the tests under `asyncdebug run -- <test command>` (or `asyncdebug ci`) to attribute findings to tests';
   return null;
 }
 
@@ -56,8 +63,8 @@ export function warnOnce(print: (line: string) => void, line: string): void {
 
 export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWatcher | null {
   if (notWatchedReason(env)) return null;
-  const reportFile = join(resolve(env.ASYNC_DEBUG_REPORT_DIR!.trim()), `asyncdebug-${process.pid}.jsonl`);
-  const slowMs = Number(env.ASYNC_DEBUG_SLOW_MS) >= 1 ? Number(env.ASYNC_DEBUG_SLOW_MS) : 100;
+  const { reportDir, slowMs } = agentConfig(env);
+  const reportFile = reportPath(reportDir!);
 
   // Our own view of the loop: tells the end of a test that a block may still be closing.
   if (!state.ticking) {

@@ -3,7 +3,8 @@
 // where the meter, tracer and logger come from (the app's global SDK in the main thread, or providers
 // the reporter built itself in the watchdog); see src/reporters/otel.ts.
 import type { Attributes, Context, Counter, Histogram, Logger, Meter, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
-import type { Finding, Frame } from '../finding.js';
+import type { BlockFinding, Finding, Frame } from '../finding.js';
+import { kindRow, type KindRow } from '../kinds.js';
 import type { ThreadHealth } from '../hub/health.js';
 import * as S from './semconv.js';
 
@@ -36,6 +37,9 @@ export interface Sink {
 }
 
 const SECOND = 1000;
+
+/** OpenTelemetry's SeverityNumber of each severity text the kinds table uses. */
+const SEVERITY_NUMBER: Record<KindRow['severity'], number> = { INFO: 9, WARN: 13, ERROR: 17 };
 
 export function threadAttributes(threadId: number, threadName: string | undefined): Attributes {
   const attrs: Attributes = { [S.ATTR_THREAD_ID]: threadId };
@@ -130,6 +134,54 @@ function dropInstruments(i: Instruments | null): void {
   }
 }
 
+/** A block's span, from its start to its end, under the span that was active when it began (or the root). */
+function span(signals: SinkSignals, f: BlockFinding, attrs: Attributes, parent: Context | undefined): void {
+  const s = signals.tracer.startSpan(
+    S.SPAN_BLOCK,
+    { startTime: f.time, attributes: { ...attrs, [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames), [S.ATTR_FINDING_ID]: f.id, [S.ATTR_DURATION_MS]: f.durationMs } },
+    parent ?? signals.root,
+  );
+  s.end(f.time + f.durationMs);
+}
+
+/** A finding's log record, with the severity its kind has (kinds.ts). */
+function log(signals: SinkSignals, f: Finding, attrs: Attributes, parent: Context | undefined): void {
+  const record: Attributes = { ...attrs, [S.ATTR_KIND]: f.kind, [S.ATTR_FINDING_ID]: f.id, [S.ATTR_PROCESS_PID]: f.pid };
+  if (f.frames.length) record[S.ATTR_CODE_STACKTRACE] = formatStack(f.frames);
+  const extra = f as { durationMs?: unknown; api?: unknown };
+  if (typeof extra.durationMs === 'number') record[S.ATTR_DURATION_MS] = extra.durationMs;
+  if (typeof extra.api === 'string') record[S.ATTR_API] = extra.api;
+  const severity = kindRow(f.kind)?.severity ?? 'WARN';
+  signals.logger.emit({
+    eventName: S.EVENT_FINDING,
+    timestamp: f.time,
+    severityNumber: SEVERITY_NUMBER[severity],
+    severityText: severity,
+    body: f.message,
+    attributes: record,
+    ...(parent ? { context: parent } : {}),
+  });
+}
+
+/** A worker's name, for findings made outside it (the watchdog writes blocks): from its loop health. */
+function threadNames(threads: SinkOptions['threads']): (threadId: number) => string | undefined {
+  const names = new Map<number, string | undefined>();
+  return (threadId) => {
+    if (threadId === 0) return undefined;
+    if (!names.has(threadId)) {
+      let name: string | undefined;
+      try {
+        name = threads().find((t) => t.threadId === threadId)?.threadName;
+      } catch {
+        name = undefined;
+      }
+      if (name === undefined) return undefined;
+      names.set(threadId, name);
+    }
+    return names.get(threadId);
+  };
+}
+
 export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
   let current = signals;
   let instruments: Instruments | null = makeInstruments(signals.meter, options.threads);
@@ -141,67 +193,29 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
     if (done.size > MAX_IDS) done.delete(done.keys().next().value!);
   };
 
-  function span(f: Finding & { kind: 'block' }, attrs: Attributes, parent: Context | undefined): void {
-    const s = current.tracer.startSpan(
-      S.SPAN_BLOCK,
-      { startTime: f.time, attributes: { ...attrs, [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames), [S.ATTR_FINDING_ID]: f.id, [S.ATTR_DURATION_MS]: f.durationMs } },
-      parent ?? current.root,
-    );
-    s.end(f.time + f.durationMs);
-  }
-
-  function log(f: Finding, attrs: Attributes, parent: Context | undefined): void {
-    const record: Attributes = { ...attrs, [S.ATTR_KIND]: f.kind, [S.ATTR_FINDING_ID]: f.id, [S.ATTR_PROCESS_PID]: f.pid };
-    if (f.frames.length) record[S.ATTR_CODE_STACKTRACE] = formatStack(f.frames);
-    const extra = f as { durationMs?: unknown; api?: unknown };
-    if (typeof extra.durationMs === 'number') record[S.ATTR_DURATION_MS] = extra.durationMs;
-    if (typeof extra.api === 'string') record[S.ATTR_API] = extra.api;
-    current.logger.emit({
-      eventName: S.EVENT_FINDING,
-      timestamp: f.time,
-      severityNumber: f.kind === 'summary' ? 9 : f.kind === 'unhandled-rejection' ? 17 : 13,
-      severityText: f.kind === 'summary' ? 'INFO' : f.kind === 'unhandled-rejection' ? 'ERROR' : 'WARN',
-      body: f.message,
-      attributes: record,
-      ...(parent ? { context: parent } : {}),
-    });
-  }
-
-  /** A worker's name, for findings made outside it (the watchdog writes blocks): from its loop health. */
-  const names = new Map<number, string | undefined>();
-  const nameOf = (threadId: number): string | undefined => {
-    if (threadId === 0) return undefined;
-    if (!names.has(threadId)) {
-      let name: string | undefined;
-      try {
-        name = options.threads().find((t) => t.threadId === threadId)?.threadName;
-      } catch {
-        name = undefined;
-      }
-      if (name === undefined) return undefined;
-      names.set(threadId, name);
+  /** A sync-io finding: one per site, whose later lines carry the site's new count of calls. */
+  function syncCalls(i: Instruments, f: Finding, thread: Attributes): void {
+    const extra = f as { count?: unknown; api?: unknown };
+    const count = typeof extra.count === 'number' ? extra.count : 1;
+    const before = done.get(f.id);
+    const attrs = { ...thread, ...sites.attributes(f.site), [S.ATTR_API]: String(extra.api ?? 'unknown') };
+    if (before === undefined) {
+      i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
+      log(current, f, attrs, undefined);
     }
-    return names.get(threadId);
-  };
+    if (count > (before ?? 0)) i.syncIo.add(count - (before ?? 0), attrs);
+    remember(f.id, Math.max(count, before ?? 0));
+  }
+
+  const nameOf = threadNames(options.threads);
 
   return {
     report(f) {
       const i = instruments;
       if (!i) return;
       const thread = threadAttributes(f.threadId, f.threadName ?? nameOf(f.threadId));
-      if (f.kind === 'sync-io') {
-        // One finding per site; later lines with the same id carry the new count.
-        const count = typeof f.count === 'number' ? f.count : 1;
-        const before = done.get(f.id);
-        const attrs = { ...thread, ...sites.attributes(f.site), [S.ATTR_API]: String(f.api ?? 'unknown') };
-        if (before === undefined) {
-          i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
-          log(f, attrs, undefined);
-        }
-        if (count > (before ?? 0)) i.syncIo.add(count - (before ?? 0), attrs);
-        remember(f.id, Math.max(count, before ?? 0));
-        return;
-      }
+      const signal = kindRow(f.kind)?.otel ?? 'log';
+      if (signal === 'sync-io') return syncCalls(i, f, thread);
       if (f.kind === 'block' && f.ongoing) return;
       if (done.has(f.id)) return;
       remember(f.id, 1);
@@ -209,20 +223,29 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
       const attrs = { ...thread, ...site };
       const parent = f.kind === 'block' ? options.parentFor?.(f) : undefined;
       if (f.kind !== 'summary') i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
-      switch (f.kind) {
-        case 'block':
+      switch (signal) {
+        case 'block': {
+          // The kinds table gives this signal to blocks only.
+          const block = f as BlockFinding;
           i.blocks.add(1, attrs);
-          i.blockDuration.record(f.durationMs / SECOND, attrs);
-          span(f, attrs, parent);
+          i.blockDuration.record(block.durationMs / SECOND, attrs);
+          span(current, block, attrs, parent);
           break;
+        }
         case 'unawaited':
           i.unawaited.add(1, attrs);
           break;
-        case 'threadpool-saturation':
-          if (typeof f.durationMs === 'number') i.threadpoolWait.record(f.durationMs / SECOND, attrs);
+        case 'pool-wait': {
+          const wait = (f as { durationMs?: unknown }).durationMs;
+          if (typeof wait === 'number') i.threadpoolWait.record(wait / SECOND, attrs);
           break;
+        }
+        case 'log':
+          break;
+        default:
+          signal satisfies never;
       }
-      log(f, attrs, parent);
+      log(current, f, attrs, parent);
     },
     use(next) {
       const meterChanged = next.meter !== current.meter;

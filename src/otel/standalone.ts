@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { createNoopLogger, trace, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Config } from '../config.js';
-import { loadOptional, missingLine } from './load.js';
+import { loadOptional, missingLine } from './optional-packages.js';
 import { SCOPE } from './semconv.js';
 import type { SinkSignals } from './sink.js';
 

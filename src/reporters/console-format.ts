@@ -3,6 +3,7 @@
 import { writeSync } from '../original.js';
 import { builtin } from '../lazy-builtin.js';
 import type { SummaryFinding } from '../finding.js';
+import { kindRow } from '../kinds.js';
 import { formatDuration, threadName } from '../wording.js';
 
 export { formatDuration, threadName, where } from '../wording.js';
@@ -23,16 +24,8 @@ export function colorLevel(env: NodeJS.ProcessEnv = process.env, isTTY = stderrI
   return isTTY ? 1 : 0;
 }
 
-const KIND_WORDS: Record<string, [string, string]> = {
-  block: ['block', 'blocks'],
-  'sync-io': ['sync I/O call', 'sync I/O calls'],
-  'atomics-wait': ['Atomics.wait call', 'Atomics.wait calls'],
-  'threadpool-saturation': ['thread-pool saturation', 'thread-pool saturations'],
-  'large-message': ['large message', 'large messages'],
-};
-
 function countWords(kind: string, n: number): string {
-  const [one, many] = KIND_WORDS[kind] ?? [kind, `${kind} findings`];
+  const [one, many] = kindRow(kind)?.words ?? [kind, `${kind} findings`];
   return `${n} ${n === 1 ? one : many}`;
 }
 

@@ -1,8 +1,10 @@
-// The plain console lines (no dependency): sync-I/O and Atomics.wait sites get one line when first
-// seen and, at their thread's exit, one line per site with its count and total time, then the thread's
-// summary; other kinds one line each. The full console reporter (console.ts, at the hub) uses it for
-// everything but blocks; a thread with no hub (see hub/outbox.ts) uses it alone.
+// The plain console lines (no dependency): sync-I/O and Atomics.wait sites (the kinds `bySite` in
+// kinds.ts) get one line when first seen and, at their thread's exit, one line per site with its count
+// and total time, then the thread's summary; other kinds one line each. The full console reporter
+// (console.ts, at the hub) uses it for everything but blocks; a thread with no hub (see hub/outbox.ts)
+// uses it alone.
 import type { Finding, Frame, SummaryFinding } from '../finding.js';
+import { kindRow } from '../kinds.js';
 import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
 import type { Reporter } from './reporter.js';
 
@@ -55,7 +57,7 @@ export function createPlainConsoleReporter(options: { write?: (t: string) => voi
   return {
     report(f: Finding) {
       if (f.kind === 'summary') summary(f);
-      else if (f.kind === 'sync-io' || f.kind === 'atomics-wait') siteFinding(f);
+      else if (kindRow(f.kind)?.bySite) siteFinding(f);
       else if (f.ongoing !== true && !shown.has(f.id)) {
         shown.add(f.id);
         write(`${tag} ${f.message}${f.site ? ` At ${where(f.site, cwd)}.` : ''} · ${threadName(f.threadId, f.threadName)}\n`);

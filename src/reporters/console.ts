@@ -4,7 +4,7 @@
 // threads. Blocks are drawn here; every other kind goes through the plain lines (console-plain.ts).
 import { Chalk, type ChalkInstance } from 'chalk';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { codeFrameColumns } from '../code-frame.js';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { isAppFrame, siteOf } from '../frames/frames.js';
 import { colorLevel, formatDuration, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
@@ -12,13 +12,8 @@ import { callbackText } from '../wording.js';
 import type { CreateReporter, Reporter } from './reporter.js';
 import { createPlainConsoleReporter } from './console-plain.js';
 
-type CodeFrameColumns = typeof import('@babel/code-frame').codeFrameColumns;
-let codeFrameColumns: CodeFrameColumns | undefined;
-
 function codeFrame(frame: Frame, color: boolean): string {
   try {
-    // Loaded on the first block shown, not at start-up.
-    codeFrameColumns ??= (createRequire(import.meta.url)('@babel/code-frame') as typeof import('@babel/code-frame')).codeFrameColumns;
     const source = readFileSync(frame.file, 'utf8');
     return codeFrameColumns(source, { start: { line: frame.line, column: frame.column } }, {
       highlightCode: color,

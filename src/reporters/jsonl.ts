@@ -2,15 +2,11 @@
 // each as the finding is made, so a SIGKILLed process keeps every line already written. Every thread
 // of the process appends to the same file (O_APPEND keeps lines whole).
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from '../original.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';
 import { isMainThread } from 'node:worker_threads';
-import { warnOnStderr } from '../config.js';
-
-export function reportPath(dir: string, pid = process.pid): string {
-  return join(resolve(dir), `asyncdebug-${pid}.jsonl`);
-}
+import { reportPath, warnOnStderr } from '../config.js';
 
 /**
  * Creates the directory and its missing parents. Not `mkdirSync(dir, { recursive: true })`: on Node 20

@@ -1,4 +1,4 @@
-// The OpenTelemetry reporter (ASYNC_DEBUG_REPORTERS=otel). Two places (reporters/table.ts):
+// The OpenTelemetry reporter (ASYNC_DEBUG_REPORTERS=otel). Two places (reporters/reporter-list.ts):
 // - `main` (ASYNC_DEBUG_OTEL unset): in the app's main thread, through @opentelemetry/api only, into
 //   whatever SDK the app registered globally: its meter, tracer and logger providers, found when they
 //   appear (the agent starts before the app's SDK does). A block's span is parented to the span that
@@ -12,7 +12,7 @@ import type * as Api from '@opentelemetry/api';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../hub/health.js';
 import { createContextRing, type ContextRing } from '../otel/parenting.js';
-import { requireFromApp } from '../otel/load.js';
+import { requireFromApp } from '../otel/optional-packages.js';
 import { SCOPE } from '../otel/semconv.js';
 import { createSink, type Sink, type SinkSignals } from '../otel/sink.js';
 import type { CreateReporter, Reporter, ReporterContext } from './reporter.js';

@@ -1,7 +1,7 @@
 // Small text helpers for the UI: durations, sparklines, relative paths, the code frame of a site.
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { relative } from 'node:path';
+import { codeFrameColumns } from '../code-frame.js';
 import type { Finding, Frame } from '../finding.js';
 
 export function ms(value: number): string {
@@ -76,8 +76,6 @@ export function findingDetail(f: Finding): string {
   return parts.join(' ');
 }
 
-type CodeFrameColumns = typeof import('@babel/code-frame').codeFrameColumns;
-let codeFrameColumns: CodeFrameColumns | undefined;
 const sources = new Map<string, { mtimeMs: number; text: string | null }>();
 
 /** The source around a frame (@babel/code-frame, no color), or [] when the file cannot be read. */
@@ -97,7 +95,6 @@ export function codeFrame(frame: Frame, linesAround: number): string[] {
   }
   if (text === null) return [];
   try {
-    codeFrameColumns ??= (createRequire(import.meta.url)('@babel/code-frame') as typeof import('@babel/code-frame')).codeFrameColumns;
     return codeFrameColumns(text, { start: { line: frame.line, column: frame.column } }, { highlightCode: false, linesAbove: linesAround, linesBelow: linesAround })
       .split('\n')
       .map((l) => l.replace(/\t/g, '  '));

@@ -1,7 +1,7 @@
 // What each key does to the UI's state: a pure function, so keys typed faster than a frame (which
 // reach Ink as one string, like a paste) are applied one by one, and tested without a terminal.
 import { selectedIndex, type UiState } from './screen.js';
-import { KINDS, nextFilter, type FindingEntry, type KindFilter } from './state.js';
+import { nextFilter, previousFilter, type FindingEntry } from './state.js';
 
 export interface KeyPress {
   input: string;
@@ -33,8 +33,6 @@ export function splitKeys(input: string, key: Omit<KeyPress, 'input'>): KeyPress
   return chars.map((c) => (c === '\r' || c === '\n' ? { input: '', return: true } : { input: c }));
 }
 
-const ORDER: KindFilter[] = ['all', ...KINDS.filter((k) => k !== 'summary')];
-
 export function handleKey(ui: UiState, k: KeyPress, ctx: KeyContext): { ui: UiState; action: KeyAction } {
   const same = { ui, action: null };
   const to = (next: Partial<UiState>, action: KeyAction = null) => ({ ui: { ...ui, ...next }, action });
@@ -62,7 +60,7 @@ export function handleKey(ui: UiState, k: KeyPress, ctx: KeyContext): { ui: UiSt
     case 'f':
       return to({ filter: nextFilter(ui.filter), selectedKey: null });
     case 'F':
-      return to({ filter: ORDER[(ORDER.indexOf(ui.filter) - 1 + ORDER.length) % ORDER.length]!, selectedKey: null });
+      return to({ filter: previousFilter(ui.filter), selectedKey: null });
     case 't': {
       const pids = [...ctx.pids].sort((a, b) => a - b);
       const i = ui.pid === null ? 0 : pids.indexOf(ui.pid) + 1;

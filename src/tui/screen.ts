@@ -2,6 +2,7 @@
 // layout (what fits in 80x24, what a larger terminal adds) is decided and tested in one place. The
 // Ink components (app.tsx) only draw these lines and handle keys.
 import type { Finding } from '../finding.js';
+import { kindRow } from '../kinds.js';
 import { clock, codeFrame, elapsed, findingDetail, ms, bytes, shortFile, siteText, sparkline, threadText } from './format.js';
 import { blockedNow, countKind, isBlock, poolView, syncSites, topBlockSites, visibleFindings, type DataState, type FindingEntry, type KindFilter, type ThreadState } from './state.js';
 import type { CommandInfo } from './store.js';
@@ -43,21 +44,6 @@ export interface ScreenContext {
   /** Waiting for agents: what to say while none has connected. */
   waitingText?: string;
 }
-
-const KIND_COLOR: Record<string, string> = {
-  block: 'red',
-  'sync-io': 'yellow',
-  unawaited: 'cyan',
-  'unhandled-rejection': 'magenta',
-  'never-settled': 'magenta',
-  'atomics-wait': 'yellow',
-  'threadpool-saturation': 'blue',
-  'large-message': 'blue',
-  summary: 'gray',
-};
-
-/** Kind names as the findings list shows them (13 columns). */
-const KIND_SHORT: Record<string, string> = { 'threadpool-saturation': 'threadpool', 'unhandled-rejection': 'unhandled', 'large-message': 'large-message' };
 
 const seg = (text: string, style: Omit<Seg, 'text'> = {}): Seg => ({ text, ...style });
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
@@ -216,7 +202,7 @@ function findingRow(e: FindingEntry, data: DataState, selected: boolean): Line {
   return [
     seg(selected ? '>' : ' ', { bold: true }),
     seg(` ${clock(f.time)} `, { dim: !selected, inverse: selected }),
-    seg(pad(KIND_SHORT[f.kind] ?? f.kind, 14), { color: KIND_COLOR[f.kind], bold: ongoing }),
+    seg(pad(kindRow(f.kind)?.short ?? f.kind, 14), { color: kindRow(f.kind)?.color, bold: ongoing }),
     seg(`${findingDetail(f)}${ongoing ? ' (still blocked)' : ''} `, { bold: ongoing }),
     seg(`${siteText(f.site, cwdOf(data, f.pid))}`),
     seg(` · ${f.pid} ${threadText(f.threadId, f.threadName)}`, { dim: true }),
@@ -248,7 +234,7 @@ function detailLines(f: Finding | undefined, data: DataState, ctx: ScreenContext
   const cwd = cwdOf(data, f.pid);
   const title: Line = [
     seg('── ', { dim: true }),
-    seg(f.kind, { color: KIND_COLOR[f.kind], bold: true }),
+    seg(f.kind, { color: kindRow(f.kind)?.color, bold: true }),
     seg(` ${findingDetail(f)} · pid ${f.pid} ${threadText(f.threadId, f.threadName)} · ${clock(f.time)} `),
     seg('─'.repeat(Math.max(0, ctx.columns)), { dim: true }),
   ];

@@ -2,6 +2,7 @@
 // blocking sites, sync-I/O sites, blocked-now, ...). No React, no I/O: tested on its own.
 import type { BlockFinding, Finding, FindingKind, Frame } from '../finding.js';
 import type { ThreadHealth } from '../hub/health.js';
+import { REPORTED_KINDS } from '../kinds.js';
 import type { ClientEvent } from './client.js';
 import type { AgentHello } from './protocol.js';
 
@@ -146,14 +147,19 @@ export function snapshot(state: DataState): DataState {
 
 // ---- views ----
 
-export const KINDS: readonly FindingKind[] = ['block', 'sync-io', 'unawaited', 'unhandled-rejection', 'never-settled', 'atomics-wait', 'threadpool-saturation', 'large-message', 'summary'];
-
 export type KindFilter = FindingKind | 'all';
 
-/** The filter after `f`: all, then each kind in turn. */
+/** What `f` steps through: all, then each kind of finding in turn (summaries are not listed). */
+const FILTERS: readonly KindFilter[] = ['all', ...REPORTED_KINDS];
+
+/** The filter after `f`. */
 export function nextFilter(filter: KindFilter): KindFilter {
-  const order: KindFilter[] = ['all', ...KINDS.filter((k) => k !== 'summary')];
-  return order[(order.indexOf(filter) + 1) % order.length]!;
+  return FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length]!;
+}
+
+/** The filter before (`F`). */
+export function previousFilter(filter: KindFilter): KindFilter {
+  return FILTERS[(FILTERS.indexOf(filter) - 1 + FILTERS.length) % FILTERS.length]!;
 }
 
 export function isBlock(f: Finding): f is BlockFinding {

@@ -143,6 +143,14 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
     await expect(scrape(port)).rejects.toThrow();
   }, 90_000);
 
+  it("start({ otel: 'prometheus' }) from asyncdebug/api serves /metrics as the variable does", async () => {
+    const port = await freePort();
+    const run = await runNode(fixture('otel-api-start.mjs'), { nodeArgs: [], env: { LINGER_PORT: String(port), LINGER_MS: '30000' }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('served\n');
+    expect(run.code).toBe(3);
+  }, 90_000);
+
   it('a port in use is one warning line; the app runs on', async () => {
     const busy = createServer().listen(0, '127.0.0.1');
     await new Promise((done) => busy.once('listening', done));

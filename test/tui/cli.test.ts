@@ -1,7 +1,7 @@
 // `asyncdebug tui` on the command line without a terminal: help, usage errors, --list, the refusal
 // to draw on something that is not an interactive terminal; and the keys as a pure function.
 import { describe, expect, it } from 'vitest';
-import { commandTitle, tuiEnv } from '../../src/cli/tui.js';
+import { commandTitle, tuiEnv } from '../../src/cli/tui-command.js';
 import { REGISTER_URL } from '../../src/cli/inject.js';
 import { handleKey, splitKeys } from '../../src/tui/keys.js';
 import { initialUi } from '../../src/tui/screen.js';

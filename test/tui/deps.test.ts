@@ -28,7 +28,7 @@ function staticGraph(file: string, seen = new Set<string>(), packages = new Set<
 }
 
 describe('what loads React and Ink', () => {
-  it.each(['register.cjs', 'api.js', 'auto.js', 'watchdog/worker.cjs', 'reporters/tui.js', 'cli/main.js', 'cli/run.js', 'cli/ci.js', 'cli/tui.js'])('%s does not import react or ink statically', (entry) => {
+  it.each(['register.cjs', 'api.js', 'auto.js', 'watchdog/worker.cjs', 'reporters/tui-server.js', 'cli/main.js', 'cli/run.js', 'cli/ci.js', 'cli/tui-command.js'])('%s does not import react or ink statically', (entry) => {
     const { packages, files } = staticGraph(join(DIST, entry));
     expect([...packages].filter((p) => p === 'react' || p === 'ink' || p.startsWith('react-'))).toEqual([]);
     expect([...files].filter((f) => f.includes(`${join(DIST, 'tui')}/app.js`) || f.includes(`${join(DIST, 'tui')}/render.js`))).toEqual([]);
@@ -38,6 +38,6 @@ describe('what loads React and Ink', () => {
     const { packages } = staticGraph(join(DIST, 'tui', 'render.js'));
     expect(packages.has('ink')).toBe(true);
     expect(packages.has('react')).toBe(true);
-    expect(readFileSync(join(DIST, 'cli', 'tui.js'), 'utf8')).toContain("import('../tui/render.js')");
+    expect(readFileSync(join(DIST, 'cli', 'tui-command.js'), 'utf8')).toContain("import('../tui/render.js')");
   });
 });

@@ -1,4 +1,4 @@
-// The agent side of the tui socket (src/reporters/tui.ts), made in this test process with
+// The agent side of the tui socket (src/reporters/tui-server.ts), made in this test process with
 // createReporter() and fed with report()/health() as the hub does: private directory and socket,
 // hello + replay + live messages, and clients that misbehave are cut off while the agent runs on.
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.js';
-import { createReporter, MAX_CLIENTS, REPLAY_LIMIT, type TuiServer } from '../../src/reporters/tui.js';
+import { createReporter, MAX_CLIENTS, REPLAY_LIMIT, type TuiServer } from '../../src/reporters/tui-server.js';
 import { connectAgent, type ClientEvent } from '../../src/tui/client.js';
 import { parseAgentMessage, type AgentMessage } from '../../src/tui/protocol.js';
 import { listAgentSockets } from '../../src/tui/socket-dir.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatMs, readConfig } from '../../src/config.js';
+import { join, resolve } from 'node:path';
+import { heartbeatMs, readConfig, reportPath, type Config } from '../../src/config.js';
 
 function read(env: Record<string, string>) {
   const warnings: string[] = [];
@@ -93,5 +94,47 @@ describe('configuration from the environment', () => {
     expect(heartbeatMs(100)).toBe(10);
     expect(heartbeatMs(5)).toBe(2);
     expect(heartbeatMs(5000)).toBe(20);
+  });
+});
+
+describe("start()'s options: laid over the environment, then resolved as the environment is", () => {
+  function resolved(env: Record<string, string>, options: Partial<Config> = {}) {
+    const warnings: string[] = [];
+    const config = readConfig(env, (w) => warnings.push(w), options);
+    return { config: { ...config, reporters: [...config.reporters].sort() }, warnings };
+  }
+
+  it.each<[string, Partial<Config>, Record<string, string>]>([
+    ['an exporter turns on the otel reporter', { otel: 'prometheus' }, { ASYNC_DEBUG_OTEL: 'prometheus' }],
+    ['a report directory turns on json', { reportDir: '/tmp/r' }, { ASYNC_DEBUG_REPORT_DIR: '/tmp/r' }],
+    ['json without a directory falls back to the console, with the warning', { reporters: ['json'] }, { ASYNC_DEBUG_REPORTERS: 'json' }],
+    ['listed reporters, a directory and an exporter together', { reporters: ['tui'], reportDir: '/tmp/r', otel: 'otlp' }, { ASYNC_DEBUG_REPORTERS: 'tui', ASYNC_DEBUG_REPORT_DIR: '/tmp/r', ASYNC_DEBUG_OTEL: 'otlp' }],
+    ['a threshold and debug mode', { slowMs: 40, mode: 'debug' }, { ASYNC_DEBUG_SLOW_MS: '40', ASYNC_DEBUG: '1' }],
+  ])('%s', (_, options, env) => {
+    const fromOptions = resolved({}, options);
+    expect(fromOptions).toEqual(resolved(env));
+    expect(fromOptions.config).toMatchObject({ ...options, reporters: fromOptions.config.reporters });
+  });
+
+  it('start({ otel }) turns the otel reporter on (it was left off when start() resolved options itself)', () => {
+    expect(resolved({}, { otel: 'prometheus' }).config.reporters).toEqual(['console', 'otel']);
+  });
+
+  it('an option overrides its variable; the other variables still count', () => {
+    const env = { ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_SLOW_MS: '250', ASYNC_DEBUG_REPORTERS: 'tui' };
+    expect(resolved(env, { otel: null }).config).toMatchObject({ otel: null, slowMs: 250, reporters: ['tui'] });
+    expect(resolved(env, { reporters: ['console'] }).config.reporters).toEqual(['console', 'otel']);
+  });
+
+  it('reporters: [] is no reporter at all (subscribe() alone), with no warning', () => {
+    expect(resolved({}, { reporters: [] })).toEqual({ config: expect.objectContaining({ reporters: [] }), warnings: [] });
+  });
+});
+
+describe('reportPath', () => {
+  it("is the json reporter's file of a process: <dir>/asyncdebug-<pid>.jsonl, the directory made absolute", () => {
+    expect(reportPath('/tmp/r', 42)).toBe('/tmp/r/asyncdebug-42.jsonl');
+    expect(reportPath('rel/dir', 7)).toBe(join(resolve('rel/dir'), 'asyncdebug-7.jsonl'));
+    expect(reportPath('/tmp/r')).toBe(`/tmp/r/asyncdebug-${process.pid}.jsonl`);
   });
 });

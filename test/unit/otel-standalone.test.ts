@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { isLoopback } from '../../src/env-table.js';
 import { createStandalone } from '../../src/otel/standalone.js';
-import { loadOptional } from '../../src/otel/load.js';
+import { loadOptional } from '../../src/otel/optional-packages.js';
 import { DASHBOARD_FILE, dashboardJson } from '../../dashboards/generate.js';
 import type { BlockFinding } from '../../src/finding.js';
 import type { ThreadHealth } from '../../src/thread-health.js';

@@ -315,7 +315,7 @@ describe('otel reporter, an app with no SDK', () => {
 
 describe('otel reporter, configuration', () => {
   it('ASYNC_DEBUG_OTEL turns the reporter on and places it in the hub; unset, in the main thread', async () => {
-    const { REPORTERS } = await import('../../src/reporters/table.js');
+    const { REPORTERS } = await import('../../src/reporters/reporter-list.js');
     expect(config({ ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_OTEL: 'prometheus' }).reporters).toEqual(['console', 'otel']);
     expect(REPORTERS.otel!.place(config({ ASYNC_DEBUG_OTEL: 'otlp' }))).toBe('hub');
     expect(REPORTERS.otel!.place(config())).toBe('main');

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { fanOut, type Reporter } from '../../src/reporters/reporter.js';
 import { makeFinding, type Finding } from '../../src/finding.js';
-import { REPORTERS } from '../../src/reporters/table.js';
+import { REPORTERS } from '../../src/reporters/reporter-list.js';
 
 const finding = (id: string): Finding => makeFinding('sync-io', { id, message: 'm', site: null, frames: [] });
 

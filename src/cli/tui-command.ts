@@ -1,6 +1,6 @@
 // `asyncdebug tui -- <command...>`, `asyncdebug tui --attach [pid]`, `asyncdebug tui --list`: a live
 // view of the loop health and findings of running Node processes, read from their agents' Unix
-// sockets (src/reporters/tui.ts). The UI (Ink, React) loads only here, by dynamic import.
+// sockets (src/reporters/tui-server.ts). The UI (Ink, React) loads only here, by dynamic import.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, rmSync } from 'node:fs';

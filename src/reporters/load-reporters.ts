@@ -1,0 +1,71 @@
+// Makes the reporters of one place from the table. Modules load only when asked for; findings that
+// arrive while one loads wait for it, in order; a reporter that fails to load or throws is turned off
+// with one warning and never takes the others down.
+import type { Config, ReporterName } from '../config.js';
+import type { Finding } from '../finding.js';
+import type { ThreadHealth } from '../hub/health.js';
+import { fanOut, type CreateReporter, type Reporter, type ReporterContext, type ReporterPlace } from './reporter.js';
+import { REPORTERS } from './reporter-list.js';
+
+export interface LoadedReporters extends Required<Reporter> {
+  /** Names of the reporters of this place (loaded or loading). */
+  readonly names: readonly string[];
+  /** Resolves once every module of this place has loaded (or failed to). */
+  readonly ready: Promise<void>;
+}
+
+export function reportersAt(place: ReporterPlace, config: Config, context: Omit<ReporterContext, 'config'>): LoadedReporters {
+  const names = config.reporters.filter((n) => REPORTERS[n]?.place(config) === place);
+  const made: (Reporter | null)[] = [];
+  const pending: Promise<void>[] = [];
+  const ctx: ReporterContext = { ...context, config };
+  names.forEach((name, i) => {
+    const entry = REPORTERS[name as ReporterName];
+    if (!entry) return;
+    const failed = (err: unknown) => {
+      made[i] = null;
+      context.warn(`the ${name} reporter could not start (${(err as Error)?.message ?? String(err)}); the others go on`);
+    };
+    try {
+      const created = entry.create ? entry.create(ctx) : null;
+      if (created && !(created instanceof Promise)) {
+        made[i] = created;
+        return;
+      }
+      const later = created ?? import(new URL(`../reporters/${entry.module}`, import.meta.url).href).then((m: { createReporter: CreateReporter }) => m.createReporter(ctx));
+      pending.push(Promise.resolve(later).then((r) => void (made[i] = r), failed));
+    } catch (err) {
+      failed(err);
+    }
+  });
+
+  const loaded = () => fanOut(made.filter((r): r is Reporter => !!r), context.warn, names.filter((_, i) => made[i]));
+  // Synchronous when no module had to load (json alone): the first finding is written at once.
+  let all: Required<Reporter> | null = pending.length === 0 ? loaded() : null;
+  const queue: Finding[] = [];
+  let lastHealth: readonly ThreadHealth[] | null = null;
+  const ready = Promise.all(pending).then(() => {
+    if (all) return;
+    all = loaded();
+    for (const f of queue.splice(0)) all.report(f);
+    if (lastHealth) all.health(lastHealth);
+  });
+  return {
+    names,
+    ready,
+    report(f) {
+      if (all) all.report(f);
+      else queue.push(f);
+    },
+    health(threads) {
+      if (all) all.health(threads);
+      else lastHealth = threads;
+    },
+    flush() {
+      all?.flush();
+    },
+    close() {
+      all?.close();
+    },
+  };
+}
