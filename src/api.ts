@@ -6,7 +6,7 @@ import type { FindingListener } from './agent/thread-agent.js';
 export type { Config, Mode, ReporterName } from './config.js';
 export type { BlockFinding, Finding, FindingKind, Frame, SummaryFinding } from './finding.js';
 export type { FindingListener } from './agent/thread-agent.js';
-export type { LoopDelay, ThreadHealth } from './hub/health.js';
+export type { LoopDelay, ThreadHealth } from './thread-health.js';
 
 // The one agent module of this thread (see agent-module.ts), whichever entry loaded it first.
 const agent = agentModule();
@@ -50,7 +50,7 @@ const noop = () => {};
  * last second, blocked right now and for how long), read from shared memory: no message, no wait.
  * An empty array when no agent runs in this thread.
  */
-export function health(): import('./hub/health.js').ThreadHealth[] {
+export function health(): import('./thread-health.js').ThreadHealth[] {
   try {
     return agent.currentAgent()?.health() ?? [];
   } catch {

@@ -4,7 +4,7 @@
 import { warnOnStderr, type Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
-import { reportersAt } from '../reporters/load.js';
+import { reportersAt } from '../reporters/load-reporters.js';
 
 export type FindingListener = (finding: Finding) => void;
 

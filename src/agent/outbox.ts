@@ -7,7 +7,7 @@ import { warnOnStderr } from '../config.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { createPlainConsoleReporter } from '../reporters/console-plain.js';
-import { reportersAt } from '../reporters/load.js';
+import { reportersAt } from '../reporters/load-reporters.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { HubState, type Registry, type WatchedSlot } from '../protocol/registry.js';
 import { ringAwaitDrained, ringDrain, ringDropped, ringPending, ringPush } from '../protocol/ring.js';

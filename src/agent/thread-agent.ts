@@ -18,7 +18,7 @@ import { DETECTORS } from '../detectors/table.js';
 import { startStartupPhase, type StartupControl } from '../detectors/startup.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
-import { REPORTERS } from '../reporters/table.js';
+import { REPORTERS } from '../reporters/reporter-list.js';
 import { startHealthPublisher, type HealthPublisher } from './loop-health.js';
 import { openLocalDelivery, type FindingListener, type LocalDelivery } from './local-delivery.js';
 import { openOutbox, type Outbox } from './outbox.js';

@@ -5,7 +5,7 @@
 import type { Attributes, Context, Counter, Histogram, Logger, Meter, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { kindRow, type KindRow } from '../kinds.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 import * as S from './semconv.js';
 
 /** Distinct code sites that keep their own attributes; every later one is `other` (bounded cardinality). */

@@ -3,7 +3,7 @@
 // with one warning and never takes the others down.
 import type { Config, ReporterName } from '../config.js';
 import type { Finding } from '../finding.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 import { fanOut, type CreateReporter, type Reporter, type ReporterContext, type ReporterPlace } from './reporter.js';
 import { REPORTERS } from './reporter-list.js';
 

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import type * as Api from '@opentelemetry/api';
 import type { Finding } from '../finding.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 import { createContextRing, type ContextRing } from '../otel/parenting.js';
 import { requireFromApp } from '../otel/optional-packages.js';
 import { SCOPE } from '../otel/semconv.js';

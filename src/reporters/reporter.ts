@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 
 /**
  * A reporter takes each finding when it is made. It must not throw into the app and must not block

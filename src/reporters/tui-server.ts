@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 import { encode, isClientHello, lineSplitter, MAX_CLIENT_LINE, PROTOCOL_VERSION, type AgentHello, type AgentMessage } from '../tui/protocol.js';
 import { ensurePrivateDir, listAgentSockets, socketDir, socketPath } from '../tui/socket-dir.js';
 import type { Reporter, ReporterContext } from './reporter.js';

@@ -3,7 +3,7 @@
 // `{"t":"hello","v":1}` (optional); anything else from a client, or a line longer than MAX_CLIENT_LINE,
 // gets that client cut off. Dependency-free: the agent side loads it into the watchdog worker.
 import type { Finding } from '../finding.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 
 export const PROTOCOL_VERSION = 1 as const;
 

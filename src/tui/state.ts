@@ -1,7 +1,7 @@
 // What the UI knows, as a pure reducer over the agents' events, and the views derived from it (top
 // blocking sites, sync-I/O sites, blocked-now, ...). No React, no I/O: tested on its own.
 import type { BlockFinding, Finding, FindingKind, Frame } from '../finding.js';
-import type { ThreadHealth } from '../hub/health.js';
+import type { ThreadHealth } from '../thread-health.js';
 import { REPORTED_KINDS } from '../kinds.js';
 import type { ClientEvent } from './client.js';
 import type { AgentHello } from './protocol.js';

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { warnOnStderr } from '../config.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
-import { reportersAt } from '../reporters/load.js';
+import { reportersAt } from '../reporters/load-reporters.js';
 import { HubState, type Registry } from '../protocol/registry.js';
 import { ringDrain, ringPending } from '../protocol/ring.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';

@@ -7,7 +7,7 @@ import type { Finding } from '../finding.js';
 import { startHub } from './hub.js';
 import { healthReader } from '../protocol/health.js';
 import { Registry } from '../protocol/registry.js';
-import { reportersAt } from '../reporters/load.js';
+import { reportersAt } from '../reporters/load-reporters.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';

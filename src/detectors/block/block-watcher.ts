@@ -7,7 +7,7 @@
 // A gap no application frame can be named for (Node draining V8's tasks at exit, a thread starved of
 // CPU) is not a finding: the thread's summary counts it.
 import type { Finding, Frame } from '../../finding.js';
-import type { Probe } from '../scheduling/watchdog.js';
+import type { Probe } from '../scheduling/callback-probe.js';
 import { isAppFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';

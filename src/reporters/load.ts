@@ -1,1 +1,0 @@
-export * from './load-reporters.js'; // the old path, for imports not yet moved (issue 20)
