@@ -9,7 +9,7 @@
 // only one that has something nested or big is timed (two performance.now() calls), and the stack is
 // read and the graph walked only for a message then found large or slow. `worker.postMessage` is Node's
 // call of its port's postMessage: only MessagePort's is wrapped (one look per message, not two), and
-// the Worker is named from the stack and from its port (agent/propagate.ts). No listener is added to
+// the Worker is named from the stack and from the mark agent/propagate.ts puts on its port. No listener is added to
 // any port: the first message event of a thread loads undici's MessageEvent on Node 22+ (100+ ms on a
 // busy machine).
 import { BroadcastChannel, MessagePort, parentPort, threadId, type Worker } from 'node:worker_threads';
@@ -19,7 +19,7 @@ import { captureOwnStack } from '../../frames/capture.js';
 import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
 import { formatDuration, threadName, where } from '../../wording.js';
-import { PORT_WORKER, WORKER_NAME, threadIdentity } from '../../agent/propagate.js';
+import { PORT_WORKER, WORKER_NAME, threadIdentity } from '../../thread-identity.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import type { Detector } from '../detector.js';
 import { estimateBytes, quickBytes, quickWasFlat, transferList } from './size.js';
