@@ -117,7 +117,7 @@ export function syncApiOf(frames: Frame[]): { api: string; index: number } | nul
   return null;
 }
 
-/** Name of the heartbeat callback (detectors/block/thread.ts): a stack read inside it belongs to the next turn. */
+/** Name of the block detector's heartbeat callback: a stack read inside it belongs to the next turn. */
 export const HEARTBEAT_FUNCTION = 'asyncdebugHeartbeat';
 
 export function isHeartbeat(frames: Frame[]): boolean {
