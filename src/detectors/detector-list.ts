@@ -12,10 +12,10 @@ import { startSchedulingDetector } from './scheduling/thread.js';
 export const DETECTORS: DetectorEntry[] = [
   // Before sync-io: where both wrap one function (crypto.randomBytes), sync-io's wrapper is the outer
   // one and its sites stay as they were.
-  { name: 'threadpool', start: ({ config, emit, startup }) => startThreadpoolDetector(config, emit, startup) },
-  { name: 'sync-io', start: ({ config, emit, startup }) => startSyncIoDetector(config, emit, startup) },
-  { name: 'messages', start: ({ config, emit }) => startMessagesDetector(config, emit) },
-  { name: 'promises', debugOnly: true, start: ({ config, emit }) => startPromiseDetector(config, emit) },
+  { name: 'threadpool', start: startThreadpoolDetector },
+  { name: 'sync-io', start: startSyncIoDetector },
+  { name: 'messages', start: startMessagesDetector },
+  { name: 'promises', debugOnly: true, start: startPromiseDetector },
   // The watchdog can ask only the main thread (an inspector session to a worker goes through the main thread).
   { name: 'scheduling', debugOnly: true, mainOnly: true, start: ({ slot }) => startSchedulingDetector(slot) },
 ];

@@ -13,15 +13,14 @@
 // any port: the first message event of a thread loads undici's MessageEvent on Node 22+ (100+ ms on a
 // busy machine).
 import { BroadcastChannel, MessagePort, parentPort, threadId, type Worker } from 'node:worker_threads';
-import type { Config } from '../../config.js';
-import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
+import { makeFinding, type Frame, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
-import { formatDuration, threadName, where } from '../../wording.js';
+import { formatDuration, threadName } from '../../wording.js';
 import { PORT_WORKER, WORKER_NAME, threadIdentity } from '../../thread-identity.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
-import type { Detector } from '../detector.js';
+import type { Detector, DetectorContext } from '../detector.js';
 import { estimateBytes, quickBytes, quickWasFlat, transferList } from './size.js';
 
 const WRAPPED = wrappedMark('messages');
@@ -66,7 +65,7 @@ function ownerOf(proto: object | null, key: string): Record<string, unknown> | n
   return null;
 }
 
-export function startMessagesDetector(config: Config, emit: (f: Finding) => void): Detector {
+export function startMessagesDetector({ config, emit }: DetectorContext): Detector {
   const sites = new Map<string, SiteStats>();
   let counter = 0;
   let found = 0;

@@ -9,10 +9,9 @@
 //                        (Or when it is garbage-collected while awaited: it can never settle then.)
 // Each is written when made, once per kind and site (the summary counts the sites).
 import { threadId } from 'node:worker_threads';
-import type { Config } from '../../config.js';
-import { makeFinding, type Finding, type FindingFields, type FindingKind, type Frame, type OtherFinding } from '../../finding.js';
+import { makeFinding, type FindingFields, type FindingKind, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
-import type { Detector } from '../detector.js';
+import type { Detector, DetectorContext } from '../detector.js';
 import { watchRejections } from './rejections.js';
 import { callForm } from './source.js';
 import { startTracker, type PromiseRecord } from './tracker.js';
@@ -38,7 +37,7 @@ function madeBy(r: PromiseRecord): string {
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export function startPromiseDetector(_config: Config, emit: (f: Finding) => void): Detector {
+export function startPromiseDetector({ emit }: DetectorContext): Detector {
   /** Sites reported so far: one finding per kind and site (a later occurrence there is the same bug). */
   const sites = new Set<string>();
   const totals: Record<PromiseKind, number> = { unawaited: 0, 'unhandled-rejection': 0, 'never-settled': 0 };

@@ -4,13 +4,11 @@
 // and when a site is written: policy.ts; what the app allows: allow-list.ts; the wrapper: wrap-sync.ts.
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
-import type { Config } from '../../config.js';
-import type { Finding, Frame } from '../../finding.js';
+import type { Frame } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { isLazyLoading, isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import { where } from '../../wording.js';
-import type { Detector } from '../detector.js';
-import type { StartupPhase } from '../startup.js';
+import type { Detector, DetectorContext } from '../detector.js';
 import { loaderDepth, wrappedMark, whenBuiltinsLoad } from '../builtins.js';
 import { wrapSyncFunction } from '../wrap-sync.js';
 import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
@@ -55,7 +53,7 @@ function appFrames(wrapper: Function): Frame[] | null {
   return frames;
 }
 
-export function startSyncIoDetector(config: Config, emit: (f: Finding) => void, startup: StartupPhase): Detector {
+export function startSyncIoDetector({ config, emit, startup }: DetectorContext): Detector {
   /** The agent's own work inside a wrapper must not be seen by the wrappers again. */
   let busy = false;
   const apis = new Map<string, ApiState>();

@@ -23,14 +23,12 @@
 import { dirname, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
-import type { Config } from '../../config.js';
-import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
+import { makeFinding, type OtherFinding } from '../../finding.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { siteOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { formatDuration, where } from '../../wording.js';
 import { isWrapped, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../builtins.js';
-import type { StartupPhase } from '../startup.js';
-import type { Detector } from '../detector.js';
+import type { Detector, DetectorContext } from '../detector.js';
 import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolApi, type PoolModule } from './apis.js';
 import { elu } from '../../hub/publish.js';
 
@@ -103,7 +101,7 @@ const PACKAGE_ROOT = HERE.includes(`${sep}dist${sep}`) ? HERE.slice(0, HERE.last
 const AGENT_PREFIXES = [`${PACKAGE_ROOT}${sep}dist${sep}`, `${pathToFileURL(PACKAGE_ROOT).href}/dist/`];
 const isAgentFile = (file: string) => AGENT_PREFIXES.some((p) => file.startsWith(p));
 
-export function startThreadpoolDetector(config: Config, emit: (f: Finding) => void, startup: StartupPhase): Detector {
+export function startThreadpoolDetector({ config, emit, startup }: DetectorContext): Detector {
   const counters = sharedCounters();
   // The size the pool starts with: under --import the ESM loader reads the app's files on the pool, so
   // it starts before the app's code, and a UV_THREADPOOL_SIZE the app sets in process.env comes too late.
