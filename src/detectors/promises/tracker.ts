@@ -10,7 +10,8 @@
 import { fileURLToPath } from 'node:url';
 import { builtin } from '../../lazy-builtin.js';
 import { captureOwnStack } from '../../frames/capture.js';
-import { isAgentFrame, isAppFrame, type RawFrame } from '../../frames/frames.js';
+import { isAgentFile } from '../../frames/agent-files.js';
+import { isAppFrame, type RawFrame } from '../../frames/frames.js';
 
 const ROOTS_PER_SECOND = 2000;
 const SAMPLE_EVERY = 1024;
@@ -107,15 +108,7 @@ const PROMISE_STATICS = new Set(['all', 'allSettled', 'any', 'race', 'resolve', 
 const DISPATCHER = 'node:internal/promise_hooks';
 
 /** The agent's own wrappers (a pool wrapper around `fs.promises.writeFile` …) are not on the app's way. */
-const agentFiles = new Map<string, boolean>();
-function isAgentRaw(frame: RawFrame): boolean {
-  let agent = agentFiles.get(frame.file);
-  if (agent === undefined) {
-    agent = Boolean(frame.file) && isAgentFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
-    if (agentFiles.size < 10_000) agentFiles.set(frame.file, agent);
-  }
-  return agent;
-}
+const isAgentRaw = (frame: RawFrame): boolean => isAgentFile(frame.file);
 
 function stackBelowHook(hook: Function, depth: number): RawFrame[] {
   const raw = captureOwnStack(hook, depth + 3);

@@ -20,10 +20,9 @@
 // too, the first 4 of an episode and at most 32 a second in all (a pool that fills and drains a thousand
 // times a second must not cost a stack read each time). The clock is read only for queued calls and
 // while some wait.
-import { dirname, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import { makeFinding, type OtherFinding } from '../../finding.js';
+import { isAgentFile } from '../../frames/agent-files.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { siteOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { formatDuration, where } from '../../wording.js';
@@ -94,12 +93,6 @@ function sharedCounters(): Int32Array {
   }
   return new Int32Array(sab as SharedArrayBuffer);
 }
-
-/** The package's root (dist/ is below it), as a path and as a URL: frames of the agent's own wrappers. */
-const HERE = fileURLToPath(import.meta.url);
-const PACKAGE_ROOT = HERE.includes(`${sep}dist${sep}`) ? HERE.slice(0, HERE.lastIndexOf(`${sep}dist${sep}`)) : dirname(dirname(dirname(HERE)));
-const AGENT_PREFIXES = [`${PACKAGE_ROOT}${sep}dist${sep}`, `${pathToFileURL(PACKAGE_ROOT).href}/dist/`];
-const isAgentFile = (file: string) => AGENT_PREFIXES.some((p) => file.startsWith(p));
 
 export function startThreadpoolDetector({ config, emit, startup }: DetectorContext): Detector {
   const counters = sharedCounters();
