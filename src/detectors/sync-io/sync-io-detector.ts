@@ -13,7 +13,8 @@ import { loaderDepth, wrappedMark, whenBuiltinsLoad } from '../builtins.js';
 import { wrapSyncFunction } from '../wrap-sync.js';
 import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 import { createAllowList, insideAllowSync } from './allow-list.js';
-import { createSiteBook, isSampled, type ApiState } from './policy.js';
+import { createSiteBook, type ApiState } from './policy.js';
+import { isSampled } from '../sampling.js';
 
 export { allowSync } from './allow-list.js';
 

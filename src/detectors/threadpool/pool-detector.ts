@@ -16,7 +16,7 @@
 //
 // Cost: a wrapped call that is not sampled does a few counter updates and wraps its callback (or awaits
 // its promise). Sites are read like sync-io's: per API the first 16 calls, every power-of-two-th and
-// every 1024th; calls in between are attributed to the API's last sampled site. Queued calls are read
+// every 1024th (../sampling.ts); calls in between are attributed to the API's last sampled site. Queued calls are read
 // too, the first 4 of an episode and at most 32 a second in all (a pool that fills and drains a thousand
 // times a second must not cost a stack read each time). The clock is read only for queued calls and
 // while some wait.
@@ -28,11 +28,11 @@ import { siteOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { formatDuration, where } from '../../wording.js';
 import { isWrapped, replaceFunction, whenBuiltinsLoad, wrappedMark } from '../builtins.js';
 import type { Detector, DetectorContext } from '../detector.js';
+import { isSampled } from '../sampling.js';
 import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolApi, type PoolModule } from './apis.js';
 import { elu } from '../../hub/publish.js';
 
 const WRAPPED = wrappedMark('threadpool');
-const ALWAYS_SAMPLED = 16;
 const QUEUED_SAMPLED = 4;
 const QUEUED_SAMPLED_PER_SECOND = 32;
 const TOP_SUBMITTERS = 3;
@@ -173,7 +173,7 @@ export function startThreadpoolDetector({ config, emit, startup }: DetectorConte
     const n = ++state.calls;
     let site: Site | null;
     let estimated = false;
-    if (n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0 || (queued && mayReadQueued(episode!, now))) {
+    if (isSampled(n, false) || (queued && mayReadQueued(episode!, now))) {
       site = siteFor(state, wrapper);
     } else {
       site = state.last;
