@@ -105,7 +105,7 @@ export function syncApiOf(frames: Frame[]): { api: string; index: number } | nul
     const f = frames[i] as Frame;
     if (!isAgentFrame(f)) continue;
     if (f.function === 'wait') return { api: 'Atomics.wait', index: i };
-    // The wrapper calls the API through the detector's own callback (wrap-sync.ts): skip agent frames.
+    // The wrapper calls the API through the detector's own callback (detectors/wrap-sync.ts): skip agent frames.
     let j = i - 1;
     while (j >= 0 && isAgentFrame(frames[j] as Frame)) j--;
     const inner = frames[j];
