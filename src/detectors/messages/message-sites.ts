@@ -1,6 +1,6 @@
 // The large messages of one thread, one entry per call site (count, longest clone, largest size), and
-// their findings: written when a site is first seen and again (same id) as its count reaches 2, 4, 8 …,
-// and at exit where the written count is behind.
+// their findings: written when a site is first seen and again (same id) as its count reaches 2, 4,
+// 8 …, and at exit where the written count is behind.
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf } from '../../frames/frames.js';
 import { formatDuration } from '../../wording.js';

@@ -10,7 +10,7 @@ export interface Receiver {
   channel?: string;
 }
 
-/** What a postMessage was called on: a Worker (through its public port), a MessagePort, a BroadcastChannel. */
+/** What postMessage was called on: a Worker (through its public port), a MessagePort, a channel. */
 export type Target = 'worker' | 'port' | 'channel';
 
 /** The receiver of a message posted on `self`; null when the other end is not known. */

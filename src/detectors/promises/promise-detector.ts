@@ -38,7 +38,7 @@ function madeBy(r: PromiseRecord): string {
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** One finding per kind and site (a later occurrence there is the same bug), and the counts of the summary. */
+/** One finding per kind and site (a later occurrence there is the same bug), and the summary's counts. */
 function findingsOnce(emit: DetectorContext['emit']) {
   const sites = new Set<string>();
   const totals: Record<PromiseKind, number> = { unawaited: 0, 'unhandled-rejection': 0, 'never-settled': 0 };

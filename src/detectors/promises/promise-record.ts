@@ -104,7 +104,8 @@ export function belowHook(raw: RawFrame[], depth: number): RawFrame[] {
   return [{ function: api.function, file: 'node:internal/asyncdebug-wrapped', line: 0, column: 0 }, ...rest].slice(0, depth);
 }
 
-/** The record of a root promise made with this stack (belowHook's); null when no finding could name an app site. */
+/** The record of a root promise made with this stack (belowHook's); null when no finding could name
+ *  an app site. */
 export function recordRoot(raw: RawFrame[], now: () => number = Date.now): PromiseRecord | null {
   const top = raw[0];
   if (!top) return null;

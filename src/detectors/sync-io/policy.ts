@@ -2,9 +2,9 @@
 // a site's finding is written (again).
 //
 // Cost: a wrapped call that is not sampled does one branch and one counter increment. The sampled calls
-// (../sampling.ts: per API the first 16, then every power-of-two-th and every 1024th) are timed and have
-// their site read; the calls in between are attributed to the next sampled call's site (`estimated: true`
-// on that finding). Strict mode reads every call's site.
+// (detectors/sampling.ts: per API the first 16, then every power-of-two-th and every 1024th) are timed
+// and have their site read; the calls in between are attributed to the next sampled call's site
+// (`estimated: true` on that finding). Strict mode reads every call's site.
 import { threadId } from 'node:worker_threads';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf } from '../../frames/frames.js';

@@ -1,7 +1,8 @@
 // The sync-I/O detector: after start-up, calls of synchronous APIs that block the loop become one
 // `sync-io` finding per call site (api, total duration, count), and Atomics.wait one `atomics-wait`
 // finding per site. In strict mode such a call throws SyncIOError instead of running. What is timed
-// and when a site is written: policy.ts; what the app allows: allow-list.ts; the wrapper: detectors/wrap-sync.ts.
+// and when a site is written: policy.ts; what the app allows: allow-list.ts; the wrapper:
+// detectors/wrap-sync.ts.
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
 import type { Frame } from '../../finding.js';
