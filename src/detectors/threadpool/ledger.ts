@@ -12,9 +12,9 @@
 // callbacks that show completions, and is reported as a block), so a wait is the pool's.
 //
 // Cost, per call: a few counter updates and one small object. The clock is read only for queued calls
-// and while some wait; sites are read as ../sampling.ts says, and queued calls besides: the first 4 of
-// an episode and at most 32 a second in all (a pool that fills and drains a thousand times a second must
-// not cost a stack read each time).
+// and while some wait; sites are read as detectors/sampling.ts says, and queued calls besides: the
+// first 4 of an episode and at most 32 a second in all (a pool that fills and drains a thousand times a
+// second must not cost a stack read each time).
 import { isSampled } from '../sampling.js';
 
 /** The shared counters (an Int32Array over one SharedArrayBuffer per process): these indexes. */
