@@ -60,6 +60,36 @@ function stackBelowHook(hook: Function, depth: number): RawFrame[] {
   return belowHook(captureOwnStack(hook, depth + 3), depth);
 }
 
+/** The records that may still become findings; one whose promise is collected first goes to `onCollected`. */
+function watchList(onCollected: (r: PromiseRecord) => void) {
+  const records = new Set<PromiseRecord>();
+  const registry = new FinalizationRegistry<PromiseRecord>((r) => {
+    if (!r.watched) return;
+    r.watched = false;
+    records.delete(r);
+    try {
+      onCollected(r);
+    } catch {
+      // never into the app
+    }
+  });
+  return {
+    records,
+    add(promise: Promise<unknown>, r: PromiseRecord): void {
+      r.watched = true;
+      records.add(r);
+      registry.register(promise, r, r);
+    },
+    dropIfDone(r: PromiseRecord): void {
+      if (r.watched && !stillOfInterest(r)) {
+        r.watched = false;
+        records.delete(r);
+        registry.unregister(r);
+      }
+    },
+  };
+}
+
 export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
   /**
    * Records of the sampled roots, and for the promises derived from them (then chains) a link to the
@@ -67,38 +97,16 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
    * detector knows nothing of, the common case, costs one lookup. Weak: nothing here keeps a promise alive.
    */
   const known = new WeakMap<object, PromiseRecord | ChainLink>();
-  const watched = new Set<PromiseRecord>();
-  const registry = new FinalizationRegistry<PromiseRecord>((r) => {
-    if (!r.watched) return;
-    r.watched = false;
-    watched.delete(r);
-    try {
-      onCollected(r);
-    } catch {
-      // never into the app
-    }
-  });
+  const watching = watchList(onCollected);
   const sampler = new RootSampler();
   /** Recording: the promises the agent itself makes meanwhile are not the app's. */
   let busy = false;
-
-  function unwatchIfDone(r: PromiseRecord): void {
-    if (r.watched && !stillOfInterest(r)) {
-      r.watched = false;
-      watched.delete(r);
-      registry.unregister(r);
-    }
-  }
 
   function track(promise: Promise<unknown>): void {
     const r = recordRoot(stackBelowHook(init, CREATION_DEPTH));
     if (!r) return;
     known.set(promise, r);
-    if (stillOfInterest(r)) {
-      r.watched = true;
-      watched.add(r);
-      registry.register(promise, r, r);
-    }
+    if (stillOfInterest(r)) watching.add(promise, r);
   }
 
   function consumed(r: PromiseRecord): void {
@@ -111,7 +119,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
         r.awaitedBy = c;
       }
     }
-    unwatchIfDone(r);
+    watching.dropIfDone(r);
   }
 
   /** A child promise: its parent, if known, is consumed, and the child joins the parent's chain. */
@@ -152,7 +160,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     const r = known.get(promise);
     if (r === undefined || r instanceof ChainLink) return;
     r.settled = true;
-    unwatchIfDone(r);
+    watching.dropIfDone(r);
   }
 
   // node:v8 is loaded here (debug mode only): loading it costs a ms of every thread's start-up.
@@ -165,7 +173,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
       if (k === undefined) return undefined;
       return k instanceof ChainLink ? { record: k.root, derived: true } : { record: k, derived: false };
     },
-    watched: () => watched,
+    watched: () => watching.records,
     stop() {
       stopHooks();
     },
