@@ -6,8 +6,12 @@
 // - a worker given its own execArgv gets the --import added back.
 import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
+import { isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import { builtin } from '../lazy-builtin.js';
+import { IDENTITY_KEY, PORT_WORKER, WORKER_NAME, threadIdentity } from '../thread-identity.js';
+
+// The thread agent reads its own identity through here.
+export { threadIdentity, type ThreadIdentity } from '../thread-identity.js';
 
 // The CommonJS entries: a CJS file preloaded with --import leaves no pending fs close behind on Node 20
 // (an ESM one does: its loader reads files asynchronously), and they load the one agent bundle.
@@ -51,22 +55,6 @@ export function prefixEvalCode(code: string): string {
   return directive ? directive[1] + load + code.slice(directive[1]!.length) : load + code;
 }
 
-/** What a worker learns about itself from the thread that made it (environment data, no message). */
-export interface ThreadIdentity {
-  /** The Worker's `name` option, if the app gave one. */
-  name: string | null;
-  /** The threadId of the thread that started this one (0 for the main thread itself). */
-  parent: number | null;
-}
-const IDENTITY_KEY = 'asyncdebug:thread';
-/** On a Worker object: the name the app gave it, for findings about messages to it. */
-export const WORKER_NAME = Symbol.for('asyncdebug.workerName');
-/**
- * On a Worker's public MessagePort (the one `worker.postMessage` posts through): the Worker. The
- * large-message detector wraps only MessagePort's postMessage, and names the receiver from this.
- */
-export const PORT_WORKER = Symbol.for('asyncdebug.portWorker');
-
 /** The Worker's public port: a field Node keys by an unexported symbol (`kPublicPort`). */
 function publicPort(worker: object): object | null {
   for (const key of Object.getOwnPropertySymbols(worker)) {
@@ -75,25 +63,6 @@ function publicPort(worker: object): object | null {
     return typeof port === 'object' && port !== null ? port : null;
   }
   return null;
-}
-
-let own: ThreadIdentity | null = null;
-
-export function threadIdentity(): ThreadIdentity {
-  if (own) return own;
-  own = { name: null, parent: null };
-  if (!isMainThread) {
-    try {
-      const data = getEnvironmentData(IDENTITY_KEY) as Partial<ThreadIdentity> | undefined;
-      if (data && typeof data === 'object') own = { name: typeof data.name === 'string' && data.name ? data.name : null, parent: typeof data.parent === 'number' ? data.parent : null };
-      // Node 22.?+ tells a worker its name itself.
-      const named = builtin<{ threadName?: unknown }>('worker_threads').threadName;
-      if (!own.name && typeof named === 'string' && named && named !== 'WorkerThread') own.name = named;
-    } catch {
-      // unnamed
-    }
-  }
-  return own;
 }
 
 let patched = false;

@@ -2,8 +2,8 @@
 // app's first loop turn (before it, the entry modules run and no callback can; module loading would
 // read as blocking, sync I/O and pool waits). With ASYNC_DEBUG_SYNC_AFTER=listening, `serving` waits
 // further, for the first server to listen. At exit the loop is done: nothing runs on it any more.
-import { createRequire } from 'node:module';
 import type { Config } from '../config.js';
+import { builtin } from '../lazy-builtin.js';
 import { beginLookingForImports } from './builtins.js';
 
 export interface StartupPhase {
@@ -38,7 +38,7 @@ export function startStartupPhase(config: Config): StartupControl {
 
   let restoreListen: (() => void) | null = null;
   if (config.syncAfter === 'listening') {
-    const net = createRequire(import.meta.url)('node:net') as typeof import('node:net');
+    const net = builtin<typeof import('node:net')>('net');
     const proto = net.Server.prototype as unknown as { listen: Function };
     const listen = proto.listen;
     proto.listen = function (this: import('node:net').Server, ...args: unknown[]) {

@@ -1,12 +1,9 @@
 // Turning raw stack frames into contract frames, and choosing the one frame that is the app's.
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../finding.js';
+import { isAgentFile } from './agent-files.js';
 import { mapFrame } from './source-maps.js';
-
-/** The agent's own code (dist/, and src/ where its source maps point), whose frames are never the app's. */
-const PACKAGE_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const AGENT_DIRS = [join(PACKAGE_ROOT, 'dist') + sep, join(PACKAGE_ROOT, 'src') + sep];
 
 export interface RawFrame {
   function: string;
@@ -43,8 +40,9 @@ export function toFrames(raw: RawFrame[], inThread = false): Frame[] {
   );
 }
 
+/** The agent's own code (agent-files.ts), whose frames are never the app's. */
 export function isAgentFrame(frame: Frame): boolean {
-  return AGENT_DIRS.some((d) => frame.file.startsWith(d));
+  return isAgentFile(frame.file);
 }
 
 export function isAppFrame(frame: Frame): boolean {
@@ -52,7 +50,7 @@ export function isAppFrame(frame: Frame): boolean {
   if (f === '[worker eval]') return true; // the app's own code, given as a string
   if (!f || f.startsWith('node:') || !isAbsolute(f)) return false;
   if (f.includes(`${sep}node_modules${sep}`)) return false;
-  return !AGENT_DIRS.some((d) => f.startsWith(d));
+  return !isAgentFile(f);
 }
 
 export function siteOf(frames: Frame[]): Frame | null {
@@ -107,7 +105,7 @@ export function syncApiOf(frames: Frame[]): { api: string; index: number } | nul
     const f = frames[i] as Frame;
     if (!isAgentFrame(f)) continue;
     if (f.function === 'wait') return { api: 'Atomics.wait', index: i };
-    // The wrapper calls the API through the detector's own callback (wrap-sync.ts): skip agent frames.
+    // The wrapper calls the API through the detector's own callback (detectors/wrap-sync.ts): skip agent frames.
     let j = i - 1;
     while (j >= 0 && isAgentFrame(frames[j] as Frame)) j--;
     const inner = frames[j];
@@ -117,7 +115,7 @@ export function syncApiOf(frames: Frame[]): { api: string; index: number } | nul
   return null;
 }
 
-/** Name of the heartbeat callback (thread.ts): a stack read inside it belongs to the next turn. */
+/** Name of the block detector's heartbeat callback: a stack read inside it belongs to the next turn. */
 export const HEARTBEAT_FUNCTION = 'asyncdebugHeartbeat';
 
 export function isHeartbeat(frames: Frame[]): boolean {

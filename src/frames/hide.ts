@@ -1,11 +1,7 @@
 // The agent's wrappers (sync-I/O, the CJS loader hook) are frames on the stack of the calls they wrap.
 // An error thrown through one must look as it would without the agent: its stack loses our lines.
 // Only on the error path; the stack is formatted then (by the app's Error.prepareStackTrace, if any).
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const MARKS = [join(ROOT, 'dist'), join(ROOT, 'src'), pathToFileURL(join(ROOT, 'dist')).href];
+import { mentionsAgentFile } from './agent-files.js';
 
 /**
  * While a wrapper of ours runs, the stack-trace limit is raised by the number of our frames, so an error
@@ -28,10 +24,10 @@ export function hideAgentFrames(err: unknown): void {
   try {
     if (typeof err !== 'object' || err === null || !(err instanceof Error)) return;
     const stack = err.stack;
-    if (typeof stack !== 'string' || !MARKS.some((m) => stack.includes(m))) return;
+    if (typeof stack !== 'string' || !mentionsAgentFile(stack)) return;
     err.stack = stack
       .split('\n')
-      .filter((line) => !(line.trimStart().startsWith('at ') && MARKS.some((m) => line.includes(m))))
+      .filter((line) => !(line.trimStart().startsWith('at ') && mentionsAgentFile(line)))
       .join('\n');
   } catch {
     // a frozen error, an exotic stack: leave it as it is

@@ -1,16 +1,18 @@
 // Watches promises with V8's promise hooks (`v8.promiseHooks`: no async_hooks, no async ids), and keeps
-// a small record for a sample of the promises nobody derived from (roots: an async function's promise,
-// `new Promise`, `Promise.resolve/all/race...`): where it was created, whether anything consumed it
-// (await, then/catch/finally, a combinator, adoption by another promise: each creates a child promise
-// whose parent is this one), and whether it settled.
+// a small record (promise-record.ts) for a sample of the promises nobody derived from (roots: an async
+// function's promise, `new Promise`, `Promise.resolve/all/race...`): where it was created, whether
+// anything consumed it (await, then/catch/finally, a combinator, adoption by another promise: each
+// creates a child promise whose parent is this one), and whether it settled.
 //
 // Cost: every promise costs one hook call and one or two WeakMap lookups. A record costs a stack capture
 // (bounded depth, ~1-2 us), so only the first ROOTS_PER_SECOND roots of each second get one, then one root
 // in SAMPLE_EVERY: a hot loop's sites are still seen, and a burst cannot grow memory without bound.
-import { fileURLToPath } from 'node:url';
 import { builtin } from '../../lazy-builtin.js';
 import { captureOwnStack } from '../../frames/capture.js';
-import { isAgentFrame, isAppFrame, type RawFrame } from '../../frames/frames.js';
+import type { RawFrame } from '../../frames/frames.js';
+import { ChainLink, belowHook, recordRoot, stillOfInterest, waitsFor, type PromiseRecord } from './promise-record.js';
+
+
 
 const ROOTS_PER_SECOND = 2000;
 const SAMPLE_EVERY = 1024;
@@ -18,49 +20,6 @@ const CREATION_DEPTH = 10;
 const CONSUMER_DEPTH = 6;
 /** A promise raced again and again (a shared "closed" promise) is looked at this many times at most. */
 const CONSUMER_CAPTURES = 3;
-
-/** Who made the promise: an async function, `new Promise`, or another builtin (Promise.all, resolve, ...). */
-export type Creator = 'async' | 'new' | 'builtin';
-
-export interface PromiseRecord {
-  creator: Creator;
-  /** The async function, the function that ran `new Promise`, or the builtin (`Promise.all`). */
-  name: string;
-  /** Creation stack without the async function's own frame: from where it was called, innermost first. */
-  raw: RawFrame[];
-  time: number;
-  /**
-   * The promise went straight back to application code that did not await it yet: an async function
-   * or a Node API (`fs.promises.*`, `timers/promises`, `events.once`, ...) called by the app. Only such
-   * promises can be `unawaited`: a promise made by `new Promise` in the app or a library may be a
-   * deferred kept on purpose, and one a library or Node made for itself is not the app's to await.
-   */
-  candidate: boolean;
-  consumed: boolean;
-  /** Consumed by code waiting for it (await, then/catch/finally, adoption), not only by a combinator. */
-  awaited: boolean;
-  /**
-   * The app made it, or called the function (Node's, a library's) that made it: `new Promise` in app
-   * code or in a function the app called, `Promise.all(...)` in app code. Only such a promise can be
-   * `never-settled`: Node and libraries keep deferreds of their own that may stay pending for good.
-   */
-  appMade: boolean;
-  /** Where it was first awaited: the suspended function's frame first. */
-  awaitedBy: RawFrame[] | null;
-  consumerCaptures: number;
-  settled: boolean;
-  /** Node reported it as an unhandled rejection. */
-  rejected: boolean;
-  /** Still of interest at exit (in `watched`). */
-  watched: boolean;
-  /** What the promises derived from this one point to. */
-  link: ChainLink | null;
-}
-
-/** A promise derived from a recorded root; one per root, shared by its whole chain. */
-class ChainLink {
-  constructor(readonly root: PromiseRecord) {}
-}
 
 export interface Tracker {
   /** The promise's record, or that of the root its then chain started from (`derived`). */
@@ -70,65 +29,65 @@ export interface Tracker {
   stop(): void;
 }
 
-function toPath(file: string): string {
-  if (!file.startsWith('file:')) return file;
-  try {
-    return fileURLToPath(file);
-  } catch {
-    return file;
+/**
+ * Which roots get a record: all of the first ROOTS_PER_SECOND of a window, then one in SAMPLE_EVERY.
+ * No timer of its own (a timer list of the agent's would change when the app's microtasks run): the
+ * window is renewed by the sampled roots once the budget is spent.
+ */
+export class RootSampler {
+  private roots = 0;
+  private windowStart: number;
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+    this.windowStart = now();
   }
-}
 
-/** Per file: the same few files come back in every capture, and a file: URL costs a parse. */
-const appFiles = new Map<string, boolean>();
-
-export function isAppRaw(frame: RawFrame | undefined): boolean {
-  if (!frame || !frame.file) return false;
-  let app = appFiles.get(frame.file);
-  if (app === undefined) {
-    app = isAppFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
-    if (appFiles.size < 10_000) appFiles.set(frame.file, app);
+  take(): boolean {
+    if (++this.roots <= ROOTS_PER_SECOND) return true;
+    if (this.roots % SAMPLE_EVERY !== 0) return false;
+    const now = this.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.roots = 0;
+    }
+    return true;
   }
-  return app;
-}
-
-/** Top-level code of a module: no function name, and Node's module loader (or nothing) below it. */
-export function isModuleTopLevel(frames: RawFrame[], index: number): boolean {
-  const f = frames[index];
-  if (!f || (f.function && f.function !== '<anonymous>')) return false;
-  const below = frames[index + 1];
-  return !below || below.file.startsWith('node:internal/modules/');
-}
-
-const GENERATOR_METHODS = new Set(['next', 'return', 'throw']);
-const PROMISE_STATICS = new Set(['all', 'allSettled', 'any', 'race', 'resolve', 'reject', 'withResolvers', 'try']);
-
-/** Node calls every hook through its own dispatcher once more than one is installed (async_hooks, ALS). */
-const DISPATCHER = 'node:internal/promise_hooks';
-
-/** The agent's own wrappers (a pool wrapper around `fs.promises.writeFile` …) are not on the app's way. */
-const agentFiles = new Map<string, boolean>();
-function isAgentRaw(frame: RawFrame): boolean {
-  let agent = agentFiles.get(frame.file);
-  if (agent === undefined) {
-    agent = Boolean(frame.file) && isAgentFrame({ file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function });
-    if (agentFiles.size < 10_000) agentFiles.set(frame.file, agent);
-  }
-  return agent;
 }
 
 function stackBelowHook(hook: Function, depth: number): RawFrame[] {
-  const raw = captureOwnStack(hook, depth + 3);
-  let skip = 0;
-  while (raw[skip]?.file === DISPATCHER) skip++;
-  // A promise made by an agent wrapper in place of a Node API's (the pool detector's async wrapper of
-  // `fs.promises.writeFile`): to the app it is that API's promise, made by a Node function of its name.
-  let lead = skip;
-  while (raw[lead] && isAgentRaw(raw[lead] as RawFrame)) lead++;
-  const rest = raw.slice(lead).filter((f) => !isAgentRaw(f));
-  if (lead === skip) return rest.slice(0, depth);
-  const api = raw[lead - 1] as RawFrame;
-  return [{ function: api.function, file: 'node:internal/asyncdebug-wrapped', line: 0, column: 0 }, ...rest].slice(0, depth);
+  return belowHook(captureOwnStack(hook, depth + 3), depth);
+}
+
+/** The records that may still become findings; one whose promise is collected first goes to `onCollected`. */
+function watchList(onCollected: (r: PromiseRecord) => void) {
+  const records = new Set<PromiseRecord>();
+  const registry = new FinalizationRegistry<PromiseRecord>((r) => {
+    if (!r.watched) return;
+    r.watched = false;
+    records.delete(r);
+    try {
+      onCollected(r);
+    } catch {
+      // never into the app
+    }
+  });
+  return {
+    records,
+    add(promise: Promise<unknown>, r: PromiseRecord): void {
+      r.watched = true;
+      records.add(r);
+      registry.register(promise, r, r);
+    },
+    dropIfDone(r: PromiseRecord): void {
+      if (r.watched && !stillOfInterest(r)) {
+        r.watched = false;
+        records.delete(r);
+        registry.unregister(r);
+      }
+    },
+  };
 }
 
 export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
@@ -138,90 +97,16 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
    * detector knows nothing of, the common case, costs one lookup. Weak: nothing here keeps a promise alive.
    */
   const known = new WeakMap<object, PromiseRecord | ChainLink>();
-  const watched = new Set<PromiseRecord>();
-  const registry = new FinalizationRegistry<PromiseRecord>((r) => {
-    if (!r.watched) return;
-    r.watched = false;
-    watched.delete(r);
-    try {
-      onCollected(r);
-    } catch {
-      // never into the app
-    }
-  });
-  let roots = 0;
-  let windowStart = Date.now();
+  const watching = watchList(onCollected);
+  const sampler = new RootSampler();
+  /** Recording: the promises the agent itself makes meanwhile are not the app's. */
   let busy = false;
 
-  const stillOfInterest = (r: PromiseRecord) => (r.candidate && !r.consumed) || (r.appMade && !r.settled);
-
-  function unwatchIfDone(r: PromiseRecord): void {
-    if (r.watched && !stillOfInterest(r)) {
-      r.watched = false;
-      watched.delete(r);
-      registry.unregister(r);
-    }
-  }
-
   function track(promise: Promise<unknown>): void {
-    const raw = stackBelowHook(init, CREATION_DEPTH);
-    const top = raw[0];
-    if (!top) return;
-    let creator: Creator;
-    let name: string;
-    let candidate = false;
-    let frames: RawFrame[];
-    if (!top.file) {
-      // A builtin made it: the Promise constructor (the function running `new Promise` is next), or
-      // Promise.resolve/all/race/... (never a candidate: `Promise.all([...])` alone is rare and harmless).
-      if (top.function === 'Promise') {
-        creator = 'new';
-        frames = raw.slice(1);
-        name = frames[0]?.function ?? '';
-        candidate = Boolean(frames[0]?.file.startsWith('node:')) && isAppRaw(frames[1]);
-      } else {
-        creator = 'builtin';
-        frames = raw.slice(1);
-        name = PROMISE_STATICS.has(top.function) ? `Promise.${top.function}` : top.function;
-      }
-    } else {
-      // An async function's promise is made as the function starts: its frame is on top, its caller next.
-      creator = 'async';
-      name = top.function;
-      frames = raw.slice(1);
-      // A `main()` at a module's top level is a script's entry point, like an async IIFE: not a finding.
-      candidate = isAppRaw(frames[0]) && !(isAppRaw(top) && isModuleTopLevel(frames, 0));
-    }
-    // Made by Node or a library with no app frame in sight: no finding could ever name an app site.
-    if (!frames.some(isAppRaw)) return;
-    // An async generator's next() is pending only while its body awaits something else, like an async
-    // function's promise: that something is the leaf.
-    const appMade =
-      creator === 'new'
-        ? isAppRaw(frames[0]) || isAppRaw(frames[1])
-        : creator === 'builtin' && !GENERATOR_METHODS.has(top.function) && isAppRaw(frames[0]);
-    const r: PromiseRecord = {
-      creator,
-      name,
-      raw: frames,
-      time: Date.now(),
-      candidate,
-      appMade,
-      consumed: false,
-      awaited: false,
-      awaitedBy: null,
-      consumerCaptures: 0,
-      settled: false,
-      rejected: false,
-      watched: false,
-      link: null,
-    };
+    const r = recordRoot(stackBelowHook(init, CREATION_DEPTH));
+    if (!r) return;
     known.set(promise, r);
-    if (stillOfInterest(r)) {
-      r.watched = true;
-      watched.add(r);
-      registry.register(promise, r, r);
-    }
+    if (stillOfInterest(r)) watching.add(promise, r);
   }
 
   function consumed(r: PromiseRecord): void {
@@ -229,47 +114,37 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     if (r.appMade && !r.awaited && r.consumerCaptures < CONSUMER_CAPTURES) {
       r.consumerCaptures++;
       const c = stackBelowHook(init, CONSUMER_DEPTH);
-      // Inside a combinator (Promise.all/race/any/allSettled calling then) the consumer is the
-      // combinator, not code waiting for this promise; the combinator's own promise is recorded.
-      const inCombinator = c[0] !== undefined && !c[0].file && c[1] !== undefined && !c[1].file;
-      if (!inCombinator) {
+      if (waitsFor(c)) {
         r.awaited = true;
         r.awaitedBy = c;
       }
     }
-    unwatchIfDone(r);
+    watching.dropIfDone(r);
+  }
+
+  /** A child promise: its parent, if known, is consumed, and the child joins the parent's chain. */
+  function derived(promise: Promise<unknown>, parent: Promise<unknown>): void {
+    const k = known.get(parent);
+    if (k === undefined) return;
+    if (k instanceof ChainLink) {
+      known.set(promise, k);
+      return;
+    }
+    if (busy) return;
+    busy = true;
+    try {
+      consumed(k);
+      known.set(promise, (k.link ??= new ChainLink(k)));
+    } catch {
+      // never into the app
+    } finally {
+      busy = false;
+    }
   }
 
   function init(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
-    if (parent !== undefined) {
-      const k = known.get(parent);
-      if (k === undefined) return;
-      if (k instanceof ChainLink) {
-        known.set(promise, k);
-        return;
-      }
-      if (busy) return;
-      busy = true;
-      try {
-        consumed(k);
-        known.set(promise, (k.link ??= new ChainLink(k)));
-      } catch {
-        // never into the app
-      } finally {
-        busy = false;
-      }
-      return;
-    }
-    if (++roots > ROOTS_PER_SECOND) {
-      if (roots % SAMPLE_EVERY !== 0) return;
-      // No timer of its own (a timer list of the agent's would change when the app's microtasks run):
-      // the window is renewed by the sampled roots once the budget is spent.
-      const now = Date.now();
-      if (now - windowStart >= 1000) {
-        windowStart = now;
-        roots = 0;
-      }
-    }
+    if (parent !== undefined) return derived(promise, parent);
+    if (!sampler.take()) return;
     if (busy) return; // a promise the agent itself made while recording
     busy = true;
     try {
@@ -285,7 +160,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
     const r = known.get(promise);
     if (r === undefined || r instanceof ChainLink) return;
     r.settled = true;
-    unwatchIfDone(r);
+    watching.dropIfDone(r);
   }
 
   // node:v8 is loaded here (debug mode only): loading it costs a ms of every thread's start-up.
@@ -298,7 +173,7 @@ export function startTracker(onCollected: (r: PromiseRecord) => void): Tracker {
       if (k === undefined) return undefined;
       return k instanceof ChainLink ? { record: k.root, derived: true } : { record: k, derived: false };
     },
-    watched: () => watched,
+    watched: () => watching.records,
     stop() {
       stopHooks();
     },

@@ -1,10 +1,10 @@
 // The sync-I/O detector's policy: which calls are timed (sampling), how calls add up per site, and when
 // a site's finding is written (again).
 //
-// Cost: a wrapped call that is not sampled does one branch and one counter increment. Per API, the
-// first 16 calls, then every power-of-two-th and every 1024th call are timed and have their site read
-// (a stack capture costs 5-15 us, several statSync calls); the calls in between are attributed to the
-// next sampled call's site (`estimated: true` on that finding). Strict mode reads every call's site.
+// Cost: a wrapped call that is not sampled does one branch and one counter increment. The sampled calls
+// (detectors/sampling.ts: per API the first 16, then every power-of-two-th and every 1024th) are timed
+// and have their site read; the calls in between are attributed to the next sampled call's site
+// (`estimated: true` on that finding). Strict mode reads every call's site.
 import { threadId } from 'node:worker_threads';
 import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf } from '../../frames/frames.js';
@@ -33,13 +33,6 @@ export interface ApiState {
   pending: number;
   /** Where the last sampled call was: the calls still pending at exit are attributed there. */
   last: SiteStats | null;
-}
-
-const ALWAYS_SAMPLED = 16;
-
-/** Whether the n-th call of an API is timed and has its site read. */
-export function isSampled(n: number, strict: boolean): boolean {
-  return strict || n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0;
 }
 
 export interface SiteBook {

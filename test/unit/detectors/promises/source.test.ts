@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callForm } from '../../src/detectors/promises/source.js';
-import { tempDir } from '../helpers.js';
+import { callForm } from '../../../../src/detectors/promises/source.js';
+import { tempDir } from '../../../helpers.js';
 
 /** Writes one line of code and asks for the form of the call whose callee starts at `marker`. */
 function formOf(code: string, marker: string): string {

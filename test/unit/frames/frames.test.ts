@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAppFrame, isModuleLoading, siteOf, toFrames } from '../../src/frames/frames.js';
+import { isAppFrame, isModuleLoading, siteOf, toFrames } from '../../../src/frames/frames.js';
 
 describe('frames', () => {
   it('file: URLs become paths and the site skips internals and node_modules', () => {

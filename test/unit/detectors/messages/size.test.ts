@@ -1,7 +1,6 @@
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { estimateBytes, quickBytes, quickWasFlat } from '../../src/detectors/messages/size.js';
-import { poolSizeFrom } from '../../src/detectors/threadpool/apis.js';
+import { estimateBytes, quickBytes, quickWasFlat } from '../../../../src/detectors/messages/size.js';
 
 const graph = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] }));
 
@@ -31,15 +30,5 @@ describe('message size estimates', () => {
     expect(quickWasFlat).toBe(false);
     expect(quickBytes(new Uint8Array(10), null)).toBe(10);
     expect(quickWasFlat).toBe(true);
-  });
-});
-
-describe('pool size', () => {
-  it('is read as libuv reads UV_THREADPOOL_SIZE', () => {
-    expect(poolSizeFrom(undefined)).toBe(4);
-    expect(poolSizeFrom('16')).toBe(16);
-    expect(poolSizeFrom('0')).toBe(1);
-    expect(poolSizeFrom('lots')).toBe(1);
-    expect(poolSizeFrom('5000')).toBe(1024);
   });
 });

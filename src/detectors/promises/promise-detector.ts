@@ -9,13 +9,13 @@
 //                        (Or when it is garbage-collected while awaited: it can never settle then.)
 // Each is written when made, once per kind and site (the summary counts the sites).
 import { threadId } from 'node:worker_threads';
-import type { Config } from '../../config.js';
-import { makeFinding, type Finding, type FindingFields, type FindingKind, type Frame, type OtherFinding } from '../../finding.js';
+import { makeFinding, type FindingFields, type FindingKind, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
-import type { Detector } from '../detector.js';
+import type { Detector, DetectorContext } from '../detector.js';
 import { watchRejections } from './rejections.js';
 import { callForm } from './source.js';
-import { startTracker, type PromiseRecord } from './tracker.js';
+import type { PromiseRecord } from './promise-record.js';
+import { startTracker } from './tracker.js';
 
 type PromiseKind = Extract<FindingKind, 'unawaited' | 'unhandled-rejection' | 'never-settled'>;
 
@@ -38,35 +38,42 @@ function madeBy(r: PromiseRecord): string {
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export function startPromiseDetector(_config: Config, emit: (f: Finding) => void): Detector {
-  /** Sites reported so far: one finding per kind and site (a later occurrence there is the same bug). */
+/** One finding per kind and site (a later occurrence there is the same bug), and the summary's counts. */
+function findingsOnce(emit: DetectorContext['emit']) {
   const sites = new Set<string>();
   const totals: Record<PromiseKind, number> = { unawaited: 0, 'unhandled-rejection': 0, 'never-settled': 0 };
   let counter = 0;
+  return {
+    totals,
+    found(kind: PromiseKind, site: Frame | null, build: (id: string) => FindingFields<OtherFinding>): void {
+      if (site) {
+        const key = `${kind} ${site.file}:${site.line}:${site.column}`;
+        if (sites.has(key)) return;
+        sites.add(key);
+      }
+      totals[kind]++;
+      emit(makeFinding(kind, build(`${kind}-${threadId}-${++counter}`)));
+    },
+  };
+}
+
+/** The fields of every promise finding. */
+function base(id: string, r: PromiseRecord | undefined, frames: Frame[], message: string) {
+  return {
+    id,
+    time: r?.time ?? Date.now(),
+    message,
+    site: siteOf(frames),
+    frames,
+  };
+}
+
+export function startPromiseDetector({ emit }: DetectorContext): Detector {
+  const { totals, found } = findingsOnce(emit);
   let stopped = false;
   let naturalEnd = false;
   /** An uncaught error (or unhandled rejection) is ending the process: what was pending is not news. */
   let crashing = false;
-
-  function found(kind: PromiseKind, site: Frame | null, build: (id: string) => FindingFields<OtherFinding>): void {
-    if (site) {
-      const key = `${kind} ${site.file}:${site.line}:${site.column}`;
-      if (sites.has(key)) return;
-      sites.add(key);
-    }
-    totals[kind]++;
-    emit(makeFinding(kind, build(`${kind}-${threadId}-${++counter}`)));
-  }
-
-  function base(kind: PromiseKind, id: string, r: PromiseRecord | undefined, frames: Frame[], message: string) {
-    return {
-      id,
-      time: r?.time ?? Date.now(),
-      message,
-      site: siteOf(frames),
-      frames,
-    };
-  }
 
   function unawaited(r: PromiseRecord, when: 'collected' | 'exit'): void {
     if (stopped || r.consumed || !r.candidate || r.rejected) return;
@@ -82,7 +89,7 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
         ? `it was ${settled === 'pending' ? 'collected still pending' : 'fulfilled and collected'}`
         : `it was ${settled === 'pending' ? 'still pending' : 'fulfilled'} at exit`;
     found('unawaited', site, (id) => ({
-      ...base('unawaited', id, r, frames, `${capital(madeBy(r))} was never awaited, chained or returned (${state}): await it, or mark a deliberate fire-and-forget with \`void\` or a \`.catch()\`.`),
+      ...base(id, r, frames, `${capital(madeBy(r))} was never awaited, chained or returned (${state}): await it, or mark a deliberate fire-and-forget with \`void\` or a \`.catch()\`.`),
       settled,
       function: r.name,
     }));
@@ -97,7 +104,7 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
     const error = errorOf(reason);
     const made = r ? ` (${known.derived ? `of a then chain on ${madeBy(r)}` : madeBy(r)})` : '';
     found('unhandled-rejection', siteOf(frames), (id) => ({
-      ...base('unhandled-rejection', id, r, frames, `A promise${made} rejected with ${error.name}: ${error.message}, and nothing handled the rejection.`),
+      ...base(id, r, frames, `A promise${made} rejected with ${error.name}: ${error.message}, and nothing handled the rejection.`),
       error,
       ...(r ? { function: r.name } : {}),
     }));
@@ -116,7 +123,7 @@ export function startPromiseDetector(_config: Config, emit: (f: Finding) => void
           ? 'the process ran out of work while it was still awaited: nothing was left that could settle it'
           : 'it was still awaited when the process exited';
     found('never-settled', site, (id) => ({
-      ...base('never-settled', id, r, frames, `${capital(madeBy(r))} never settled: ${how}.`),
+      ...base(id, r, frames, `${capital(madeBy(r))} never settled: ${how}.`),
       awaitedBy,
       atNaturalEnd: when === 'exit' && naturalEnd,
       collected: when === 'collected',

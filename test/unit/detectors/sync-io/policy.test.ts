@@ -1,8 +1,9 @@
 // The sync-I/O policy: which calls are timed, how the calls in between are attributed, and when a
 // site's line is written again.
 import { describe, expect, it } from 'vitest';
-import { createSiteBook, isSampled, type ApiState } from '../../src/detectors/sync-io/policy.js';
-import type { Finding, Frame, OtherFinding } from '../../src/finding.js';
+import { createSiteBook, type ApiState } from '../../../../src/detectors/sync-io/policy.js';
+import { isSampled } from '../../../../src/detectors/sampling.js';
+import type { Finding, Frame, OtherFinding } from '../../../../src/finding.js';
 
 const frame = (line: number): Frame => ({ file: '/app/server.js', line, column: 3, function: 'handler' });
 

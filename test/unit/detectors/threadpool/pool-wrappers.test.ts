@@ -1,0 +1,88 @@
+// The pool wrappers around real Node APIs, each put on an object of the test's own (Node's modules stay
+// as they are), counting into a real ledger.
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs';
+import { stat as statPromise } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isWrapped, wrappedMark } from '../../../../src/detectors/builtins.js';
+import type { PoolApi } from '../../../../src/detectors/threadpool/apis.js';
+import { COMPLETED, COUNTERS_LENGTH, PoolLedger, SUBMITTED, type PoolSite } from '../../../../src/detectors/threadpool/ledger.js';
+import { wrapPoolApi } from '../../../../src/detectors/threadpool/pool-wrappers.js';
+
+const HERE = fileURLToPath(import.meta.url);
+
+function setup(fn: Function, style: PoolApi['style'], key = 'call') {
+  const counters = new Int32Array(COUNTERS_LENGTH);
+  const reads: Function[] = [];
+  const ledger = new PoolLedger<PoolSite>({
+    counters,
+    poolSize: 4,
+    waitMs: 10,
+    threadId: 0,
+    phase: { turned: true, exiting: false },
+    clock: { now: () => performance.now(), loopActiveMs: () => 0, wallMs: () => Date.now() },
+    readSite(api, below) {
+      reads.push(below);
+      return { api, inflight: 0 };
+    },
+    report() {},
+  });
+  const owner: Record<string, unknown> = { [key]: fn };
+  const unwrap = wrapPoolApi({ api: `test.${key}`, owner, key, style, composite: false }, ledger);
+  const counts = (): number[] => [Atomics.load(counters, SUBMITTED), Atomics.load(counters, COMPLETED)];
+  return { owner, unwrap, counts, reads, ledger };
+}
+
+describe('pool wrappers', () => {
+  it('a callback call is submitted as it is made and completed when its callback is called, which gets what Node gave', async () => {
+    const { owner, counts, reads } = setup(stat, 'callback');
+    const call = owner.call as typeof stat;
+    const result = await new Promise<{ stats: unknown; during: number[]; stack: string }>((resolve, reject) => {
+      call(HERE, (err, stats) => {
+        if (err) reject(err);
+        resolve({ stats, during: counts(), stack: new Error('here').stack ?? '' });
+      });
+      expect(counts()).toEqual([1, 0]);
+    });
+    expect(result.during).toEqual([1, 1]); // completed before the app's callback runs
+    expect((result.stats as { isFile(): boolean }).isFile()).toBe(true);
+    expect(result.stack).toContain('asyncdebugPoolCallback');
+    expect(reads).toEqual([owner.call]); // the site is read above the wrapper
+  });
+
+  it('a promise call completes when its promise settles, fulfilled or rejected, with the same value or error', async () => {
+    const { owner, counts } = setup(statPromise, 'promise');
+    const call = owner.call as typeof statPromise;
+    const stats = await call(HERE);
+    expect(stats.isFile()).toBe(true);
+    expect(counts()).toEqual([1, 1]);
+    await expect(call(`${HERE}.missing`)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(counts()).toEqual([2, 2]);
+  });
+
+  it('a call that throws before reaching the pool throws as it did, and leaves nothing in flight', () => {
+    const { owner, counts } = setup(stat, 'callback');
+    const call = owner.call as (p: unknown, cb: () => void) => void;
+    expect(() => call(42, () => {})).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(counts()).toEqual([1, 1]);
+  });
+
+  it('a callback API called without a callback (randomBytes(n)) runs straight through, uncounted', () => {
+    const { owner, counts } = setup(randomBytes, 'callback');
+    const bytes = (owner.call as typeof randomBytes)(16);
+    expect(bytes).toHaveLength(16);
+    expect(counts()).toEqual([0, 0]);
+  });
+
+  it('the wrapper looks like the original, is not wrapped twice, and unwraps', () => {
+    const { owner, unwrap, ledger } = setup(stat, 'callback', 'stat');
+    const wrapper = owner.stat as Function;
+    expect(wrapper).not.toBe(stat);
+    expect([wrapper.name, wrapper.length]).toEqual([stat.name, stat.length]);
+    expect(isWrapped(wrapper, wrappedMark('threadpool'))).toBe(true);
+    expect(wrapPoolApi({ api: 'test.stat', owner, key: 'stat', style: 'callback', composite: false }, ledger)).toBeNull();
+    unwrap?.();
+    expect(owner.stat).toBe(stat);
+  });
+});
