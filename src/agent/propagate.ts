@@ -11,7 +11,6 @@ import { builtin } from '../lazy-builtin.js';
 import { IDENTITY_KEY, PORT_WORKER, WORKER_NAME, threadIdentity } from '../thread-identity.js';
 
 // The thread agent reads its own identity through here.
-export { threadIdentity, type ThreadIdentity } from '../thread-identity.js';
 
 // The CommonJS entries: a CJS file preloaded with --import leaves no pending fs close behind on Node 20
 // (an ESM one does: its loader reads files asynchronously), and they load the one agent bundle.

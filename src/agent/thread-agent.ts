@@ -14,7 +14,7 @@ import { healthReader } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/heartbeat.js';
 import type { Detector, DetectorContext } from '../detectors/detector.js';
-import { DETECTORS } from '../detectors/table.js';
+import { DETECTORS } from '../detectors/detector-list.js';
 import { startStartupPhase, type StartupControl } from '../detectors/startup.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
@@ -22,13 +22,14 @@ import { REPORTERS } from '../reporters/reporter-list.js';
 import { startHealthPublisher, type HealthPublisher } from './loop-health.js';
 import { openLocalDelivery, type FindingListener, type LocalDelivery } from './local-delivery.js';
 import { openOutbox, type Outbox } from './outbox.js';
-import { followWorkers, threadIdentity } from './propagate.js';
+import { followWorkers } from './propagate.js';
+import { threadIdentity } from '../thread-identity.js';
 import { buildSummary } from './summary.js';
 import { startWatchdog, type WatchdogLink } from './watchdog-link.js';
 
 export type { FindingListener } from './local-delivery.js';
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
-export { allowSync, SyncIOError } from '../detectors/sync-io/thread.js';
+export { allowSync, SyncIOError } from '../detectors/sync-io/sync-io-detector.js';
 
 export interface Agent {
   readonly config: Config;

@@ -25,7 +25,7 @@ export interface Detector {
   stop(): void;
 }
 
-/** An entry of the detector table (detectors/table.ts). */
+/** An entry of the detector list (detectors/detector-list.ts). */
 export interface DetectorEntry {
   name: string;
   /** Only in debug mode (ASYNC_DEBUG=1): the detectors whose cost the default mode cannot carry. */

@@ -1,7 +1,7 @@
 // The plain console lines (no dependency): sync-I/O and Atomics.wait sites (the kinds `bySite` in
 // kinds.ts) get one line when first seen and, at their thread's exit, one line per site with its count
 // and total time, then the thread's summary; other kinds one line each. The full console reporter
-// (console.ts, at the hub) uses it for everything but blocks; a thread with no hub (see hub/outbox.ts)
+// (console.ts, at the hub) uses it for everything but blocks; a thread with no hub (see agent/outbox.ts)
 // uses it alone.
 import type { Finding, Frame, SummaryFinding } from '../finding.js';
 import { kindRow } from '../kinds.js';

@@ -20,7 +20,7 @@ import type { Detector, DetectorContext } from '../detector.js';
 import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolModule } from './apis.js';
 import { COUNTERS_LENGTH, POOL_SIZE, PoolLedger, topSubmitters, type LedgerClock, type PoolEpisode, type PoolSite } from './ledger.js';
 import { wrapPoolApi } from './pool-wrappers.js';
-import { elu } from '../../hub/publish.js';
+import { elu } from '../../loop-utilization.js';
 
 const TOP_SUBMITTERS = 3;
 /** Shared counters of pool work, one set per process (environment data reaches every worker). */

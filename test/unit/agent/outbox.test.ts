@@ -11,7 +11,7 @@ import { makeFinding, type Finding } from '../../../src/finding.js';
 import { openOutbox } from '../../../src/agent/outbox.js';
 import { HubState, Registry } from '../../../src/protocol/registry.js';
 import { ringDrain, ringPending } from '../../../src/protocol/ring.js';
-import { reportPath } from '../../../src/reporters/jsonl.js';
+import { reportPath } from '../../../src/config.js';
 
 const dirs: string[] = [];
 afterEach(() => {
