@@ -2,15 +2,15 @@
 // naming the install that fixes it, and the committed dashboard is the one the typed code makes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.js';
-import { isLoopback } from '../../src/env-table.js';
-import { createStandalone } from '../../src/otel/standalone.js';
-import { loadOptional } from '../../src/otel/optional-packages.js';
-import { DASHBOARD_FILE, dashboardJson } from '../../dashboards/generate.js';
-import type { BlockFinding } from '../../src/finding.js';
-import type { ThreadHealth } from '../../src/thread-health.js';
-import { createReporter } from '../../src/reporters/otel.js';
-import { freePort, sleep } from '../integration/otel-helpers.js';
+import { readConfig } from '../../../src/config.js';
+import { isLoopback } from '../../../src/env-table.js';
+import { createStandalone } from '../../../src/otel/standalone.js';
+import { loadOptional } from '../../../src/otel/optional-packages.js';
+import { DASHBOARD_FILE, dashboardJson } from '../../../dashboards/generate.js';
+import type { BlockFinding } from '../../../src/finding.js';
+import type { ThreadHealth } from '../../../src/thread-health.js';
+import { createReporter } from '../../../src/reporters/otel.js';
+import { freePort, sleep } from '../../integration/otel-helpers.js';
 
 const without = (...missing: string[]) => <T>(name: string): Promise<T | undefined> => (missing.includes(name) ? Promise.resolve(undefined) : loadOptional<T>(name));
 

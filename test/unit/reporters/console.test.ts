@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { BlockFinding } from '../../src/finding.js';
-import { colorLevel, formatDuration } from '../../src/reporters/console-format.js';
-import { createConsoleReporter } from '../../src/reporters/console.js';
-import { nextSampleDelay } from '../../src/detectors/block/block-watcher.js';
+import type { BlockFinding } from '../../../src/finding.js';
+import { colorLevel, formatDuration } from '../../../src/reporters/console-format.js';
+import { createConsoleReporter } from '../../../src/reporters/console.js';
+import { nextSampleDelay } from '../../../src/detectors/block/block-watcher.js';
 
 function block(id: string, line: number, durationMs: number, ongoing: boolean, samples = 1): BlockFinding {
   const site = { file: '/app/server.js', line, column: 3, function: 'busy' };

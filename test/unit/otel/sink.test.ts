@@ -8,13 +8,13 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { readConfig, type Config } from '../../src/config.js';
-import type { BlockFinding, Finding, Frame } from '../../src/finding.js';
-import type { ThreadHealth } from '../../src/thread-health.js';
-import { createReporter } from '../../src/reporters/otel.js';
-import type { Reporter } from '../../src/reporters/reporter.js';
-import { SiteLimiter } from '../../src/otel/sink.js';
-import * as S from '../../src/otel/semconv.js';
+import { readConfig, type Config } from '../../../src/config.js';
+import type { BlockFinding, Finding, Frame } from '../../../src/finding.js';
+import type { ThreadHealth } from '../../../src/thread-health.js';
+import { createReporter } from '../../../src/reporters/otel.js';
+import type { Reporter } from '../../../src/reporters/reporter.js';
+import { SiteLimiter } from '../../../src/otel/sink.js';
+import * as S from '../../../src/otel/semconv.js';
 
 const site = (line: number, file = '/app/server.js'): Frame => ({ file, line, column: 5, function: 'handler' });
 
@@ -315,7 +315,7 @@ describe('otel reporter, an app with no SDK', () => {
 
 describe('otel reporter, configuration', () => {
   it('ASYNC_DEBUG_OTEL turns the reporter on and places it in the hub; unset, in the main thread', async () => {
-    const { REPORTERS } = await import('../../src/reporters/reporter-list.js');
+    const { REPORTERS } = await import('../../../src/reporters/reporter-list.js');
     expect(config({ ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_OTEL: 'prometheus' }).reporters).toEqual(['console', 'otel']);
     expect(REPORTERS.otel!.place(config({ ASYNC_DEBUG_OTEL: 'otlp' }))).toBe('hub');
     expect(REPORTERS.otel!.place(config())).toBe('main');

@@ -1,9 +1,9 @@
 // The reporter table's fan-out: a reporter that throws is turned off with one warning and the others
 // go on receiving every finding.
 import { describe, expect, it } from 'vitest';
-import { fanOut, type Reporter } from '../../src/reporters/reporter.js';
-import { makeFinding, type Finding } from '../../src/finding.js';
-import { REPORTERS } from '../../src/reporters/reporter-list.js';
+import { fanOut, type Reporter } from '../../../src/reporters/reporter.js';
+import { makeFinding, type Finding } from '../../../src/finding.js';
+import { REPORTERS } from '../../../src/reporters/reporter-list.js';
 
 const finding = (id: string): Finding => makeFinding('sync-io', { id, message: 'm', site: null, frames: [] });
 
