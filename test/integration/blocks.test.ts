@@ -16,8 +16,20 @@ function expectBlockAt(lines: Line[], file: string, opts: { threadId?: number } 
   return b;
 }
 
+// Node 26's JSON.stringify does not stop for a stack read: the read is answered after it returned to the
+// timers' dispatch code, with no frame of the app (the README's "What counts as a block" says so).
+const JSON_NAMED = Number(process.versions.node.split('.')[0]) < 26;
+
 describe('block detector: planted blocks are reported at the running line', () => {
-  it.each(['busy-loop.mjs', 'regex.mjs', 'json.mjs', 'sort-promise.mjs'])('%s', async (name) => {
+  it.skipIf(JSON_NAMED)('json.mjs on Node 26: the gap is counted, without a site', async () => {
+    const run = await runNode(fixture('json.mjs'));
+    expect(run.code).toBe(0);
+    const summary = run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!;
+    // The process ends right after the block: the gap is the exit's idle time or an unnamed gap.
+    expect((summary.unnamedBlockMs as number) + (summary.exitIdleMs as number)).toBeGreaterThanOrEqual(100);
+  });
+
+  it.each(['busy-loop.mjs', 'regex.mjs', ...(JSON_NAMED ? ['json.mjs'] : []), 'sort-promise.mjs'])('%s', async (name) => {
     const file = fixture(name);
     const run = await runNode(file);
     expect(run.code).toBe(0);
