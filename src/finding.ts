@@ -87,6 +87,17 @@ export interface BlockFinding extends FindingBase {
   cpuprofile?: string;
   /** Extension, debug mode, main thread: the callback that blocked, and where it was scheduled. */
   callback?: BlockCallback;
+  /** Extension: the threshold (ASYNC_DEBUG_SLOW_MS) the block was judged by; a line under it is no block. */
+  thresholdMs?: number;
+  /** Extension (Linux): of `durationMs`, ms the thread ran on a CPU, slept off one (sync I/O, a wait),
+   *  and waited for one (starved: not the app's doing). A block is cpuMs + sleepMs of the threshold. */
+  cpuMs?: number;
+  sleepMs?: number;
+  starvedMs?: number;
+  /** Extension: `module-load` when most of the block was loading modules after start-up (a warm-up). */
+  phase?: 'module-load';
+  /** Extension: why a block has no `site` (no application frame was on any stack read). */
+  reason?: string;
 }
 
 export interface SummaryFinding extends FindingBase {
@@ -103,6 +114,10 @@ export interface SummaryFinding extends FindingBase {
   unnamedBlockMs: number;
   /** Extension: ms the thread sat outside JavaScript at exit while Node drained V8's tasks (not a block). */
   exitIdleMs: number;
+  /** Extension (Linux): ms the thread waited for a CPU inside gaps of its loop of the threshold, and how many
+   *  such gaps were no block because of it (not findings). */
+  starvedMs: number;
+  starvedGaps: number;
   /** Extension: findings of this thread that the hub never received (its queue was full); absent when 0. */
   droppedFindings?: number;
 }

@@ -32,6 +32,13 @@ export interface ThreadHealth {
   blockedMs: number;
   /** Block findings made for this thread so far. */
   blocks: number;
+  /**
+   * Ms the thread waited for a CPU (runnable, but other threads or processes had the cores) inside
+   * the gaps of its loop the watchdog watched, and how many gaps of the threshold were no block for
+   * that reason. Linux only (0 elsewhere): read from the kernel's per-thread scheduler statistics.
+   */
+  starvedMs: number;
+  starvedGaps: number;
   /** True once the thread has exited (its last numbers stay until the slot is reused). */
   exited: boolean;
 }

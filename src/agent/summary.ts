@@ -46,6 +46,8 @@ export function buildSummary(input: SummaryInput): SummaryFinding {
     unnamedBlocks: 0,
     unnamedBlockMs: 0,
     exitIdleMs: 0,
+    starvedMs: 0,
+    starvedGaps: 0,
     mode: input.mode === 'debug' ? 'debug' : 'default',
     ...extra,
     ...(dropped > 0 ? { droppedFindings: dropped } : {}),

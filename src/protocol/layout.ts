@@ -23,7 +23,11 @@ export const H_P99 = 15;
 export const H_ELU = 16; // utilization over the last window
 export const H_ACTIVE_MS = 17; // since the thread started
 export const H_IDLE_MS = 18;
-export const F64_SLOTS = 19;
+// The gap split (detectors/block/cpu-split.ts): what the thread did while its loop did not turn.
+export const BEAT_CPU = 19; // ms of CPU the thread had used at its last heartbeat; -1 = not known (Node < 22)
+export const STARVED_MS = 20; // ms the thread waited for a CPU inside gaps the watchdog watched (the watchdog)
+export const STARVED_GAPS = 21; // gaps of the threshold that were no block: the thread mostly waited for a CPU
+export const F64_SLOTS = 22;
 
 /** Int32 slots, after the Float64 ones. */
 export const I32_OFFSET = F64_SLOTS * 8;
@@ -39,7 +43,8 @@ export const RING_WRITE = 8; // findings ring (protocol/ring.ts): bytes ever wri
 export const RING_READ = 9; // bytes ever read (the hub only)
 export const RING_DROPPED = 10; // findings that did not fit
 export const DONE = 11; // 1 once the thread wrote its last finding (its summary): the slot may be reused once drained
-export const I32_SLOTS = 12;
+export const KERNEL_TID = 12; // the thread's kernel thread id (Linux, from /proc/thread-self), 0 = not known
+export const I32_SLOTS = 13;
 
 /** A byte mailbox after the Int32 slots: the path of a file whose source map the watchdog asks for. */
 export const MAILBOX_OFFSET = I32_OFFSET + I32_SLOTS * 4;

@@ -6,10 +6,11 @@
 import type { LoopDelay, ThreadHealth } from '../thread-health.js';
 import { atomicsWait } from '../original.js';
 import {
-  BEAT, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
-  H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, MAILBOX_BYTES,
+  BEAT, BEAT_CPU, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
+  H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, KERNEL_TID, MAILBOX_BYTES,
   MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, OPEN_BLOCK, OWNER, RING_BYTES, RING_DROPPED,
-  RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, TURNED, UNNAMED_COUNT, UNNAMED_MS, WORST_MS,
+  RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, STARVED_GAPS, STARVED_MS, TURNED, UNNAMED_COUNT, UNNAMED_MS,
+  WORST_MS,
 } from './layout.js';
 
 export class ThreadSlot {
@@ -56,10 +57,30 @@ export class ThreadSlot {
 
   // --- the heartbeat (the thread writes; detectors/block/heartbeat.ts) ---
 
-  /** Stamps the time (`now`: a test's clock) and moves to the next generation: the loop turned. */
-  beat(now: number = Date.now()): void {
+  /**
+   * Stamps the time (`now`: a test's clock) and moves to the next generation: the loop turned.
+   * `cpuMs`: the CPU time the thread had used by now (-1: not known), so that the watchdog can tell
+   * how much of a gap after this beat the thread spent on a CPU (detectors/block/cpu-split.ts).
+   */
+  beat(now: number = Date.now(), cpuMs = -1): void {
+    this.f64[BEAT_CPU] = cpuMs;
     this.f64[BEAT] = now;
     Atomics.add(this.i32, GEN, 1);
+  }
+
+  /** The thread's CPU time (ms) at its last beat, or null when it could not tell. */
+  beatCpuMs(): number | null {
+    const ms = this.f64[BEAT_CPU] ?? -1;
+    return ms >= 0 ? ms : null;
+  }
+
+  /** The thread's kernel thread id (Linux), written once at its start; 0 where there is none. */
+  setKernelThread(tid: number): void {
+    Atomics.store(this.i32, KERNEL_TID, tid > 0 && tid <= 0x7fffffff ? tid : 0);
+  }
+
+  kernelThread(): number {
+    return Atomics.load(this.i32, KERNEL_TID);
   }
 
   /** Epoch ms of the last heartbeat; 0 before the first. */
@@ -180,6 +201,24 @@ export class ThreadSlot {
     return this.f64[UNNAMED_COUNT] ?? 0;
   }
 
+  /** Ms the thread waited for a CPU inside a gap the watchdog watched (the watchdog). */
+  addStarvedMs(ms: number): void {
+    if (ms > 0) this.f64[STARVED_MS] = (this.f64[STARVED_MS] ?? 0) + ms;
+  }
+
+  starvedMs(): number {
+    return this.f64[STARVED_MS] ?? 0;
+  }
+
+  /** A gap of the threshold that was no block: the thread mostly waited for a CPU (the watchdog). */
+  countStarvedGap(): void {
+    this.f64[STARVED_GAPS] = (this.f64[STARVED_GAPS] ?? 0) + 1;
+  }
+
+  starvedGaps(): number {
+    return this.f64[STARVED_GAPS] ?? 0;
+  }
+
   /** The longest block so far, raised to `ms` if longer (the watchdog). */
   noteBlockMs(ms: number): void {
     this.f64[WORST_MS] = Math.max(this.f64[WORST_MS] ?? 0, ms);
@@ -281,6 +320,8 @@ export class ThreadSlot {
       idleMs: f[H_IDLE_MS] ?? 0,
       blockedMs,
       blocks: f[BLOCKS] ?? 0,
+      starvedMs: Math.round(f[STARVED_MS] ?? 0),
+      starvedGaps: f[STARVED_GAPS] ?? 0,
       exited,
     };
   }

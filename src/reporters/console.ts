@@ -9,6 +9,7 @@ import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { isAppFrame, siteOf } from '../frames/frames.js';
 import { colorLevel, formatDuration, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
 import { callbackText } from '../wording.js';
+import { metThreshold } from '../block-threshold.js';
 import type { CreateReporter, Reporter } from './reporter.js';
 import { createPlainConsoleReporter } from './console-plain.js';
 
@@ -75,6 +76,11 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
     }
     const n = blockNumber.get(f.id) ?? 1;
     if (!f.ongoing) blockNumber.delete(f.id);
+    // A block reported while it went on that turned out under its threshold: the message says what it was.
+    if (!f.ongoing && !metThreshold(f)) {
+      printed.delete(f.id);
+      return `${tag} ${c.dim('not a block after all:')} ${f.message} · ${thread}\n`;
+    }
     const duration = c.bold(formatDuration(f.durationMs));
     if (n > 1) {
       // A site already shown in full: one line when the block ends, or when a re-sample says it goes on.
@@ -93,6 +99,7 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
     const lines = [`${tag} ${c.red('event loop blocked')} for ${duration}${state}${originText(f)} · ${thread}`];
     const shown = f.frames.filter(isAppFrame).slice(0, 6);
     for (const fr of shown) lines.push(`    at ${fr.function} (${c.cyan(where(fr, cwd))})${fr.generated ? c.dim(' (position in transpiled code)') : ''}`);
+    if (!f.site && f.reason) lines.push(`    no application frame: ${f.reason}`);
     if (shown.length === 0 && f.frames[0]) lines.push(`    at ${f.frames[0].function} (${where(f.frames[0], cwd)})`);
     // No code frame for a position no map was found for yet: no frame beats a wrong one.
     if (f.site && !f.site.generated) {

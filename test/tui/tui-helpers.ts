@@ -50,6 +50,8 @@ export function health(over: Partial<ThreadHealth> = {}, pid = PID): ThreadHealt
     idleMs: 900,
     blockedMs: 0,
     blocks: 0,
+    starvedMs: 0,
+    starvedGaps: 0,
     exited: false,
     ...over,
   };

@@ -32,7 +32,7 @@ function withRow(kind: FindingKind, patch: Partial<KindRow>, fn: () => void): vo
 }
 
 function summary(counts: SummaryFinding['counts']): SummaryFinding {
-  return { v: 1, id: 'summary-0', kind: 'summary', time: 0, pid: 1, threadId: 0, message: '', site: null, frames: [], loopDelay: { p50: 1, p99: 2, max: 3 }, elu: 0.5, counts, startupBlockMs: 0, mode: 'default', unnamedBlocks: 0, unnamedBlockMs: 0, exitIdleMs: 0 };
+  return { v: 1, id: 'summary-0', kind: 'summary', time: 0, pid: 1, threadId: 0, message: '', site: null, frames: [], loopDelay: { p50: 1, p99: 2, max: 3 }, elu: 0.5, counts, startupBlockMs: 0, mode: 'default', unnamedBlocks: 0, unnamedBlockMs: 0, exitIdleMs: 0, starvedMs: 0, starvedGaps: 0 };
 }
 
 function site(kind: string, worstMs: number): Site {

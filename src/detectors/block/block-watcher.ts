@@ -4,8 +4,11 @@
 // again at 1 s, 2 s, 4 s ..., and once more when the loop turns, with its final duration. The blocked
 // thread itself does nothing. What this file decides is when: which threads, when to open, read, write
 // and close, when the next tick is wanted, and when an exited thread's slot is given back.
-// A gap no application frame can be named for (Node draining V8's tasks at exit, a thread starved of
-// CPU) is not a finding: the thread's summary counts it.
+// Where the kernel says what the thread did (cpu-split.ts, Linux), a gap is a block only when the
+// thread spent the threshold on a CPU or asleep: a thread kept waiting for a CPU is counted as starved
+// (gap-verdict.ts), and no ongoing line is written before that much is certain. A gap no application
+// frame can be named for is a block with the reason instead of a site, unless it is start-up or
+// Node draining V8's tasks at exit (the thread's summary counts those).
 import type { Finding, Frame } from '../../finding.js';
 import type { Probe } from '../scheduling/callback-probe.js';
 import { isAppFrame } from '../../frames/frames.js';
@@ -13,6 +16,9 @@ import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
+import { appPart, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedSource } from './cpu-split.js';
+import { addBlockFacts, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
+import { threadName } from '../../wording.js';
 import { Registry, type ThreadSlot } from '../../protocol/registry.js';
 
 /** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
@@ -35,6 +41,11 @@ interface Watched {
   /** For the open block: when its next read is due, and its next ongoing write. */
   nextSampleAt: number;
   nextWriteAt: number;
+  /** For the open block, where the kernel says what the thread did: its statistics and their split. */
+  sched: SchedReader | null;
+  split: GapSplit | null;
+  /** Before the first write: when the split can next have reached the threshold. */
+  nextSplitAt: number;
 }
 
 export interface BlockWatcherOptions {
@@ -52,6 +63,8 @@ export interface BlockWatcherOptions {
   canRelease?: (slot: ThreadSlot) => boolean;
   /** Debug mode: asks a blocked thread which callback is running and where it was scheduled. */
   probe?: Probe | null;
+  /** Where a thread's scheduler statistics come from (default: the kernel's; null: the wall clock only). */
+  sched?: SchedSource | null;
 }
 
 export function createBlockWatcher(options: BlockWatcherOptions): BlockWatcher {
@@ -71,6 +84,7 @@ export class BlockWatcher {
   private readonly profileDir: string | null;
   private readonly canRelease: (slot: ThreadSlot) => boolean;
   private readonly probe: Probe | null;
+  private readonly sched: SchedSource | null;
   /** Its views are made once: a scan every tick must not allocate. */
   private readonly slots: Registry;
   private readonly threads = new Map<number, Watched>();
@@ -92,6 +106,7 @@ export class BlockWatcher {
     this.profileDir = options.cpuProfileDir ?? null;
     this.canRelease = options.canRelease ?? (() => true);
     this.probe = options.probe ?? null;
+    this.sched = options.sched === undefined ? procSchedSource : options.sched;
     // With a profile to write, read at every tick: the profile's resolution.
     this.sampleMs = this.profileDir ? intervalMs : sampleEvery(slowMs, intervalMs);
     // Healthy threads answer within a heartbeat (the reader waits for every registered thread), so a
@@ -137,7 +152,7 @@ export class BlockWatcher {
       const threadId = slot.owner();
       if (threadId < 0 || slot.exited()) continue;
       if (this.engine && !this.engine.canCapture(threadId)) continue;
-      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0 });
+      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0, sched: null, split: null, nextSplitAt: 0 });
     }
   }
 
@@ -182,6 +197,8 @@ export class BlockWatcher {
     t.nextSampleAt = 0;
     t.nextWriteAt = 0;
     t.slot.openGap(beat);
+    // Before the first stack read: a thread outside JavaScript answers it only when it comes back.
+    this.startSplit(t, b);
     await this.step(t, b);
     if (this.probe && t.block === b) this.askCallback(t, b, this.probe);
   }
@@ -194,7 +211,8 @@ export class BlockWatcher {
     t.nextSampleAt = this.engine?.name === 'inspector' ? Math.max(at + this.sampleMs, t.nextWriteAt) : at + this.sampleMs;
     if (!b.named || at - b.appStart < this.slowMs) return;
     if (!b.id || at >= t.nextWriteAt) {
-      this.write(t, b, at, true);
+      if (!this.certainlyBlocked(t, b, at)) return;
+      this.write(t, b, at, true, this.ongoingSplit(t, b, at));
       t.nextWriteAt = b.beat + nextSampleDelay(at - b.beat, this.slowMs);
     }
   }
@@ -220,31 +238,141 @@ export class BlockWatcher {
     return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned() });
   }
 
-  /** The loop turned (or the thread exited) at `end`: the block's last write, or its time counted. */
+  /**
+   * The loop turned (or the thread exited) at `end`. The gap is a block when the app's part of it
+   * reached the threshold in the thread's own time; else it was start-up, starvation, or the idle
+   * stretch at exit, which the summary counts (and a block written while it went on is withdrawn).
+   */
   private close(t: Watched, end: number): void {
     const b = t.block;
     if (!b) return;
     t.block = null;
-    const appMs = end - b.appStart;
+    const gap = this.endSplit(t, b, end);
+    const appMs = Math.round(end - b.appStart);
+    const split = gap ? roundSplit(appPart(gap, appMs)) : null;
     t.slot.addStartupMs(b.startupMs);
-    if (b.named && (b.id || appMs >= this.slowMs)) {
-      t.slot.noteBlockMs(appMs);
-      if (this.profileDir && appMs >= 3 * this.slowMs) {
-        const samples = b.profileSamples();
-        if (samples.length) b.cpuprofile = writeCpuProfile(this.profileDir, this.ensureId(t, b), buildCpuProfile(samples, b.appStart, end));
+    if (gap) t.slot.addStarvedMs(gap.starvedMs);
+    const isBlock = isActiveBlock(appMs, split, this.slowMs);
+    const starved = !isBlock && split !== null && appMs >= this.slowMs;
+    if (starved) t.slot.countStarvedGap();
+    if (b.named) {
+      if (isBlock) {
+        t.slot.noteBlockMs(appMs);
+        this.writeProfile(t, b, end);
+        this.write(t, b, end, false, split);
+      } else if (b.id) {
+        this.withdraw(t, b, end, split);
       }
-      this.write(t, b, end, false);
     } else if (b.startupMs === 0 || appMs >= this.slowMs) {
-      if (t.slot.atExitBeat()) t.slot.addExitIdleMs(appMs);
-      else t.slot.countUnnamedGap(appMs);
+      if (t.slot.atExitBeat() && !inCallback(b.lastUnnamed)) t.slot.addExitIdleMs(appMs);
+      else if (isBlock && t.slot.hasTurned()) this.writeSiteless(t, b, end, split);
+      else if (!starved) t.slot.countUnnamedGap(appMs);
     }
     t.slot.closeGap();
   }
 
-  private write(t: Watched, b: OpenBlock, end: number, ongoing: boolean): void {
+  private writeProfile(t: Watched, b: OpenBlock, end: number): void {
+    if (!this.profileDir || end - b.appStart < 3 * this.slowMs) return;
+    const samples = b.profileSamples();
+    if (samples.length) b.cpuprofile = writeCpuProfile(this.profileDir, this.ensureId(t, b), buildCpuProfile(samples, b.appStart, end));
+  }
+
+  private write(t: Watched, b: OpenBlock, end: number, ongoing: boolean, split: GapSplitMs | null): void {
     this.ensureId(t, b);
     const f = b.finding(end, ongoing, t.threadId, t.slot.readName());
-    if (f) this.emit(f);
+    if (!f) return;
+    addBlockFacts(f, this.slowMs, split, f.origin?.type === 'module-load' || b.loadingShare() > 0.5);
+    this.emit(f);
+  }
+
+  /** The final line of a block written while it went on that turned out under the threshold. */
+  private withdraw(t: Watched, b: OpenBlock, end: number, split: GapSplitMs | null): void {
+    const f = b.finding(end, false, t.threadId, t.slot.readName());
+    if (!f) return;
+    addBlockFacts(f, this.slowMs, split, false);
+    f.message = withdrawnMessage(threadName(t.threadId, t.slot.readName()), end - b.beat, b.startupMs, f.durationMs, split, this.slowMs);
+    this.emit(f);
+  }
+
+  /** A block of the threshold after start-up on which no read found an application frame. */
+  private writeSiteless(t: Watched, b: OpenBlock, end: number, split: GapSplitMs | null): void {
+    const f = sitelessFinding({
+      id: this.ensureId(t, b),
+      time: b.appStart,
+      threadId: t.threadId,
+      threadName: t.slot.readName(),
+      durationMs: Math.round(end - b.appStart),
+      samples: b.samples,
+      reason: sitelessReason(b.lastUnnamed, this.engine !== null),
+      frames: b.lastUnnamed?.frames ?? [],
+    });
+    t.slot.noteBlockMs(f.durationMs);
+    addBlockFacts(f, this.slowMs, split, false);
+    this.emit(f);
+  }
+
+  // --- what the thread did in the gap (cpu-split.ts) ---
+
+  /** Opens the thread's scheduler statistics for this gap and takes the first reading. */
+  private startSplit(t: Watched, b: OpenBlock): void {
+    t.sched?.close();
+    t.sched = null;
+    t.split = null;
+    t.nextSplitAt = 0;
+    const reader = this.sched?.open(t.slot.kernelThread()) ?? null;
+    const first = reader?.read(this.now()) ?? null;
+    if (!reader || !first) {
+      reader?.close();
+      return;
+    }
+    t.sched = reader;
+    t.split = new GapSplit(b.beat, t.slot.beatCpuMs(), first);
+  }
+
+  /** A fresh reading into the gap's split; false when there is none to take. */
+  private readSplit(t: Watched, at: number): boolean {
+    const r = t.sched?.read(at);
+    if (!r || !t.split) return false;
+    t.split.add(r);
+    return true;
+  }
+
+  /**
+   * Whether a line may say the thread is blocked: always where the kernel cannot tell (the wall clock
+   * rules); else once the thread's own time in the app's part of the gap certainly reached the threshold,
+   * so that no final line can contradict it. Reads the statistics no more often than that can change.
+   */
+  private certainlyBlocked(t: Watched, b: OpenBlock, at: number): boolean {
+    if (!t.split) return true;
+    if (b.id) {
+      this.readSplit(t, at);
+      return true;
+    }
+    if (at < t.nextSplitAt) return false;
+    this.readSplit(t, at);
+    // Start-up inside the gap may have been all on a CPU: it is taken off the bound.
+    const bound = t.split.activeLowerBound() - (b.appStart - b.beat);
+    if (bound >= this.slowMs) return true;
+    t.nextSplitAt = at + Math.max(this.sampleMs, this.slowMs - bound);
+    return false;
+  }
+
+  /** The split of the gap as of `at`, for an ongoing line. */
+  private ongoingSplit(t: Watched, b: OpenBlock, at: number): GapSplitMs | null {
+    return t.split ? roundSplit(appPart(t.split.estimate(at, null), at - b.appStart)) : null;
+  }
+
+  /** The last reading, at the close; the split of the whole gap up to the beat that ended it. */
+  private endSplit(t: Watched, b: OpenBlock, end: number): GapSplitMs | null {
+    const split = t.split;
+    if (!split) return null;
+    this.readSplit(t, this.now());
+    t.sched?.close();
+    t.sched = null;
+    t.split = null;
+    // The beat that ended the gap stamped the thread's CPU (unless the thread exited without one).
+    const endCpu = t.slot.lastBeat() === end ? t.slot.beatCpuMs() : null;
+    return split.estimate(end, endCpu);
   }
 
   private ensureId(t: Watched, b: OpenBlock): string {
@@ -275,6 +403,9 @@ export class BlockWatcher {
   }
 
   private forget(t: Watched): void {
+    t.sched?.close();
+    t.sched = null;
+    t.split = null;
     this.threads.delete(t.index);
     t.slot.release();
   }

@@ -8,6 +8,7 @@ import type { NativeStackTrace } from '../../stack/native-binding.js';
 import { ownThreadMap } from '../../frames/source-maps.js';
 import { writeExportedMap } from '../../frames/exported-maps.js';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
+import { kernelThreadId, threadCpuMs } from './thread-cpu.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -44,6 +45,11 @@ export function startBlockDetector(
   onBeat: () => void = () => {},
 ): BlockThreadDetector {
   slot.resetGapClaim();
+  // Where the watchdog can read this thread's scheduler statistics (Linux), each beat also says how
+  // much CPU the thread had used: the part of a gap before the watchdog's first read is then known too.
+  const tid = kernelThreadId();
+  slot.setKernelThread(tid);
+  const cpuMs = tid > 0 ? threadCpuMs : () => -1;
   // A gap the watchdog did not claim (it was not running yet, e.g. booting on a loaded machine): with
   // no stack nobody can say what ran, so it is counted in the summary, not reported as a finding.
   const countUnclaimedGap = () => {
@@ -57,7 +63,7 @@ export function startBlockDetector(
   } catch {
     // the watchdog falls back to reporting without this thread's stack
   }
-  slot.beat();
+  slot.beat(Date.now(), cpuMs());
   // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
   // watched that gap it classified it from stacks (start-up, or the app's first callbacks); if not,
   // the whole gap counts as start-up.
@@ -72,7 +78,7 @@ export function startBlockDetector(
       countUnclaimedGap();
     }
     answerMapRequest(slot);
-    slot.beat();
+    slot.beat(Date.now(), cpuMs());
     onBeat();
   }, intervalMs);
   timer.unref();
@@ -88,11 +94,13 @@ export function startBlockDetector(
       unnamedBlockMs: Math.round(slot.unnamedMs()),
       unnamedBlocks: slot.unnamedGaps(),
       exitIdleMs: Math.round(slot.exitIdleMs()),
+      starvedMs: Math.round(slot.starvedMs()),
+      starvedGaps: slot.starvedGaps(),
     }),
     atExit() {
       if (!first) countUnclaimedGap();
       answerMapRequest(slot);
-      slot.beat();
+      slot.beat(Date.now(), cpuMs());
       slot.markExitBeat();
       slot.markExited();
       // A block that ended just before exit: let the watchdog write its final duration first.

@@ -98,6 +98,8 @@ export class OpenBlock {
   cpuprofile: string | null = null;
   /** Debug mode: the running callback, as the thread itself answered the probe. */
   callback: BlockCallback | null = null;
+  /** The last read no application frame was on, and whether it was answered late (a block with no site says why). */
+  lastUnnamed: { frames: Frame[]; late: boolean } | null = null;
   private lastSampleAt: number;
   private readonly sites = new Map<string, SiteWeight>();
   /** Outermost frame of the prompt samples: the callback that is running; and the last prompt site. */
@@ -210,6 +212,17 @@ export class OpenBlock {
     return f;
   }
 
+  /** Of the time credited to the app's sites, the share (0..1) spent under a module loader. */
+  loadingShare(): number {
+    let loading = 0;
+    let total = 0;
+    for (const s of this.sites.values()) {
+      loading += s.loadingMs;
+      total += s.ms;
+    }
+    return total > 0 ? loading / total : 0;
+  }
+
   private heaviest(): SiteWeight | null {
     let best: SiteWeight | null = null;
     for (const s of this.sites.values()) if (!best || s.ms > best.ms) best = s;
@@ -234,6 +247,7 @@ export class OpenBlock {
     if (read) this.samples++;
     if (frames.length === 0) {
       this.unnamedMs += weight;
+      this.lastUnnamed = { frames, late };
       return;
     }
     if (isModuleLoading(frames, starting)) {
@@ -272,6 +286,7 @@ export class OpenBlock {
     const site = siteOf(api ? frames.slice(api.index + 1) : frames);
     if (!site) {
       this.unnamedMs += weight;
+      this.lastUnnamed = { frames, late: how === 'native' };
       return;
     }
     this.onSite(frames);

@@ -52,6 +52,6 @@ describe('summary', () => {
 
   it('writes its fields in the order of the report (the JSON line is unchanged)', () => {
     const keys = Object.keys(buildSummary(input({ threadName: 'main', dropped: 1 })));
-    expect(keys).toEqual(['v', 'id', 'kind', 'time', 'pid', 'threadId', 'message', 'site', 'frames', 'loopDelay', 'elu', 'counts', 'startupBlockMs', 'unnamedBlocks', 'unnamedBlockMs', 'exitIdleMs', 'mode', 'droppedFindings', 'threadName']);
+    expect(keys).toEqual(['v', 'id', 'kind', 'time', 'pid', 'threadId', 'message', 'site', 'frames', 'loopDelay', 'elu', 'counts', 'startupBlockMs', 'unnamedBlocks', 'unnamedBlockMs', 'exitIdleMs', 'starvedMs', 'starvedGaps', 'mode', 'droppedFindings', 'threadName']);
   });
 });

@@ -27,9 +27,9 @@ function other(kind: Finding['kind'], id: string, extra: Record<string, unknown>
 }
 
 const health: ThreadHealth[] = [
-  { pid: 1, threadId: 0, time: 0, delay: { min: 10, max: 250, mean: 20, p50: 11, p90: 30, p99: 240 }, elu: 0.75, activeMs: 3000, idleMs: 1000, blockedMs: 0, blocks: 1, exited: false },
-  { pid: 1, threadId: 1, threadName: 'pool', time: 0, delay: { min: 10, max: 12, mean: 11, p50: 11, p90: 12, p99: 12 }, elu: 0.1, activeMs: 100, idleMs: 900, blockedMs: 150, blocks: 0, exited: false },
-  { pid: 1, threadId: 2, time: 0, delay: { min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }, elu: 0, activeMs: 1, idleMs: 1, blockedMs: 0, blocks: 0, exited: true },
+  { pid: 1, threadId: 0, time: 0, delay: { min: 10, max: 250, mean: 20, p50: 11, p90: 30, p99: 240 }, elu: 0.75, activeMs: 3000, idleMs: 1000, blockedMs: 0, blocks: 1, starvedMs: 0, starvedGaps: 0, exited: false },
+  { pid: 1, threadId: 1, threadName: 'pool', time: 0, delay: { min: 10, max: 12, mean: 11, p50: 11, p90: 12, p99: 12 }, elu: 0.1, activeMs: 100, idleMs: 900, blockedMs: 150, blocks: 0, starvedMs: 0, starvedGaps: 0, exited: false },
+  { pid: 1, threadId: 2, time: 0, delay: { min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }, elu: 0, activeMs: 1, idleMs: 1, blockedMs: 0, blocks: 0, starvedMs: 0, starvedGaps: 0, exited: true },
 ];
 
 let metricExporter: InMemoryMetricExporter;

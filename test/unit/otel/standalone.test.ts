@@ -72,7 +72,7 @@ describe('the reporter in the hub (ASYNC_DEBUG_OTEL=prometheus), in this process
   it('exists at once; findings made while the SDK loads wait and are counted; close() stops serving', async () => {
     const port = await freePort();
     const config = readConfig({ ASYNC_DEBUG_OTEL: 'prometheus', ASYNC_DEBUG_PROMETHEUS_PORT: String(port) }, () => {});
-    const health: ThreadHealth[] = [{ pid: 1, threadId: 0, time: 0, delay: { min: 1, max: 120, mean: 5, p50: 2, p90: 9, p99: 110 }, elu: 0.5, activeMs: 10, idleMs: 10, blockedMs: 0, blocks: 1, exited: false }];
+    const health: ThreadHealth[] = [{ pid: 1, threadId: 0, time: 0, delay: { min: 1, max: 120, mean: 5, p50: 2, p90: 9, p99: 110 }, elu: 0.5, activeMs: 10, idleMs: 10, blockedMs: 0, blocks: 1, starvedMs: 0, starvedGaps: 0, exited: false }];
     const warnings: string[] = [];
     const r = await createReporter({ config, warn: (l) => warnings.push(l), health: () => health });
     const site = { file: '/app/a.js', line: 3, column: 1, function: 'busy' };

@@ -10,19 +10,70 @@ import type { BlockFinding, Finding } from '../../../../src/finding.js';
 import type { RawFrame } from '../../../../src/frames/frames.js';
 import type { StackEngine } from '../../../../src/stack/engine.js';
 import type { ProbeAnswer } from '../../../../src/detectors/scheduling/probe.js';
+import type { SchedSource } from '../../../../src/detectors/block/cpu-split.js';
+import { metThreshold } from '../../../../src/block-threshold.js';
 
 const APP = '/app/server.js';
 const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });
 const TIMERS: RawFrame = { function: 'listOnTimeout', file: 'node:internal/timers', line: 581, column: 17 };
 const LOADER: RawFrame = { function: 'Module._load', file: 'node:internal/modules/cjs/loader', line: 1, column: 1 };
 
+/**
+ * What the scripted thread does as the clock runs, as the kernel would count it: on a CPU, asleep,
+ * runnable but kept from a CPU (its wait is added to its total only once it runs again, as the
+ * kernel does), or sharing its core with a busy process (half and half, in slices too short to see).
+ */
+type Doing = 'cpu' | 'sleep' | 'starved' | 'shared';
+
+function scriptedThread() {
+  let doing: Doing = 'cpu';
+  let cpuMs = 0;
+  let waitMs = 0;
+  let pendingMs = 0;
+  const thread = {
+    get cpuMs() {
+      return cpuMs;
+    },
+    set(next: Doing) {
+      if (next !== 'starved' && next !== 'sleep') {
+        waitMs += pendingMs;
+        pendingMs = 0;
+      }
+      doing = next;
+    },
+    pass(ms: number) {
+      if (doing === 'cpu') cpuMs += ms;
+      else if (doing === 'starved') pendingMs += ms;
+      else if (doing === 'shared') {
+        cpuMs += ms / 2;
+        waitMs += ms / 2;
+      }
+    },
+    source: {
+      open: (tid: number) => (tid === 4242 ? { read: (at: number) => ({ at, cpuMs, waitMs, asleep: doing === 'sleep' }), close() {} } : null),
+    } as SchedSource,
+  };
+  return thread;
+}
+
 /** A thread, a clock and a stack reader whose answers (stack, and how long it takes) the test scripts. */
-function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = null, more: Partial<BlockWatcherOptions> & { threadId?: number; starting?: boolean } = {}) {
+function setup(
+  slowMs = 100,
+  intervalMs = 10,
+  cpuProfileDir: string | null = null,
+  more: Partial<BlockWatcherOptions> & { threadId?: number; starting?: boolean; kernel?: 'stamps' | 'no-stamps' } = {},
+) {
   let clock = 10_000;
-  const { threadId = 0, starting = false, ...options } = more;
+  const { threadId = 0, starting = false, kernel, ...options } = more;
   const registry = new Registry();
   const slot = registry.claim(threadId)!;
-  const beat = () => slot.beat(clock);
+  const thread = scriptedThread();
+  if (kernel) slot.setKernelThread(4242);
+  const advance = (ms: number) => {
+    clock += ms;
+    thread.pass(ms);
+  };
+  const beat = () => slot.beat(clock, kernel === 'stamps' ? thread.cpuMs : -1);
   beat();
   if (!starting) slot.markTurned();
   let answer: { frames: RawFrame[] | null; takesMs: number } = { frames: [], takesMs: 0 };
@@ -32,15 +83,17 @@ function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = nul
     canCapture: () => true,
     async capture() {
       reads++;
-      clock += answer.takesMs;
+      advance(answer.takesMs);
       return answer.frames;
     },
     dispose() {},
   };
   const found: Finding[] = [];
-  const watcher = createBlockWatcher({ registry: registry.buffer, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir, ...options });
+  const watcher = createBlockWatcher({ registry: registry.buffer, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir, sched: kernel ? thread.source : null, ...options });
   return {
     slot,
+    /** From now on the thread is on a CPU, asleep, starved, or sharing its core (the kernel's view). */
+    doing: (d: Doing) => thread.set(d),
     found,
     beat,
     watcher,
@@ -52,7 +105,7 @@ function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = nul
     async run(ms: number) {
       const end = clock + ms;
       while (clock < end) {
-        clock += intervalMs;
+        advance(intervalMs);
         await watcher.tick();
       }
     },
@@ -67,12 +120,12 @@ function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = nul
       let ticks = 0;
       while (clock < end) {
         if (nextBeat <= nextTick && nextBeat <= beatsUntil) {
-          clock = nextBeat;
+          advance(nextBeat - clock);
           beat();
           nextBeat += intervalMs;
           continue;
         }
-        clock = Math.max(clock, nextTick);
+        advance(Math.max(0, nextTick - clock));
         const delay = await watcher.tick();
         ticks++;
         nextTick = clock + delay;
@@ -133,14 +186,30 @@ describe('block watcher', () => {
     expect(last.profile![0]!.share).toBeGreaterThan(last.profile![1]!.share);
   });
 
-  it('a gap with no application frame on any read is no finding: the summary counts it', async () => {
+  it('a gap after start-up with no application frame on any read is a block with the reason, not a site', async () => {
     const w = setup();
+    w.stack([{ function: 'listOnTimeout', file: 'node:internal/timers', line: 581, column: 17 }], 200);
+    await w.run(300);
+    w.beat();
+    await w.run(20);
+    const [b, ...rest] = w.blocks();
+    expect(rest).toEqual([]);
+    expect(b).toMatchObject({ site: null, ongoing: false, thresholdMs: 100 });
+    expect(b!.reason).toBe('outside JavaScript in a timer callback: the stack could only be read after it returned');
+    expect(b!.message).toContain('no application frame');
+    expect(b!.frames[0]).toMatchObject({ file: 'node:internal/timers' });
+    expect(w.slot.unnamedGaps()).toBe(0);
+  });
+
+  it('a gap with no application frame while the thread starts is no finding: the summary counts it', async () => {
+    const w = setup(100, 10, null, { starting: true });
     w.stack([{ function: 'emitHook', file: 'node:internal/async_hooks', line: 1, column: 1 }], 200);
     await w.run(300);
     w.beat();
     await w.run(20);
     expect(w.found).toEqual([]);
-    expect(w.slot.unnamedGaps()).toBe(1);
+    // As start-up (what ran before the watchdog's first read may have been) or as a gap no frame was named for.
+    expect(w.slot.startupMs() + w.slot.unnamedMs()).toBeGreaterThanOrEqual(250);
   });
 
   it('the idle stretch before exit is counted as exit idle time, not a block', async () => {
@@ -347,5 +416,139 @@ describe('block watcher scheduling', () => {
     const last = w.blocks().at(-1)!;
     expect(last.ongoing).toBe(false);
     expect(last.callback).toBeUndefined();
+  });
+});
+
+describe('what the thread did in a gap (the kernel\'s scheduler statistics, scripted)', () => {
+  it('on a CPU the whole gap: a block with cpuMs, written when found (the beats stamp the thread\'s CPU)', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([at(30), TIMERS]);
+    w.doing('cpu');
+    await w.run(130);
+    expect(w.blocks()[0]).toMatchObject({ ongoing: true, thresholdMs: 100 });
+    await w.run(170);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last).toMatchObject({ ongoing: false, site: { line: 30 }, sleepMs: 0, starvedMs: 0 });
+    expect(last.cpuMs).toBeGreaterThanOrEqual(290);
+    expect(last.message).not.toContain('on a CPU'); // all of it ran: no split in words
+    expect(metThreshold(last)).toBe(true);
+  });
+
+  it('without CPU stamps (Node 20), the first line waits until the measured stretch alone reaches the threshold', async () => {
+    const w = setup(100, 10, null, { kernel: 'no-stamps' });
+    w.stack([at(30), TIMERS]);
+    w.doing('cpu');
+    await w.run(150);
+    expect(w.blocks()).toEqual([]);
+    await w.run(100); // opened at 100 ms: 100 ms measured by 200-220 ms
+    expect(w.blocks()[0]).toMatchObject({ ongoing: true });
+    w.beat();
+    await w.run(20);
+    expect(w.blocks().at(-1)!.cpuMs).toBeGreaterThanOrEqual(240);
+  });
+
+  it('a 60 ms callback stretched past the threshold by a busy neighbour is no finding: the thread is counted as starved', async () => {
+    for (const kernel of ['stamps', 'no-stamps'] as const) {
+      const w = setup(100, 10, null, { kernel });
+      w.stack([at(30), TIMERS]);
+      w.doing('shared');
+      await w.run(130); // 65 ms on a CPU, 65 ms waiting for one
+      w.doing('cpu');
+      w.beat();
+      await w.run(20);
+      expect(w.found, kernel).toEqual([]);
+      expect(w.slot.starvedGaps(), kernel).toBe(1);
+      expect(w.slot.starvedMs(), kernel).toBeGreaterThanOrEqual(40);
+      expect(w.slot.unnamedGaps()).toBe(0);
+    }
+  });
+
+  it('a wait for a CPU not yet accounted by the kernel is never taken for sleep: no line until the CPU time is certain', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([at(30), TIMERS]);
+    w.doing('cpu');
+    await w.run(50);
+    w.doing('starved'); // runnable, kept off the CPU: the kernel adds the wait only when it runs again
+    await w.run(300);
+    expect(w.blocks()).toEqual([]);
+    w.doing('cpu');
+    await w.run(20);
+    w.beat();
+    await w.run(20);
+    expect(w.found).toEqual([]);
+    expect(w.slot.starvedGaps()).toBe(1);
+  });
+
+  it('asleep off a CPU (sync I/O, a wait) is the app\'s block: sleepMs, and the split in words', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, at(44), TIMERS], 1);
+    w.doing('sleep');
+    await w.run(400);
+    expect(w.blocks()[0]).toMatchObject({ ongoing: true });
+    w.doing('cpu');
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.sleepMs).toBeGreaterThanOrEqual(300);
+    expect(last.cpuMs).toBeLessThan(50);
+    expect(last.message).toMatch(/asleep off a CPU/);
+  });
+
+  it('a block partly starved keeps its starved time apart and says so', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([at(30), TIMERS]);
+    w.doing('shared');
+    await w.run(600); // 300 ms on a CPU, 300 ms waiting
+    w.doing('cpu');
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.cpuMs).toBeGreaterThanOrEqual(250);
+    expect(last.starvedMs).toBeGreaterThanOrEqual(250);
+    expect(last.cpuMs! + last.sleepMs! + last.starvedMs!).toBe(last.durationMs);
+    expect(last.message).toMatch(/waiting for a CPU/);
+    expect(w.slot.starvedGaps()).toBe(0);
+  });
+
+  it('a kernel that cannot be read leaves the wall clock as the rule', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps', sched: { open: () => null } });
+    w.stack([at(30), TIMERS]);
+    w.doing('shared');
+    await w.run(200);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last).toMatchObject({ ongoing: false, thresholdMs: 100 });
+    expect(last).not.toHaveProperty('cpuMs');
+  });
+
+  it('a block most of whose time is module loading after start-up is phase module-load', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([at(5, 'init', '/app/heavy.js'), LOADER, at(9, 'handler'), TIMERS]);
+    await w.run(300);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last).toMatchObject({ phase: 'module-load', origin: { type: 'module-load' } });
+  });
+
+  it('a block written while it went on whose final part is under the threshold says it was none', async () => {
+    const w = setup(100, 10, null, { starting: true });
+    w.stack([at(9, 'onListening'), { function: 'processTicksAndRejections', file: 'node:internal/process/task_queues', line: 1, column: 1 }]);
+    await w.run(250);
+    expect(w.blocks()[0]).toMatchObject({ ongoing: true });
+    w.stack([at(3, '<anonymous>', '/app/main.js'), LOADER]); // back in the entry module: start-up
+    await w.run(200);
+    w.stack([at(9, 'onListening'), { function: 'processTicksAndRejections', file: 'node:internal/process/task_queues', line: 1, column: 1 }]);
+    await w.run(30);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.durationMs).toBeLessThan(100);
+    expect(last.message).toMatch(/no block of the app: .* start-up/);
+    expect(metThreshold(last)).toBe(false);
   });
 });

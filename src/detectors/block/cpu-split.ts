@@ -1,0 +1,190 @@
+// What a blocked thread did during a gap of its loop, from the kernel's scheduler statistics of that
+// thread (Linux: /proc/self/task/<tid>/schedstat): time on a CPU, time runnable but waiting for a CPU
+// (starved: the machine gave the cores to others), and the rest of the wall time, off a CPU asleep
+// (sync I/O, Atomics.wait, a native wait). A gap is the app's block when on-CPU + asleep reaches the
+// threshold; waiting for a CPU is what the machine did, not the app.
+//
+// The watchdog reads the statistics at a gap's edges only (when it opens, before an ongoing write,
+// when it closes), never on a healthy tick. Two limits of the kernel's numbers shape the rules here:
+// - the wait of a thread that is runnable right now is added to its total only once it gets a CPU,
+//   so at a read the part of the gap not yet accounted for may be a wait still pending, not sleep;
+// - the gap opens only once it is `slowMs` old: the stretch before the first read is not measured.
+//   Where the thread stamps its CPU time at each heartbeat (Node 22.19+), that stretch's CPU is known;
+//   the rest of it is split as the measured stretch was.
+import fs from 'node:fs';
+
+const openFile = fs.openSync;
+const readFile = fs.readSync;
+const closeFile = fs.closeSync;
+
+/** One reading of a thread's statistics (cumulative since the thread started). */
+export interface SchedReading {
+  /** Epoch ms of the read, on the watchdog's clock. */
+  at: number;
+  /** Ms on a CPU, and ms runnable but waiting for one. */
+  cpuMs: number;
+  waitMs: number;
+  /** Not runnable at the read (sleeping: I/O, a lock, a wait): no wait is pending. */
+  asleep: boolean;
+}
+
+/** Reads one thread's statistics while a gap is open. */
+export interface SchedReader {
+  /** A reading as of `at`; null when the thread is gone or the numbers cannot be read. */
+  read(at: number): SchedReading | null;
+  close(): void;
+}
+
+/** Where readers come from: the kernel (procSchedSource), or a test's script. */
+export interface SchedSource {
+  /** A reader of kernel thread `tid` of this process; null where its statistics cannot be read. */
+  open(tid: number): SchedReader | null;
+}
+
+/** A gap (or its app part) split by what the thread did, ms. */
+export interface GapSplitMs {
+  cpuMs: number;
+  sleepMs: number;
+  starvedMs: number;
+}
+
+/**
+ * The first reading's CPU may lag the truth by a scheduler tick (the kernel adds a running thread's
+ * time at each tick), and so may the heartbeat's stamp: a lower bound allows for one tick (HZ=100).
+ */
+const TICK_MS = 10;
+
+/** Below this much measured time off a CPU, the measured stretch says nothing about how to split the rest. */
+const MIN_MEASURED_MS = 2;
+
+/** `/proc/self/task/<tid>/stat`: the state letter after the command name (which may hold spaces and parentheses). */
+function parseAsleep(stat: string): boolean {
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state !== 'R' && state !== '';
+}
+
+/** The kernel's statistics through two files kept open while the gap lasts, read at position 0. */
+export const procSchedSource: SchedSource = {
+  open(tid) {
+    if (!(tid > 0) || process.platform !== 'linux') return null;
+    let schedFd = -1;
+    let statFd = -1;
+    try {
+      schedFd = openFile(`/proc/self/task/${tid}/schedstat`, 'r');
+      statFd = openFile(`/proc/self/task/${tid}/stat`, 'r');
+    } catch {
+      if (schedFd >= 0) closeFile(schedFd);
+      return null;
+    }
+    const buffer = Buffer.alloc(1024);
+    const text = (fd: number) => buffer.toString('latin1', 0, readFile(fd, buffer, 0, buffer.length, 0));
+    let open = true;
+    return {
+      read(at) {
+        if (!open) return null;
+        try {
+          const [cpu, wait] = text(schedFd).split(' ');
+          const cpuNs = Number(cpu);
+          const waitNs = Number(wait);
+          if (!Number.isFinite(cpuNs) || !Number.isFinite(waitNs)) return null;
+          return { at, cpuMs: cpuNs / 1e6, waitMs: waitNs / 1e6, asleep: parseAsleep(text(statFd)) };
+        } catch {
+          return null; // the thread exited
+        }
+      },
+      close() {
+        if (!open) return;
+        open = false;
+        for (const fd of [schedFd, statFd]) {
+          try {
+            closeFile(fd);
+          } catch {
+            // already gone
+          }
+        }
+      },
+    };
+  },
+};
+
+const clamp = (ms: number, max: number) => Math.min(Math.max(0, ms), Math.max(0, max));
+
+/**
+ * The split of one gap from the readings the watchdog took while it lasted. `beat` is the heartbeat
+ * the gap began after, `beatCpuMs` the thread's CPU time at that beat (null: not known), `first` the
+ * reading taken when the watchdog opened the gap.
+ */
+export class GapSplit {
+  private last: SchedReading;
+  /** The latest read known to have had no wait pending: the measured split up to it is settled. */
+  private settledAt: number;
+
+  constructor(
+    readonly beat: number,
+    private readonly beatCpuMs: number | null,
+    private readonly first: SchedReading,
+  ) {
+    this.last = first;
+    this.settledAt = first.at;
+  }
+
+  add(r: SchedReading): void {
+    // The thread ran since the last read: any wait pending then has been added by now.
+    if (r.cpuMs > this.last.cpuMs) this.settledAt = this.last.at;
+    if (r.asleep) this.settledAt = r.at;
+    this.last = r;
+  }
+
+  /**
+   * Ms of the gap the thread certainly spent on a CPU or asleep by the last read. The stretch before
+   * the first read counts only with its CPU stamp, and only its CPU; an unsettled stretch at the end
+   * (the thread runnable now, its wait maybe not accounted yet) not at all.
+   */
+  activeLowerBound(): number {
+    const { first, last } = this;
+    const cpu = this.beatCpuMs !== null ? last.cpuMs - this.beatCpuMs - TICK_MS : last.cpuMs - first.cpuMs;
+    const measuredCpu = last.cpuMs - first.cpuMs;
+    const measuredWait = last.waitMs - first.waitMs;
+    const sleep = this.settledAt - first.at - measuredCpu - measuredWait;
+    return Math.max(0, cpu) + Math.max(0, sleep);
+  }
+
+  /** The best estimate of the split of the gap from `beat` to `end` (the beat that ended it, or now). */
+  estimate(end: number, endCpuMs: number | null): GapSplitMs {
+    const { first, last, beat } = this;
+    const wall = Math.max(0, end - beat);
+    const measuredWall = Math.max(0, last.at - first.at);
+    const measuredCpu = clamp(last.cpuMs - first.cpuMs, measuredWall);
+    const measuredWait = clamp(last.waitMs - first.waitMs, measuredWall - measuredCpu);
+    const measuredSleep = measuredWall - measuredCpu - measuredWait;
+    if (this.beatCpuMs === null) {
+      // No CPU stamp at the beat: the whole gap split as the measured stretch was; with nothing
+      // measured, the thread's state at the read says whether it slept or ran (the wall-clock rule).
+      if (measuredWall < MIN_MEASURED_MS) return first.asleep ? { cpuMs: 0, sleepMs: wall, starvedMs: 0 } : { cpuMs: wall, sleepMs: 0, starvedMs: 0 };
+      const cpuMs = (wall * measuredCpu) / measuredWall;
+      const starvedMs = (wall * measuredWait) / measuredWall;
+      return { cpuMs, starvedMs, sleepMs: Math.max(0, wall - cpuMs - starvedMs) };
+    }
+    // The CPU of the whole gap is known from the stamps (or up to the last read, for a gap closed
+    // without a beat); the time off a CPU before the first read is split as the measured one was.
+    const cpuMs = clamp((endCpuMs ?? last.cpuMs) - this.beatCpuMs, wall);
+    const prefixWall = Math.max(0, first.at - beat);
+    const prefixOff = Math.max(0, prefixWall - clamp(first.cpuMs - this.beatCpuMs, prefixWall));
+    const measuredOff = measuredWait + measuredSleep;
+    const waitShare = measuredOff >= MIN_MEASURED_MS ? measuredWait / measuredOff : first.asleep ? 0 : 1;
+    const starvedMs = clamp(measuredWait + prefixOff * waitShare, wall - cpuMs);
+    return { cpuMs, starvedMs, sleepMs: Math.max(0, wall - cpuMs - starvedMs) };
+  }
+}
+
+/**
+ * The split of a gap's app part (`appMs`, the gap less its start-up, ms): every wait for a CPU is
+ * taken as the app's (the start-up part may have had none), on-CPU and asleep keep their proportion.
+ */
+export function appPart(gap: GapSplitMs, appMs: number): GapSplitMs {
+  const starvedMs = Math.min(gap.starvedMs, Math.max(0, appMs));
+  const active = Math.max(0, appMs - starvedMs);
+  const total = gap.cpuMs + gap.sleepMs;
+  const cpuMs = total > 0 ? (active * gap.cpuMs) / total : active;
+  return { cpuMs, sleepMs: active - cpuMs, starvedMs };
+}

@@ -1,0 +1,109 @@
+// The split of a gap into on-CPU, asleep and waiting for a CPU: the kernel's numbers for real threads
+// of this process (Linux), and the rules that turn readings into a split.
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { appPart, GapSplit, procSchedSource, type SchedReading } from '../../../../src/detectors/block/cpu-split.js';
+import { kernelThreadId, threadCpuMs } from '../../../../src/detectors/block/thread-cpu.js';
+
+const HAS_SCHEDSTAT = existsSync('/proc/thread-self/schedstat');
+if (!HAS_SCHEDSTAT) console.log('skipped: no /proc/thread-self/schedstat here (not Linux, or a kernel without it)');
+
+function spin(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
+describe.runIf(HAS_SCHEDSTAT)('the kernel\'s numbers for a thread of this process', () => {
+  it('this thread: its kernel id, on a CPU and runnable while it reads itself; its CPU grows as it runs', () => {
+    const tid = kernelThreadId();
+    expect(tid).toBeGreaterThan(0);
+    const reader = procSchedSource.open(tid)!;
+    expect(reader).not.toBeNull();
+    const a = reader.read(Date.now())!;
+    spin(30);
+    const b = reader.read(Date.now())!;
+    reader.close();
+    expect(a.asleep).toBe(false);
+    expect(b.cpuMs - a.cpuMs).toBeGreaterThan(10);
+    expect(b.waitMs).toBeGreaterThanOrEqual(a.waitMs);
+    expect(reader.read(Date.now())).toBeNull(); // closed
+  });
+
+  it('a worker in Atomics.wait is asleep, and its CPU does not grow', async () => {
+    const shared = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const tid = Number(/task\\/(\\d+)$/.exec(require('node:fs').readlinkSync('/proc/thread-self'))[1]);
+       parentPort.postMessage(tid);
+       Atomics.wait(workerData, 0, 0, 5000);`,
+      { eval: true, workerData: shared },
+    );
+    const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
+    await new Promise((r) => setTimeout(r, 100));
+    const reader = procSchedSource.open(tid)!;
+    const a = reader.read(Date.now())!;
+    await new Promise((r) => setTimeout(r, 100));
+    const b = reader.read(Date.now())!;
+    reader.close();
+    Atomics.store(shared, 0, 1);
+    Atomics.notify(shared, 0);
+    await worker.terminate();
+    expect(a.asleep).toBe(true);
+    expect(b.asleep).toBe(true);
+    expect(b.cpuMs - a.cpuMs).toBeLessThan(5);
+  });
+
+  it('no reader for a thread that is not there', () => {
+    expect(procSchedSource.open(0)).toBeNull();
+    expect(procSchedSource.open(2 ** 30)).toBeNull();
+  });
+
+  it('the CPU stamp of a beat is on the kernel\'s clock (Node 22.19+)', () => {
+    const stamp = threadCpuMs();
+    if (stamp < 0) return void console.log(`skipped: process.threadCpuUsage is missing on Node ${process.version}`);
+    const reader = procSchedSource.open(kernelThreadId())!;
+    const r = reader.read(Date.now())!;
+    reader.close();
+    expect(Math.abs(r.cpuMs - stamp)).toBeLessThan(20);
+  });
+});
+
+const reading = (at: number, cpuMs: number, waitMs: number, asleep = false): SchedReading => ({ at, cpuMs, waitMs, asleep });
+
+describe('a gap\'s split from its readings', () => {
+  it('with the beat\'s CPU stamp, the CPU of the whole gap is known; the time off it before the first read is split as measured', () => {
+    // Beat at 0 with 1000 ms used; opened at 100 (50 ms more CPU), closed at 200 by a beat that stamped 1100.
+    const split = new GapSplit(0, 1000, reading(100, 1050, 500));
+    split.add(reading(200, 1100, 550));
+    const s = split.estimate(200, 1100);
+    expect(s.cpuMs).toBe(100);
+    // Measured: 50 ms off the CPU, all of it waiting: the 50 ms off it before the first read too.
+    expect(s.starvedMs).toBe(100);
+    expect(s.sleepMs).toBe(0);
+  });
+
+  it('without the stamp (Node 20), the whole gap is split as the measured stretch was', () => {
+    const split = new GapSplit(0, null, reading(100, 1000, 500));
+    split.add(reading(200, 1025, 500, true));
+    const s = split.estimate(200, null);
+    expect(s.cpuMs).toBe(50);
+    expect(s.starvedMs).toBe(0);
+    expect(s.sleepMs).toBe(150);
+  });
+
+  it('the lower bound counts no unsettled stretch: a runnable thread whose CPU has not moved may be waiting', () => {
+    const split = new GapSplit(0, null, reading(100, 1000, 500));
+    split.add(reading(300, 1000, 500)); // runnable, no CPU: its wait is not accounted yet
+    expect(split.activeLowerBound()).toBe(0);
+    split.add(reading(320, 1010, 700)); // it ran: the 200 ms were a wait
+    expect(split.activeLowerBound()).toBe(10);
+    split.add(reading(500, 1010, 700, true)); // asleep since: settled
+    expect(split.activeLowerBound()).toBe(10 + 190); // 400 ms measured, 10 on a CPU, 200 waiting
+  });
+
+  it('the app\'s part of a gap takes every wait for a CPU; on-CPU and asleep keep their proportion', () => {
+    expect(appPart({ cpuMs: 100, sleepMs: 100, starvedMs: 50 }, 150)).toEqual({ cpuMs: 50, sleepMs: 50, starvedMs: 50 });
+    expect(appPart({ cpuMs: 100, sleepMs: 0, starvedMs: 200 }, 150)).toEqual({ cpuMs: 0, sleepMs: 0, starvedMs: 150 });
+  });
+});
