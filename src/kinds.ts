@@ -143,7 +143,10 @@ export function kindRow(kind: string): Readonly<KindRow> | undefined {
   return Object.hasOwn(KINDS, kind) ? KINDS[kind as FindingKind] : undefined;
 }
 
+/** Sites the CI commands keep apart from their finding's kind (src/cli/sites.ts): their titles. */
+const SITE_KIND_TITLES: Readonly<Record<string, string>> = { 'module-load': 'Event loop blocked by module loading after start-up' };
+
 /** The kind's title, or the kind itself when this version does not know it. */
 export function kindTitle(kind: string): string {
-  return kindRow(kind)?.title ?? kind;
+  return kindRow(kind)?.title ?? (Object.hasOwn(SITE_KIND_TITLES, kind) ? SITE_KIND_TITLES[kind]! : kind);
 }

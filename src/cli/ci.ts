@@ -22,13 +22,16 @@ export const CI_HELP = `Usage: asyncdebug ci [options] -- <command...>
 
 Runs the command like 'asyncdebug run' (agent console off: one progress line per new site),
 then gates on the findings. Findings are grouped into sites: kind + file (relative to the root)
-+ function. A site counts unless it has no application frame (the test runner's own work), its
-worst duration is under --min-ms, or it is in the baseline. Budgets limit counted sites per kind.
++ function. A site counts unless it has no application frame (the test runner's own work, or a
+block the stack could not name), its worst duration is under --min-ms, or it is in the baseline.
+Only blocks that reached the threshold count. Budgets limit counted sites per kind. Blocks spent
+loading modules after start-up are the kind module-load: a warm-up, shown but not counted unless
+--budget module-load=N is given.
 
 Options:
   --budget KIND=N[,KIND=N]  max counted sites per kind (repeatable; * = every other kind).
                             Default: block=0 and no limit for other kinds; with --baseline,
-                            0 for every kind (anything new fails)
+                            0 for every kind (anything new fails); module-load only when named
   --min-ms N                ignore sites whose worst block or call took under N ms
   --baseline FILE           accept the sites listed in FILE (see --update-baseline)
   --update-baseline         write this run's sites to the baseline (FILE, or ${DEFAULT_BASELINE});
@@ -56,6 +59,7 @@ const MARKS: Record<SiteStatus, string> = {
   'within-budget': 'within budget',
   baseline: 'baseline',
   'below-min': 'under --min-ms',
+  'not-counted': 'module-load (not counted)',
   external: '',
 };
 

@@ -14,6 +14,7 @@ const LEVELS: Record<SiteStatus, Sarif.Result.level> = {
   'within-budget': 'warning',
   baseline: 'note',
   'below-min': 'none',
+  'not-counted': 'none',
   external: 'none',
 };
 

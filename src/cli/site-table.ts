@@ -2,7 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../wording.js';
 import type { RunFacts, Site } from './sites.js';
-import { NO_APP_FRAME, NO_STACK } from './sites.js';
+import { MODULE_LOAD, NO_APP_FRAME, NO_STACK } from './sites.js';
 
 /** Pads columns to their widest cell (ANSI colors do not count). */
 export function columns(rows: string[][], gap = '  '): string[] {
@@ -13,7 +13,7 @@ export function columns(rows: string[][], gap = '  '): string[] {
 }
 
 export function siteLabel(s: Site): string {
-  if (s.file === null) return s.noStack ? NO_STACK : NO_APP_FRAME;
+  if (s.file === null) return s.noStack ? NO_STACK : s.reason ? `${NO_APP_FRAME} ${s.reason}` : NO_APP_FRAME;
   return `${s.file}:${s.line} ${s.function}`;
 }
 
@@ -26,12 +26,20 @@ function threadsLabel(s: Site): string {
 /** Per site: status marks from `ci` (e.g. `NEW`, `baseline`), or none. */
 export type Marks = Map<string, string>;
 
+/** Blocks reported while they went on that turned out under the threshold: said, never counted. */
+function withdrawnNote(facts: RunFacts): string {
+  const n = facts.withdrawn ?? 0;
+  if (n === 0) return '';
+  return `${n} block${n === 1 ? '' : 's'} reported while going on turned out under the threshold (start-up or waiting for a CPU): not counted`;
+}
+
 export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, marks?: Marks): string {
   const head = `${c.bold.magenta('asyncdebug')} ${facts.processes} process${facts.processes === 1 ? '' : 'es'}, ${facts.threads} thread${facts.threads === 1 ? '' : 's'} watched`;
-  if (sites.length === 0) return `${head}: no findings\n`;
+  const withdrawn = withdrawnNote(facts);
+  if (sites.length === 0) return `${head}: no findings\n${withdrawn ? `  ${withdrawn}\n` : ''}`;
   const rows: string[][] = [['kind', 'site', 'count', 'worst', 'total', 'where', ...(marks ? ['status'] : [])].map((h) => c.dim(h))];
   for (const s of sites) {
-    const worst = s.kind === 'block' || s.worstMs > 0 ? formatDuration(s.worstMs) + (s.ongoing ? '+' : '') : '-';
+    const worst = s.kind === 'block' || s.kind === MODULE_LOAD || s.worstMs > 0 ? formatDuration(s.worstMs) + (s.ongoing ? '+' : '') : '-';
     const total = s.totalMs > 0 ? formatDuration(s.totalMs) : '-';
     const kind = s.kind === 'block' ? c.red(s.kind) : c.yellow(s.kind);
     const site = s.file === null ? c.dim(siteLabel(s)) : siteLabel(s);
@@ -40,8 +48,10 @@ export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, m
     rows.push(row);
   }
   const notes: string[] = [];
+  if (withdrawn) notes.push(withdrawn);
   if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} still blocked when its process ended`);
   if (sites.some((s) => s.noStack)) notes.push(`${c.dim(NO_STACK)}: no stack was read, e.g. a block in the first 100-300 ms of a process, before the watchdog thread was up; not counted by ci`);
-  if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner); not counted by ci`);
+  if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner), or a block the stack could not name (its reason follows); not counted by ci`);
+  if (sites.some((s) => s.kind === MODULE_LOAD)) notes.push(`${c.dim(MODULE_LOAD)}: a block spent loading modules after start-up (a lazy require or import, a test runner loading a test file): a one-time warm-up; ci counts it only with --budget ${MODULE_LOAD}=N`);
   return `${head}:\n${columns(rows).map((r) => `  ${r}`).join('\n')}\n${notes.map((n) => `  ${n}\n`).join('')}`;
 }

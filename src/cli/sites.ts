@@ -1,13 +1,20 @@
 // Findings grouped by kind and site. A site is the file (relative to the project root) and the
 // function of the finding's first application frame, without the line: an edit above the code does
 // not make it another site. Findings with no application frame (the tool's own code: a test runner,
-// npm) form one group per kind with file null.
+// npm; a block the stack could not name) form one group per kind with file null. A block spent
+// loading modules after start-up (`phase: "module-load"`) is a site of its own kind, `module-load`,
+// budgeted apart; a block line under its threshold (withdrawn) is no site at all.
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
+import { metThreshold } from '../block-threshold.js';
+
+/** The site kind of blocks spent loading modules after start-up (a warm-up, budgeted apart). */
+export const MODULE_LOAD = 'module-load';
 
 export interface Site {
   /** `kind file function`: the key of budgets, baselines and fingerprints. */
   key: string;
+  /** The finding's kind, or `module-load` for a block in that phase. */
   kind: string;
   /** Relative to the root with `/`, absolute when outside it; null: no application frame. */
   file: string | null;
@@ -32,6 +39,8 @@ export interface Site {
   ongoing: boolean;
   /** No application frame because there was no stack at all (see NO_STACK). */
   noStack: boolean;
+  /** For a block with no application frame: why, as its worst finding said. */
+  reason: string | null;
 }
 
 export const NO_APP_FRAME = '(no app frame)';
@@ -59,17 +68,28 @@ function worstOf(f: ReportLine): number {
   return typeof f.maxMs === 'number' ? f.maxMs : num(f.durationMs) / Math.max(1, num(f.count) || 1);
 }
 
+/** A block line under its threshold: a block reported while it went on that turned out to be none. */
+export function isWithdrawn(f: ReportLine): boolean {
+  return f.kind === 'block' && !metThreshold(f);
+}
+
+/** The kind a finding's site is grouped and budgeted under. */
+function siteKind(f: ReportLine): string {
+  return f.kind === 'block' && f.phase === MODULE_LOAD ? MODULE_LOAD : f.kind;
+}
+
 export function groupSites(findings: ReportLine[], root: string): Site[] {
   const sites = new Map<string, Site>();
   for (const f of findings) {
-    if (f.kind === 'summary') continue;
+    if (f.kind === 'summary' || isWithdrawn(f)) continue;
+    const kind = siteKind(f);
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;
     const noStack = !f.site && f.frames.length === 0;
-    const key = siteKey(f.kind, file, fn, noStack);
+    const key = siteKey(kind, file, fn, noStack);
     let s = sites.get(key);
     if (!s) {
-      s = { key, kind: f.kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack };
+      s = { key, kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
       sites.set(key, s);
     }
     s.findings++;
@@ -79,6 +99,7 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
     if (worst > s.worstMs) {
       s.worstMs = worst;
       s.message = f.message;
+      s.reason = typeof f.reason === 'string' ? f.reason : null;
       s.absFile = f.site?.file ?? null;
       s.line = f.site?.line ?? 0;
       s.column = f.site?.column ?? 0;
@@ -89,8 +110,9 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
     if (f.kind === 'block' && f.ongoing === true) s.ongoing = true;
   }
   for (const s of sites.values()) s.worstMs = Math.max(0, Math.round(s.worstMs * 100) / 100);
-  // Blocks first; within a kind the app's sites, worst first, then the ones without an app frame.
-  const kindRank = (k: string) => (k === 'block' ? 0 : 1);
+  // Blocks first (then module loading); within a kind the app's sites, worst first, then the ones
+  // without an app frame.
+  const kindRank = (k: string) => (k === 'block' ? 0 : k === MODULE_LOAD ? 1 : 2);
   const appRank = (s: Site) => (s.file === null ? 1 : 0);
   return [...sites.values()].sort(
     (a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || appRank(a) - appRank(b) || b.worstMs - a.worstMs || a.key.localeCompare(b.key),
@@ -100,15 +122,19 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
 export interface RunFacts {
   processes: number;
   threads: number;
+  /** Blocks reported while they went on whose final line was under the threshold (no sites). */
+  withdrawn?: number;
 }
 
 /** Processes and threads that wrote anything (every thread writes a summary at exit). */
 export function runFacts(findings: ReportLine[]): RunFacts {
   const pids = new Set<number>();
   const threads = new Set<string>();
+  let withdrawn = 0;
   for (const f of findings) {
     pids.add(f.pid);
     threads.add(`${f.pid}:${f.threadId}`);
+    if (isWithdrawn(f)) withdrawn++;
   }
-  return { processes: pids.size, threads: threads.size };
+  return { processes: pids.size, threads: threads.size, ...(withdrawn ? { withdrawn } : {}) };
 }

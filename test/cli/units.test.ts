@@ -5,7 +5,7 @@ import { evaluate, parseBudgets } from '../../src/cli/gate.js';
 import { baselineEntries, formatBaseline } from '../../src/cli/baseline.js';
 import { escapeData, escapeProperty } from '../../src/cli/github.js';
 import { toJunit } from '../../src/cli/junit.js';
-import { groupSites } from '../../src/cli/sites.js';
+import { groupSites, runFacts } from '../../src/cli/sites.js';
 import type { ReportLine } from '../../src/cli/report-files.js';
 import { UsageError } from '../../src/cli/usage.js';
 
@@ -50,6 +50,47 @@ describe('budgets and the gate', () => {
     expect(accepted.kinds).toEqual([{ kind: 'sync-io', counted: 1, budget: 0, over: true }]);
     const slowOnly = evaluate(sites, { budgets: new Map(), minMs: 1000, baseline: null });
     expect(slowOnly.failed).toBe(false);
+  });
+
+  it('module loading after start-up is a kind of its own: shown, counted only when --budget names it', () => {
+    expect([...parseBudgets(['module-load=2'])]).toEqual([['module-load', 2]]);
+    const sites = groupSites(
+      [
+        block('b1', '/p/test/a.test.js', '<anonymous>', 180, { phase: 'module-load', thresholdMs: 100 }),
+        block('b2', '/p/test/a.test.js', '<anonymous>', 150, { thresholdMs: 100 }),
+      ],
+      '/p',
+    );
+    expect(sites.map((s) => s.key)).toEqual(['block test/a.test.js <anonymous>', 'module-load test/a.test.js <anonymous>']);
+    const byDefault = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: null });
+    expect(byDefault.status.get('module-load test/a.test.js <anonymous>')).toBe('not-counted');
+    expect(byDefault.kinds).toEqual([{ kind: 'block', counted: 1, budget: 0, over: true }]);
+    // Neither `*` nor a baseline counts it: only a budget that names it.
+    const star = evaluate(sites, { budgets: parseBudgets(['*=0']), minMs: 0, baseline: new Set() });
+    expect(star.status.get('module-load test/a.test.js <anonymous>')).toBe('not-counted');
+    const named = evaluate(sites, { budgets: parseBudgets(['module-load=0,block=1']), minMs: 0, baseline: null });
+    expect(named.kinds).toEqual([
+      { kind: 'block', counted: 1, budget: 1, over: false },
+      { kind: 'module-load', counted: 1, budget: 0, over: true },
+    ]);
+  });
+
+  it('a block line under its threshold is no site: a block withdrawn, or its thread\'s own time under it', () => {
+    const lines = [
+      block('b1', '/p/src/a.js', 'hash', 28, { thresholdMs: 100 }),
+      block('b2', '/p/src/b.js', 'load', 150, { thresholdMs: 100, cpuMs: 40, sleepMs: 10, starvedMs: 100 }),
+      block('b3', '/p/src/c.js', 'parse', 150, { thresholdMs: 100, cpuMs: 120, sleepMs: 0, starvedMs: 30 }),
+      block('b4', '/p/src/d.js', 'old', 120), // a report from before lines said their threshold
+    ];
+    const sites = groupSites(lines, '/p');
+    expect(sites.map((s) => s.key)).toEqual(['block src/c.js parse', 'block src/d.js old']);
+    expect(runFacts(lines).withdrawn).toBe(2);
+  });
+
+  it('a block with no application frame shows its reason and is not counted', () => {
+    const sites = groupSites([block('b1', null, '', 180, { reason: 'outside JavaScript in a timer callback', frames: [{ file: 'node:internal/timers', line: 1, column: 1, function: 'listOnTimeout' }] })], '/p');
+    expect(sites[0]).toMatchObject({ key: 'block (no app frame)', reason: 'outside JavaScript in a timer callback' });
+    expect(evaluate(sites, { budgets: new Map(), minMs: 0, baseline: null }).failed).toBe(false);
   });
 });
 

@@ -1,0 +1,36 @@
+// The words of a gap's verdict: the split, a withdrawn block, why a block has no site.
+import { describe, expect, it } from 'vitest';
+import { inCallback, roundSplit, sitelessReason, splitSentence, withdrawnMessage } from '../../../../src/detectors/block/gap-verdict.js';
+
+const node = (file: string, fn = 'f') => ({ file, line: 1, column: 1, function: fn });
+
+describe('a gap in words', () => {
+  it('says the split only when a tenth or more of the block was asleep or waiting for a CPU', () => {
+    expect(splitSentence(300, { cpuMs: 295, sleepMs: 5, starvedMs: 0 })).toBe('');
+    expect(splitSentence(250, { cpuMs: 210, sleepMs: 0, starvedMs: 40 })).toBe('Of the 250 ms, 210 ms on a CPU and 40 ms waiting for a CPU (other work had the cores).');
+    expect(splitSentence(300, { cpuMs: 50, sleepMs: 200, starvedMs: 50 })).toMatch(/^Of the 300 ms, 50 ms on a CPU, 200 ms asleep off a CPU \(.*\) and 50 ms waiting for a CPU/);
+  });
+
+  it('rounds a split to whole ms that still add up', () => {
+    const r = roundSplit({ cpuMs: 100.5, sleepMs: 100.5, starvedMs: 100.4 });
+    expect(r.cpuMs + r.sleepMs + r.starvedMs).toBe(301);
+  });
+
+  it('a withdrawn block says what the gap was instead', () => {
+    const m = withdrawnMessage('main thread', 195, 160, 28, { cpuMs: 20, sleepMs: 0, starvedMs: 8 }, 100);
+    expect(m).toBe('The event loop of the main thread did not turn for 195 ms, but it was no block of the app: 160 ms of it was start-up (module loading), 8.0 ms waiting for a CPU (other work had the cores); the thread\'s own time, 20 ms, is under the 100 ms threshold.');
+  });
+
+  it('why a block has no site', () => {
+    expect(sitelessReason({ frames: [node('node:internal/timers', 'listOnTimeout')], late: true }, true)).toBe('outside JavaScript in a timer callback: the stack could only be read after it returned');
+    expect(sitelessReason({ frames: [node('/p/node_modules/lib/index.js', 'crunch'), node('node:internal/timers')], late: false }, true)).toMatch(/^only library code on the stack, e\.g\. crunch \(\/p\/node_modules\/lib\/index\.js:1\)/);
+    expect(sitelessReason({ frames: [], late: true }, true)).toMatch(/no JavaScript was on the stack/);
+    expect(sitelessReason(null, false)).toMatch(/no stack reader/);
+  });
+
+  it('a read in a callback\'s dispatch was that callback\'s, also at exit; one in the exit\'s own code was not', () => {
+    expect(inCallback({ frames: [node('node:internal/timers', 'listOnTimeout')] })).toBe(true);
+    expect(inCallback({ frames: [node('node:events', 'emit')] })).toBe(false);
+    expect(inCallback(null)).toBe(false);
+  });
+});
