@@ -28,6 +28,9 @@ export const METRIC_BLOCKS = 'asyncdebug.loop.blocks';
 export const METRIC_BLOCK_DURATION = 'asyncdebug.loop.block.duration';
 /** Gauge: seconds the loop of a thread has been blocked right now (0 when it turns). */
 export const METRIC_BLOCKED = 'asyncdebug.loop.blocked';
+/** Counter (seconds) of the time each thread waited for a CPU inside gaps of its loop (Linux): the
+ *  machine's doing, not a block. */
+export const METRIC_STARVED = 'asyncdebug.loop.starved';
 /** Counter of synchronous API calls after start-up, by API and site. */
 export const METRIC_SYNC_IO_CALLS = 'asyncdebug.sync_io.calls';
 /** Counter of promises nobody awaited, by site. */
@@ -74,6 +77,7 @@ export const PROMETHEUS = {
   blocks: 'asyncdebug_loop_blocks_total',
   blockDuration: 'asyncdebug_loop_block_duration',
   blocked: 'asyncdebug_loop_blocked',
+  starved: 'asyncdebug_loop_starved_total',
   syncIo: 'asyncdebug_sync_io_calls_total',
   unawaited: 'asyncdebug_promises_unawaited_total',
   threadpoolWait: 'asyncdebug_threadpool_wait',

@@ -5,6 +5,7 @@
 import type { Attributes, Context, Counter, Histogram, Logger, Meter, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { kindRow, type KindRow } from '../kinds.js';
+import { metThreshold } from '../block-threshold.js';
 import type { ThreadHealth } from '../thread-health.js';
 import * as S from './semconv.js';
 
@@ -112,6 +113,9 @@ function makeInstruments(meter: Meter, threads: () => readonly ThreadHealth[]): 
   observe(meter.createObservableGauge(S.METRIC_BLOCKED, { unit: 's', description: 'How long the event loop of the thread has been blocked right now (0 while it turns).' }), (r) => {
     for (const t of live()) r.observe(t.blockedMs / SECOND, threadAttributes(t.threadId, t.threadName));
   });
+  observe(meter.createObservableCounter(S.METRIC_STARVED, { unit: 's', description: 'Time the thread waited for a CPU inside gaps of its event loop (other work had the cores; not a block).' }), (r) => {
+    for (const t of live()) r.observe((t.starvedMs ?? 0) / SECOND, threadAttributes(t.threadId, t.threadName));
+  });
   const advice = { explicitBucketBoundaries: S.DURATION_BUCKETS };
   return {
     blocks: meter.createCounter(S.METRIC_BLOCKS, { unit: '{block}', description: 'Event-loop blocks (each counted once, when it ends).' }),
@@ -216,7 +220,8 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
       const thread = threadAttributes(f.threadId, f.threadName ?? nameOf(f.threadId));
       const signal = kindRow(f.kind)?.otel ?? 'log';
       if (signal === 'sync-io') return syncCalls(i, f, thread);
-      if (f.kind === 'block' && f.ongoing) return;
+      // A block counts once, when it ends; a final line under its threshold withdraws it (no block).
+      if (f.kind === 'block' && (f.ongoing || !metThreshold(f))) return;
       if (done.has(f.id)) return;
       remember(f.id, 1);
       const site = sites.attributes(f.site);

@@ -110,8 +110,8 @@ function header(data: DataState, ui: UiState, ctx: ScreenContext): Line {
 
 function threadRows(data: DataState, ui: UiState, ctx: ScreenContext, max: number): Line[] {
   const nameWidth = ctx.columns >= 100 ? 20 : 12;
-  const sparkWidth = Math.max(8, ctx.columns - 54 - nameWidth);
-  const lines: Line[] = [[seg(`${lpad('pid', 7)} ${pad('thread', nameWidth)} ${pad('loop delay', sparkWidth)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('max', 7)} ${lpad('util', 4)}  state`, { dim: true })]];
+  const sparkWidth = Math.max(8, ctx.columns - 62 - nameWidth);
+  const lines: Line[] = [[seg(`${lpad('pid', 7)} ${pad('thread', nameWidth)} ${pad('loop delay', sparkWidth)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('max', 7)} ${lpad('util', 4)} ${lpad('starved', 7)}  state`, { dim: true })]];
   const threads = threadsOf(data, ui.pid);
   if (threads.length === 0) {
     lines.push([seg(`  ${ctx.waitingText ?? 'waiting for an agent to connect…'}`, { dim: true })]);
@@ -134,7 +134,10 @@ function threadRows(data: DataState, ui: UiState, ctx: ScreenContext, max: numbe
     lines.push([
       seg(`${lpad(String(t.pid), 7)} ${pad(threadText(t.threadId, t.threadName), nameWidth)} `),
       seg(sparkline(t.history, sparkWidth, slow), { color: delayColor }),
-      seg(h ? ` ${lpad(ms(h.delay.p50), 7)} ${lpad(ms(h.delay.p99), 7)} ${lpad(ms(h.delay.max), 7)} ${lpad(`${Math.round(h.elu * 100)}%`, 4)}  ` : ` ${lpad('-', 7)} ${lpad('-', 7)} ${lpad('-', 7)} ${lpad('-', 4)}  `),
+      seg(h ? ` ${lpad(ms(h.delay.p50), 7)} ${lpad(ms(h.delay.p99), 7)} ${lpad(ms(h.delay.max), 7)} ${lpad(`${Math.round(h.elu * 100)}%`, 4)} ` : ` ${lpad('-', 7)} ${lpad('-', 7)} ${lpad('-', 7)} ${lpad('-', 4)} `),
+      // Time the thread waited for a CPU inside gaps of its loop (other work had the cores): no block.
+      h?.starvedMs ? seg(lpad(ms(h.starvedMs), 7), { color: 'yellow' }) : seg(lpad('-', 7), { dim: true }),
+      seg('  '),
       state,
     ]);
   }
@@ -277,8 +280,10 @@ export const HELP_LINES = [
   '  q or ctrl-c   quit: stops the command it started; --attach leaves apps be',
   '',
   'Threads: each loop\'s delay (max per second, scaled to the block threshold),',
-  'its p50/p99/max over the last second and its utilization. BLOCKED NOW is',
-  'read by the watchdog thread while the thread is still blocked.',
+  'its p50/p99/max over the last second and its utilization; starved: how long',
+  'it waited for a CPU inside stalls of its loop (other work had the cores: no',
+  'block, Linux only). BLOCKED NOW is read by the watchdog thread while the',
+  'thread is still blocked.',
 ];
 
 function pickLines(lines: Line[], rows: number): Line[] {

@@ -3,6 +3,7 @@
 import type { BlockFinding, Finding, FindingKind, Frame } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { REPORTED_KINDS } from '../kinds.js';
+import { metThreshold } from '../block-threshold.js';
 import type { ClientEvent } from './client.js';
 import type { AgentHello } from './protocol.js';
 
@@ -198,7 +199,8 @@ function threadLabel(f: Finding): string {
 export function topBlockSites(state: DataState, pid: number | null = null): SiteRow[] {
   const rows = new Map<string, SiteRow>();
   for (const { f } of state.findings) {
-    if (!isBlock(f) || (pid !== null && f.pid !== pid)) continue;
+    // A final line under its threshold withdrew the block.
+    if (!isBlock(f) || (pid !== null && f.pid !== pid) || (!f.ongoing && !metThreshold(f))) continue;
     const key = f.site ? `${f.site.file}:${f.site.line}:${f.site.function}` : '(no app frame)';
     let r = rows.get(key);
     if (!r) rows.set(key, (r = { key, site: f.site, count: 0, totalMs: 0, maxMs: 0, ongoing: false, threads: new Set() }));

@@ -28,7 +28,7 @@ function show(store: Store, over: Partial<AppProps> = {}) {
 function busyStore(): Store {
   const store = createStore();
   store.dispatch(msg(hello()));
-  store.dispatch(healthMsg([health(), health({ threadId: 1, threadName: 'resizer', elu: 0.95, delay: { min: 1, max: 130, mean: 20, p50: 12, p90: 90, p99: 120 } })]));
+  store.dispatch(healthMsg([health(), health({ threadId: 1, threadName: 'resizer', elu: 0.95, starvedMs: 240, starvedGaps: 2, delay: { min: 1, max: 130, mean: 20, p50: 12, p90: 90, p99: 120 } })]));
   store.dispatch(msg({ t: 'finding', f: block({ durationMs: 310 }) }));
   store.dispatch(msg({ t: 'finding', f: block({ durationMs: 190 }) }));
   store.dispatch(msg({ t: 'finding', f: block({ durationMs: 120, site: at(30, 'parseBody'), threadId: 1, threadName: 'resizer' }) }));
@@ -49,6 +49,10 @@ describe('tui app (ink-testing-library)', () => {
     expect(text).toContain('asyncdebug tui node server.js');
     expect(text).toMatch(/4242 main/);
     expect(text).toMatch(/4242 worker 1 "res/);
+    // How long each thread waited for a CPU inside stalls of its loop (no block): a column of its own.
+    expect(text).toMatch(/util starved/);
+    expect(text).toMatch(/4242 worker 1 "re.*95%\s+240 ms/);
+    expect(text).toMatch(/4242 main .*%\s+-\s/);
     expect(text).toMatch(/server\.js:8 spin\s+2\s+500 ms\s+310 ms/);
     expect(text).toMatch(/server\.js:30 parseBody\s+1\s+120 ms/);
     expect(text).toContain('sync I/O 1 site 40× 6.1 ms');

@@ -28,7 +28,7 @@ function other(kind: Finding['kind'], id: string, extra: Record<string, unknown>
 
 const health: ThreadHealth[] = [
   { pid: 1, threadId: 0, time: 0, delay: { min: 10, max: 250, mean: 20, p50: 11, p90: 30, p99: 240 }, elu: 0.75, activeMs: 3000, idleMs: 1000, blockedMs: 0, blocks: 1, starvedMs: 0, starvedGaps: 0, exited: false },
-  { pid: 1, threadId: 1, threadName: 'pool', time: 0, delay: { min: 10, max: 12, mean: 11, p50: 11, p90: 12, p99: 12 }, elu: 0.1, activeMs: 100, idleMs: 900, blockedMs: 150, blocks: 0, starvedMs: 0, starvedGaps: 0, exited: false },
+  { pid: 1, threadId: 1, threadName: 'pool', time: 0, delay: { min: 10, max: 12, mean: 11, p50: 11, p90: 12, p99: 12 }, elu: 0.1, activeMs: 100, idleMs: 900, blockedMs: 150, blocks: 0, starvedMs: 420, starvedGaps: 2, exited: false },
   { pid: 1, threadId: 2, time: 0, delay: { min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }, elu: 0, activeMs: 1, idleMs: 1, blockedMs: 0, blocks: 0, starvedMs: 0, starvedGaps: 0, exited: true },
 ];
 
@@ -101,6 +101,19 @@ describe('otel reporter, metrics', () => {
     expect(time).toContainEqual({ attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_EVENTLOOP_STATE]: 'active' }, value: 3 });
     expect(time).toContainEqual({ attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_EVENTLOOP_STATE]: 'idle' }, value: 1 });
     expect(points(m.get(S.METRIC_BLOCKED)).map((p) => p.value)).toEqual([0, 0.15]);
+    expect(points(m.get(S.METRIC_STARVED))).toEqual([
+      { attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main' }, value: 0 },
+      { attributes: { [S.ATTR_THREAD_ID]: 1, [S.ATTR_THREAD_NAME]: 'pool' }, value: 0.42 },
+    ]);
+  });
+
+  it('a final block line under its threshold withdraws the block: nothing is counted', async () => {
+    const r = await start();
+    r.report(block('b1', 195, true, { thresholdMs: 100 }));
+    r.report(block('b1', 28, false, { thresholdMs: 100 }));
+    const m = await collected();
+    expect(points(m.get(S.METRIC_BLOCKS))).toEqual([]);
+    expect(points(m.get(S.METRIC_FINDINGS))).toEqual([]);
   });
 
   it('a block counts once, when final, with its thread and code site; its duration goes to the histogram', async () => {
