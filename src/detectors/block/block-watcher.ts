@@ -210,6 +210,8 @@ export class BlockWatcher {
     // The inspector engine pauses the thread under a debugger for each read: only at the writes.
     t.nextSampleAt = this.engine?.name === 'inspector' ? Math.max(at + this.sampleMs, t.nextWriteAt) : at + this.sampleMs;
     if (!b.named || at - b.appStart < this.slowMs) return;
+    // A read answered late, after the loop turned: the gap is over, its close writes the final line.
+    if (t.slot.gen() !== b.gen) return;
     if (!b.id || at >= t.nextWriteAt) {
       if (!this.certainlyBlocked(t, b, at)) return;
       this.write(t, b, at, true, this.ongoingSplit(t, b, at));
@@ -371,8 +373,9 @@ export class BlockWatcher {
     t.sched = null;
     t.split = null;
     // The beat that ended the gap stamped the thread's CPU (unless the thread exited without one).
-    const endCpu = t.slot.lastBeat() === end ? t.slot.beatCpuMs() : null;
-    return split.estimate(end, endCpu);
+    const byBeat = t.slot.lastBeat() === end;
+    if (byBeat) split.endedByBeat(end);
+    return split.estimate(end, byBeat ? t.slot.beatCpuMs() : null);
   }
 
   private ensureId(t: Watched, b: OpenBlock): string {

@@ -136,6 +136,14 @@ export class GapSplit {
   }
 
   /**
+   * The gap ended with a beat at `end`: the thread ran then, so every wait before it is in the kernel's
+   * total by the next read (read after `end`).
+   */
+  endedByBeat(end: number): void {
+    this.settledAt = Math.max(this.settledAt, Math.min(end, this.last.at));
+  }
+
+  /**
    * Ms of the gap the thread certainly spent on a CPU or asleep by the last read. The stretch before
    * the first read counts only with its CPU stamp, and only its CPU; an unsettled stretch at the end
    * (the thread runnable now, its wait maybe not accounted yet) not at all.
@@ -155,8 +163,12 @@ export class GapSplit {
     const wall = Math.max(0, end - beat);
     const measuredWall = Math.max(0, last.at - first.at);
     const measuredCpu = clamp(last.cpuMs - first.cpuMs, measuredWall);
-    const measuredWait = clamp(last.waitMs - first.waitMs, measuredWall - measuredCpu);
-    const measuredSleep = measuredWall - measuredCpu - measuredWait;
+    const unaccounted = measuredWall - measuredCpu - clamp(last.waitMs - first.waitMs, measuredWall - measuredCpu);
+    // Time neither on a CPU nor in the kernel's wait total is sleep where settled; past that, while the
+    // thread is runnable, a wait the kernel has not added yet.
+    const settledSleep = this.settledAt - first.at - measuredCpu - (last.waitMs - first.waitMs);
+    const measuredSleep = last.asleep ? unaccounted : clamp(settledSleep, unaccounted);
+    const measuredWait = measuredWall - measuredCpu - measuredSleep;
     if (this.beatCpuMs === null) {
       // No CPU stamp at the beat: the whole gap split as the measured stretch was; with nothing
       // measured, the thread's state at the read says whether it slept or ran (the wall-clock rule).
@@ -166,7 +178,7 @@ export class GapSplit {
       return { cpuMs, starvedMs, sleepMs: Math.max(0, wall - cpuMs - starvedMs) };
     }
     // The CPU of the whole gap is known from the stamps (or up to the last read, for a gap closed
-    // without a beat); the time off a CPU before the first read is split as the measured one was.
+    // without a beat); the time off it before the first read is split as the measured one was.
     const cpuMs = clamp((endCpuMs ?? last.cpuMs) - this.beatCpuMs, wall);
     const prefixWall = Math.max(0, first.at - beat);
     const prefixOff = Math.max(0, prefixWall - clamp(first.cpuMs - this.beatCpuMs, prefixWall));

@@ -29,11 +29,15 @@ export function splitSentence(durationMs: number, s: GapSplitMs): string {
   const matters = (ms: number) => ms >= 1 && ms * 10 >= durationMs;
   if (!matters(s.sleepMs) && !matters(s.starvedMs)) return '';
   const parts = [`${formatDuration(s.cpuMs)} on a CPU`];
-  if (s.sleepMs >= 1) parts.push(`${formatDuration(s.sleepMs)} asleep off a CPU (sync I/O, a lock or a native wait)`);
-  if (s.starvedMs >= 1) parts.push(`${formatDuration(s.starvedMs)} waiting for a CPU (other work had the cores)`);
+  if (matters(s.sleepMs)) parts.push(`${formatDuration(s.sleepMs)} asleep off a CPU (sync I/O, a lock or a native wait)`);
+  if (matters(s.starvedMs)) parts.push(`${formatDuration(s.starvedMs)} waiting for a CPU (other work had the cores)`);
   const list = parts.length === 2 ? parts.join(' and ') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
   return `Of the ${formatDuration(durationMs)}, ${list}.`;
 }
+
+/** What block-message.ts guesses for time outside JavaScript; the split can tell when it was a sleep. */
+const NATIVE_GUESS = 'outside JavaScript (JSON, a regular expression, a native addon or compilation)';
+const NATIVE_ASLEEP = 'outside JavaScript, asleep (sync I/O, a lock or a native wait)';
 
 /** The extension fields every block line carries: its threshold, the split, the module-load phase. */
 export function addBlockFacts(f: BlockFinding, slowMs: number, split: GapSplitMs | null, moduleLoad: boolean): void {
@@ -43,6 +47,8 @@ export function addBlockFacts(f: BlockFinding, slowMs: number, split: GapSplitMs
   f.cpuMs = split.cpuMs;
   f.sleepMs = split.sleepMs;
   f.starvedMs = split.starvedMs;
+  // A thread that slept through most of it was not computing JSON or a regular expression.
+  if (f.origin?.type === 'native' && split.sleepMs * 2 >= f.durationMs) f.message = f.message.replace(NATIVE_GUESS, NATIVE_ASLEEP);
   const words = splitSentence(f.durationMs, split);
   if (words) f.message += ` ${words}`;
 }
