@@ -114,4 +114,19 @@ test('parses', async () => {
     expect(failed.stderr).not.toContain('✗ block');
     expect(failed.code).toBe(3);
   });
+
+  it('a heavy require() after start-up in a node:test file is module-load: shown, passes by default, fails --budget module-load=0', async () => {
+    const project = copyProject('module-load-project');
+    const file = join(project, 'test', 'lazy.test.mjs');
+    const lazy = ['--', process.execPath, '--test', 'test/lazy.test.mjs'];
+    const line = new RegExp(`module-load\\s+test/lazy\\.test\\.mjs:${markerLine(file)} <anonymous> .*module-load \\(not counted\\)`);
+    const passed = await runCli(['ci', ...lazy], { cwd: project });
+    expect(passed.stderr, passed.stderr).toMatch(line);
+    expect(passed.stderr).not.toMatch(/^\s+block\s/m);
+    expect(passed.stderr).toContain('asyncdebug ci: passed');
+    expect(passed.code).toBe(0);
+    const budgeted = await runCli(['ci', '--budget', 'module-load=0', ...lazy], { cwd: project });
+    expect(budgeted.stderr, budgeted.stderr).toContain('✗ module-load: 1 site, budget 0');
+    expect(budgeted.code).toBe(1);
+  });
 });

@@ -21,12 +21,19 @@ function expectBlockAt(lines: Line[], file: string, opts: { threadId?: number } 
 const JSON_NAMED = Number(process.versions.node.split('.')[0]) < 26;
 
 describe('block detector: planted blocks are reported at the running line', () => {
-  it.skipIf(JSON_NAMED)('json.mjs on Node 26: the gap is counted, without a site', async () => {
+  it.skipIf(JSON_NAMED)('json.mjs on Node 26: a block with no site, and the reason why', async () => {
     const run = await runNode(fixture('json.mjs'));
     expect(run.code).toBe(0);
-    const summary = run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!;
-    // The process ends right after the block: the gap is the exit's idle time or an unnamed gap.
-    expect((summary.unnamedBlockMs as number) + (summary.exitIdleMs as number)).toBeGreaterThanOrEqual(100);
+    const found = blocks(run.lines);
+    expect(found, JSON.stringify(run.lines, null, 1)).toHaveLength(1);
+    const b = found[0]!;
+    expect(b.site).toBeNull();
+    expect(b.ongoing).toBe(false);
+    expect(b.durationMs as number).toBeGreaterThanOrEqual(100);
+    expect(b.reason).toBe('outside JavaScript in a timer callback: the stack could only be read after it returned');
+    expect(b.frames.some((f) => f.file === 'node:internal/timers')).toBe(true);
+    // Not the exit's idle time, though the process ends right after it.
+    expect(run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!.exitIdleMs).toBe(0);
   });
 
   it.each(['busy-loop.mjs', 'regex.mjs', ...(JSON_NAMED ? ['json.mjs'] : []), 'sort-promise.mjs'])('%s', async (name) => {
@@ -44,8 +51,9 @@ describe('block detector: planted blocks are reported at the running line', () =
 
   it('an infinite loop is reported while it runs, and a SIGKILLed process keeps the lines', async () => {
     const file = fixture('infinite.mjs');
+    // Killed once the block was written again at 1 s (the first line comes once it reached the threshold).
     const run = await runNode(file, {
-      killWhen: (lines) => lines.some((l) => l.kind === 'block' && (l.samples as number) >= 2),
+      killWhen: (lines) => lines.some((l) => l.kind === 'block' && (l.durationMs as number) >= 1000),
     });
     expect(run.signal).toBe('SIGKILL');
     const b = expectBlockAt(run.lines, file);

@@ -102,6 +102,18 @@ describe('a gap\'s split from its readings', () => {
     expect(split.activeLowerBound()).toBe(10 + 190); // 400 ms measured, 10 on a CPU, 200 waiting
   });
 
+  it('while the thread is runnable, time the kernel has not accounted is taken as a wait, not sleep; a beat settles it', () => {
+    const split = new GapSplit(0, 1000, reading(100, 1050, 500));
+    split.add(reading(300, 1100, 500)); // 150 ms neither on a CPU nor in the wait total, runnable now
+    expect(split.estimate(300, null)).toMatchObject({ cpuMs: 100, sleepMs: 0 });
+    split.add(reading(320, 1100, 500, true)); // asleep at the next read: it was sleep after all
+    expect(split.estimate(320, null).sleepMs).toBeGreaterThanOrEqual(150);
+    const slept = new GapSplit(0, 1000, reading(100, 1000, 500, true));
+    slept.add(reading(420, 1010, 500)); // closed after the beat at 400 that woke it
+    slept.endedByBeat(400);
+    expect(slept.estimate(400, 1002).sleepMs).toBeGreaterThanOrEqual(350); // of 400: the 20 ms read after the beat are not known
+  });
+
   it('the app\'s part of a gap takes every wait for a CPU; on-CPU and asleep keep their proportion', () => {
     expect(appPart({ cpuMs: 100, sleepMs: 100, starvedMs: 50 }, 150)).toEqual({ cpuMs: 50, sleepMs: 50, starvedMs: 50 });
     expect(appPart({ cpuMs: 100, sleepMs: 0, starvedMs: 200 }, 150)).toEqual({ cpuMs: 0, sleepMs: 0, starvedMs: 150 });

@@ -34,3 +34,17 @@ describe('a gap in words', () => {
     expect(inCallback(null)).toBe(false);
   });
 });
+
+describe('the facts every block line carries', () => {
+  it('a block outside JavaScript that the thread slept through is not called JSON or a regular expression', async () => {
+    const { blockMessage } = await import('../../../../src/detectors/block/block-message.js');
+    const { addBlockFacts } = await import('../../../../src/detectors/block/gap-verdict.js');
+    const site = node('/app/a.js', 'readPipe');
+    const message = blockMessage({ thread: 'main thread', durationMs: 270, ongoing: false, site, siteMs: 270, totalMs: 270, origin: 'native', api: undefined, after: null, cwd: '/app' });
+    const f = { kind: 'block', durationMs: 270, message, origin: { type: 'native', frames: [] } } as never as import('../../../../src/finding.js').BlockFinding;
+    addBlockFacts(f, 100, { cpuMs: 5, sleepMs: 260, starvedMs: 5 }, false);
+    expect(f.message).not.toContain('JSON');
+    expect(f.message).toContain('outside JavaScript, asleep (sync I/O, a lock or a native wait)');
+    expect(f).toMatchObject({ thresholdMs: 100, cpuMs: 5, sleepMs: 260, starvedMs: 5 });
+  });
+});
