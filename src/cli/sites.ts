@@ -4,6 +4,7 @@
 // npm) form one group per kind with file null.
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
+import { isHealthLine } from '../health-record.js';
 
 export interface Site {
   /** `kind file function`: the key of budgets, baselines and fingerprints. */
@@ -62,7 +63,7 @@ function worstOf(f: ReportLine): number {
 export function groupSites(findings: ReportLine[], root: string): Site[] {
   const sites = new Map<string, Site>();
   for (const f of findings) {
-    if (f.kind === 'summary') continue;
+    if (f.kind === 'summary' || isHealthLine(f)) continue;
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;
     const noStack = !f.site && f.frames.length === 0;

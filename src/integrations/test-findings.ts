@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import { readConfig, reportPath, type Config } from '../config.js';
 import type { Finding } from '../finding.js';
+import { isHealthLine } from '../health-record.js';
 
 export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string };
 
@@ -94,7 +95,7 @@ export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWat
         if (!raw.trim()) continue;
         try {
           const f = JSON.parse(raw) as TestFinding;
-          if (f.threadId === threadId && f.kind !== 'summary') out.push(f);
+          if (f.threadId === threadId && f.kind !== 'summary' && !isHealthLine(f)) out.push(f);
         } catch {
           // a broken line is `asyncdebug report`'s to name
         }
