@@ -61,7 +61,8 @@ export async function reportCommandLine(args: string[]): Promise<number> {
       // The HTML module loads only when asked for.
       const { writeHtmlReport, describeWritten } = await import('../html/html-report.js');
       const written = await writeHtmlReport(path, { ...reports, findings }, { root });
-      process.stderr.write(`asyncdebug: ${describeWritten(written, relative(process.cwd(), path) || path)}\n`);
+      const rel = relative(process.cwd(), path);
+      process.stderr.write(`asyncdebug: ${describeWritten(written, rel && !rel.startsWith('..') ? rel : path)}\n`);
     } catch (err) {
       process.stderr.write(`asyncdebug: ${(err as Error).message}\n`);
       failed = true;

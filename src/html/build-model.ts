@@ -56,7 +56,7 @@ class Threads {
     let i = this.index.get(id);
     if (i === undefined) {
       i = this.list.length;
-      this.list.push({ pid: f.pid, threadId: f.threadId, key: threadKey(f.pid, f.threadId), label: threadName(f.threadId), health: { t: [], p50: [], p99: [], max: [], elu: [] }, summary: null });
+      this.list.push({ pid: f.pid, threadId: f.threadId, key: threadKey(f.pid, f.threadId), label: threadName(f.threadId), start: null, health: { t: [], p50: [], p99: [], max: [], elu: [] }, summary: null });
       this.index.set(id, i);
     }
     const t = this.list[i]!;
@@ -101,6 +101,7 @@ export async function buildModel(reports: Reports, o: ModelOptions): Promise<Rep
       seen(t);
     } else if (f.kind === 'summary') {
       threads.list[thread]!.summary = summaryOf(f);
+      threads.list[thread]!.start = num(f.time);
       if (typeof f.mode === 'string') modes.add(f.mode);
       seen(f.time);
     } else {

@@ -97,7 +97,9 @@ function factsOf(f: ReportLine, tables: Tables): { facts: Facts; more: StackSect
     if (key === 'durationMs' && n !== null) facts.push([DURATION_LABEL[f.kind] ?? 'duration', formatDuration(n)]);
     else if (key === 'maxMs' && n !== null) facts.push(['slowest call', formatDuration(n)]);
     else if (key === 'bytes' && n !== null) facts.push(['size', `~${bytes(n)}`]);
-    else if (key === 'ongoing') facts.push(['still going on', value === true ? 'yes: the process ended during it (its last known state)' : 'no']);
+    else if (key === 'ongoing') {
+      if (value === true) facts.push(['still going on', 'yes: the process ended during it (this is its last known state)']);
+    }
     else if (key === 'samples' && n !== null) facts.push(['stack reads', String(n)]);
     else if (key === 'callback' && typeof value === 'object' && value !== null) {
       const c = value as Record<string, unknown>;

@@ -52,6 +52,8 @@ export interface ThreadModel {
   key: string;
   /** `main thread`, `worker thread 3 "resizer"`. */
   label: string;
+  /** Epoch ms the thread started (its summary's `time`), null when it wrote no summary. */
+  start: number | null;
   /** From the `health` lines: epoch ms (end of each window) and the numbers of each window. */
   health: { t: number[]; p50: number[]; p99: number[]; max: number[]; elu: number[] };
   /** From the thread's `summary` line, when it wrote one. */

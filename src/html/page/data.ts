@@ -55,9 +55,14 @@ export function kindColor(kind: string): string {
   return KIND_COLORS[kind] ?? '#6b7280';
 }
 
-export function readModel(): ReportModel | null {
+/** The model the builder embedded (../render-html.ts): gzipped JSON in base64; null when it is not one. */
+export async function readModel(): Promise<ReportModel | null> {
   const node = document.getElementById('asyncdebug-data');
-  if (!node?.textContent) return null;
-  const model = JSON.parse(node.textContent) as ReportModel;
+  if (!node?.textContent || node.dataset.encoding !== 'gzip+base64') return null;
+  const binary = atob(node.textContent.trim());
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const json = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  const model = JSON.parse(json) as ReportModel;
   return model.format === 1 ? model : null;
 }

@@ -57,9 +57,15 @@ function threadHeader(report: Report, thread: number): HTMLElement {
   return el('div', { class: 'thread-head' }, el('strong', {}, t.label), ' ', el('span', { class: 'muted' }, `${plural(n, 'finding')} · ${parts.join(' · ')}`));
 }
 
-function start(): void {
+async function start(): Promise<void> {
   const app = document.getElementById('app')!;
-  const model = readModel();
+  let model: ReportModel | null = null;
+  try {
+    model = await readModel();
+  } catch (err) {
+    app.appendChild(el('p', {}, `This report cannot be read here (${(err as Error).message}); it needs a browser from 2023 or later.`));
+    return;
+  }
   if (!model) {
     app.appendChild(el('p', {}, 'This report cannot be shown: its data is missing or of another format.'));
     return;
@@ -120,4 +126,4 @@ function start(): void {
   document.body.dataset.ready = 'true';
 }
 
-start();
+void start();

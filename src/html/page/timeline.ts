@@ -23,6 +23,8 @@ interface Chart {
   tip: HTMLElement;
 }
 
+// A window's value holds back to the line before (see seriesData).
+const steps = uPlot.paths.stepped?.({ align: -1 });
 const LANE_TOP = 7;
 const LANE_GAP = 12;
 const HEIGHT = 150;
@@ -65,6 +67,13 @@ function drawMarks(chart: Chart, host: TimelineHost): void {
   ctx.rect(left, top, width, height);
   ctx.clip();
   const marks = host.report.byThread[chart.thread] ?? [];
+  // Many bands in view would shade the whole chart: then only their strip along the bottom is drawn.
+  let inView = 0;
+  for (const i of marks) {
+    const m = host.report.mark(i)!;
+    if (m.kind === 'block' && (m.t + m.d) / 1000 >= min && m.t / 1000 <= max) inView++;
+  }
+  const shade = inView <= 150;
   // Bands first, glyphs over them, the selected mark last.
   for (const pass of ['block', 'point', 'selected'] as const) {
     for (const i of marks) {
@@ -76,8 +85,10 @@ function drawMarks(chart: Chart, host: TimelineHost): void {
       const color = kindColor(m.kind);
       if (isBlock) {
         const x1 = Math.max(u.valToPos((m.t + m.d) / 1000, 'x', true), x0 + 2 * px);
-        ctx.fillStyle = 'rgba(220, 38, 38, 0.16)';
-        ctx.fillRect(x0, top, x1 - x0, height);
+        if (shade || pass === 'selected') {
+          ctx.fillStyle = 'rgba(220, 38, 38, 0.16)';
+          ctx.fillRect(x0, top, x1 - x0, height);
+        }
         ctx.fillStyle = color;
         ctx.fillRect(x0, top + height - 4 * px, x1 - x0, 4 * px);
         if (m.ongoing) {
@@ -113,11 +124,22 @@ function drawMarks(chart: Chart, host: TimelineHost): void {
   ctx.restore();
 }
 
+/**
+ * x: seconds; each health line's numbers hold for its window, which ends at its time and began at the
+ * line before (the first at the thread's start, or a second before): drawn as steps back to there.
+ */
 function seriesData(t: ThreadModel, span: [number, number]): uPlot.AlignedData {
   const h = t.health;
   if (h.t.length === 0) return [[span[0], span[1]], [null, null], [null, null], [null, null]];
   const order = h.t.map((_, i) => i).sort((a, b) => h.t[a]! - h.t[b]!);
-  return [order.map((i) => h.t[i]! / 1000), order.map((i) => h.p99[i]!), order.map((i) => h.max[i]!), order.map((i) => Math.round(h.elu[i]! * 1000) / 10)];
+  const first = order[0]!;
+  const began = Math.min(t.start ?? h.t[first]! - 1000, h.t[first]!);
+  // The leading point repeats the first window's numbers: a step is drawn only between two values.
+  const column = (values: number[], scale = 1) => {
+    const ys = order.map((i) => Math.round(values[i]! * scale * 100) / 100);
+    return [ys[0]!, ...ys];
+  };
+  return [[began / 1000, ...order.map((i) => h.t[i]! / 1000)], column(h.p99), column(h.max), column(h.elu, 100)];
 }
 
 export class Timelines {
@@ -149,9 +171,9 @@ export class Timelines {
       scales: { x: { time: true }, ms: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] }, pct: { range: [0, 100] } },
       series: [
         { value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) },
-        { label: 'loop delay p99', scale: 'ms', stroke: '#b91c1c', width: 1.5, value: ms, spanGaps: false },
-        { label: 'max', scale: 'ms', stroke: '#f97316', width: 1, dash: [4, 3], value: ms },
-        { label: 'utilization', scale: 'pct', stroke: '#2563eb', fill: 'rgba(37, 99, 235, 0.08)', width: 1, value: (_u, v) => (v === null ? '–' : `${v}%`) },
+        { label: 'loop delay p99', scale: 'ms', stroke: '#b91c1c', width: 1.5, value: ms, paths: steps },
+        { label: 'max', scale: 'ms', stroke: '#f97316', width: 1, dash: [4, 3], value: ms, paths: steps },
+        { label: 'utilization', scale: 'pct', stroke: '#2563eb', fill: 'rgba(37, 99, 235, 0.08)', width: 1, value: (_u, v) => (v === null ? '–' : `${v}%`), paths: steps },
       ],
       axes: [
         {},
