@@ -74,7 +74,7 @@ describe('the HTML report model', () => {
     const b = frame('/app/b.js', 2, 'light');
     const main = frame('/app/main.js', 9, 'main');
     const model = await buildModel(
-      reports([{ id: 'block-0-1', kind: 'block', durationMs: 300, site: a, frames: [a, main], profile: [{ site: a, samples: 6, share: 0.6 }, { site: b, samples: 3, share: 0.3 }, { site: b, samples: 1, share: 0.1, frames: [b, frame('/app/c.js', 3, 'caller'), main] }] }]),
+      reports([{ id: 'block-0-1', kind: 'block', durationMs: 300, site: a, frames: [a, main], profile: [{ site: a, samples: 6, share: 0.6 }, { site: b, samples: 3, share: 0.3 }, { site: b, samples: 1, share: 0.1, frames: [b, frame('/app/c.js', 3, 'caller'), main] } as never] }]),
       { root: '/app', tool: 'test' },
     );
     const paths = model.marks[0]!.profile.map((p) => [p.path.map((r) => model.strings[model.frames[r]![3]]), p.share]);
