@@ -40,3 +40,16 @@ export function describeWritten(w: HtmlWritten, shownPath: string): string {
   const size = w.bytes >= 1024 * 1024 ? `${(w.bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(w.bytes / 1024))} kB`;
   return `wrote the HTML report ${shownPath} (${size}, ${w.findings} finding${w.findings === 1 ? '' : 's'})`;
 }
+
+/**
+ * `asyncdebug ci --html FILE`: the page as a CI artifact. A failure to write it is one line on stderr
+ * and changes nothing else: the gate's verdict and exit code are the gate's.
+ */
+export async function writeCiHtml(path: string, reports: Reports, o: HtmlOptions, err: (text: string) => void): Promise<void> {
+  try {
+    const written = await writeHtmlReport(path, reports, o);
+    err(`  ${describeWritten(written, path)}\n`);
+  } catch (e) {
+    err(`asyncdebug: ${(e as Error).message}\n`);
+  }
+}
