@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, latest, markerLine, ROOT, runNode, tempDir, type Line, type RunResult } from '../helpers.js';
+import { isHealthLine } from '../../src/health-record.js';
 import { modelOf } from '../unit/html/page-data.js';
 import { browserMissing, openBrowser, openReport, type OpenedPage } from './browser.js';
 import { runCli } from './cli-helpers.js';
@@ -36,7 +37,7 @@ afterAll(async () => {
 
 describe('health lines of a real run', () => {
   it('each thread writes its loop health about once a second, and the table leaves them out', async () => {
-    const health = run.lines.filter((l) => l.kind === 'health');
+    const health = run.lines.filter((l) => isHealthLine(l));
     for (const threadId of [0, 2]) {
       const mine = health.filter((l) => l.threadId === threadId);
       expect(mine.length, `thread ${threadId}`).toBeGreaterThanOrEqual(1);
@@ -96,7 +97,7 @@ describe.skipIf(missing !== null)('the HTML report in a browser', () => {
     const { page } = opened;
     const at = await page.evaluate(() => {
       const r = (window as unknown as { asyncdebugReport: any }).asyncdebugReport;
-      const index = r.model.marks.findIndex((m: any) => m.kind === 'block' && m.thread === 0 && m.facts.some((f: string[]) => f[0] === 'callback' && f[1].startsWith('timer')));
+      const index = r.model.marks.findIndex((m: any) => m.kind === 'block' && m.thread === 0 && m.facts.some((f: string[]) => f[0] === 'callback' && f[1]!.startsWith('timer')));
       const m = r.model.marks[index];
       const u = r.timelines.charts.find((c: any) => c.thread === m.thread).plot;
       u.over.scrollIntoView({ block: 'center' });
@@ -168,7 +169,7 @@ describe.skipIf(missing !== null)('the HTML report in a browser', () => {
     await page.evaluate(() => {
       const r = (window as unknown as { asyncdebugReport: any }).asyncdebugReport;
       r.timelines.reset();
-      r.select(r.model.marks.findIndex((m: any) => m.kind === 'block' && m.thread === 0 && m.facts.some((f: string[]) => f[0] === 'callback' && f[1].startsWith('timer'))));
+      r.select(r.model.marks.findIndex((m: any) => m.kind === 'block' && m.thread === 0 && m.facts.some((f: string[]) => f[0] === 'callback' && f[1]!.startsWith('timer'))));
       window.scrollTo(0, 0);
     });
     await page.screenshot({ path: join(ROOT, 'docs', 'html-report.png'), fullPage: true });
