@@ -1,5 +1,6 @@
 // The JSON Lines contract v1 (docs/report-format.md). Tools outside this repo parse it: add, never break.
 import { threadId as currentThreadId } from 'node:worker_threads';
+import { now, pid } from './original.js';
 
 export const CONTRACT_VERSION = 1 as const;
 
@@ -121,5 +122,5 @@ export type FindingFields<T extends Finding> = Omit<T, 'v' | 'kind' | 'pid' | 't
 /** The one way findings are made: the contract's envelope first, then the detector's fields. */
 export function makeFinding<T extends Finding = OtherFinding>(kind: T['kind'], fields: FindingFields<T>): T {
   const { id, threadId, time, ...rest } = fields as FindingFields<T> & { id: string };
-  return { v: CONTRACT_VERSION, id, kind, time: time ?? Date.now(), pid: process.pid, threadId: threadId ?? currentThreadId, ...rest } as unknown as T;
+  return { v: CONTRACT_VERSION, id, kind, time: time ?? now(), pid, threadId: threadId ?? currentThreadId, ...rest } as unknown as T;
 }

@@ -7,6 +7,7 @@
 // 1 ms to a second, until all are in. A look costs one length check unless Node loaded something new.
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
+import { now, realClearTimeout, realSetTimeout } from '../original.js';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
 export function wrappedMark(tag: string): symbol {
@@ -152,7 +153,7 @@ function hookLoader(): void {
 function unhookLoader(): void {
   const statics = Module as unknown as { _load: Function };
   if (watches.size === 0) {
-    if (lookAgain) clearTimeout(lookAgain);
+    if (lookAgain) realClearTimeout(lookAgain);
     lookAgain = null;
     if (hooked) statics._load = hooked.load;
     hooked = null;
@@ -167,7 +168,7 @@ function wrapNewlyLoaded(): void {
     // keep what is wrapped
   }
   if (!anyPending(null)) return;
-  lookAgain = setTimeout(wrapNewlyLoaded, lookDelay);
+  lookAgain = realSetTimeout(wrapNewlyLoaded, lookDelay);
   lookDelay = Math.min(lookDelay * 2, MAX_LOOK_DELAY_MS);
   lookAgain.unref();
 }
@@ -178,7 +179,7 @@ export function beginLookingForImports(): void {
     if (!lookAgain) wrapNewlyLoaded();
     return;
   }
-  firstTurnAt = Date.now();
+  firstTurnAt = now();
   wrapNewlyLoaded();
 }
 

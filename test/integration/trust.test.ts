@@ -1,6 +1,7 @@
 // Findings a CI gate can trust: no block that did not happen, every block named, by what took the time.
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { blocks, fixture, latest, markerLine, ROOT, runNode } from '../helpers.js';
+import { blocks, fixture, latest, markerLine, readReports, ROOT, runNode, tempDir } from '../helpers.js';
 
 const summaryOf = (lines: Awaited<ReturnType<typeof runNode>>['lines'], threadId = 0) =>
   lines.find((l) => l.kind === 'summary' && l.threadId === threadId)!;
@@ -95,3 +96,38 @@ describe('TypeScript transpiled in memory', () => {
 });
 
 void ROOT;
+
+describe("the app's patched globals never reach a finding or a file name", () => {
+  for (const fake of ['pid', 'process']) {
+    it(`Date.now pinned to 2020, a fake pid (${fake === 'pid' ? 'process.pid redefined' : 'the global process replaced'})`, async () => {
+      const file = fixture('patched-globals.mjs');
+      const started = Date.now();
+      // two processes with the same fake pid, one report directory: one file each, by the real pid
+      const dir = tempDir();
+      const runs = await Promise.all([1, 2].map(() => runNode(file, { env: { FIXTURE_FAKE: fake, ASYNC_DEBUG_REPORT_DIR: dir } })));
+      const ended = Date.now();
+      for (const run of runs) expect(run.code, run.stderr).toBe(0);
+      const files = readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort();
+      const lines = readReports(dir);
+      const pids = [...new Set(lines.map((l) => l.pid))].sort();
+      expect(pids).toHaveLength(2);
+      expect(pids).not.toContain(123456);
+      expect(files).toEqual(pids.map((p) => `asyncdebug-${p}.jsonl`).sort());
+      for (const l of lines) expect(l.time, l.message).toBeGreaterThanOrEqual(started - 1000);
+      for (const l of lines) expect(l.time, l.message).toBeLessThanOrEqual(ended + 1000);
+      const found = blocks(lines);
+      expect(found.map((b) => b.site?.line)).toEqual([markerLine(file), markerLine(file)]);
+      for (const b of found) {
+        expect(b.durationMs as number).toBeGreaterThanOrEqual(250);
+        expect(b.durationMs as number).toBeLessThan(ended - started);
+        expect(b.message).not.toMatch(/ \d{5,} s\b/);
+      }
+      expect(latest(lines).filter((l) => l.kind === 'sync-io').map((l) => l.site?.line)).toEqual([markerLine(file, '@read'), markerLine(file, '@read')]);
+      for (const s of lines.filter((l) => l.kind === 'summary')) {
+        const ran = Number(/ran (-?\d+) ms/.exec(s.message)?.[1]);
+        expect(ran, s.message).toBeGreaterThan(0);
+        expect(ran, s.message).toBeLessThan(ended - started);
+      }
+    });
+  }
+});
