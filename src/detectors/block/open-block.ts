@@ -14,6 +14,7 @@ import { makeFinding, type BlockCallback, type BlockFinding, type Frame, type Pr
 import type { ProbeAnswer, RawRow } from '../scheduling/probe.js';
 import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
+import { isUnderRunner } from '../../frames/runner-maps.js';
 import type { ProfileSample } from './cpuprofile.js';
 import { callbackText, threadName } from '../../wording.js';
 import { blockMessage, type SiteOrigin } from './block-message.js';
@@ -80,7 +81,9 @@ function rawOf([file, line, column, fn]: RawRow): RawFrame {
 
 /** Frames of a site as reported: mapped now, positions no map could be found for yet marked. */
 function framesOf(s: SiteWeight): { frames: Frame[]; site: Frame | null } {
-  const frames = toFrames(s.raw.slice(s.skip)).map((f) => (isAppFrame(f) && mayNeedThreadMap(f.file) ? { ...f, generated: true as const } : f));
+  const mapped = toFrames(s.raw.slice(s.skip));
+  const runner = isUnderRunner(mapped);
+  const frames = mapped.map((f) => (isAppFrame(f) && mayNeedThreadMap(f.file, runner) ? { ...f, generated: true as const } : f));
   return { frames, site: siteOf(frames) };
 }
 
