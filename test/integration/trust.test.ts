@@ -131,3 +131,19 @@ describe("the app's patched globals never reach a finding or a file name", () =>
     });
   }
 });
+
+describe('plain JavaScript is not labelled transpiled', () => {
+  it('an extensionless bin script: no frame is "generated", the console says nothing of transpiled code', async () => {
+    const file = fixture('bin/serve');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_REPORTERS: 'console,json' } });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.lines.filter((l) => l.kind === 'block');
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const b of lines) {
+      expect(b.site).toMatchObject({ file, line: markerLine(file) });
+      expect(b.frames.filter((fr) => fr.generated)).toEqual([]);
+    }
+    expect(run.stderr).toContain(`serve:${markerLine(file)}`);
+    expect(run.stderr).not.toContain('transpiled');
+  });
+});
