@@ -147,3 +147,20 @@ describe('plain JavaScript is not labelled transpiled', () => {
     expect(run.stderr).not.toContain('transpiled');
   });
 });
+
+describe('a shared helper is named by its heavy caller', () => {
+  it('spin() called by a short and a long phase: the block is spin ← renderReport, with each way\'s share', async () => {
+    const file = fixture('call-paths.mjs');
+    const run = await runNode(file);
+    expect(run.code, run.stderr).toBe(0);
+    const found = blocks(run.lines);
+    expect(found).toHaveLength(1);
+    const b = found[0]!;
+    expect(b.site).toMatchObject({ file, line: markerLine(file), function: 'spin' });
+    expect(b.caller, JSON.stringify(b, null, 1)).toMatchObject({ file, line: markerLine(file, '@render'), function: 'renderReport' });
+    expect(b.message).toMatch(/ at spin \(test\/fixtures\/call-paths\.mjs:\d+:\d+\) ← renderReport \(test\/fixtures\/call-paths\.mjs:\d+:\d+\)\.$/);
+    const paths = (b.profile as { paths?: { caller: { line: number }; share: number }[] }[])[0]!.paths!;
+    expect(paths.map((p) => p.caller.line)).toEqual([markerLine(file, '@render'), markerLine(file, '@validate')]);
+    expect(paths[0]!.share).toBeGreaterThan(paths[1]!.share);
+  });
+});
