@@ -14,6 +14,9 @@ export interface PathWeight {
   keys: string[];
   /** The raw frames of those keys, the latest read's (mapped when written). */
   raw: RawFrame[];
+  /** The latest read's whole stack, and how many frames of it are inside the agent's sync-API wrapper. */
+  stack: RawFrame[];
+  skip: number;
   ms: number;
   samples: number;
 }
@@ -23,21 +26,26 @@ export interface PathGroup {
   caller: RawFrame | null;
   ms: number;
   samples: number;
+  /** Its heaviest path (whose latest stack stands for the group). */
+  heaviest: PathWeight;
 }
 
-/** Adds a read's weight to its path. */
-export function addPath(paths: Map<string, PathWeight>, callers: RawFrame[], ms: number, read: boolean): void {
-  const keys = callers.slice(0, MAX_PATH_DEPTH).map((f) => `${f.file}:${f.line}`);
+/** Adds a read's weight (its whole `stack`, the application frames outward from the site: `callers`) to its path. */
+export function addPath(paths: Map<string, PathWeight>, callers: RawFrame[], stack: RawFrame[], skip: number, ms: number, read: boolean): void {
+  const raw = callers.slice(0, MAX_PATH_DEPTH);
+  const keys = raw.map((f) => `${f.file}:${f.line}`);
   const key = keys.join('\n');
   let p = paths.get(key);
   if (!p) {
     if (paths.size >= MAX_PATHS) return;
-    p = { keys, raw: callers.slice(0, MAX_PATH_DEPTH), ms: 0, samples: 0 };
+    p = { keys, raw, stack, skip, ms: 0, samples: 0 };
     paths.set(key, p);
   }
   p.ms += ms;
   if (read) p.samples++;
-  p.raw = callers.slice(0, MAX_PATH_DEPTH);
+  p.raw = raw;
+  p.stack = stack;
+  p.skip = skip;
 }
 
 /**
@@ -53,11 +61,12 @@ export function splitPaths(paths: Iterable<PathWeight>): PathGroup[] | null {
       const key = p.keys[depth] ?? '';
       let g = groups.get(key);
       if (!g) {
-        g = { caller: p.raw[depth] ?? null, ms: 0, samples: 0 };
+        g = { caller: p.raw[depth] ?? null, ms: 0, samples: 0, heaviest: p };
         groups.set(key, g);
       }
       g.ms += p.ms;
       g.samples += p.samples;
+      if (p.ms > g.heaviest.ms) g.heaviest = p;
     }
     if (groups.size > 1) return [...groups.values()].sort((a, b) => b.ms - a.ms);
     if (groups.has('')) return null;

@@ -93,9 +93,12 @@ function reported(raw: RawFrame[], runner: boolean): Frame[] {
   return toFrames(raw).map((f) => (isAppFrame(f) && mayNeedThreadMap(f.file, runner) ? { ...f, generated: true as const } : f));
 }
 
+/** A site's frames: the latest read's, or of the heavy way into it when the ways differ (its `caller`'s). */
 function framesOf(s: SiteWeight): { frames: Frame[]; site: Frame | null; runner: boolean } {
-  const runner = isUnderRunner(toFrames(s.raw.slice(s.skip)));
-  const frames = reported(s.raw.slice(s.skip), runner);
+  const heavy = splitPaths(s.paths.values())?.[0];
+  const stack = heavy?.caller ? heavy.heaviest.stack.slice(heavy.heaviest.skip) : s.raw.slice(s.skip);
+  const runner = isUnderRunner(toFrames(stack));
+  const frames = reported(stack, runner);
   return { frames, site: siteOf(frames), runner };
 }
 
@@ -329,7 +332,7 @@ export class OpenBlock {
     }
     const callers: RawFrame[] = [];
     for (let i = frames.indexOf(site) + 1; i < frames.length; i++) if (isAppFrame(frames[i] as Frame)) callers.push(raw[i] as RawFrame);
-    addPath(s.paths, callers, weight, read);
+    addPath(s.paths, callers, raw, api ? api.index + 1 : 0, weight, read);
     if (read) s.samples++;
     s.ms += weight;
     if (how === 'native' && !api) s.nativeMs += weight;

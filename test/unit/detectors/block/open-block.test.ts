@@ -248,6 +248,16 @@ describe('open block', () => {
     expect(f.message).toBe('The event loop of the main thread was blocked for 730 ms, 82% of it at spin (server.js:3:5) ← renderReport (server.js:11:5).');
   });
 
+  it('the frames of such a block are the heavy way\'s, also when the light one ran last', () => {
+    const b = open();
+    reads(b, [at(3, 'spin'), at(11, 'renderReport'), at(21, 'handler'), TIMERS], 1010, 1600);
+    reads(b, [at(3, 'spin'), at(7, 'validate'), at(20, 'handler'), TIMERS], 1610, 1730);
+    b.id = 'block-0-1';
+    const f = b.finding(1730, false, 0, undefined)!;
+    expect(f.caller?.function).toBe('renderReport');
+    expect(f.frames.map((x) => x.function)).toEqual(['spin', 'renderReport', 'handler', 'listOnTimeout']);
+  });
+
   it('one way into the site, or ways that differ only outside the app\'s code: no caller', () => {
     const one = open();
     reads(one, [at(3, 'spin'), at(11, 'renderReport'), TIMERS], 1010, 1300);
