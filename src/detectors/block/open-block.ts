@@ -217,7 +217,7 @@ export class OpenBlock {
       durationMs,
       ongoing,
       samples: this.samples,
-      profile: this.profile(top, site, total),
+      profile: this.profile(top, site, runner, total),
     });
     if (heavy) f.caller = heavy.caller;
     if (name) f.threadName = name;
@@ -251,11 +251,11 @@ export class OpenBlock {
   }
 
   /** The heaviest few sites with their share of every read's weight (`top` is named at `site` already). */
-  private profile(top: SiteWeight, site: Frame, total: number): ProfileEntry[] {
+  private profile(top: SiteWeight, site: Frame, topRunner: boolean, total: number): ProfileEntry[] {
     const profile: ProfileEntry[] = [];
     const shareOf = (ms: number) => (total > 0 ? Math.round((ms / total) * 100) / 100 : 0);
     for (const s of [...this.sites.values()].sort((x, y) => y.ms - x.ms).slice(0, PROFILE_SIZE)) {
-      const { site: at, runner } = s === top ? { site, runner: isUnderRunner(toFrames(s.raw)) } : framesOf(s);
+      const { site: at, runner } = s === top ? { site, runner: topRunner } : framesOf(s);
       if (!at) continue;
       const entry: ProfileEntry = { site: at, samples: s.samples, share: shareOf(s.ms) };
       const paths = callersOf(s, runner).flatMap(({ caller, group }) => (caller ? [{ caller, samples: group.samples, share: shareOf(group.ms) }] : []));
