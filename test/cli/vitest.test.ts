@@ -62,7 +62,7 @@ const RUNNERS: [string, string | undefined][] = [['vitest (devDependency)', VITE
 
 describe.each(RUNNERS)('asyncdebug/vitest, a project importing TypeScript modules, %s', (_name, vitestBin) => {
   const project = join(CLI_FIXTURES, 'vitest-imports');
-  const testFile = join(project, 'imports.test.ts');
+  const testFile = join(project, 'imports.spec.ts');
   const index = join(project, 'src', 'index.ts');
 
   it.skipIf(!vitestBin)("the runner's own reads are module loading (no import line, no failed test); the app's read is at its source line", async () => {
