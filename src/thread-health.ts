@@ -37,8 +37,8 @@ export interface ThreadHealth {
    * the gaps of its loop the watchdog watched, and how many gaps of the threshold were no block for
    * that reason. Linux only (0 elsewhere): read from the kernel's per-thread scheduler statistics.
    */
-  starvedMs: number;
-  starvedGaps: number;
+  starvedMs?: number;
+  starvedGaps?: number;
   /** True once the thread has exited (its last numbers stay until the slot is reused). */
   exited: boolean;
 }

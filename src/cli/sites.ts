@@ -7,6 +7,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
 import { metThreshold } from '../block-threshold.js';
+import { isHealthLine } from '../health-record.js';
 
 /** The site kind of blocks spent loading modules after start-up (a warm-up, budgeted apart). */
 export const MODULE_LOAD = 'module-load';
@@ -81,7 +82,7 @@ function siteKind(f: ReportLine): string {
 export function groupSites(findings: ReportLine[], root: string): Site[] {
   const sites = new Map<string, Site>();
   for (const f of findings) {
-    if (f.kind === 'summary' || isWithdrawn(f)) continue;
+    if (f.kind === 'summary' || isHealthLine(f) || isWithdrawn(f)) continue;
     const kind = siteKind(f);
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;

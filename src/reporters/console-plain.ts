@@ -7,6 +7,7 @@ import type { Finding, Frame, SummaryFinding } from '../finding.js';
 import { kindRow } from '../kinds.js';
 import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
 import type { Reporter } from './reporter.js';
+import { pid } from '../original.js';
 
 interface SiteLine {
   threadId: number;
@@ -45,7 +46,7 @@ export function createPlainConsoleReporter(options: { write?: (t: string) => voi
 
   function summary(f: SummaryFinding): void {
     for (const [id, s] of sites) {
-      if (s.threadId !== f.threadId || f.pid !== process.pid) continue;
+      if (s.threadId !== f.threadId || f.pid !== pid) continue;
       sites.delete(id);
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
       write(`${tag} ${bold(s.api)} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);

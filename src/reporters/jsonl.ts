@@ -7,6 +7,8 @@ import type { Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';
 import { isMainThread } from 'node:worker_threads';
 import { reportPath, warnOnStderr } from '../config.js';
+import type { ThreadHealth } from '../thread-health.js';
+import { healthLines, type HealthLines } from './health-lines.js';
 
 /**
  * Creates the directory and its missing parents. Not `mkdirSync(dir, { recursive: true })`: on Node 20
@@ -49,20 +51,31 @@ export function checkReportWritable(dir: string): void {
 export function createJsonlReporter(dir: string): Reporter {
   let fd: number | null = null;
   let broken = false;
+  let health: HealthLines | null = null;
+  const write = (text: string) => {
+    if (broken) return;
+    try {
+      if (fd === null) {
+        ensureDir(dir);
+        fd = openSync(reportPath(dir), 'a');
+      }
+      writeSync(fd, text);
+    } catch (err) {
+      broken = true;
+      // Once per process: the main thread speaks for the workers and the watchdog.
+      if (isMainThread) warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(dir)} (${(err as Error).message}); findings go to the other reporters only`);
+    }
+  };
   return {
     report(finding: Finding) {
+      write(JSON.stringify(finding) + '\n');
+    },
+    // Called only in the watchdog, at the hub's health tick (watchdog/hub.ts), with every thread's health
+    // read from shared memory: the `health` lines cost the app's threads nothing. One write per tick.
+    health(threads: readonly ThreadHealth[]) {
       if (broken) return;
-      try {
-        if (fd === null) {
-          ensureDir(dir);
-          fd = openSync(reportPath(dir), 'a');
-        }
-        writeSync(fd, JSON.stringify(finding) + '\n');
-      } catch (err) {
-        broken = true;
-        // Once per process: the main thread speaks for the workers and the watchdog.
-        if (isMainThread) warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(dir)} (${(err as Error).message}); findings go to the other reporters only`);
-      }
+      const records = (health ??= healthLines()).take(threads);
+      if (records.length > 0) write(records.map((r) => JSON.stringify(r) + '\n').join(''));
     },
   };
 }

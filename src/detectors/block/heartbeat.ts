@@ -9,6 +9,7 @@ import { ownThreadMap } from '../../frames/source-maps.js';
 import { writeExportedMap } from '../../frames/exported-maps.js';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
 import { kernelThreadId, threadCpuMs } from './thread-cpu.js';
+import { now } from '../../original.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -54,7 +55,7 @@ export function startBlockDetector(
   // no stack nobody can say what ran, so it is counted in the summary, not reported as a finding.
   const countUnclaimedGap = () => {
     const last = slot.lastBeat();
-    const gap = Date.now() - last;
+    const gap = now() - last;
     if (last === 0 || gap < slowMs + intervalMs || !slot.claimGap(slot.gen())) return;
     slot.countUnnamedGap(gap);
   };
@@ -63,7 +64,7 @@ export function startBlockDetector(
   } catch {
     // the watchdog falls back to reporting without this thread's stack
   }
-  slot.beat(Date.now(), cpuMs());
+  slot.beat(now(), cpuMs());
   // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
   // watched that gap it classified it from stacks (start-up, or the app's first callbacks); if not,
   // the whole gap counts as start-up.
@@ -71,14 +72,14 @@ export function startBlockDetector(
   const timer = setInterval(function asyncdebugHeartbeat() {
     if (first) {
       first = false;
-      const gap = Date.now() - slot.lastBeat() - intervalMs;
+      const gap = now() - slot.lastBeat() - intervalMs;
       if (gap > 0 && slot.claimGap(slot.gen())) slot.addStartupMs(gap);
       slot.markTurned();
     } else {
       countUnclaimedGap();
     }
     answerMapRequest(slot);
-    slot.beat(Date.now(), cpuMs());
+    slot.beat(now(), cpuMs());
     onBeat();
   }, intervalMs);
   timer.unref();
@@ -100,7 +101,7 @@ export function startBlockDetector(
     atExit() {
       if (!first) countUnclaimedGap();
       answerMapRequest(slot);
-      slot.beat(Date.now(), cpuMs());
+      slot.beat(now(), cpuMs());
       slot.markExitBeat();
       slot.markExited();
       // A block that ended just before exit: let the watchdog write its final duration first.

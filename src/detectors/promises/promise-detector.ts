@@ -16,6 +16,7 @@ import { watchRejections } from './rejections.js';
 import { callForm } from './source.js';
 import type { PromiseRecord } from './promise-record.js';
 import { startTracker } from './tracker.js';
+import { now } from '../../original.js';
 
 type PromiseKind = Extract<FindingKind, 'unawaited' | 'unhandled-rejection' | 'never-settled'>;
 
@@ -61,7 +62,7 @@ function findingsOnce(emit: DetectorContext['emit']) {
 function base(id: string, r: PromiseRecord | undefined, frames: Frame[], message: string) {
   return {
     id,
-    time: r?.time ?? Date.now(),
+    time: r?.time ?? now(),
     message,
     site: siteOf(frames),
     frames,
