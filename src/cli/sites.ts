@@ -1,9 +1,9 @@
 // Findings grouped by kind and site. A site is the file (relative to the project root) and the
 // function of the finding's first application frame, without the line: an edit above the code does
 // not make it another site. Findings with no application frame (the tool's own code: a test runner,
-// npm; a block the stack could not name) form one group per kind with file null. A block spent
-// loading modules after start-up (`phase: "module-load"`) is a site of its own kind, `module-load`,
-// budgeted apart; a block line under its threshold (withdrawn) is no site at all.
+// npm; a block the stack could not name) form one group per kind with file null. Module loading
+// after start-up (`phase: "module-load"`: a block spent loading, a loader's own sync I/O) is a site of
+// its own kind, `module-load`, budgeted apart; a block line under its threshold (withdrawn) is no site.
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
 import { metThreshold } from '../block-threshold.js';
@@ -15,7 +15,7 @@ export const MODULE_LOAD = 'module-load';
 export interface Site {
   /** `kind file function`: the key of budgets, baselines and fingerprints. */
   key: string;
-  /** The finding's kind, or `module-load` for a block in that phase. */
+  /** The finding's kind, or `module-load` for a finding in that phase. */
   kind: string;
   /** Relative to the root with `/`, absolute when outside it; null: no application frame. */
   file: string | null;
@@ -74,9 +74,10 @@ export function isWithdrawn(f: ReportLine): boolean {
   return f.kind === 'block' && !metThreshold(f);
 }
 
-/** The kind a finding's site is grouped and budgeted under. */
+/** The kind a finding's site is grouped and budgeted under: module loading after start-up apart
+ *  (a block spent loading, a loader's own sync I/O). */
 function siteKind(f: ReportLine): string {
-  return f.kind === 'block' && f.phase === MODULE_LOAD ? MODULE_LOAD : f.kind;
+  return f.phase === MODULE_LOAD ? MODULE_LOAD : f.kind;
 }
 
 export function groupSites(findings: ReportLine[], root: string): Site[] {

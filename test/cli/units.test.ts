@@ -68,6 +68,10 @@ describe('budgets and the gate', () => {
     // Neither `*` nor a baseline counts it: only a budget that names it.
     const star = evaluate(sites, { budgets: parseBudgets(['*=0']), minMs: 0, baseline: new Set() });
     expect(star.status.get('module-load test/a.test.js <anonymous>')).toBe('not-counted');
+    // A loader's own sync I/O (phase module-load, at the loader's frame) is module loading too.
+    const loader = groupSites([{ ...block('s1', '/p/node_modules/vite-node/dist/client.mjs', 'directRequest', 2), kind: 'sync-io', api: 'fs.readFileSync', count: 40, phase: 'module-load' } as ReportLine], '/p');
+    expect(loader.map((s) => s.key)).toEqual(['module-load node_modules/vite-node/dist/client.mjs directRequest']);
+    expect(evaluate(loader, { budgets: new Map(), minMs: 0, baseline: new Set() }).failed).toBe(false);
     const named = evaluate(sites, { budgets: parseBudgets(['module-load=0,block=1']), minMs: 0, baseline: null });
     expect(named.kinds).toEqual([
       { kind: 'block', counted: 1, budget: 1, over: false },

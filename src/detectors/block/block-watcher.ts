@@ -17,7 +17,7 @@ import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
 import { appPart, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedSource } from './cpu-split.js';
-import { addBlockFacts, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
+import { addBlockFacts, agentsOwn, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
 import { threadName } from '../../wording.js';
 import { Registry, type ThreadSlot } from '../../protocol/registry.js';
 
@@ -267,7 +267,7 @@ export class BlockWatcher {
       }
     } else if (b.startupMs === 0 || appMs >= this.slowMs) {
       if (t.slot.atExitBeat() && !inCallback(b.lastUnnamed)) t.slot.addExitIdleMs(appMs);
-      else if (isBlock && t.slot.hasTurned()) this.writeSiteless(t, b, end, split);
+      else if (isBlock && t.slot.hasTurned() && !agentsOwn(b.lastUnnamed)) this.writeSiteless(t, b, end, split);
       else if (!starved) t.slot.countUnnamedGap(appMs);
     }
     t.slot.closeGap();

@@ -85,6 +85,20 @@ export function inCallback(last: { frames: Frame[] } | null): boolean {
   return last !== null && dispatcher(last.frames) !== null;
 }
 
+/**
+ * Whether a read with no application frame was the agent's own work: the outermost frame that is not
+ * Node's is the agent's (its reporter calling into a library, say), not a library's or Node's callback
+ * that merely passes through the agent's wrappers. The agent is never the block it reports.
+ */
+export function agentsOwn(last: { frames: Frame[] } | null): boolean {
+  if (!last) return false;
+  for (let i = last.frames.length - 1; i >= 0; i--) {
+    const f = last.frames[i] as Frame;
+    if (!f.file.startsWith('node:')) return isAgentFrame(f);
+  }
+  return false;
+}
+
 function at(f: Frame): string {
   return `${f.function} (${f.file}:${f.line})`;
 }

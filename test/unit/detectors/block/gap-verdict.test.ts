@@ -1,6 +1,6 @@
 // The words of a gap's verdict: the split, a withdrawn block, why a block has no site.
 import { describe, expect, it } from 'vitest';
-import { inCallback, roundSplit, sitelessReason, splitSentence, withdrawnMessage } from '../../../../src/detectors/block/gap-verdict.js';
+import { agentsOwn, inCallback, roundSplit, sitelessReason, splitSentence, withdrawnMessage } from '../../../../src/detectors/block/gap-verdict.js';
 
 const node = (file: string, fn = 'f') => ({ file, line: 1, column: 1, function: fn });
 
@@ -26,6 +26,14 @@ describe('a gap in words', () => {
     expect(sitelessReason({ frames: [node('/p/node_modules/lib/index.js', 'crunch'), node('node:internal/timers')], late: false }, true)).toMatch(/^only library code on the stack, e\.g\. crunch \(\/p\/node_modules\/lib\/index\.js:1\)/);
     expect(sitelessReason({ frames: [], late: true }, true)).toMatch(/no JavaScript was on the stack/);
     expect(sitelessReason(null, false)).toMatch(/no stack reader/);
+  });
+
+  it('the agent\'s own work is never a block of the app; a library passing through the agent\'s wrappers is', () => {
+    const agent = node(`${process.cwd()}/dist/reporters/otel.js`, 'makeInstruments');
+    const wrapper = node(`${process.cwd()}/dist/detectors/wrap-sync.js`, 'readFileSync');
+    expect(agentsOwn({ frames: [node('/p/node_modules/@opentelemetry/sdk-metrics/x.js'), agent, node('node:internal/timers')] })).toBe(true);
+    expect(agentsOwn({ frames: [node('node:fs', 'readFileSync'), wrapper, node('/p/node_modules/poller/index.js', 'poll'), node('node:internal/timers')] })).toBe(false);
+    expect(agentsOwn({ frames: [] })).toBe(false);
   });
 
   it('a read in a callback\'s dispatch was that callback\'s, also at exit; one in the exit\'s own code was not', () => {
