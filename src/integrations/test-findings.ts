@@ -14,6 +14,7 @@ import { threadId } from 'node:worker_threads';
 import { readConfig, reportPath, type Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { isHealthLine } from '../health-record.js';
+import { metThreshold } from '../block-threshold.js';
 
 export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string; phase?: string };
 
@@ -141,8 +142,9 @@ export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWat
       for (const id of mine.keys()) state.seen.add(id);
       // Only findings with an application frame: one with no stack (the thread wrote it itself, e.g.
       // on a loaded machine that did not schedule it) or with only the runner's frames is not surely
-      // the test's doing, and a false failure costs more than a missed one.
-      return [...mine.values()].filter((f) => f.site);
+      // the test's doing, and a false failure costs more than a missed one. A block whose final line
+      // is under its threshold was withdrawn (start-up, or the thread waiting for a CPU): none.
+      return [...mine.values()].filter((f) => f.site && (f.kind !== 'block' || metThreshold(f)));
     },
   };
 }
