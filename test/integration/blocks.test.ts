@@ -30,7 +30,7 @@ describe('block detector: planted blocks are reported at the running line', () =
     expect(b.site).toBeNull();
     expect(b.ongoing).toBe(false);
     expect(b.durationMs as number).toBeGreaterThanOrEqual(100);
-    expect(b.reason).toBe('outside JavaScript in a timer callback: the stack could only be read after it returned');
+    expect(b.reason).toMatch(/^outside JavaScript in a timer callback/);
     expect(b.frames.some((f) => f.file === 'node:internal/timers')).toBe(true);
     // Not the exit's idle time, though the process ends right after it.
     expect(run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!.exitIdleMs).toBe(0);
