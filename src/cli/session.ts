@@ -1,8 +1,8 @@
 // What `run` and `ci` share: a report directory, the command run with the agent injected, progress
 // lines while it runs, and the findings read back afterwards.
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { makePrivateTempDir } from '../private-files.js';
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../wording.js';
 import { agentEnv } from './inject.js';
@@ -37,15 +37,21 @@ export interface Session {
 export async function runSession(o: SessionOptions): Promise<Session> {
   if (o.command.length === 0) throw new UsageError(`${o.name}: no command given; usage: asyncdebug ${o.name} [options] -- <command...>`);
   let reportDir: string;
-  try {
-    if (o.reportDir) {
-      reportDir = resolve(o.reportDir);
-      await mkdir(reportDir, { recursive: true });
-    } else {
-      reportDir = await mkdtemp(join(tmpdir(), `asyncdebug-${o.name}-`));
+  if (o.reportDir) {
+    reportDir = resolve(o.reportDir);
+    try {
+      // New directories private (mode 700), as the agent makes them.
+      await mkdir(reportDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new UsageError(`${o.name}: cannot use the report directory ${reportDir}: ${(err as Error).message}`);
     }
-  } catch (err) {
-    throw new UsageError(`${o.name}: cannot use the report directory ${o.reportDir}: ${(err as Error).message}`);
+  } else {
+    try {
+      // A new directory (mkdtemp) in this user's private temp directory: no other user can look in or plant.
+      reportDir = makePrivateTempDir(`${o.name}-`);
+    } catch (err) {
+      throw new UsageError(`${o.name}: cannot make a report directory: ${(err as Error).message}; set TMPDIR to a directory of your own, or use --report-dir DIR`);
+    }
   }
   if (/^\s*(0|false|off)\s*$/i.test(process.env.ASYNC_DEBUG ?? '')) {
     o.err(`asyncdebug: ASYNC_DEBUG=${process.env.ASYNC_DEBUG} turns the agent off: nothing will be found\n`);

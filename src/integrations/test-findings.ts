@@ -11,7 +11,8 @@ import { relative } from 'node:path';
 import { setInterval as realSetInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
-import { readConfig, reportPath, type Config } from '../config.js';
+import { processReportPath, readConfig, type Config } from '../config.js';
+import { kindRow } from '../kinds.js';
 import type { Finding } from '../finding.js';
 
 export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string };
@@ -64,7 +65,7 @@ export function warnOnce(print: (line: string) => void, line: string): void {
 export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWatcher | null {
   if (notWatchedReason(env)) return null;
   const { reportDir, slowMs } = agentConfig(env);
-  const reportFile = reportPath(reportDir!);
+  const reportFile = processReportPath(reportDir!);
 
   // Our own view of the loop: tells the end of a test that a block may still be closing.
   if (!state.ticking) {
@@ -94,7 +95,7 @@ export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWat
         if (!raw.trim()) continue;
         try {
           const f = JSON.parse(raw) as TestFinding;
-          if (f.threadId === threadId && f.kind !== 'summary') out.push(f);
+          if (f.threadId === threadId && f.kind !== 'summary' && kindRow(f.kind)) out.push(f);
         } catch {
           // a broken line is `asyncdebug report`'s to name
         }
