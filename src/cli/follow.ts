@@ -2,7 +2,7 @@
 // gained since the last look, whole lines only.
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseReportText, type ReportLine } from './report-files.js';
+import { parseReportText, REPORT_NAME, type ReportLine } from './report-files.js';
 
 export interface Follower {
   /** One last look, then no more. */
@@ -17,7 +17,7 @@ export function followReports(dir: string, skipLines: Map<string, number>, onLin
   async function readNew(): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(dir)).filter((n) => /^asyncdebug-\d+\.jsonl$/.test(n)).sort();
+      names = (await readdir(dir)).filter((n) => REPORT_NAME.test(n)).sort();
     } catch {
       return;
     }

@@ -4,6 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
+import { safeText, safeStrings } from '../safe-text.js';
 
 export type ReportLine = Finding & { [extra: string]: unknown };
 
@@ -14,6 +15,9 @@ export interface Problem {
   reason: string;
 }
 
+/** The start of the reason of a last line written only in part (its newline is part of the same write). */
+export const CUT_OFF = 'cut off';
+
 export interface Reports {
   /** The latest line of every finding, in the order findings were first seen. */
   findings: ReportLine[];
@@ -21,7 +25,8 @@ export interface Reports {
   problems: Problem[];
 }
 
-const REPORT_NAME = /^asyncdebug-\d+\.jsonl$/;
+/** `asyncdebug-<pid>.jsonl`, or `asyncdebug-<pid>-<random>.jsonl` when the agent found its name taken. */
+export const REPORT_NAME = /^asyncdebug-(\d+)(?:-[a-z0-9]+)?\.jsonl$/;
 
 /** The report files named by the paths: a directory gives its asyncdebug-<pid>.jsonl files. */
 export async function reportFiles(paths: string[], problems: Problem[]): Promise<string[]> {
@@ -59,12 +64,16 @@ export function parseReportText(file: string, text: string, problems: Problem[],
   for (let i = firstLine - 1; i < lines.length; i++) {
     const raw = lines[i]!;
     if (raw.trim() === '') continue;
+    // The agent writes each line with its newline in one write(2): a last line without one is a write
+    // that failed part-way (a full disk), whether or not what was written parses.
+    const last = i === lines.length - 1;
+    if (last) problems.push({ file, line: i + 1, reason: `${CUT_OFF}: the last line has no newline (a write failed part-way, e.g. a full disk)` });
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      // Strings with control characters made visible: they end up on a terminal (safe-text.ts).
+      value = safeStrings(JSON.parse(raw) as unknown);
     } catch (err) {
-      const truncated = i === lines.length - 1 ? 'truncated line' : 'broken line';
-      problems.push({ file, line: i + 1, reason: `${truncated} (${(err as Error).message})` });
+      if (!last) problems.push({ file, line: i + 1, reason: `broken line (${(err as Error).message})` });
       continue;
     }
     const why = notAFinding(value);
@@ -129,5 +138,7 @@ export async function lineCounts(dir: string): Promise<Map<string, number>> {
 }
 
 export function formatProblem(p: Problem): string {
-  return p.line > 0 ? `${p.file}:${p.line}: ${p.reason}; skipped` : `${p.file}: ${p.reason}`;
+  const file = safeText(p.file, true);
+  const reason = safeText(p.reason, true);
+  return p.line > 0 ? `${file}:${p.line}: ${reason}; skipped` : `${file}: ${reason}`;
 }

@@ -11,6 +11,9 @@ import { runCommand, type CommandResult } from './launch.js';
 import { formatProblem, lineCounts, readReports, type Reports } from './report-files.js';
 import { groupSites, relativeFile, runFacts, siteKey, type RunFacts, type Site } from './sites.js';
 import { UsageError } from './usage.js';
+import { checkCompleteness } from './completeness.js';
+import { kindRow } from '../kinds.js';
+import { safeText } from '../safe-text.js';
 
 export interface SessionOptions {
   name: 'run' | 'ci';
@@ -32,6 +35,8 @@ export interface Session {
   sites: Site[];
   facts: RunFacts;
   elapsedMs: number;
+  /** Why the reports may not hold everything the command did (empty when they do): ci fails on these. */
+  incomplete: string[];
 }
 
 export async function runSession(o: SessionOptions): Promise<Session> {
@@ -54,7 +59,7 @@ export async function runSession(o: SessionOptions): Promise<Session> {
     }
   }
   if (/^\s*(0|false|off)\s*$/i.test(process.env.ASYNC_DEBUG ?? '')) {
-    o.err(`asyncdebug: ASYNC_DEBUG=${process.env.ASYNC_DEBUG} turns the agent off: nothing will be found\n`);
+    o.err(`asyncdebug: ASYNC_DEBUG=${safeText(process.env.ASYNC_DEBUG ?? '', true)} turns the agent off: nothing will be found\n`);
   }
   // Reports already in a reused directory belong to earlier runs.
   const before = await lineCounts(reportDir);
@@ -62,7 +67,8 @@ export async function runSession(o: SessionOptions): Promise<Session> {
   const seen = new Set<string>();
   const follower = o.progress
     ? followReports(reportDir, before, (f) => {
-        if (f.kind === 'summary' || !f.site) return;
+        // Findings only: not the summary, nor a report's own records (aggregate, dropped).
+        if (f.kind === 'summary' || !kindRow(f.kind) || !f.site) return;
         const file = relativeFile(o.root, f.site.file);
         const key = siteKey(f.kind, file, f.site.function);
         if (seen.has(key)) return;
@@ -78,5 +84,8 @@ export async function runSession(o: SessionOptions): Promise<Session> {
   await follower?.stop();
   const reports = await readReports([reportDir], { skipLines: before });
   for (const p of reports.problems) o.err(`asyncdebug: ${formatProblem(p)}\n`);
-  return { reportDir, result, reports, sites: groupSites(reports.findings, o.root), facts: runFacts(reports.findings), elapsedMs };
+  // The agent never appends to a file it did not make: this run's reports are the files that are new.
+  const runFiles = reports.files.filter((f) => !before.has(f));
+  const { reasons } = checkCompleteness(reports, runFiles, result);
+  return { reportDir, result, reports, sites: groupSites(reports.findings, o.root), facts: runFacts(reports.findings), elapsedMs, incomplete: reasons };
 }

@@ -99,7 +99,7 @@ describe('asyncdebug run', () => {
 });
 
 describe('asyncdebug report', () => {
-  it('names a broken or truncated line by file:line, skips it, and counts superseded lines once', async () => {
+  it('names a broken or cut-off line by file:line, skips it, and counts superseded lines once', async () => {
     // A report an agent wrote (paths moved to /project): a block written twice (detected, then its
     // final duration), a block without a stack, the thread's summary.
     const dir = tempDir();
@@ -112,7 +112,7 @@ describe('asyncdebug report', () => {
     const r = await runCli(['report', '--root', '/project', dir]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`${file}:${good + 1}: broken line`);
-    expect(r.stderr).toContain(`${file}:${good + 3}: truncated line`);
+    expect(r.stderr).toContain(`${file}:${good + 3}: cut off`);
     expect(r.stdout).toContain('2 processes, 2 threads watched');
     expect(r.stdout).toMatch(/block\s+src\/exit-code\.mjs:4 blockThenExit\s+1\s+305 ms\s+305 ms\s+pid 4242 main/);
     expect(r.stdout).toMatch(/block\s+\(no stack\)\s+2\s+500 ms\s+635 ms/);
