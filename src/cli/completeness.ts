@@ -11,7 +11,7 @@ export interface Completeness {
 
 export const PASS_THE_AGENT_ON =
   'a command that clears the environment (env -u NODE_OPTIONS, env -i, a sandbox, a tool that drops variables) starts Node without the agent: ' +
-  'pass NODE_OPTIONS and the ASYNC_DEBUG_* variables on, or start node with --import asyncdebug';
+  'pass NODE_OPTIONS (and ASYNC_DEBUG, ASYNC_DEBUG_REPORT_DIR) on, or start node with --import asyncdebug';
 
 function agentOff(env: NodeJS.ProcessEnv): string | null {
   const v = env.ASYNC_DEBUG;
