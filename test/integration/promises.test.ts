@@ -170,6 +170,24 @@ describe('promise detectors (debug mode)', () => {
     expect(summary.unnamedBlocks).toBe(0);
   });
 
+  it('a top-level throw is the module\'s uncaught error, not an unhandled rejection (also with --unhandled-rejections=strict, where a real one still is)', async () => {
+    const file = fixture('promises-top-level-throw.mjs');
+    for (const strict of [false, true]) {
+      const nodeArgs = [...(strict ? ['--unhandled-rejections=strict'] : []), '--import', 'asyncdebug'];
+      const thrown = await runNode(file, { env: DEBUG, nodeArgs });
+      expect(thrown.code).toBe(1);
+      expect(thrown.stderr).toContain('Error: thrown at the top level');
+      expect(promiseFindings(thrown.lines), describeAll(thrown.lines)).toEqual([]);
+      const rejected = await runNode(file, { env: DEBUG, nodeArgs, args: ['reject'] });
+      expect(rejected.code).toBe(1);
+      // Strict mode raises before Node emits, without the promise: the finding has no site then.
+      const found = promiseFindings(rejected.lines).filter((l) => l.kind === 'unhandled-rejection');
+      expect(found, describeAll(rejected.lines)).toHaveLength(1);
+      expect(found[0]!.error).toEqual({ name: 'Error', message: 'a real unhandled rejection' });
+      if (!strict) expect(found[0]!.site?.line).toBe(markerLine(file, '@reject'));
+    }
+  });
+
   it('default mode makes no promise finding', async () => {
     const file = fixture('promises-unawaited.mjs');
     const run = await runNode(file);
