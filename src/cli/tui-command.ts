@@ -265,12 +265,17 @@ async function stopCommand(child: ChildProcess): Promise<void> {
   }
 }
 
+/** The default log of the command: a name nobody can guess ahead, in the private directory `base`. */
+export function defaultLogPath(base: string): string {
+  return join(base, `tui-${process.pid}-${randomBytes(6).toString('hex')}.log`);
+}
+
 /**
  * The command's log: by default a new file (O_EXCL, O_NOFOLLOW, mode 600) in the private directory; a
  * --log FILE the user named may exist, but never as a symlink or as another user's file (the command's
  * output would be theirs to read), and is emptied only once it is known to be this user's.
  */
-function openLog(file: string, named: boolean): number {
+export function openLog(file: string, named: boolean): number {
   if (!named) return openSync(file, NEW_FILE, 0o600);
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
@@ -294,7 +299,7 @@ async function runWithView(base: string, command: string[], logOption: string | 
     return 1;
   }
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
-  const logFile = resolve(logOption ?? join(base, `tui-${process.pid}-${randomBytes(4).toString('hex')}.log`));
+  const logFile = resolve(logOption ?? defaultLogPath(base));
   let logFd: number;
   try {
     logFd = openLog(logFile, logOption !== null);

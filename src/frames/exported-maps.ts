@@ -21,6 +21,10 @@ export function exportDir(): string {
 }
 
 /** FNV-1a over the path: a file name for it (node:crypto would cost the app thread a module load). */
+export function mapFileName(file: string): string {
+  return `${nameOf(file)}.json`;
+}
+
 function nameOf(file: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < file.length; i++) h = Math.imul(h ^ file.charCodeAt(i), 0x01000193);
@@ -28,7 +32,7 @@ function nameOf(file: string): string {
 }
 
 function entryPath(file: string): string {
-  return join(exportDir(), `${nameOf(file)}.json`);
+  return join(exportDir(), mapFileName(file));
 }
 
 /** This thread's verdict on the directory: null until first needed, then '' (usable) or why not. */
