@@ -67,16 +67,22 @@ export function notPrivate(dir: string): string | null {
 }
 
 /**
- * Creates the directory (0700, with its missing parents) when missing and checks it is private.
- * Returns why not, or null when it is fine to use.
+ * Creates the directory (0700; with its missing parents unless `parents` is false) when missing and
+ * checks it is private. Returns why not, or null when it is fine to use.
  */
-export function ensurePrivateDir(dir: string): string | null {
+export function ensurePrivateDir(dir: string, parents = true): string | null {
   try {
-    ensureDir(dir, 0o700);
+    if (parents) ensureDir(dir, 0o700);
+    else mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
-    return `cannot use ${dir}: ${(err as Error).message}`;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return `cannot use ${dir}: ${(err as Error).message}`;
   }
   return notPrivate(dir);
+}
+
+/** This user's temp directory, made if missing (in the system's temp directory, which must exist) and checked. */
+export function ensureUserTempDir(): string | null {
+  return ensurePrivateDir(userTempDir(), false);
 }
 
 /**
@@ -85,7 +91,7 @@ export function ensurePrivateDir(dir: string): string | null {
  */
 export function makePrivateTempDir(prefix: string): string {
   const base = userTempDir();
-  const problem = ensurePrivateDir(base);
+  const problem = ensureUserTempDir();
   if (problem) throw new Error(problem);
   return mkdtempSync(join(base, prefix));
 }

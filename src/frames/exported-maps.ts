@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, 
 import { constants } from 'node:fs';
 import { basename, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { createNewFile, ensurePrivateDir, notPrivate, userTempDir } from '../private-files.js';
+import { createNewFile, ensureUserTempDir, notPrivate, userTempDir } from '../private-files.js';
 import { Flag, firstTime, processFiles } from '../process-files.js';
 import { warnOnStderr } from '../config.js';
 
@@ -42,7 +42,7 @@ let problem: string | null = null;
 function readyDir(): string {
   if (problem !== null) return problem;
   const dir = exportDir();
-  problem = ensurePrivateDir(userTempDir()) ?? '';
+  problem = ensureUserTempDir() ?? '';
   if (!problem) {
     try {
       mkdirSync(dir, { mode: 0o700 });

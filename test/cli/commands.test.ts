@@ -125,6 +125,20 @@ describe('asyncdebug report', () => {
     expect(data.sites.find((s) => s.file === 'src/exit-code.mjs')).toMatchObject({ count: 1, worstMs: 305 });
   });
 
+  it('terminal escapes in a report\'s strings are shown, never sent to the terminal', async () => {
+    const dir = tempDir();
+    const evil = (s: string) => `${s}\u001b]0;pwned\u0007\u001b[2J\u009b31m`;
+    const site = { file: `/project/${evil('a')}.js`, line: 3, column: 1, function: evil('fn') };
+    const line = { v: 1, id: 'b1', kind: 'block', pid: 7, threadId: 0, time: 1, message: evil('blocked'), site, frames: [site], durationMs: 300, ongoing: false };
+    writeFileSync(join(dir, 'asyncdebug-7.jsonl'), `${JSON.stringify(line)}\n{"v":1,"id":"x\u001b[31m","kind":"blo\n`);
+    for (const args of [['report', '--root', '/project', dir], ['report', '--json', dir]]) {
+      const r = await runCli(args);
+      expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      const text = args.includes('--json') ? (JSON.parse(r.stdout) as { sites: { function: string }[] }).sites[0]!.function : r.stdout;
+      expect(text).toContain('fn\\u001b]0;pwned\\u0007');
+    }
+  });
+
   it('an empty directory is no findings, not an error', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'other.txt'), 'not a report');

@@ -58,6 +58,17 @@ describe('asyncdebug ci fails closed', () => {
     expect(failLines(r.stderr)[0]).toMatch(/a report is damaged \(.*asyncdebug-\d+.*\.jsonl:\d+: cut off/);
   });
 
+  it('when no report directory can be made, before the command runs: one line naming the directory (never "undefined"), exit 2', async () => {
+    for (const name of ['ci', 'run']) {
+      const r = await runCli([name, '--', process.execPath, join(APPS, 'exit-code.mjs')], { env: { TMPDIR: '/nonexistent/asyncdebug-test' } });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`asyncdebug ${name}: cannot make a report directory: cannot use /nonexistent/asyncdebug-test/asyncdebug-`);
+      expect(r.stderr).not.toContain('undefined');
+    }
+  });
+
   it('when --sarif cannot be written', async () => {
     const r = await runCli(['ci', '--sarif', '/proc/asyncdebug-no-such/out.sarif', '--', process.execPath, join(APPS, 'exit-code.mjs')]);
     expect(r.code).toBe(3);
@@ -77,7 +88,7 @@ describe('asyncdebug ci fails closed', () => {
   });
 });
 
-describe('a full disk (an 8 kB tmpfs)', () => {
+describe('a full disk (a 4 kB tmpfs)', () => {
   const mounts: string[] = [];
   afterAll(() => {
     for (const m of mounts) execFileSync('umount', [m]);
@@ -87,7 +98,7 @@ describe('a full disk (an 8 kB tmpfs)', () => {
     if (!isRoot) return null;
     const dir = tempDir();
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8k,mode=0700', 'tmpfs', dir], { stdio: 'ignore' });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4k,mode=0700', 'tmpfs', dir], { stdio: 'ignore' });
     } catch {
       return null;
     }
@@ -113,5 +124,22 @@ describe('a full disk (an 8 kB tmpfs)', () => {
     expect(failLines(r.stderr)[0]).toMatch(/cut off|no summary/);
     const file = readdirSync(reports).find((n) => n.endsWith('.jsonl'))!;
     expect(readFileSync(join(reports, file), 'utf8').endsWith('\n')).toBe(false);
+  });
+
+  it("the watchdog's failed write (block lines) is said once too", async (ctx) => {
+    const disk = smallDisk();
+    if (!disk) {
+      console.log('skipped: mounting a small tmpfs needs root (and a kernel that lets this process mount)');
+      ctx.skip();
+      return;
+    }
+    const reports = join(disk, 'reports');
+    mkdirSync(reports);
+    const r = await runCli(['run', '--quiet', '--report-dir', reports, '--', process.execPath, join(APPS, 'five-blocks.mjs')], { env: { ASYNC_DEBUG_SYNC_AFTER: 'listening' } });
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/asyncdebug: cannot write the JSON Lines report/g), r.stderr).toHaveLength(1);
+    // Said when the watchdog's write failed, while the app ran: before the app's last line, not at its exit.
+    expect(r.stderr.indexOf('cannot write the JSON Lines report')).toBeLessThan(r.stderr.indexOf('done\n'));
+    expect(r.stderr).toMatch(/asyncdebug run: warning: .*(cut off|no summary)/);
   });
 });
