@@ -207,8 +207,8 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'cpuProfileDir',
     default: null,
     fallback: '– (no profiles)',
-    accepted: 'a directory (created if missing)',
-    help: 'a block of three thresholds or more also writes `<dir>/asyncdebug-<pid>-<id>.cpuprofile` (Chrome DevTools, VS Code, speedscope), built from the watchdog\'s stack reads; the final line names it',
+    accepted: 'a directory (created with mode 700 if missing)',
+    help: 'a block of three thresholds or more also writes `<dir>/asyncdebug-<pid>-<id>.cpuprofile` (Chrome DevTools, VS Code, speedscope; a new file of mode 600, at most 100 per process), built from the watchdog\'s stack reads; the final line names it',
     parse: (raw) => raw.trim(),
   }),
   row({

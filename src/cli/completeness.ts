@@ -20,19 +20,23 @@ function agentOff(env: NodeJS.ProcessEnv): string | null {
 
 /**
  * Why the run's reports are incomplete. `reports` is what was read after the run (lines that were there
- * before it skipped); `runFiles`, the report files this run made (the agent never appends to a file it
- * did not make); `result`, the command's own process.
+ * before it skipped); `existing`, the paths that were in the report directory before the run (the agent
+ * never appends to a file it did not make, so this run's reports are the new files); `result`, the
+ * command's own process.
  */
-export function checkCompleteness(reports: Reports, runFiles: readonly string[], result: CommandResult, env: NodeJS.ProcessEnv = process.env): Completeness {
+export function checkCompleteness(reports: Reports, existing: ReadonlySet<string>, result: CommandResult, env: NodeJS.ProcessEnv = process.env): Completeness {
   const reasons: string[] = [];
   if (result.startError) return { reasons };
   const off = agentOff(env);
   const pidOf = (file: string) => Number(REPORT_NAME.exec(basename(file))?.[1]);
+  const runFiles = reports.files.filter((f) => !existing.has(f));
 
   if (runFiles.length === 0 && reports.findings.length === 0) {
     reasons.push(off ? `ASYNC_DEBUG=${off} turned the agent off: no process of the command reported` : `no process of the command reported: the agent did not run in it; ${PASS_THE_AGENT_ON}`);
   }
-  const mine = reports.problems.filter((p) => runFiles.includes(p.file) || p.line > 0);
+  // Problems of this run: its lines, and its files (one that cannot be read, or a symlink or another
+  // user's file that appeared in the directory while it ran). Files that were there before are not judged.
+  const mine = reports.problems.filter((p) => p.line > 0 || !existing.has(p.file));
   const cut = mine.filter((p) => p.line > 0);
   const unreadable = mine.filter((p) => p.line === 0);
   if (cut.length) {

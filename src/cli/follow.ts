@@ -1,5 +1,6 @@
 // Follows the report directory while the command runs (for progress lines): reads what each file
 // gained since the last look, whole lines only.
+import { constants } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseReportText, REPORT_NAME, type ReportLine } from './report-files.js';
@@ -25,7 +26,7 @@ export function followReports(dir: string, skipLines: Map<string, number>, onLin
       const file = join(dir, name);
       let handle;
       try {
-        handle = await open(file, 'r');
+        handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
         const start = offsets.get(file) ?? 0;
         const { size } = await handle.stat();
         if (size <= start) continue;

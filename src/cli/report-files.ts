@@ -1,7 +1,8 @@
 // Reading JSON Lines reports (contract v1) from files and directories. A line that is not a finding
 // (truncated, broken, foreign) is named by file:line and skipped; a later line with the same pid and
 // id supersedes the earlier one, so each finding counts once.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
 import { safeText, safeStrings } from '../safe-text.js';
@@ -28,15 +29,40 @@ export interface Reports {
 /** `asyncdebug-<pid>.jsonl`, or `asyncdebug-<pid>-<random>.jsonl` when the agent found its name taken. */
 export const REPORT_NAME = /^asyncdebug-(\d+)(?:-[a-z0-9]+)?\.jsonl$/;
 
-/** The report files named by the paths: a directory gives its asyncdebug-<pid>.jsonl files. */
-export async function reportFiles(paths: string[], problems: Problem[]): Promise<string[]> {
+export interface ListOptions {
+  /** Only files of this user: a report another user put in the directory is named and not read (run, ci). */
+  ownedOnly?: boolean;
+}
+
+/** Why a report file found in a directory is not read, or null when it is read. */
+async function notReadable(file: string, options: ListOptions): Promise<string | null> {
+  const st = await lstat(file);
+  // A report is a file its process made: a symlink is someone pointing the reader elsewhere (a secret
+  // whose first bytes a parse error would print into a CI log).
+  if (st.isSymbolicLink()) return 'a symbolic link, not followed';
+  if (!st.isFile()) return 'not a regular file';
+  const me = typeof process.getuid === 'function' ? process.getuid() : null;
+  if (options.ownedOnly && me !== null && st.uid !== me) return `belongs to another user (uid ${st.uid}), not read`;
+  return null;
+}
+
+/**
+ * The report files named by the paths: a directory gives its asyncdebug-<pid>.jsonl files (never a
+ * symlink; with `ownedOnly`, only this user's), a file is taken as named.
+ */
+export async function reportFiles(paths: string[], problems: Problem[], options: ListOptions = {}): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const abs = resolve(p);
     try {
       if ((await stat(abs)).isDirectory()) {
         const names = (await readdir(abs)).filter((n) => REPORT_NAME.test(n)).sort();
-        files.push(...names.map((n) => join(abs, n)));
+        for (const name of names) {
+          const file = join(abs, name);
+          const why = await notReadable(file, options).catch((err: Error) => err.message);
+          if (why) problems.push({ file, line: 0, reason: why });
+          else files.push(file);
+        }
       } else {
         files.push(abs);
       }
@@ -45,6 +71,16 @@ export async function reportFiles(paths: string[], problems: Problem[]): Promise
     }
   }
   return files;
+}
+
+/** A report's text, never through a symlink put in its place after it was listed. */
+async function readReportText(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Why a parsed value is not a contract finding, or null when it is one. */
@@ -100,19 +136,21 @@ export function supersede(lines: ReportLine[]): ReportLine[] {
   return [...byId.values()];
 }
 
-export interface ReadOptions {
+export interface ReadOptions extends ListOptions {
   /** Per file, lines to skip (they were there before this run started). */
   skipLines?: Map<string, number>;
 }
 
 export async function readReports(paths: string[], options: ReadOptions = {}): Promise<Reports> {
   const problems: Problem[] = [];
-  const files = await reportFiles(paths, problems);
+  const files = await reportFiles(paths, problems, options);
+  const named = new Set(paths.map((p) => resolve(p)));
   const lines: ReportLine[] = [];
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      // A file named on the command line is read as named; one found in a directory, never through a link.
+      text = named.has(file) ? await readFile(file, 'utf8') : await readReportText(file);
     } catch (err) {
       problems.push({ file, line: 0, reason: (err as Error).message });
       continue;
@@ -123,12 +161,12 @@ export async function readReports(paths: string[], options: ReadOptions = {}): P
 }
 
 /** How many lines each report file in the directory has now (to skip them later). */
-export async function lineCounts(dir: string): Promise<Map<string, number>> {
+export async function lineCounts(dir: string, options: ListOptions = {}): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  const files = await reportFiles([dir], []);
+  const files = await reportFiles([dir], [], options);
   for (const file of files) {
     try {
-      const text = await readFile(file, 'utf8');
+      const text = await readReportText(file);
       counts.set(file, text.endsWith('\n') ? text.split('\n').length - 1 : text.split('\n').length);
     } catch {
       // unreadable now: it will be named when read

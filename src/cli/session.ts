@@ -1,7 +1,7 @@
 // What `run` and `ci` share: a report directory, the command run with the agent injected, progress
 // lines while it runs, and the findings read back afterwards.
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { makePrivateTempDir } from '../private-files.js';
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../wording.js';
@@ -62,7 +62,8 @@ export async function runSession(o: SessionOptions): Promise<Session> {
     o.err(`asyncdebug: ASYNC_DEBUG=${safeText(process.env.ASYNC_DEBUG ?? '', true)} turns the agent off: nothing will be found\n`);
   }
   // Reports already in a reused directory belong to earlier runs.
-  const before = await lineCounts(reportDir);
+  const existing = new Set((await readdir(reportDir)).map((n) => join(reportDir, n)));
+  const before = await lineCounts(reportDir, { ownedOnly: true });
   const env = agentEnv(process.env, { reportDir, reporters: o.reporters });
   const seen = new Set<string>();
   const follower = o.progress
@@ -82,10 +83,8 @@ export async function runSession(o: SessionOptions): Promise<Session> {
   const result = await runCommand(o.command, env);
   const elapsedMs = Date.now() - started;
   await follower?.stop();
-  const reports = await readReports([reportDir], { skipLines: before });
+  const reports = await readReports([reportDir], { skipLines: before, ownedOnly: true });
   for (const p of reports.problems) o.err(`asyncdebug: ${formatProblem(p)}\n`);
-  // The agent never appends to a file it did not make: this run's reports are the files that are new.
-  const runFiles = reports.files.filter((f) => !before.has(f));
-  const { reasons } = checkCompleteness(reports, runFiles, result);
+  const { reasons } = checkCompleteness(reports, existing, result);
   return { reportDir, result, reports, sites: groupSites(reports.findings, o.root), facts: runFacts(reports.findings), elapsedMs, incomplete: reasons };
 }

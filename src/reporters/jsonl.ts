@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { threadId } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, writeSync } from '../original.js';
-import type { Finding } from '../finding.js';
+import type { DroppedRecord, Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';
 import { reportPath, warnOnStderr, type Config } from '../config.js';
 import { ensureDir, NEW_FILE } from '../private-files.js';
@@ -83,7 +83,7 @@ function attach(config: Config): ReportFile {
   return file;
 }
 
-function droppedRecord(files: ProcessFiles, capBytes: number): object {
+function droppedRecord(files: ProcessFiles, capBytes: number): DroppedRecord {
   const byKind: Record<string, number> = {};
   DROP_KINDS.forEach((k, i) => {
     const n = Atomics.load(files.flags, Flag.droppedByKind + i);

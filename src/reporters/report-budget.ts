@@ -4,33 +4,15 @@
 // AGGREGATE_EVERY_MS. A block that goes on for LONG_MS or more is always written in full (an infinite loop
 // keeps its `ongoing` lines), and a finding already written in full keeps its later lines (superseding).
 // Pure: the caller gives the clock and writes what comes back.
-import type { Finding, Frame } from '../finding.js';
+import type { AggregateRecord, Finding } from '../finding.js';
+
+export type { AggregateRecord } from '../finding.js';
 
 export const FULL_PER_SITE = 10;
 export const AGGREGATE_EVERY_MS = 1000;
 const LONG_MS = 1000;
 /** Sites tracked at most; past it, findings at new sites are written in full (the byte cap still holds). */
 const MAX_SITES = 50_000;
-
-/** The `aggregate` record (docs/report-format.md): what was folded at one site past its full records. */
-export interface AggregateRecord {
-  v: 1;
-  id: string;
-  kind: 'aggregate';
-  /** The kind of the findings folded here. */
-  of: string;
-  time: number;
-  pid: number;
-  threadId: number;
-  threadName?: string;
-  message: string;
-  site: Frame | null;
-  frames: Frame[];
-  count: number;
-  totalMs: number;
-  worstMs: number;
-  lastTime: number;
-}
 
 interface SiteState {
   full: number;

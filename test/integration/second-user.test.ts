@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mapFileName } from '../../src/frames/exported-maps.js';
 import { fixture, latest, markerLine, readReports, ROOT, tempDir, type Line } from '../helpers.js';
+import { CLI_FIXTURES, runCli } from '../cli/cli-helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -142,6 +143,18 @@ describe.skipIf(!isRoot)('a second local user cannot redirect what the agent wri
     expect(readFileSync(planted, 'utf8')).toBe('');
     expect(existsSync(planted)).toBe(true);
     expect(blockLines(readReports(reports))).toHaveLength(1);
+  });
+
+  it("ci in a shared report directory: a symlink the other user planted there is not read (a secret's bytes would reach the CI log)", async () => {
+    const reports = sharedDir();
+    const secret = join(tempDir('asyncdebug-victim-'), 'secret');
+    writeFileSync(secret, '{"password":"hunter2"} root-only\n', { mode: 0o600 });
+    asNobody(`ln -s '${secret}' '${join(reports, 'asyncdebug-1.jsonl')}'`);
+    const r = await runCli(['ci', '--report-dir', reports, '--budget', 'block=5', '--', process.execPath, join(CLI_FIXTURES, 'apps', 'exit-code.mjs')]);
+    expect(r.stderr).not.toContain('hunter2');
+    expect(r.stdout).not.toContain('hunter2');
+    expect(r.stderr).toContain('asyncdebug-1.jsonl: a symbolic link, not followed');
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('a report directory the agent creates is private (700) and its report 600; another user cannot read the findings', async () => {

@@ -74,8 +74,14 @@ export function buildCpuProfile(samples: ProfileSample[], startMs: number, endMs
   return out;
 }
 
+/** Profiles one process writes at most: a server that blocks all day must not fill the disk with them. */
+export const MAX_CPU_PROFILES = 100;
+let profilesWritten = 0;
+
 /** Writes the profile as `<dir>/asyncdebug-<pid>-<id>.cpuprofile`; the path, or null if it could not. */
 export function writeCpuProfile(dir: string, id: string, profile: CpuProfile): string | null {
+  if (profilesWritten >= MAX_CPU_PROFILES) return null;
+  profilesWritten++;
   try {
     ensureDir(dir);
     const path = join(dir, `asyncdebug-${process.pid}-${id}.cpuprofile`);
