@@ -22,7 +22,7 @@ describe('bounded output', () => {
     const summary = all.find((l) => l.kind === 'summary' && l.threadId === 0)!;
     const counts = summary.counts as { block: number };
     const full = all.filter((l) => l.kind === 'block').length;
-    const aggregated = all.filter((l) => l.kind === 'aggregate').reduce((n, l) => n + (l.count as number), 0);
+    const aggregated = all.filter((l) => (l.kind as string) === 'aggregate').reduce((n, l) => n + (l.count as number), 0);
     expect(full).toBeLessThanOrEqual(2 * 10 + 5); // ten per site in full (the spin, and at times the timer's call of it)
     // The summary counts every block; the aggregate lines every one folded up to their last write (at most a
     // second before the process ended).

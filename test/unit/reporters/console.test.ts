@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BlockFinding } from '../../../src/finding.js';
+import type { BlockFinding, SummaryFinding } from '../../../src/finding.js';
 import { colorLevel, formatDuration } from '../../../src/reporters/console-format.js';
 import { createConsoleReporter } from '../../../src/reporters/console.js';
 import { nextSampleDelay } from '../../../src/detectors/block/block-watcher.js';
@@ -32,7 +32,7 @@ describe('console reporter', () => {
       r.report(block(`b${i}`, 12, 11, true));
       r.report(block(`b${i}`, 12, 12, false));
     }
-    const summary = { v: 1, id: 'summary-0', kind: 'summary', time: 0, pid: 1, threadId: 0, message: '', site: null, frames: [], loopDelay: { p50: 0, p99: 0, max: 0 }, elu: 0, counts: { block: 2000 }, startupBlockMs: 0, mode: 'default', unnamedBlocks: 0, unnamedBlockMs: 0, exitIdleMs: 0 } as const;
+    const summary: SummaryFinding = { v: 1, id: 'summary-0', kind: 'summary', time: 0, pid: 1, threadId: 0, message: '', site: null, frames: [], loopDelay: { p50: 0, p99: 0, max: 0 }, elu: 0, counts: { block: 2000 }, startupBlockMs: 0, mode: 'default', unnamedBlocks: 0, unnamedBlockMs: 0, exitIdleMs: 0 };
     r.report(summary);
     const lines = out.join('').trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(40);
