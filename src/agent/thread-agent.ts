@@ -6,7 +6,7 @@
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData } from 'node:worker_threads';
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { openProcessReport } from '../reporters/jsonl.js';
-import { processFiles } from '../process-files.js';
+import { Flag, processFiles } from '../process-files.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { Registry, REGISTRY_KEY, privateSlot, type WatchedSlot } from '../protocol/registry.js';
@@ -66,6 +66,8 @@ function checkReportDir(config: Config): Config {
     if (reporters.length === 0) reporters.push('console');
     const rest = reporters.length === 1 && reporters[0] === 'console' ? 'the console' : 'the other reporters';
     warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(config.reportDir)} (${(err as Error).message}); findings go to ${rest} only`);
+    // Said once for the process: the workers and the watchdog, which read the same directory, stay silent.
+    Atomics.store(processFiles().flags, Flag.writeFailed, 1);
     return { ...config, reportDir: null, reporters };
   }
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers.js';
+import { fixture, tempDir } from '../helpers.js';
 import { CLI_FIXTURES, runCli } from './cli-helpers.js';
 
 const APPS = join(CLI_FIXTURES, 'apps');
@@ -85,6 +85,11 @@ describe('asyncdebug ci fails closed', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('asyncdebug: cannot write the JSON Lines report');
     expect(failLines(r.stderr)[0]).toContain('no process of the command reported');
+
+    // Said once for the process, though its workers and its watchdog would write there too.
+    const threads = await runCli(['ci', '--report-dir', dir, '--', ...prefix, process.execPath, fixture('worker-main.mjs')]);
+    expect(threads.code).toBe(3);
+    expect(threads.stderr.match(/cannot write the JSON Lines report/g), threads.stderr).toHaveLength(1);
   });
 });
 
