@@ -1,7 +1,7 @@
 // Configuration from the environment, read through the table in env-table.ts. A bad value never
 // throws: one warning line names the variable, the value and what is accepted, and the default is used.
 import { dirname, join, resolve } from 'node:path';
-import { writeSync } from './original.js';
+import { writeSync, pid as agentPid } from './original.js';
 import { builtin } from './lazy-builtin.js';
 import type { Config, Warn } from './config-types.js';
 import { BAD, ENV_TABLE, badValueWarning, isParsed } from './env-table.js';
@@ -71,7 +71,7 @@ function resolveReporters(config: Config, warn: Warn): Config {
  * `<dir>/asyncdebug-<pid>.jsonl`. When that name is taken at start (an earlier process's, a planted file),
  * the process writes a fresh `asyncdebug-<pid>-<random>.jsonl` instead: see processReportPath.
  */
-export function reportPath(dir: string, pid = process.pid): string {
+export function reportPath(dir: string, pid = agentPid): string {
   return join(resolve(dir), `asyncdebug-${pid}.jsonl`);
 }
 

@@ -1,5 +1,6 @@
 // The JSON Lines contract v1 (docs/report-format.md). Tools outside this repo parse it: add, never break.
 import { threadId as currentThreadId } from 'node:worker_threads';
+import { now, pid } from './original.js';
 
 export const CONTRACT_VERSION = 1 as const;
 
@@ -47,11 +48,22 @@ export interface BlockOrigin {
   after?: Frame;
 }
 
+/** One way into a profile entry's site: the caller where the paths into the site differ (contract `paths`). */
+export interface PathShare {
+  /** The first application frame, outward from the site, where the ways into it differ. */
+  caller: Frame;
+  samples: number;
+  /** Of the whole block, like the entry's `share`. */
+  share: number;
+}
+
 /** One site the blocked thread was seen at, with its share of the block's time (contract `profile`). */
 export interface ProfileEntry {
   site: Frame;
   samples: number;
   share: number;
+  /** Extension: when the reads came into the site by more than one way, each caller's share, heaviest first. */
+  paths?: PathShare[];
 }
 
 export interface FindingBase {
@@ -83,6 +95,8 @@ export interface BlockFinding extends FindingBase {
   origin?: BlockOrigin;
   /** The sites the thread was seen at, heaviest first; `site` is the heaviest. */
   profile?: ProfileEntry[];
+  /** Extension: the heavy caller of `site` when it was reached by more than one way (`profile[0].paths[0].caller`). */
+  caller?: Frame;
   /** Extension: path of the block's `.cpuprofile` (ASYNC_DEBUG_CPUPROFILE_DIR, blocks of 3 thresholds or more). */
   cpuprofile?: string;
   /** Extension, debug mode, main thread: the callback that blocked, and where it was scheduled. */
@@ -151,5 +165,5 @@ export type FindingFields<T extends Finding> = Omit<T, 'v' | 'kind' | 'pid' | 't
 /** The one way findings are made: the contract's envelope first, then the detector's fields. */
 export function makeFinding<T extends Finding = OtherFinding>(kind: T['kind'], fields: FindingFields<T>): T {
   const { id, threadId, time, ...rest } = fields as FindingFields<T> & { id: string };
-  return { v: CONTRACT_VERSION, id, kind, time: time ?? Date.now(), pid: process.pid, threadId: threadId ?? currentThreadId, ...rest } as unknown as T;
+  return { v: CONTRACT_VERSION, id, kind, time: time ?? now(), pid, threadId: threadId ?? currentThreadId, ...rest } as unknown as T;
 }

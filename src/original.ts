@@ -1,6 +1,9 @@
-// The agent's own I/O uses the functions as they were before the sync-I/O detector wrapped them:
-// these bindings are copied when this module loads, which is before any detector is installed.
-// (An ESM named import of node:fs is a live binding and would see the wrapper.)
+// What the agent uses of the app's globals, as they were before any app code ran: this module loads
+// with the agent, before the app's modules. The app may replace them afterwards (a test pins `Date.now`,
+// fake timers replace `setTimeout` and `performance.now`, a fixture gives `process` another `pid`);
+// the agent's clock, pid, timers and own I/O must not change with them.
+// - fs: the functions as they were before the sync-I/O detector wrapped them (an ESM named import of
+//   node:fs is a live binding and would see the wrapper).
 import fs from 'node:fs';
 
 export const writeSync = fs.writeSync;
@@ -19,3 +22,27 @@ export const unlinkSync = fs.unlinkSync;
 export const mkdtempSync = fs.mkdtempSync;
 export const readdirSync = fs.readdirSync;
 export const atomicsWait = Atomics.wait;
+
+const dateNow = Date.now;
+// process.hrtime, not performance.now: the global `performance` costs ~2 ms to make on first use.
+const hrtime = process.hrtime;
+
+/** Wall-clock epoch ms (Date.now as it was). */
+export function now(): number {
+  return dateNow();
+}
+
+/** Monotonic ms (from an arbitrary origin: for differences only), from process.hrtime as it was. */
+export function monotonicNow(): number {
+  const [s, ns] = hrtime();
+  return s * 1e3 + ns / 1e6;
+}
+
+/** This process's id, as it was when the agent loaded. */
+export const pid: number = process.pid;
+
+export const realSetTimeout = globalThis.setTimeout;
+export const realClearTimeout = globalThis.clearTimeout;
+export const realSetInterval = globalThis.setInterval;
+export const realClearInterval = globalThis.clearInterval;
+export const realSetImmediate = globalThis.setImmediate;

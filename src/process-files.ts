@@ -7,6 +7,7 @@
 //   cap (per kind), and the warnings already given, so that each is given once per process.
 import { join } from 'node:path';
 import { builtin } from './lazy-builtin.js';
+import { now, pid } from './original.js';
 import { userTempDir } from './private-files.js';
 
 const KEY = 'asyncdebug:files';
@@ -26,7 +27,7 @@ export const Flag = {
 } as const;
 
 /** The kinds whose dropped lines are counted one by one; any other kind counts as `other`. */
-export const DROP_KINDS = ['block', 'sync-io', 'atomics-wait', 'unawaited', 'unhandled-rejection', 'never-settled', 'threadpool-saturation', 'large-message', 'aggregate', 'other'] as const;
+export const DROP_KINDS = ['block', 'sync-io', 'atomics-wait', 'unawaited', 'unhandled-rejection', 'never-settled', 'threadpool-saturation', 'large-message', 'aggregate', 'health', 'other'] as const;
 
 export interface ProcessFiles {
   /** The JSON Lines report made for this process; null when none was made. */
@@ -64,7 +65,7 @@ function view(s: Shared): ProcessFiles {
 
 /** A name nobody can guess ahead (the directory it goes in is private anyway). */
 export function freshSuffix(): string {
-  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+  return `${now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /** This process's shared state: inherited from the thread that started this one, or made here. */
@@ -77,7 +78,7 @@ export function processFiles(): ProcessFiles {
   }
   const shared: Shared = {
     report: null,
-    mapsDir: join(userTempDir(), `maps-${process.pid}-${freshSuffix()}`),
+    mapsDir: join(userTempDir(), `maps-${pid}-${freshSuffix()}`),
     flags: new SharedArrayBuffer(4 * (Flag.droppedByKind + DROP_KINDS.length)),
     bytes: new SharedArrayBuffer(16),
   };

@@ -5,10 +5,11 @@
 import { SourceMap } from 'node:module';
 import { afterEach, beforeEach, inject } from 'vitest';
 import type { FindingKind } from './finding.js';
-import { createTestWatcher, describeFinding, durationOf, notWatchedReason, warnOnce, type TestFinding } from './integrations/test-findings.js';
+import { runnerMapPayload } from './frames/runner-maps.js';
+import { createTestWatcher, describeFinding, durationOf, isModuleLoad, notWatchedReason, warnOnce, type TestFinding } from './integrations/test-findings.js';
 
 export interface VitestOptions {
-  /** Kinds that fail the test they happen in (default none: findings are only shown). */
+  /** Kinds that fail the test they happen in (default none: findings are only shown); module loading (`phase: "module-load"`) never does. */
   failOn?: FindingKind[];
   /** Findings whose duration (a block's, a sync call's slowest) is under this are ignored: ms, or per kind. */
   minMs?: number | Partial<Record<FindingKind, number>>;
@@ -53,28 +54,19 @@ function minFor(kind: string): number {
 }
 
 /**
- * Vitest runs test files transformed in memory (vite adds lines for its imports); the agent maps
- * frames only through source maps on disk, so it reports the transformed lines. The runner keeps each
- * module's code with its inline map: map the site back with it. Best effort over vitest's worker
- * state (vitest 4); without it the site stays as reported.
+ * Vitest runs test files transformed in memory (vite moves imports and adds lines). The agent maps
+ * sites through the runner's own maps (frames/runner-maps.ts), in the thread for its sync calls and on
+ * the watchdog's request for blocks; a site it could not map yet (`generated`: a block's line written
+ * before the thread answered) is mapped here, with the same maps.
  */
-const MAP_PREFIX = '//# sourceMappingURL=data:application/json;base64,';
 const sourceMaps = new Map<string, SourceMap | null>();
 
 function runnerMap(file: string): SourceMap | null {
   if (sourceMaps.has(file)) return sourceMaps.get(file) ?? null;
   let map: SourceMap | null = null;
   try {
-    const worker = (globalThis as { __vitest_worker__?: { evaluatedModules?: { fileToModulesMap?: Map<string, Set<{ meta?: { code?: string } }>> } } }).__vitest_worker__;
-    for (const mod of worker?.evaluatedModules?.fileToModulesMap?.get(file) ?? []) {
-      const code = mod.meta?.code;
-      const at = code?.lastIndexOf(MAP_PREFIX) ?? -1;
-      if (!code || at < 0) continue;
-      const end = code.indexOf('\n', at);
-      const payload = Buffer.from(code.slice(at + MAP_PREFIX.length, end < 0 ? code.length : end).trim(), 'base64').toString('utf8');
-      map = new SourceMap(JSON.parse(payload) as ConstructorParameters<typeof SourceMap>[0]);
-      break;
-    }
+    const payload = runnerMapPayload(file);
+    map = payload ? new SourceMap(payload as ConstructorParameters<typeof SourceMap>[0]) : null;
   } catch {
     map = null;
   }
@@ -84,11 +76,14 @@ function runnerMap(file: string): SourceMap | null {
 
 function mapSite(f: TestFinding): void {
   const site = f.site;
-  const map = site && runnerMap(site.file);
+  const map = site?.generated && runnerMap(site.file);
   if (!site || !map) return;
   try {
     const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number };
-    if (typeof entry?.originalLine === 'number') f.site = { ...site, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+    if (typeof entry?.originalLine === 'number') {
+      const { generated: _, ...rest } = site;
+      f.site = { ...rest, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+    }
   } catch {
     // keep the reported position
   }
@@ -132,7 +127,8 @@ if (!watcher) {
     const where = testPath(task);
     // (Not context.annotate(): vitest refuses annotations once the test body has finished.)
     if (options.print !== false) for (const f of found) console.warn(`asyncdebug: ${where}: ${describeFinding(f)}`);
-    const failing = found.filter((f) => options.failOn?.includes(f.kind));
+    // Module loading (a loader's own sync I/O, a lazy import's warm-up) is shown, but fails no test.
+    const failing = found.filter((f) => options.failOn?.includes(f.kind) && !isModuleLoad(f));
     if (failing.length) throw new Error(`asyncdebug: in this test ${failing.map((f) => describeFinding(f)).join('; ')}`);
   });
 }

@@ -5,6 +5,7 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import { DelayHistogram } from './delay-histogram.js';
 import { elu } from '../loop-utilization.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
+import { monotonicNow, now as wallNow } from '../original.js';
 
 export interface HealthPublisher {
   /**
@@ -24,9 +25,10 @@ export function startHealthPublisher(slot: ThreadSlot, intervalMs: number): Heal
   const total = new DelayHistogram();
   // Utilization counts from the loop's start: the whole life needs no starting point.
   let last: EventLoopUtilization | null = null;
-  const startedAt = Date.now();
+  const startedAt = wallNow();
   let lastBeat = -1;
-  let lastPublish = 0;
+  // (The monotonic clock's origin is arbitrary: the first publish comes a second after this.)
+  let lastPublish = monotonicNow();
 
   const publish = () => {
     const now = elu();
@@ -43,8 +45,8 @@ export function startHealthPublisher(slot: ThreadSlot, intervalMs: number): Heal
   slot.stampHealth();
   return {
     beat() {
-      const now = performance.now();
-      const late = lastBeat < 0 ? Date.now() - startedAt - intervalMs : now - lastBeat - intervalMs;
+      const now = monotonicNow();
+      const late = lastBeat < 0 ? wallNow() - startedAt - intervalMs : now - lastBeat - intervalMs;
       lastBeat = now;
       window.record(late);
       if (now - lastPublish >= PUBLISH_MS) {

@@ -27,6 +27,7 @@ import { followWorkers } from './propagate.js';
 import { threadIdentity } from '../thread-identity.js';
 import { buildSummary } from './summary.js';
 import { startWatchdog, type WatchdogLink } from './watchdog-link.js';
+import { now } from '../original.js';
 
 export type { FindingListener } from './local-delivery.js';
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
@@ -135,7 +136,7 @@ function writeSummary(run: ThreadRun): void {
   run.startup.exit();
   for (const d of run.detectors) d.atExit();
   const summary = buildSummary({
-    threadId, threadName: run.ownName, startedAt: run.startedAt, endedAt: Date.now(), mode: config.mode, detectors: run.detectors,
+    threadId, threadName: run.ownName, startedAt: run.startedAt, endedAt: now(), mode: config.mode, detectors: run.detectors,
     startupBlockMs: block.startupBlockMs(), worstBlockMs: block.worstMs(), life: run.loopHealth.lifetime(), dropped: outbox.dropped(),
   });
   outbox.close(summary);
@@ -156,7 +157,7 @@ function stopThread(run: ThreadRun): void {
 export function startAgent(config: Config): Agent | null {
   if (current) return current;
   if (config.mode === 'off' || isWatchdogThread()) return null;
-  const startedAt = Date.now();
+  const startedAt = now();
   // The files every thread of the process shares (the report, the exported maps' directory): decided
   // here, before any worker or the watchdog starts, so that they inherit them.
   processFiles();

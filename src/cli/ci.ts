@@ -37,6 +37,8 @@ Options:
                             the gate is not applied
   --sarif FILE              write SARIF 2.1.0 (code scanning)
   --junit FILE              write JUnit XML (one test case per site, failures over budget)
+  --html FILE               write the run as one self-contained HTML page (timelines, findings
+                            with stack, code and profile, top sites): a build artifact
   --github                  GitHub annotations and job summary (on by itself when GITHUB_ACTIONS=true)
   --report-dir DIR          where the JSON Lines reports go (default: a new temp directory)
   --root DIR                project root (default: cwd)
@@ -83,6 +85,7 @@ export async function ciCommandLine(args: string[]): Promise<number> {
     'update-baseline': { type: 'boolean' },
     sarif: { type: 'string' },
     junit: { type: 'string' },
+    html: { type: 'string' },
     github: { type: 'boolean' },
     'report-dir': { type: 'string' },
     root: { type: 'string' },
@@ -134,6 +137,8 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   };
   await output('sarif', values.sarif, () => JSON.stringify(toSarif({ root, sites, gate, command, result }), null, 2) + '\n');
   await output('junit', values.junit, () => toJunit(sites, gate, result, session.elapsedMs));
+  // The HTML report is for people, not the gate: a failure to write it is one line and leaves the gate alone.
+  if (values.html) await (await import('../html/html-report.js')).writeCiHtml(resolve(String(values.html)), session.reports, { root, command }, err);
   const github = values.github === true || process.env.GITHUB_ACTIONS === 'true';
   if (github && !update) {
     for (const line of annotations(sites, gate)) process.stdout.write(`${line}\n`);

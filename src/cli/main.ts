@@ -14,6 +14,7 @@ Usage:
                                             JUnit, GitHub annotations (exit 1 over budget,
                                             3 when the command failed)
   asyncdebug report [options] <dir|file...> the summary table from saved JSON Lines reports
+                                            (--html: the run as one self-contained HTML page)
   asyncdebug tui [options] -- <command...>  a live terminal view of the command's event loops
   asyncdebug tui --attach [pid] | --list    the live view of apps already running with
                                             ASYNC_DEBUG_REPORTERS=tui

@@ -4,6 +4,7 @@
 // npm) form one group per kind with file null.
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
+import { isHealthLine } from '../health-record.js';
 
 export interface Site {
   /** `kind file function`: the key of budgets, baselines and fingerprints. */
@@ -63,9 +64,9 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
   const sites = new Map<string, Site>();
   for (const line of findings) {
     // A report's own records: `aggregate` stands for `count` findings of kind `of` at a site past its
-    // full records (docs/report-format.md); `dropped` is at no site.
+    // full records (docs/report-format.md); `dropped` and `health` are at no site.
     const agg = (line.kind as string) === 'aggregate';
-    if (line.kind === 'summary' || (line.kind as string) === 'dropped') continue;
+    if (line.kind === 'summary' || isHealthLine(line) || (line.kind as string) === 'dropped') continue;
     const f = agg ? ({ ...line, kind: String(line.of) } as ReportLine) : line;
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;

@@ -2,11 +2,16 @@
 // threadpool). A function replaced on the CJS object, followed by `module.syncBuiltinESMExports()`,
 // is seen by ESM named, namespace and default imports and by CJS destructuring done after it.
 // Loading `child_process`, `zlib`, `crypto` or `dns` costs 2-3.5 ms each, so a builtin is wrapped
-// only once the app loads it: right after its first `require()` (before the app can destructure),
-// or, for ESM imports (live bindings), at the first loop turn and then on a timer that backs off from
-// 1 ms to a second, until all are in. A look costs one length check unless Node loaded something new.
+// only once the app loads it, at the moment Node loads it, by whatever loader: Node records each
+// builtin it loads in `process.moduleLoadList` (pushed once the module's code has run, before an ESM
+// import makes its facade or a require returns), and the agent sees those pushes through the list's
+// prototype. So `const hash = promisify(pbkdf2)` at the top of an ES module captures the wrapper.
+// Where the list cannot be watched: right after the builtin's first `require()` (a hook on the CJS
+// loader), and for ESM imports at the first loop turn and then on a timer that backs off from 1 ms to
+// a second, until all are in (a function captured before then is not seen).
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
+import { now, realClearTimeout, realSetTimeout } from '../original.js';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
 export function wrappedMark(tag: string): symbol {
@@ -66,7 +71,6 @@ interface Watch {
 }
 
 const watches = new Set<Watch>();
-let depth = 0;
 let hooked: { load: Function } | null = null;
 let lookAgain: NodeJS.Timeout | null = null;
 let firstTurnAt = 0;
@@ -74,17 +78,13 @@ let firstTurnAt = 0;
 let lookDelay = 1;
 const MAX_LOOK_DELAY_MS = 1000;
 
-/** Depth of Node's CJS loader: its own readFileSync calls, and module top-level code, are start-up. */
-export function loaderDepth(): number {
-  return depth;
-}
-
 /** Calls each watch's onLoad for the builtins now loaded (or `force`d); then syncs the ESM exports once. */
 function wrapLoaded(force: string | null): void {
   let changed = false;
   for (const w of [...watches]) {
     for (const name of [...w.pending]) {
-      if (name !== force && !isBuiltinLoaded(name)) continue;
+      // (an onLoad may load another builtin, whose push wraps it first)
+      if (!w.pending.has(name) || (name !== force && !isBuiltinLoaded(name))) continue;
       w.pending.delete(name);
       try {
         w.onLoad(name);
@@ -122,7 +122,6 @@ function hookLoader(): void {
   // trace limit is one more while it runs, so they keep as many frames of the app's), and it is removed
   // as soon as no builtin is pending (the loader's own reads are then told by the module cache).
   const hook = function (this: unknown, ...args: unknown[]) {
-    depth++;
     const limit = raiseStackLimit(1);
     try {
       return Reflect.apply(load, this, args);
@@ -131,7 +130,6 @@ function hookLoader(): void {
       throw err;
     } finally {
       restoreStackLimit(limit, 1);
-      depth--;
       const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
       if (anyPending(request)) {
         try {
@@ -140,7 +138,7 @@ function hookLoader(): void {
           // never into the app's require
         }
       }
-      if (depth === 0 && !anyPending(null) && statics._load === hook) {
+      if (!anyPending(null) && statics._load === hook) {
         statics._load = load;
         hooked = null;
       }
@@ -149,13 +147,73 @@ function hookLoader(): void {
   statics._load = hook;
 }
 
+/** The builtin a `NativeModule <id>` entry of Node's load list stands for, as the watches name it. */
+const PUBLIC_NAME: Record<string, string> = Object.fromEntries(Object.entries(LOADED_AS).map(([name, id]) => [id, name]));
+
+/** Node's load list while the agent watches its pushes (its prototype is then `proto`). */
+let observed: { list: unknown[]; proto: object } | null = null;
+
+function isIndex(key: string | symbol): key is string {
+  return typeof key === 'string' && key !== '' && key.length < 10 && /^\d+$/.test(key);
+}
+
+/** A builtin Node has just loaded (its code has run; no importer has its exports yet). */
+function builtinLoaded(id: string): void {
+  const name = PUBLIC_NAME[id] ?? id;
+  if (!anyPending(name)) return;
+  try {
+    wrapLoaded(name);
+  } catch {
+    // never into Node's loader
+  }
+  if (!anyPending(null)) unobserveLoads();
+}
+
+/**
+ * Watches Node's pushes onto its load list: the list's prototype becomes a Proxy (over an object whose
+ * prototype is Array.prototype, so the list is still an array to everyone) whose set trap sees an
+ * element pushed past the end, stores it as the push would, and tells which builtin loaded. False
+ * when the list is not there to watch (then the loader hook and the looks stand in).
+ */
+function observeLoads(): boolean {
+  if (observed) return true;
+  const list = loadList();
+  if (!Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype || !Object.isExtensible(list)) return false;
+  const proto = new Proxy(Object.create(Array.prototype) as object, {
+    set(target, key, value, receiver) {
+      if (receiver !== list || !isIndex(key)) return Reflect.set(target, key, value, receiver);
+      Object.defineProperty(receiver, key, { value, writable: true, enumerable: true, configurable: true });
+      if (typeof value === 'string' && value.startsWith('NativeModule ')) builtinLoaded(value.slice('NativeModule '.length));
+      return true;
+    },
+  });
+  try {
+    Object.setPrototypeOf(list, proto);
+  } catch {
+    return false;
+  }
+  observed = { list, proto };
+  return true;
+}
+
+function unobserveLoads(): void {
+  if (!observed) return;
+  try {
+    if (Object.getPrototypeOf(observed.list) === observed.proto) Object.setPrototypeOf(observed.list, Array.prototype);
+  } catch {
+    // a list the app froze meanwhile: its pushes keep being seen, and do nothing
+  }
+  observed = null;
+}
+
 function unhookLoader(): void {
   const statics = Module as unknown as { _load: Function };
-  if (watches.size === 0) {
-    if (lookAgain) clearTimeout(lookAgain);
+  if (watches.size === 0 || !anyPending(null)) {
+    if (lookAgain) realClearTimeout(lookAgain);
     lookAgain = null;
-    if (hooked) statics._load = hooked.load;
+    if (hooked && statics._load !== hooked.load) statics._load = hooked.load;
     hooked = null;
+    unobserveLoads();
   }
 }
 
@@ -167,18 +225,22 @@ function wrapNewlyLoaded(): void {
     // keep what is wrapped
   }
   if (!anyPending(null)) return;
-  lookAgain = setTimeout(wrapNewlyLoaded, lookDelay);
+  lookAgain = realSetTimeout(wrapNewlyLoaded, lookDelay);
   lookDelay = Math.min(lookDelay * 2, MAX_LOOK_DELAY_MS);
   lookAgain.unref();
 }
 
-/** The app's first loop turn: from now on look for builtins the app's ESM imports loaded. */
+/** The app's first loop turn: from now on look for builtins the app's ESM imports loaded (when the load list is not watched). */
 export function beginLookingForImports(): void {
+  if (observed) {
+    firstTurnAt ||= now();
+    return;
+  }
   if (firstTurnAt) {
     if (!lookAgain) wrapNewlyLoaded();
     return;
   }
-  firstTurnAt = Date.now();
+  firstTurnAt = now();
   wrapNewlyLoaded();
 }
 
@@ -188,13 +250,14 @@ export interface BuiltinWatch {
 
 /**
  * Calls `onLoad(name)` once for each builtin in `names`, once the app has it: at once for those loaded
- * (and for `now`), right after the first `require()` of the others, and for ESM imports from the
- * first loop turn on (the caller says when: `beginLookingForImports`).
+ * (and for `now`), and for the others when Node loads them (where the load list cannot be watched:
+ * right after the first `require()`, and for ESM imports from the first loop turn on: the caller says
+ * when, `beginLookingForImports`).
  */
 export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string) => void, now: readonly string[] = []): BuiltinWatch {
   const w: Watch = { pending: new Set(names), onLoad };
   watches.add(w);
-  hookLoader();
+  if (!observeLoads()) hookLoader();
   let changed = false;
   for (const n of now) {
     if (!w.pending.has(n)) continue;
@@ -204,11 +267,8 @@ export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string
   }
   if (changed) syncBuiltinESMExports();
   wrapLoaded(null);
-  if (firstTurnAt && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
-  if (!anyPending(null) && hooked) {
-    (Module as unknown as { _load: Function })._load = hooked.load;
-    hooked = null;
-  }
+  if (firstTurnAt && !observed && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
+  if (!anyPending(null)) unhookLoader();
   return {
     stop() {
       watches.delete(w);

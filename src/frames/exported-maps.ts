@@ -7,7 +7,7 @@
 // first thread and handed to every other one (process-files.ts), it is made at first need inside this
 // user's checked temp directory (private-files.ts) and checked again before use, and each map is written
 // to a new file (O_EXCL, O_NOFOLLOW) that is then renamed into place.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from '../original.js';
+import { closeSync, mkdirSync, openSync, pid, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from '../original.js';
 import { constants } from 'node:fs';
 import { basename, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -62,10 +62,10 @@ function readyDir(): string {
 function removeStale(base: string): void {
   try {
     for (const name of readdirSync(base)) {
-      const pid = Number(/^maps-(\d+)-/.exec(name)?.[1]);
-      if (!pid || pid === process.pid) continue;
+      const other = Number(/^maps-(\d+)-/.exec(name)?.[1]);
+      if (!other || other === pid) continue;
       try {
-        process.kill(pid, 0);
+        process.kill(other, 0);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(base, name), { recursive: true, force: true });
       }
@@ -124,7 +124,7 @@ export function readExportedMap(file: string): object | null | undefined {
 export function removeExportedMaps(): void {
   const dir = exportDir();
   // Only this process's own directory, and only when it is what the agent made (not a symlink).
-  if (!basename(dir).startsWith(`maps-${process.pid}-`) || notPrivate(dir)) return;
+  if (!basename(dir).startsWith(`maps-${pid}-`) || notPrivate(dir)) return;
   try {
     rmSync(dir, { recursive: true, force: true });
   } catch {

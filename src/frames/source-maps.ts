@@ -1,15 +1,17 @@
 // Maps generated positions to original ones. Three places a map can come from, tried in order:
-// - the thread's own source-map cache (`module.findSourceMap`), when the frames are made in the thread
-//   that loaded the code: this is the only place maps of code transpiled in memory (tsx, ts-node/esm,
-//   @swc-node/register) exist;
+// - the thread's own source-map cache (`module.findSourceMap`), or the module cache of a test runner
+//   that evaluates code itself (runner-maps.ts: vitest), when the frames are made in the thread that
+//   loaded the code: this is the only place maps of code transpiled in memory (tsx, ts-node/esm,
+//   @swc-node/register, vitest) exist;
 // - maps a thread exported for the watchdog on request (exported-maps.ts), for the same in-memory maps;
 // - the `//# sourceMappingURL=` comment of the file on disk (inline data: URL or a file), e.g. tsc output.
 import { readFileSync } from '../original.js';
 import { SourceMap, findSourceMap } from 'node:module';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Frame } from '../finding.js';
 import { readExportedMap } from './exported-maps.js';
+import { isUnderRunner, runnerMapPayload } from './runner-maps.js';
 
 const MAP_URL = /\/\/[#@]\s*sourceMappingURL=(\S+)\s*$/;
 
@@ -61,16 +63,23 @@ function loadDiskMap(file: string): LoadedMap | null {
 
 const ownMaps = new Map<string, SourceMap | null>();
 
+/** Node's own cache has maps only while source maps are enabled (tsx & co. enable them). */
+function nodeCachedMap(file: string): SourceMap | null {
+  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === false) return null;
+  return findSourceMap(file) ?? findSourceMap(pathToFileURL(file).href) ?? null;
+}
+
 /**
- * The in-memory map of this thread's own source-map cache (tsx & co. enable it), if any. Node keeps maps
- * only while source maps are enabled; a lookup can walk its whole cache, so once per file.
+ * The in-memory map of this thread's own source-map cache, or of the test runner that evaluated the
+ * file, if any. A lookup can walk a whole cache, so once per file.
  */
 export function ownThreadMap(file: string): SourceMap | undefined {
-  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === false) return undefined;
   let map = ownMaps.get(file);
   if (map === undefined) {
     try {
-      map = findSourceMap(file) ?? findSourceMap(pathToFileURL(file).href) ?? null;
+      map = nodeCachedMap(file);
+      const runner = map ? null : runnerMapPayload(file);
+      if (runner) map = new SourceMap(runner as MapPayload);
     } catch {
       map = null;
     }
@@ -89,9 +98,27 @@ export function hasExportedAnswer(file: string): boolean {
   return true;
 }
 
+/**
+ * Whether a file's frames may be in code transpiled in memory: it has an extension other than plain
+ * JavaScript's (.ts, .tsx, .jsx, .vue …), or it is JavaScript run by a test runner that transforms every
+ * module (vitest: `underRunner`). Plain JavaScript, with an extension or without (a `bin/www`), runs as
+ * it is written.
+ */
+function mayBeTranspiled(file: string, underRunner: boolean): boolean {
+  const ext = extname(file);
+  if (ext === '') return false;
+  return underRunner || !/^\.[cm]?js$/.test(ext);
+}
+
 /** Whether frames of this file may need a map that only the thread that loaded it has. */
-export function mayNeedThreadMap(file: string): boolean {
-  return isAbsolute(file) && !/\.[cm]?js$/.test(file) && loadDiskMap(file) === null && !hasExportedAnswer(file);
+export function mayNeedThreadMap(file: string, underRunner = false): boolean {
+  return isAbsolute(file) && mayBeTranspiled(file, underRunner) && loadDiskMap(file) === null && !hasExportedAnswer(file);
+}
+
+/** Of a stack's application frames (`isApp`), the first file that may need the thread's map, if any. */
+export function fileNeedingThreadMap(frames: readonly Frame[], isApp: (f: Frame) => boolean): string | undefined {
+  const runner = isUnderRunner(frames);
+  return frames.find((f) => isApp(f) && mayNeedThreadMap(f.file, runner))?.file;
 }
 
 function lookup(loaded: LoadedMap | { map: SourceMap; base: string }, frame: Frame): Frame | null {

@@ -14,8 +14,14 @@ import { threadId } from 'node:worker_threads';
 import { processReportPath, readConfig, type Config } from '../config.js';
 import { kindRow } from '../kinds.js';
 import type { Finding } from '../finding.js';
+import { isHealthLine } from '../health-record.js';
 
-export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string };
+export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string; phase?: string };
+
+/** Module loading (a loader's own sync I/O, a lazy load): shown, never the test's failure. */
+export function isModuleLoad(f: TestFinding): boolean {
+  return f.phase === 'module-load';
+}
 
 // The real clock: a test's fake timers (vi.useFakeTimers) replace the globals, not this captured function.
 const now = Date.now;
@@ -95,7 +101,8 @@ export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWat
         if (!raw.trim()) continue;
         try {
           const f = JSON.parse(raw) as TestFinding;
-          if (f.threadId === threadId && f.kind !== 'summary' && kindRow(f.kind)) out.push(f);
+          // Findings only: not the summary, nor the report's own records (health, aggregate, dropped).
+          if (f.threadId === threadId && f.kind !== 'summary' && !isHealthLine(f) && kindRow(f.kind)) out.push(f);
         } catch {
           // a broken line is `asyncdebug report`'s to name
         }
@@ -154,6 +161,6 @@ export function describeFinding(f: TestFinding, cwd = process.cwd()): string {
   const file = f.site && rel && !rel.startsWith('..') ? rel : f.site?.file;
   const at = f.site ? ` at ${file}:${f.site.line} (${f.site.function})` : '';
   if (f.kind === 'block') return `the event loop was blocked ${Math.round(f.durationMs ?? 0)} ms${f.ongoing ? ' (still blocked)' : ''}${at}`;
-  if (f.kind === 'sync-io') return `${f.api ?? 'a sync API'} ran on the event loop${at}`;
+  if (f.kind === 'sync-io') return `${f.api ?? 'a sync API'} ran on the event loop${isModuleLoad(f) ? ' in a module loader' : ''}${at}`;
   return `${f.kind}${at}: ${f.message}`;
 }

@@ -3,11 +3,12 @@
 // hub in the watchdog, or the main thread) sees every thread's health without asking the thread.
 import type { ThreadHealth } from '../thread-health.js';
 import type { Registry } from './registry.js';
+import { now as wallNow } from '../original.js';
 
 /** Every watched thread's health now, read from the registry (no message, no wait). */
 export function readHealth(registry: Registry, slowMs: number): ThreadHealth[] {
   const out: ThreadHealth[] = [];
-  const now = Date.now();
+  const now = wallNow();
   for (let i = 0, n = registry.slotsUsed(); i < n; i++) {
     const health = registry.slot(i).readHealth(now, slowMs);
     if (health) out.push(health);

@@ -5,6 +5,7 @@
 import { RING_BYTES } from './layout.js';
 import type { Registry } from './registry.js';
 import type { ThreadSlot } from './thread-slot.js';
+import { now } from '../original.js';
 
 /** The ring's capacity in bytes (a finding larger than this minus 4 never fits). */
 export { RING_BYTES };
@@ -80,6 +81,6 @@ export function ringDropped(slot: ThreadSlot): number {
 
 /** The thread at exit: waits until the hub has read every finding of its ring, or until `timeoutMs`. */
 export function ringAwaitDrained(slot: ThreadSlot, timeoutMs: number): void {
-  const deadline = Date.now() + timeoutMs;
-  while (ringPending(slot) && Date.now() < deadline) slot.awaitRingRead(Math.max(1, deadline - Date.now()));
+  const deadline = now() + timeoutMs;
+  while (ringPending(slot) && now() < deadline) slot.awaitRingRead(Math.max(1, deadline - now()));
 }

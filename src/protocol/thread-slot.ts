@@ -4,7 +4,7 @@
 // few milliseconds in every thread, so a method here allocates nothing and does what the raw access
 // did (one class, made once per slot: its calls stay monomorphic).
 import type { LoopDelay, ThreadHealth } from '../thread-health.js';
-import { atomicsWait } from '../original.js';
+import { atomicsWait, now as wallNow, pid } from '../original.js';
 import {
   BEAT, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
   H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, MAILBOX_BYTES,
@@ -57,7 +57,7 @@ export class ThreadSlot {
   // --- the heartbeat (the thread writes; detectors/block/heartbeat.ts) ---
 
   /** Stamps the time (`now`: a test's clock) and moves to the next generation: the loop turned. */
-  beat(now: number = Date.now()): void {
+  beat(now: number = wallNow()): void {
     this.f64[BEAT] = now;
     Atomics.add(this.i32, GEN, 1);
   }
@@ -243,7 +243,7 @@ export class ThreadSlot {
 
   /** Seen by health readers from the start; the numbers come with the first publish. */
   stampHealth(): void {
-    this.f64[H_TIME] = Date.now();
+    this.f64[H_TIME] = wallNow();
   }
 
   publishHealth(delay: LoopDelay, elu: number, activeMs: number, idleMs: number): void {
@@ -257,7 +257,7 @@ export class ThreadSlot {
     f[H_ELU] = elu;
     f[H_ACTIVE_MS] = activeMs;
     f[H_IDLE_MS] = idleMs;
-    f[H_TIME] = Date.now();
+    f[H_TIME] = wallNow();
   }
 
   /** The thread's health at `now`, or null for a free slot. A thread silent for `slowMs` is blocked. */
@@ -271,7 +271,7 @@ export class ThreadSlot {
     const blockedMs = !exited && this.hasTurned() && (f[BEAT] ?? 0) > 0 && beatAge >= slowMs ? beatAge : 0;
     const name = this.readName();
     return {
-      pid: process.pid,
+      pid,
       threadId,
       ...(name ? { threadName: name } : {}),
       time: f[H_TIME] ?? 0,

@@ -12,6 +12,7 @@ import { safeText } from '../safe-text.js';
 /** A frame's place as shown: control characters in a path made visible (safe-text.ts). */
 const where = (frame: Frame | null, cwd: string) => safeText(whereRaw(frame, cwd), true);
 import type { Reporter } from './reporter.js';
+import { now as agentNow, pid } from '../original.js';
 
 /** Sites of the `bySite` kinds given a first line at most (their counts at exit are one line each anyway). */
 const MAX_SITE_LINES = 10_000;
@@ -37,7 +38,7 @@ export interface PlainOptions {
 export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter {
   const write = options.write ?? writeStderr;
   const limit = options.limit ?? createConsoleLimit();
-  const now = options.now ?? Date.now;
+  const now = options.now ?? agentNow;
   const cwd = options.cwd ?? process.cwd();
   const level = options.level ?? colorLevel();
   const bold = (t: string) => (level > 0 ? `\u001b[1m${t}\u001b[22m` : t);
@@ -93,7 +94,7 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
 
   function summary(f: SummaryFinding): void {
     for (const [id, s] of sites) {
-      if (s.threadId !== f.threadId || f.pid !== process.pid) continue;
+      if (s.threadId !== f.threadId || f.pid !== pid) continue;
       sites.delete(id);
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
       write(`${tag} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);

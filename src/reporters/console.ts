@@ -14,6 +14,7 @@ import type { CreateReporter, Reporter } from './reporter.js';
 import { createPlainConsoleReporter } from './console-plain.js';
 import { createConsoleLimit, LINES_PER_MINUTE, LINES_PER_SITE, type Folded } from './console-limit.js';
 import { safeText } from '../safe-text.js';
+import { now as agentNow } from '../original.js';
 
 /** A frame's place as shown: control characters in a path made visible (safe-text.ts). */
 const where = (frame: Frame | null | undefined, cwd: string) => safeText(whereRaw(frame ?? null, cwd), true);
@@ -67,7 +68,7 @@ const LONG_MS = 1000;
 export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
   const write = options.write ?? writeStderr;
   const level = options.level ?? colorLevel();
-  const now = options.now ?? Date.now;
+  const now = options.now ?? agentNow;
   const c: ChalkInstance = new Chalk({ level });
   const cwd = options.cwd ?? process.cwd();
   /** Blocks seen per site, the number of each shown block at its site, and blocks shown in full. */

@@ -14,13 +14,15 @@ import { constants } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { threadId } from 'node:worker_threads';
-import { closeSync, fstatSync, openSync, writeSync } from '../original.js';
+import { closeSync, fstatSync, now, openSync, pid, writeSync } from '../original.js';
 import type { DroppedRecord, Finding } from '../finding.js';
 import type { Reporter } from './reporter.js';
 import { reportPath, warnOnStderr, type Config } from '../config.js';
 import { ensureDir, NEW_FILE } from '../private-files.js';
 import { DROP_KINDS, Flag, firstTime, freshSuffix, processFiles, shareReport, type ProcessFiles } from '../process-files.js';
 import { AGGREGATE_EVERY_MS, createSiteBudget, type ReportRecord } from './report-budget.js';
+import type { ThreadHealth } from '../thread-health.js';
+import { healthLines, type HealthLines } from './health-lines.js';
 
 /** The directory's mode for a file mode: x where r is (600 gives 700, 640 gives 750). */
 export function dirModeFor(fileMode: number): number {
@@ -47,7 +49,7 @@ export function createReportFile(dir: string, mode: number, warn: (line: string)
       return { fd, path };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 4) throw err;
-      path = join(resolve(dir), `asyncdebug-${process.pid}-${freshSuffix()}.jsonl`);
+      path = join(resolve(dir), `asyncdebug-${pid}-${freshSuffix()}.jsonl`);
     }
   }
 }
@@ -92,7 +94,7 @@ function droppedRecord(files: ProcessFiles, capBytes: number): DroppedRecord {
   const n = Atomics.load(files.flags, Flag.droppedLines);
   const mb = Math.round((capBytes / 1024 / 1024) * 100) / 100;
   return {
-    v: 1, id: 'dropped', kind: 'dropped', time: Number(Atomics.load(files.bytes, 1)) || Date.now(), pid: process.pid, threadId,
+    v: 1, id: 'dropped', kind: 'dropped', time: Number(Atomics.load(files.bytes, 1)) || now(), pid, threadId,
     message: `The report reached its cap of ${mb} MiB (ASYNC_DEBUG_REPORT_MAX_MB): ${n} later line${n === 1 ? ' was' : 's were'} not written. Summaries still are, and their counts are exact.`,
     site: null, frames: [], capBytes, droppedLines: n, dropped: byKind,
   };
@@ -125,14 +127,23 @@ export function createJsonlReporter(config: Config): Reporter {
     }
   };
 
-  const drop = (rec: ReportRecord) => {
-    const i = DROP_KINDS.indexOf(rec.kind as (typeof DROP_KINDS)[number]);
+  const drop = (kind: string) => {
+    const i = DROP_KINDS.indexOf(kind as (typeof DROP_KINDS)[number]);
     Atomics.add(files.flags, Flag.droppedByKind + (i < 0 ? DROP_KINDS.length - 1 : i), 1);
     Atomics.add(files.flags, Flag.droppedLines, 1);
     if (!firstTime(files, Flag.capReached)) return;
-    Atomics.store(files.bytes, 1, BigInt(Date.now()));
+    Atomics.store(files.bytes, 1, BigInt(now()));
     writeLine(JSON.stringify(droppedRecord(files, cap)) + '\n');
     warnOnStderr(`the JSON Lines report ${file?.path ?? ''} reached its cap (ASYNC_DEBUG_REPORT_MAX_MB); later findings are left out of it, counted in its "dropped" record`);
+  };
+
+  /** Past the cap, a line is dropped (counted by its kind) instead of written. */
+  const withinCap = (text: string, kind: string): boolean => {
+    const len = BigInt(Buffer.byteLength(text));
+    if (Number(Atomics.add(files.bytes, 0, len) + len) <= cap) return true;
+    Atomics.sub(files.bytes, 0, len);
+    drop(kind);
+    return false;
   };
 
   const write = (rec: ReportRecord) => {
@@ -141,36 +152,42 @@ export function createJsonlReporter(config: Config): Reporter {
       return;
     }
     const text = JSON.stringify(rec) + '\n';
-    const len = BigInt(Buffer.byteLength(text));
     if (rec.kind === 'summary') {
+      const len = BigInt(Buffer.byteLength(text));
       // The dropped record's final count, then the summary: always written, past the cap too.
       if (Atomics.load(files.flags, Flag.droppedLines) > 0 && !writeLine(JSON.stringify(droppedRecord(files, cap)) + '\n')) return;
       Atomics.add(files.bytes, 0, len);
       writeLine(text);
       return;
     }
-    if (Number(Atomics.add(files.bytes, 0, len) + len) > cap) {
-      Atomics.sub(files.bytes, 0, len);
-      drop(rec);
-      return;
-    }
-    writeLine(text);
+    if (withinCap(text, rec.kind)) writeLine(text);
   };
 
   const flushAggregates = () => {
     timer = null;
-    for (const a of budget.pending(Date.now())) write(a);
+    for (const a of budget.pending(now())) write(a);
   };
+  let health: HealthLines | null = null;
 
   return {
     report(finding: Finding) {
       if (stopped) return;
       if (finding.kind === 'summary') flushAggregates();
-      for (const rec of budget.take(finding, Date.now())) write(rec);
+      for (const rec of budget.take(finding, now())) write(rec);
       if (!timer && budget.hasPending()) {
         timer = realSetTimeout(flushAggregates, AGGREGATE_EVERY_MS);
         timer.unref();
       }
+    },
+    // Called only in the watchdog, at the hub's health tick (watchdog/hub.ts), with every thread's health
+    // read from shared memory: the `health` lines cost the app's threads nothing. One write per tick,
+    // within the process's cap (they thin out by themselves: reporters/health-lines.ts).
+    health(threads: readonly ThreadHealth[]) {
+      if (stopped || Atomics.load(files.flags, Flag.writeFailed) !== 0) return;
+      const records = (health ??= healthLines()).take(threads);
+      if (records.length === 0) return;
+      const text = records.map((r) => JSON.stringify(r) + '\n').join('');
+      if (withinCap(text, 'health')) writeLine(text);
     },
     flush() {
       if (timer) realClearTimeout(timer);

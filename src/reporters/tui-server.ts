@@ -15,6 +15,7 @@ import type { ThreadHealth } from '../thread-health.js';
 import { encode, isClientHello, lineSplitter, MAX_CLIENT_LINE, PROTOCOL_VERSION, type AgentHello, type AgentMessage } from '../tui/protocol.js';
 import { ensurePrivateDir, listAgentSockets, socketDir, socketPath } from '../tui/socket-dir.js';
 import type { Reporter, ReporterContext } from './reporter.js';
+import { now, pid } from '../original.js';
 
 /** Findings kept for clients that connect later (the latest version of each id). */
 export const REPLAY_LIMIT = 1000;
@@ -47,12 +48,12 @@ export function agentHello(config: Pick<Config, 'slowMs' | 'mode'>): AgentHello 
   return {
     t: 'hello',
     v: PROTOCOL_VERSION,
-    pid: process.pid,
+    pid,
     ppid: process.ppid,
     argv: commandLine(),
     cwd: process.cwd(),
     node: process.version,
-    startedAt: Math.round(Date.now() - process.uptime() * 1000),
+    startedAt: Math.round(now() - process.uptime() * 1000),
     slowMs: config.slowMs,
     mode: config.mode,
     poolSize: poolSize(),
@@ -167,7 +168,7 @@ export function createClients(max = MAX_CLIENTS, maxPendingBytes = MAX_PENDING_B
  * not be made private (the server's own errors go to its 'error' listeners).
  */
 export function listenPrivately(server: Server, path: string, failed: (err: Error) => void): Promise<void> {
-  const staging = join(dirname(path), `.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const staging = join(dirname(path), `.${pid}-${randomBytes(4).toString('hex')}.tmp`);
   return new Promise<void>((resolve) => {
     server.once('error', () => resolve());
     server.listen(staging, () => {
@@ -274,7 +275,7 @@ function serve(dir: string, path: string, config: Config, warn: (line: string) =
       } catch {
         rss = undefined;
       }
-      const message: AgentMessage = { t: 'health', time: Date.now(), threads: [...threads], ...(rss === undefined ? {} : { rss }) };
+      const message: AgentMessage = { t: 'health', time: now(), threads: [...threads], ...(rss === undefined ? {} : { rss }) };
       replay.health(message);
       clients.broadcast(message);
     },

@@ -20,6 +20,8 @@ export interface HubOptions {
   health: () => ThreadHealth[];
   /** Sends a finding to the main thread (only once it asked, in the registry). */
   toMain(finding: Finding): void;
+  /** At every health tick, with the same readings the hub's reporters get (the json reporter's `health` lines). */
+  onHealth?(threads: readonly ThreadHealth[]): void;
 }
 
 export interface Hub {
@@ -82,7 +84,9 @@ export function startHub(options: HubOptions): Hub {
     wait();
     const timer = setInterval(() => {
       drain();
-      reporters.health(health());
+      const now = health();
+      reporters.health(now);
+      options.onHealth?.(now);
     }, HEALTH_MS);
     timer.unref();
   });

@@ -49,6 +49,8 @@ const hub = startHub({
       // the reporters already have it
     }
   },
+  // The json reporter here writes the periodic `health` lines (reporters/health-lines.ts).
+  onHealth: (threads) => own.health(threads),
 });
 // Findings go to the main thread only once it asked (in the registry, set by subscribe() or a reporter
 // of place `main`); nothing comes the other way.

@@ -1,9 +1,9 @@
 // asyncdebug/vitest inside real vitest runs of a fixture project, under `asyncdebug run`: the block
 // is attributed to the test that made it, which fails; the other tests pass. Threads and forks pools.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, markerLine, tempDir } from '../helpers.js';
+import { ROOT, latest, markerLine, readReports, tempDir } from '../helpers.js';
 import { CLI_FIXTURES, runCli } from './cli-helpers.js';
 
 const PROJECT = join(CLI_FIXTURES, 'vitest-project');
@@ -36,9 +36,9 @@ describe('asyncdebug/vitest', () => {
     expect(r.tests['quick test']?.status).toBe('passed');
     expect(r.tests['async test after the block']?.status).toBe('passed');
     expect(r.code).toBe(1);
-    // asyncdebug run's own table has the same site (at the line of vite's in-memory transform:
-    // the agent maps only through source maps on disk; the setup file maps it back, above).
-    expect(r.stderr).toMatch(/block\s+blocking\.test\.mjs:\d+ spin\s+1\s/);
+    // asyncdebug run's own table has the same site: the agent maps vite's in-memory transform with the
+    // runner's own map, which the thread gives the watchdog.
+    expect(r.stderr).toMatch(new RegExp(`block\\s+blocking\\.test\\.mjs:${markerLine(TEST_FILE)} spin\\s+1\\s`));
   });
 
   it('without failOn it attributes the block to its test and lets it pass (forks pool)', async () => {
@@ -51,5 +51,45 @@ describe('asyncdebug/vitest', () => {
     ]);
     expect(r.tests['quick test']?.meta?.asyncdebug).toBeUndefined();
     expect(r.tests['async test after the block']?.meta?.asyncdebug).toBeUndefined();
+  });
+});
+
+// vitest 3 cannot be a devDependency beside vitest 4 (their optional peers conflict for npm ci): to
+// check it too, install vitest@3.2 in a directory of its own and point ASYNCDEBUG_TEST_VITEST3 at its
+// node_modules/vitest/vitest.mjs.
+const VITEST3 = process.env.ASYNCDEBUG_TEST_VITEST3;
+const RUNNERS: [string, string | undefined][] = [['vitest (devDependency)', VITEST], ['vitest 3 (ASYNCDEBUG_TEST_VITEST3)', VITEST3]];
+
+describe.each(RUNNERS)('asyncdebug/vitest, a project importing TypeScript modules, %s', (_name, vitestBin) => {
+  const project = join(CLI_FIXTURES, 'vitest-imports');
+  const testFile = join(project, 'imports.spec.ts');
+  const index = join(project, 'src', 'index.ts');
+
+  it.skipIf(!vitestBin)("the runner's own reads are module loading (no import line, no failed test); the app's read is at its source line", async () => {
+    const out = tempDir();
+    const outputFile = join(out, 'results.json');
+    const reportDir = join(out, 'reports');
+    await runCli(['run', '--quiet', '--report-dir', reportDir, '--', process.execPath, vitestBin!, 'run', '--reporter=json', `--outputFile=${outputFile}`], {
+      cwd: project,
+      env: { FIXTURE_CACHE_DIR: join(out, 'cache') },
+      timeoutMs: 60_000,
+    });
+    const report = JSON.parse(readFileSync(outputFile, 'utf8')) as JsonReport;
+    const tests = Object.fromEntries(report.testResults.flatMap((f) => f.assertionResults).map((t) => [t.title, t]));
+    // failOn: ['block', 'sync-io']: the test importing a module while it runs passes; the one that reads fails
+    expect(tests['imports are loaded by the runner']?.status).toBe('passed');
+    expect(tests['a module imported while the test runs']?.status).toBe('passed');
+    expect(tests['reads its own file synchronously']?.status).toBe('failed');
+    expect(tests['reads its own file synchronously']?.failureMessages.join('\n')).toContain(`at src/index.ts:${markerLine(index, '@app-read')} (sizeOfSelf)`);
+
+    const sync = latest(readReports(reportDir)).filter((l) => l.kind === 'sync-io');
+    const atImports = sync.filter((l) => l.site?.file === testFile || (l.site?.file === index && l.site.line !== markerLine(index, '@app-read')));
+    expect(atImports, JSON.stringify(atImports.map((l) => l.site))).toEqual([]);
+    const loaders = sync.filter((l) => l.phase === 'module-load');
+    expect(loaders.length).toBeGreaterThan(0);
+    for (const l of loaders) expect(l.site?.file).toContain(`${sep}node_modules${sep}`);
+    // the app's read, at its source line (vite moved the imports), by the agent itself
+    const own = sync.filter((l) => l.phase === undefined);
+    expect(own.map((l) => [l.site?.file, l.site?.line])).toEqual([[index, markerLine(index, '@app-read')]]);
   });
 });

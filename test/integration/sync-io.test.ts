@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fixture, latest, markerLine, runNode, type Line } from '../helpers.js';
+import { ROOT, fixture, latest, markerLine, runNode, type Line } from '../helpers.js';
 
 function syncSites(lines: Line[]): Line[] {
   return latest(lines).filter((l) => l.kind === 'sync-io');
@@ -124,5 +126,48 @@ describe('ASYNC_DEBUG_SYNC_AFTER', () => {
     );
     const afterListening = await runNode(file, { env: { ASYNC_DEBUG_SYNC_AFTER: 'listening' } });
     expect(syncSites(afterListening.lines).map((l) => l.site?.line)).toEqual([markerLine(file, '@after-listen')]);
+  });
+});
+
+describe('sync I/O of a module loader', () => {
+  const app = fixture('sync-loader/app.cjs');
+  const loader = fixture('node_modules/fake-loader/index.js');
+
+  it("is the loader's, at its own line and in the module-load phase, not at the app's require line", async () => {
+    const run = await runNode(app);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('42');
+    const sites = syncSites(run.lines);
+    expect(sites.filter((l) => l.site?.file === app && l.site.line === markerLine(app, '@import'))).toEqual([]);
+    const byLoader = sites.filter((l) => l.site?.file === loader);
+    expect(byLoader.map((l) => [l.api, l.site?.line, l.phase]).sort()).toEqual([
+      ['fs.existsSync', markerLine(loader, '@loader-options'), 'module-load'],
+      ['fs.readFileSync', markerLine(loader, '@loader-options'), 'module-load'],
+    ]);
+    expect(byLoader[0]!.message).toContain('module loader');
+    // the app's own read is the app's, with no phase
+    const own = siteOf(run.lines, 'fs.readFileSync', app, '@app-read');
+    expect(own.phase).toBeUndefined();
+  });
+
+  it('an allow-list glob of node_modules matches it; strict mode lets the loader load', async () => {
+    const allowed = await runNode(app, { env: { ASYNC_DEBUG_ALLOW_SYNC: '**/node_modules/**' } });
+    expect(syncSites(allowed.lines).map((l) => l.site?.line)).toEqual([markerLine(app, '@app-read')]);
+    const strict = await runNode(app, { env: { ASYNC_DEBUG_STRICT: '1' } });
+    expect(strict.stdout.trim()).toBe('42'); // the require worked
+    expect(strict.code).toBe(1); // the app's own read threw
+    expect(strict.stderr).toContain(`SyncIOError: asyncdebug strict mode: fs.readFileSync was called at test/fixtures/sync-loader/app.cjs:${markerLine(app, '@app-read')}`);
+  });
+});
+
+describe("the agent's own preload", () => {
+  it('a library checking each --import path of NODE_OPTIONS with existsSync makes no finding for the agent\'s path', async () => {
+    const file = fixture('sync-preload-check.cjs');
+    const register = pathToFileURL(join(ROOT, 'dist', 'register.cjs')).href;
+    const run = await runNode(file, { nodeArgs: [], env: { NODE_OPTIONS: `--import=${register}` } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(`checked 2 paths`);
+    // the library's check of the app's own path (a real file) is a finding; of the agent's two, none
+    expect(syncSites(run.lines).map((l) => [l.api, l.site?.line, l.count])).toEqual([['fs.existsSync', markerLine(file, '@check'), 1]]);
   });
 });

@@ -23,6 +23,19 @@ describe('threadpool-saturation', () => {
     expect(run.stderr.split('\n').filter((l) => l.includes('waited') && l.includes('thread pool'))).toHaveLength(1);
   });
 
+  it('a pool API captured at the top level of an ES module (promisify(pbkdf2)) is seen: 24 hashes, a readFile behind them', async () => {
+    const file = fixture('threads-pool-captured.mjs');
+    const run = await runNode(file, { timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const found = ofKind(run.lines, 'threadpool-saturation');
+    expect(found).toHaveLength(1);
+    const f = found[0]!;
+    expect(f.api).toBe('fs.promises.readFile');
+    expect(f.site).toMatchObject({ file, line: markerLine(file, '@read') });
+    const submitters = f.submitters as { api: string; count: number; site: { file: string; line: number } }[];
+    expect(submitters[0]).toMatchObject({ api: 'crypto.pbkdf2', count: 24, site: { file, line: markerLine(file, '@pbkdf2') } });
+  });
+
   it('bad values of its variables: one warning line each, defaults used (the finding is still made)', async () => {
     const file = fixture('threads-pool.mjs');
     const run = await runNode(file, {

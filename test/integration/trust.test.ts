@@ -1,6 +1,7 @@
 // Findings a CI gate can trust: no block that did not happen, every block named, by what took the time.
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { blocks, fixture, latest, markerLine, ROOT, runNode } from '../helpers.js';
+import { blocks, fixture, latest, markerLine, readReports, ROOT, runNode, tempDir } from '../helpers.js';
 
 const summaryOf = (lines: Awaited<ReturnType<typeof runNode>>['lines'], threadId = 0) =>
   lines.find((l) => l.kind === 'summary' && l.threadId === threadId)!;
@@ -95,3 +96,71 @@ describe('TypeScript transpiled in memory', () => {
 });
 
 void ROOT;
+
+describe("the app's patched globals never reach a finding or a file name", () => {
+  for (const fake of ['pid', 'process']) {
+    it(`Date.now pinned to 2020, a fake pid (${fake === 'pid' ? 'process.pid redefined' : 'the global process replaced'})`, async () => {
+      const file = fixture('patched-globals.mjs');
+      const started = Date.now();
+      // two processes with the same fake pid, one report directory: one file each, by the real pid
+      const dir = tempDir();
+      const runs = await Promise.all([1, 2].map(() => runNode(file, { env: { FIXTURE_FAKE: fake, ASYNC_DEBUG_REPORT_DIR: dir } })));
+      const ended = Date.now();
+      for (const run of runs) expect(run.code, run.stderr).toBe(0);
+      const files = readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort();
+      const lines = readReports(dir);
+      const pids = [...new Set(lines.map((l) => l.pid))].sort();
+      expect(pids).toHaveLength(2);
+      expect(pids).not.toContain(123456);
+      expect(files).toEqual(pids.map((p) => `asyncdebug-${p}.jsonl`).sort());
+      for (const l of lines) expect(l.time, l.message).toBeGreaterThanOrEqual(started - 1000);
+      for (const l of lines) expect(l.time, l.message).toBeLessThanOrEqual(ended + 1000);
+      const found = blocks(lines);
+      expect(found.map((b) => b.site?.line)).toEqual([markerLine(file), markerLine(file)]);
+      for (const b of found) {
+        expect(b.durationMs as number).toBeGreaterThanOrEqual(250);
+        expect(b.durationMs as number).toBeLessThan(ended - started);
+        expect(b.message).not.toMatch(/ \d{5,} s\b/);
+      }
+      expect(latest(lines).filter((l) => l.kind === 'sync-io').map((l) => l.site?.line)).toEqual([markerLine(file, '@read'), markerLine(file, '@read')]);
+      for (const s of lines.filter((l) => l.kind === 'summary')) {
+        const ran = Number(/ran (-?\d+) ms/.exec(s.message)?.[1]);
+        expect(ran, s.message).toBeGreaterThan(0);
+        expect(ran, s.message).toBeLessThan(ended - started);
+      }
+    });
+  }
+});
+
+describe('plain JavaScript is not labelled transpiled', () => {
+  it('an extensionless bin script: no frame is "generated", the console says nothing of transpiled code', async () => {
+    const file = fixture('bin/serve');
+    const run = await runNode(file, { env: { ASYNC_DEBUG_REPORTERS: 'console,json' } });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.lines.filter((l) => l.kind === 'block');
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const b of lines) {
+      expect(b.site).toMatchObject({ file, line: markerLine(file) });
+      expect(b.frames.filter((fr) => fr.generated)).toEqual([]);
+    }
+    expect(run.stderr).toContain(`serve:${markerLine(file)}`);
+    expect(run.stderr).not.toContain('transpiled');
+  });
+});
+
+describe('a shared helper is named by its heavy caller', () => {
+  it('spin() called by a short and a long phase: the block is spin ← renderReport, with each way\'s share', async () => {
+    const file = fixture('call-paths.mjs');
+    const run = await runNode(file);
+    expect(run.code, run.stderr).toBe(0);
+    const found = blocks(run.lines);
+    expect(found).toHaveLength(1);
+    const b = found[0]!;
+    expect(b.site).toMatchObject({ file, line: markerLine(file), function: 'spin' });
+    expect(b.caller, JSON.stringify(b, null, 1)).toMatchObject({ file, line: markerLine(file, '@render'), function: 'renderReport' });
+    expect(b.message).toMatch(/ at spin \(test\/fixtures\/call-paths\.mjs:\d+:\d+\) ← renderReport \(test\/fixtures\/call-paths\.mjs:\d+:\d+\)\.$/);
+    const paths = (b.profile as { paths?: { caller: { line: number }; share: number }[] }[])[0]!.paths!;
+    expect(paths.map((p) => p.caller.line)).toEqual([markerLine(file, '@render'), markerLine(file, '@validate')]);
+    expect(paths[0]!.share).toBeGreaterThan(paths[1]!.share);
+  });
+});

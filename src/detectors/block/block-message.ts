@@ -22,15 +22,21 @@ export interface BlockWording {
   /** For `native`: the site seen just before the thread left JavaScript. */
   after: Frame | null;
   cwd: string;
+  /** The heavy caller of the site, when it was reached by more than one way, and its weight: then the share is its. */
+  caller?: Frame | null;
+  callerMs?: number;
 }
 
 export function blockMessage(w: BlockWording): string {
   const head = w.ongoing
     ? `The event loop of the ${w.thread} has not turned for ${formatDuration(w.durationMs)}`
     : `The event loop of the ${w.thread} was blocked for ${formatDuration(w.durationMs)}`;
-  const at = `${w.site.function} (${where(w.site, w.cwd)})`;
-  // A site that held (nearly) all of the block needs no share.
-  const share = w.totalMs > 0 && w.siteMs < w.totalMs * 0.9 ? `, ${Math.round((w.siteMs / w.totalMs) * 100)}% of it` : '';
+  // "spin (app.js:3) ← renderReport (app.js:11)": the site, by the way that held the loop longest.
+  const via = w.caller ? ` ← ${w.caller.function} (${where(w.caller, w.cwd)})` : '';
+  const at = `${w.site.function} (${where(w.site, w.cwd)})${via}`;
+  // A site (or a way into it) that held (nearly) all of the block needs no share.
+  const ms = w.caller ? (w.callerMs ?? 0) : w.siteMs;
+  const share = w.totalMs > 0 && ms < w.totalMs * 0.9 ? `, ${Math.round((ms / w.totalMs) * 100)}% of it` : '';
   switch (w.origin) {
     case 'sync-api':
       return `${head}${share} in ${w.api} called at ${at}.`;
@@ -38,7 +44,7 @@ export function blockMessage(w: BlockWording): string {
       return `${head}${share} loading a module on first use (a lazy require or import, or Node's own, e.g. undici at the first fetch): a one-time warm-up, at ${at}.`;
     case 'native':
       return w.after
-        ? `${head}${share} outside JavaScript (JSON, a regular expression, a native addon or compilation), in a call between ${where(w.after, w.cwd)} and ${where(w.site, w.cwd)}.`
+        ? `${head}${share} outside JavaScript (JSON, a regular expression, a native addon or compilation), in a call between ${where(w.after, w.cwd)} and ${where(w.site, w.cwd)}${via}.`
         : `${head}${share} outside JavaScript (JSON, a regular expression, a native addon or compilation), in a call that returned at ${at}.`;
     default:
       return `${head}${share} at ${at}.`;

@@ -9,7 +9,7 @@
 import type { Finding, Frame } from '../../finding.js';
 import type { Probe } from '../scheduling/callback-probe.js';
 import { isAppFrame } from '../../frames/frames.js';
-import { mayNeedThreadMap } from '../../frames/source-maps.js';
+import { fileNeedingThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
@@ -258,7 +258,7 @@ export class BlockWatcher {
   /** Asks the thread for the in-memory source map of the first app file that may need one. */
   private requestMaps(t: Watched, frames: Frame[]): void {
     if (t.slot.mapRequested()) return;
-    const file = frames.find((f) => isAppFrame(f) && mayNeedThreadMap(f.file))?.file;
+    const file = fileNeedingThreadMap(frames, isAppFrame);
     if (file) t.slot.requestMap(file);
   }
 

@@ -8,6 +8,7 @@ import type { NativeStackTrace } from '../../stack/native-binding.js';
 import { ownThreadMap } from '../../frames/source-maps.js';
 import { writeExportedMap } from '../../frames/exported-maps.js';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
+import { now } from '../../original.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -48,7 +49,7 @@ export function startBlockDetector(
   // no stack nobody can say what ran, so it is counted in the summary, not reported as a finding.
   const countUnclaimedGap = () => {
     const last = slot.lastBeat();
-    const gap = Date.now() - last;
+    const gap = now() - last;
     if (last === 0 || gap < slowMs + intervalMs || !slot.claimGap(slot.gen())) return;
     slot.countUnnamedGap(gap);
   };
@@ -65,7 +66,7 @@ export function startBlockDetector(
   const timer = setInterval(function asyncdebugHeartbeat() {
     if (first) {
       first = false;
-      const gap = Date.now() - slot.lastBeat() - intervalMs;
+      const gap = now() - slot.lastBeat() - intervalMs;
       if (gap > 0 && slot.claimGap(slot.gen())) slot.addStartupMs(gap);
       slot.markTurned();
     } else {

@@ -1,7 +1,8 @@
 // One block of one thread, as the watchdog sees it from the stack reads it takes while the loop does
 // not turn: each read is weighed by the time since the previous one and credited to the application
-// site on it; the block is named by the site that held the loop longest, with the heaviest few as
-// `profile`. Plain data in (stacks as read, times in epoch ms), a finding out: when to read, the
+// site (file and line) on it, and to the path it came by; the block is named by the site that held the
+// loop longest, with its heavy caller where the paths into it differ (call-paths.ts), and the heaviest
+// few sites as `profile`. Plain data in (stacks as read, times in epoch ms), a finding out: when to read, the
 // thread's slot and the stack reader are the watcher's (block-watcher.ts).
 //
 // What a read means (the stack reader interrupts the thread at its next JavaScript instruction):
@@ -14,6 +15,8 @@ import { makeFinding, type BlockCallback, type BlockFinding, type Frame, type Pr
 import type { ProbeAnswer, RawRow } from '../scheduling/probe.js';
 import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
+import { isUnderRunner } from '../../frames/runner-maps.js';
+import { addPath, splitPaths, type PathGroup, type PathWeight } from './call-paths.js';
 import type { ProfileSample } from './cpuprofile.js';
 import { callbackText, threadName } from '../../wording.js';
 import { blockMessage, type SiteOrigin } from './block-message.js';
@@ -61,6 +64,8 @@ interface SiteWeight {
   api: string | undefined;
   /** For time outside JavaScript: the site seen just before it, in the same callback. */
   after: Frame | null;
+  /** The paths the reads came into the site by. */
+  paths: Map<string, PathWeight>;
 }
 
 function originOf(s: SiteWeight): SiteOrigin | undefined {
@@ -74,14 +79,32 @@ function frameKey(f: Frame): string {
   return `${f.file}:${f.line}:${f.column}`;
 }
 
+/** A site is a line: reads at two columns of one line (a loop's call and its back edge) are one site. */
+function lineKey(f: Frame): string {
+  return `${f.file}:${f.line}`;
+}
+
 function rawOf([file, line, column, fn]: RawRow): RawFrame {
   return { file: file ?? '', line: line ?? 0, column: column ?? 0, function: fn ?? '' };
 }
 
-/** Frames of a site as reported: mapped now, positions no map could be found for yet marked. */
-function framesOf(s: SiteWeight): { frames: Frame[]; site: Frame | null } {
-  const frames = toFrames(s.raw.slice(s.skip)).map((f) => (isAppFrame(f) && mayNeedThreadMap(f.file) ? { ...f, generated: true as const } : f));
-  return { frames, site: siteOf(frames) };
+/** Frames as reported: mapped now, positions no map could be found for yet marked. */
+function reported(raw: RawFrame[], runner: boolean): Frame[] {
+  return toFrames(raw).map((f) => (isAppFrame(f) && mayNeedThreadMap(f.file, runner) ? { ...f, generated: true as const } : f));
+}
+
+/** A site's frames: the latest read's, or of the heavy way into it when the ways differ (its `caller`'s). */
+function framesOf(s: SiteWeight): { frames: Frame[]; site: Frame | null; runner: boolean } {
+  const heavy = splitPaths(s.paths.values())?.[0];
+  const stack = heavy?.caller ? heavy.heaviest.stack.slice(heavy.heaviest.skip) : s.raw.slice(s.skip);
+  const runner = isUnderRunner(toFrames(stack));
+  const frames = reported(stack, runner);
+  return { frames, site: siteOf(frames), runner };
+}
+
+/** The callers into a site where its paths differ, heaviest first, as reported (null: from outside the app's code). */
+function callersOf(s: SiteWeight, runner: boolean): { caller: Frame | null; group: PathGroup }[] {
+  return (splitPaths(s.paths.values()) ?? []).map((group) => ({ caller: group.caller && (reported([group.caller], runner)[0] ?? null), group }));
 }
 
 export class OpenBlock {
@@ -172,12 +195,14 @@ export class OpenBlock {
   finding(end: number, ongoing: boolean, threadId: number, name: string | undefined): BlockFinding | null {
     const top = this.heaviest();
     if (!top) return null;
-    const { frames, site } = framesOf(top);
+    const { frames, site, runner } = framesOf(top);
     if (!site) return null;
     const durationMs = Math.round(end - this.appStart);
-    let total = this.unnamedMs;
-    for (const s of this.sites.values()) total += s.ms;
+    const total = this.weighedMs();
     const type = originOf(top);
+    // The heavy caller, when the reads came into the site by more than one way.
+    const first = callersOf(top, runner)[0];
+    const heavy = first?.caller ? { caller: first.caller, ms: first.group.ms } : null;
     const f = makeFinding<BlockFinding>('block', {
       id: this.id as string,
       time: this.appStart,
@@ -185,14 +210,16 @@ export class OpenBlock {
       message: blockMessage({
         thread: threadName(threadId, name),
         durationMs, ongoing, site, siteMs: top.ms, totalMs: total, origin: type, api: top.api, after: top.after, cwd: this.rules.cwd,
+        caller: heavy?.caller ?? null, callerMs: heavy?.ms ?? 0,
       }),
       site,
       frames,
       durationMs,
       ongoing,
       samples: this.samples,
-      profile: this.profile(top, site, total),
+      profile: this.profile(top, site, runner, total),
     });
+    if (heavy) f.caller = heavy.caller;
     if (name) f.threadName = name;
     if (this.cpuprofile) f.cpuprofile = this.cpuprofile;
     if (type) {
@@ -210,6 +237,13 @@ export class OpenBlock {
     return f;
   }
 
+  /** Every read's weight since the block began: the shares' whole. */
+  private weighedMs(): number {
+    let total = this.unnamedMs;
+    for (const s of this.sites.values()) total += s.ms;
+    return total;
+  }
+
   private heaviest(): SiteWeight | null {
     let best: SiteWeight | null = null;
     for (const s of this.sites.values()) if (!best || s.ms > best.ms) best = s;
@@ -217,11 +251,16 @@ export class OpenBlock {
   }
 
   /** The heaviest few sites with their share of every read's weight (`top` is named at `site` already). */
-  private profile(top: SiteWeight, site: Frame, total: number): ProfileEntry[] {
+  private profile(top: SiteWeight, site: Frame, topRunner: boolean, total: number): ProfileEntry[] {
     const profile: ProfileEntry[] = [];
+    const shareOf = (ms: number) => (total > 0 ? Math.round((ms / total) * 100) / 100 : 0);
     for (const s of [...this.sites.values()].sort((x, y) => y.ms - x.ms).slice(0, PROFILE_SIZE)) {
-      const at = s === top ? site : framesOf(s).site;
-      if (at) profile.push({ site: at, samples: s.samples, share: total > 0 ? Math.round((s.ms / total) * 100) / 100 : 0 });
+      const { site: at, runner } = s === top ? { site, runner: topRunner } : framesOf(s);
+      if (!at) continue;
+      const entry: ProfileEntry = { site: at, samples: s.samples, share: shareOf(s.ms) };
+      const paths = callersOf(s, runner).flatMap(({ caller, group }) => (caller ? [{ caller, samples: group.samples, share: shareOf(group.ms) }] : []));
+      if (paths.length) entry.paths = paths;
+      profile.push(entry);
     }
     return profile;
   }
@@ -237,7 +276,13 @@ export class OpenBlock {
       return;
     }
     if (isModuleLoading(frames, starting)) {
-      this.startupMs += weight;
+      // Start-up, and so was everything weighed before it: the block begins here, and its shares
+      // count only what came after (else they would be shares of more than the block).
+      this.startupMs += weight + this.weighedMs();
+      this.unnamedMs = 0;
+      this.sites.clear();
+      this.outer = this.lastPrompt = this.lastPromptTop = null;
+      this.lastPromptRaw = null;
       this.appStart = at;
       return;
     }
@@ -275,21 +320,24 @@ export class OpenBlock {
       return;
     }
     this.onSite(frames);
-    const key = `${api?.api ?? ''} ${frameKey(site)}`;
+    const key = `${api?.api ?? ''} ${lineKey(site)}`;
     let s = this.sites.get(key);
     if (!s) {
       if (this.sites.size >= MAX_SITES) {
         this.unnamedMs += weight;
         return;
       }
-      s = { raw, skip: 0, samples: 0, ms: 0, nativeMs: 0, loadingMs: 0, api: api?.api, after: null };
+      s = { raw, skip: 0, samples: 0, ms: 0, nativeMs: 0, loadingMs: 0, api: api?.api, after: null, paths: new Map() };
       this.sites.set(key, s);
     }
+    const callers: RawFrame[] = [];
+    for (let i = frames.indexOf(site) + 1; i < frames.length; i++) if (isAppFrame(frames[i] as Frame)) callers.push(raw[i] as RawFrame);
+    addPath(s.paths, callers, raw, api ? api.index + 1 : 0, weight, read);
     if (read) s.samples++;
     s.ms += weight;
     if (how === 'native' && !api) s.nativeMs += weight;
     if (loading) s.loadingMs += weight;
-    if (after && frameKey(after) !== frameKey(site)) s.after = after;
+    if (after && lineKey(after) !== lineKey(site)) s.after = after;
     s.raw = raw;
     s.skip = api ? api.index + 1 : 0;
   }

@@ -5,6 +5,7 @@ import { makeFinding, type Finding, type Frame, type OtherFinding } from '../../
 import { siteOf } from '../../frames/frames.js';
 import { formatDuration } from '../../wording.js';
 import { describeReceiver, type Receiver } from './receiver.js';
+import { now } from '../../original.js';
 
 export interface MessageSite {
   id: string;
@@ -71,7 +72,7 @@ export function createMessageBook(emit: (f: Finding) => void, threadId: number, 
       const key = `${api} ${site ? `${site.file}:${site.line}:${site.column}` : frames[0] ? `${frames[0].file}:${frames[0].line}` : '?'}`;
       let s = sites.get(key);
       if (!s) {
-        s = { id: `message-${threadId}-${++counter}`, api, site, frames, receiver: receiver(), time: Date.now(), count: 0, totalMs: 0, maxMs: 0, bytes: 0, reportedCount: 0, nextReportAt: 1 };
+        s = { id: `message-${threadId}-${++counter}`, api, site, frames, receiver: receiver(), time: now(), count: 0, totalMs: 0, maxMs: 0, bytes: 0, reportedCount: 0, nextReportAt: 1 };
         sites.set(key, s);
       }
       s.count++;

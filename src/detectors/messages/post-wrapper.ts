@@ -6,6 +6,7 @@ import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../../frame
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import type { Target } from './receiver.js';
 import { quickBytes, quickWasFlat, transferList } from './size.js';
+import { monotonicNow } from '../../original.js';
 
 const WRAPPED = wrappedMark('messages');
 
@@ -42,7 +43,7 @@ export function wrapPostMessage(proto: object | null, api: string, target: Targe
     // A clone that throws (a function, a detached buffer) throws through two frames of ours: the stack
     // keeps as many of the app's frames as without them, and loses ours.
     const limit = raiseStackLimit(2);
-    const t0 = performance.now();
+    const t0 = monotonicNow();
     try {
       return original.apply(this, args);
     } catch (err) {
@@ -50,7 +51,7 @@ export function wrapPostMessage(proto: object | null, api: string, target: Targe
       throw err;
     } finally {
       restoreStackLimit(limit, 2);
-      const ms = performance.now() - t0;
+      const ms = monotonicNow() - t0;
       watch.depth--;
       if (ms >= config.messageMs || bytes >= config.messageBytes) {
         watch.depth++;

@@ -17,6 +17,7 @@ import { watchRejections } from './rejections.js';
 import { callForm } from './source.js';
 import type { PromiseRecord } from './promise-record.js';
 import { startTracker } from './tracker.js';
+import { monotonicNow, now } from '../../original.js';
 
 type PromiseKind = Extract<FindingKind, 'unawaited' | 'unhandled-rejection' | 'never-settled'>;
 
@@ -81,8 +82,8 @@ function perTurnQueue(work: (r: PromiseRecord) => void) {
   };
   const drain = () => {
     scheduled = false;
-    const until = performance.now() + SLICE_MS;
-    while (next < queue.length && performance.now() < until) one();
+    const until = monotonicNow() + SLICE_MS;
+    while (next < queue.length && monotonicNow() < until) one();
     if (next < queue.length) schedule();
     else {
       queue = [];
@@ -111,7 +112,7 @@ function perTurnQueue(work: (r: PromiseRecord) => void) {
 function base(id: string, r: PromiseRecord | undefined, frames: Frame[], message: string) {
   return {
     id,
-    time: r?.time ?? Date.now(),
+    time: r?.time ?? now(),
     message,
     site: siteOf(frames),
     frames,

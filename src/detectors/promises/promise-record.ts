@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { isAgentFile } from '../../frames/agent-files.js';
 import { isAppFrame, type RawFrame } from '../../frames/frames.js';
+import { now as wallNow } from '../../original.js';
 
 /** Who made the promise: an async function, `new Promise`, or another builtin (Promise.all, resolve, ...). */
 export type Creator = 'async' | 'new' | 'builtin';
@@ -106,7 +107,7 @@ export function belowHook(raw: RawFrame[], depth: number): RawFrame[] {
 
 /** The record of a root promise made with this stack (belowHook's); null when no finding could name
  *  an app site. */
-export function recordRoot(raw: RawFrame[], now: () => number = Date.now): PromiseRecord | null {
+export function recordRoot(raw: RawFrame[], now: () => number = wallNow): PromiseRecord | null {
   const top = raw[0];
   if (!top) return null;
   let creator: Creator;

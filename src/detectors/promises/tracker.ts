@@ -12,6 +12,7 @@ import { builtin } from '../../lazy-builtin.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import type { RawFrame } from '../../frames/frames.js';
 import { ChainLink, belowHook, recordRoot, stillOfInterest, waitsFor, type PromiseRecord } from './promise-record.js';
+import { now as wallNow } from '../../original.js';
 
 
 
@@ -41,7 +42,7 @@ export class RootSampler {
   private windowStart: number;
   private readonly now: () => number;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = wallNow) {
     this.now = now;
     this.windowStart = now();
   }

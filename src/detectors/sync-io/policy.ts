@@ -16,6 +16,8 @@ export interface SiteStats {
   kind: 'sync-io' | 'atomics-wait';
   site: Frame | null;
   frames: Frame[];
+  /** A module loader's calls while loading the app's modules (attribution.ts), at the loader's frame. */
+  moduleLoad: boolean;
   time: number;
   count: number;
   totalMs: number;
@@ -36,8 +38,8 @@ export interface ApiState {
 }
 
 export interface SiteBook {
-  /** Adds a sampled call (and the calls pending before it) to its site. */
-  record(state: ApiState, frames: Frame[], durationMs: number, at: number): SiteStats;
+  /** Adds a sampled call (and the calls pending before it) to its site (by default the app's frame). */
+  record(state: ApiState, frames: Frame[], durationMs: number, at: number, site?: Frame | null, moduleLoad?: boolean): SiteStats;
   /** Writes the site's finding when it is due: first at ASYNC_DEBUG_SYNC_MIN_MS, then at each doubling. */
   reportIfDue(s: SiteStats): void;
   report(s: SiteStats): void;
@@ -60,10 +62,11 @@ export function createSiteBook(minMs: number, emit: (f: Finding) => void): SiteB
     s.reported = true;
     s.reportedCount = s.count;
     const kindWord = s.kind === 'atomics-wait' ? 'Atomics.wait blocked the loop' : `${s.api} ran on the loop`;
+    const why = s.moduleLoad ? ", called by a module loader while it loaded the app's modules (not the importing line)" : '';
     emit(makeFinding<OtherFinding>(s.kind, {
       id: s.id,
       time: s.time,
-      message: `${kindWord} ${s.count} time${s.count === 1 ? '' : 's'} at this site, ${formatDuration(s.totalMs)} in all.`,
+      message: `${kindWord} ${s.count} time${s.count === 1 ? '' : 's'} at this site${why}, ${formatDuration(s.totalMs)} in all.`,
       site: s.site,
       frames: s.frames,
       api: s.api,
@@ -71,13 +74,14 @@ export function createSiteBook(minMs: number, emit: (f: Finding) => void): SiteB
       maxMs: Math.round(s.maxMs * 100) / 100,
       count: s.count,
       ...(s.estimated ? { estimated: true } : {}),
+      ...(s.moduleLoad ? { phase: 'module-load' } : {}),
     }));
   }
 
   return {
-    record(state, frames, durationMs, at) {
-      const site = siteOf(frames);
-      const key = `${state.api} ${site ? `${site.file}:${site.line}:${site.column}` : frames[0] ? `${frames[0].file}:${frames[0].line}` : '?'}`;
+    record(state, frames, durationMs, at, site = siteOf(frames), moduleLoad = false) {
+      const where = site ? `${site.file}:${site.line}:${site.column}` : frames[0] ? `${frames[0].file}:${frames[0].line}` : '?';
+      const key = `${state.api}${moduleLoad ? ' module-load' : ''} ${where}`;
       let s = sites.get(key);
       if (!s) {
         const atomics = state.api === 'Atomics.wait';
@@ -87,6 +91,7 @@ export function createSiteBook(minMs: number, emit: (f: Finding) => void): SiteB
           kind: atomics ? 'atomics-wait' : 'sync-io',
           site,
           frames,
+          moduleLoad,
           time: at,
           count: 0,
           totalMs: 0,

@@ -6,11 +6,14 @@
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
 import type { Frame } from '../../finding.js';
+import { isAgentFile } from '../../frames/agent-files.js';
 import { captureOwnStack } from '../../frames/capture.js';
-import { isLazyLoading, isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
+import { toFrames } from '../../frames/frames.js';
+import { now, monotonicNow } from '../../original.js';
 import { where } from '../../wording.js';
 import type { Detector, DetectorContext } from '../detector.js';
-import { loaderDepth, wrappedMark, whenBuiltinsLoad } from '../builtins.js';
+import { wrappedMark, whenBuiltinsLoad } from '../builtins.js';
+import { attributeSyncCall, type SyncAttribution } from './attribution.js';
 import { wrapSyncFunction } from '../wrap-sync.js';
 import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 import { createAllowList, insideAllowSync } from './allow-list.js';
@@ -44,15 +47,20 @@ function isLoaderRead(a: SyncApi, path: unknown): boolean {
   return a.key === 'readFileSync' && typeof path === 'string' && moduleCache[path]?.loaded === false;
 }
 
-/** Reads the caller's site; null when the call is Node's own or module loading. */
-function appFrames(wrapper: Function): Frame[] | null {
+/**
+ * A call on one of the agent's own files (a library checking each `--import` path of NODE_OPTIONS,
+ * where `asyncdebug run` put the agent's): the agent's doing, not the app's.
+ */
+function onAgentFile(path: unknown): boolean {
+  if (typeof path === 'string') return isAgentFile(path) || /^asyncdebug(\/|$)/.test(path);
+  return path instanceof URL && isAgentFile(path.href);
+}
+
+/** The call's stack and whose call it is (attribution.ts); null when it is nobody's finding. */
+function attribute(wrapper: Function): { frames: Frame[]; who: SyncAttribution } | null {
   const frames = toFrames(captureOwnStack(wrapper), true);
-  const caller = frames[0];
-  if (!caller || caller.file.startsWith('node:')) return null; // Node calling on its own behalf
-  // Module loading, at start-up or lazily later (a require in a handler, a test's proxyquire
-  // resolving modules): its reads, and the top-level code of the modules it loads, are not the app's.
-  if (isModuleLoading(frames) || isLazyLoading(frames)) return null;
-  return frames;
+  const who = attributeSyncCall(frames);
+  return who && { frames, who };
 }
 
 export function startSyncIoDetector({ config, emit, startup }: DetectorContext): Detector {
@@ -66,11 +74,11 @@ export function startSyncIoDetector({ config, emit, startup }: DetectorContext):
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
-    // Which calls are seen: after start-up, not the agent's own or module loading's, and sampled (the
+    // Which calls are seen: after start-up, not the agent's own or Node's loader's, and sampled (the
     // others are counted here and attributed to the next sampled call's site).
     const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
-      if (!startup.serving || startup.exiting || busy || loaderDepth() > 0 || insideAllowSync()) return false;
-      if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0)) return false;
+      if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
+      if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0) || onAgentFile(a0)) return false;
       const n = ++state.calls;
       totals[kind]++;
       if (isSampled(n, config.strict)) return true;
@@ -78,41 +86,42 @@ export function startSyncIoDetector({ config, emit, startup }: DetectorContext):
       return false;
     };
     const unwrap = wrapSyncFunction(a.owner, a.key, WRAPPED, (original, self, args, wrapper) => {
-      let frames: Frame[] | null;
+      let call: ReturnType<typeof attribute>;
       busy = true;
       try {
-        frames = appFrames(wrapper);
+        call = attribute(wrapper);
       } finally {
         busy = false;
       }
-      const site = frames && siteOf(frames);
-      // Node's own call, module loading, a library's own machinery with no application frame on the
-      // stack (a worker pool waiting for work), or allowed: not the app's finding, and not counted.
-      if (!frames || !site || allowed(a.api, site.file)) {
+      // Node's own call, code Node's loader runs, a library's own machinery with no application frame
+      // on the stack (a worker pool waiting for work), or allowed: not a finding, and not counted.
+      if (!call || allowed(a.api, call.who.site.file)) {
         state.pending = 0;
         totals[kind]--;
         return original.apply(self, args);
       }
-      if (config.strict) {
+      const { frames, who } = call;
+      // Strict mode stops the app's own calls; a loader's would break the app's imports.
+      if (config.strict && !who.moduleLoad) {
         busy = true;
         try {
-          book.report(book.record(state, frames, 0, Date.now()));
+          book.report(book.record(state, frames, 0, now(), who.site));
         } finally {
           busy = false;
         }
-        const error = new SyncIOError(a.api, site);
+        const error = new SyncIOError(a.api, who.site);
         Error.captureStackTrace(error, wrapper);
         throw error;
       }
-      const at = Date.now();
-      const t0 = performance.now();
+      const at = now();
+      const t0 = monotonicNow();
       try {
         return original.apply(self, args);
       } finally {
-        const d = performance.now() - t0;
+        const d = monotonicNow() - t0;
         busy = true;
         try {
-          book.reportIfDue(book.record(state, frames, d, at));
+          book.reportIfDue(book.record(state, frames, d, at, who.site, who.moduleLoad));
         } catch {
           // never into the app
         } finally {

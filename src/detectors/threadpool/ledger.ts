@@ -78,7 +78,7 @@ export interface PoolEpisode<S extends PoolSite> {
 }
 
 export interface LedgerClock {
-  /** A monotonic clock in ms (performance.now). */
+  /** A monotonic clock in ms (original.ts monotonicNow). */
   now(): number;
   /** The loop's active time in ms so far (event-loop utilization), on the same scale as `now`. */
   loopActiveMs(): number;

@@ -21,6 +21,7 @@ import { POOL_MODULES, poolApisOf, poolSizeFrom, type PoolModule } from './apis.
 import { COUNTERS_LENGTH, POOL_SIZE, PoolLedger, topSubmitters, type LedgerClock, type PoolEpisode, type PoolSite } from './ledger.js';
 import { wrapPoolApi } from './pool-wrappers.js';
 import { elu } from '../../loop-utilization.js';
+import { monotonicNow, now } from '../../original.js';
 
 const TOP_SUBMITTERS = 3;
 /** Shared counters of pool work, one set per process (environment data reaches every worker). */
@@ -50,9 +51,9 @@ function sharedPoolSize(counters: Int32Array): number {
 }
 
 const clock: LedgerClock = {
-  now: () => performance.now(),
+  now: monotonicNow,
   loopActiveMs: () => elu().active,
-  wallMs: () => Date.now(),
+  wallMs: now,
 };
 
 /** Reads a call's site (one per API and line), past the frames of the agent's own wrappers. */

@@ -54,44 +54,57 @@ describe('replaceFunction', () => {
 });
 
 describe('whenBuiltinsLoad', () => {
-  it('a loaded builtin at once; one not loaded yet right after its first require, and the loader hook goes once none is pending', () => {
+  const list = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+  const watched = () => Object.getPrototypeOf(list()) !== Array.prototype;
+
+  it('a loaded builtin at once; one not loaded yet the moment Node loads it, before its require returns; the list is left alone once none is pending', () => {
     expect(isBuiltinLoaded('fs')).toBe(true);
     expect(isBuiltinLoaded('trace_events')).toBe(false);
     const original = loader();
     const seen: string[] = [];
     watches.push(whenBuiltinsLoad(['fs', 'trace_events'], (name) => seen.push(name)));
     expect(seen).toEqual(['fs']);
-    expect(loader()).not.toBe(original); // hooked while trace_events is pending
+    expect(loader()).toBe(original); // no hook on the CJS loader: Node's load list is watched
+    expect(watched()).toBe(true);
+    expect(Array.isArray(list()) && list() instanceof Array).toBe(true);
     require('node:trace_events');
     expect(seen).toEqual(['fs', 'trace_events']);
     expect(isBuiltinLoaded('trace_events')).toBe(true);
-    expect(loader()).toBe(original);
+    expect(watched()).toBe(false);
   });
 
-  it('`now` ones at once whether loaded or not; stop() unhooks the loader', () => {
-    const original = loader();
+  it('`now` ones at once whether loaded or not; stop() stops watching', () => {
     const seen: string[] = [];
     const watch = whenBuiltinsLoad(['wasi', 'domain'], (name) => seen.push(name), ['wasi']);
     expect(seen).toEqual(['wasi']);
-    expect(loader()).not.toBe(original);
+    expect(watched()).toBe(true);
     watch.stop();
-    expect(loader()).toBe(original);
+    expect(watched()).toBe(false);
     require('node:domain');
     expect(seen).toEqual(['wasi']);
   });
 
-  it('a builtin loaded by an ESM import is found from the first loop turn on, by looking again', async () => {
+  it('a builtin loaded by an ESM import is wrapped before the importer runs: a function it captures at its top level is the wrapper', async () => {
     const name = ['http2', 'readline', 'repl', 'inspector'].find((n) => !isBuiltinLoaded(n))!; // one the runner has not loaded
-    const seen: string[] = [];
-    watches.push(whenBuiltinsLoad([name], (n) => seen.push(n)));
-    expect(seen).toEqual([]);
-    beginLookingForImports();
-    await import(`node:${name}`);
-    for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(seen).toEqual([name]);
+    const mark = wrappedMark('test-esm');
+    watches.push(
+      whenBuiltinsLoad([name], (n) => {
+        const owner = require(`node:${n}`) as Record<string, unknown>;
+        const key = Object.keys(owner).find((k) => typeof owner[k] === 'function' && /^[a-z]/.test(k))!;
+        const original = owner[key] as Function;
+        replaceFunction(owner, key, original, function (this: unknown, ...args: unknown[]) {
+          return original.apply(this, args);
+        }, mark);
+      }),
+    );
+    // the importer captures a function of the builtin in its top level, before any loop turn
+    const source = `import * as m from 'node:${name}'; export const captured = Object.values(m).filter((v) => typeof v === 'function' && v[Symbol.for('asyncdebug.wrapped.test-esm')] === true).length;`;
+    const mod = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as { captured: number };
+    expect(mod.captured).toBe(1);
+    beginLookingForImports(); // nothing left to look for
   });
 
-  it('an error thrown by a require through the hook keeps the app\'s lines and loses the hook\'s', () => {
+  it('an error thrown by a require while builtins are pending keeps the app\'s lines and has none of the agent\'s', () => {
     watches.push(whenBuiltinsLoad(['cluster'], () => {}));
     let error: Error | undefined;
     try {

@@ -31,4 +31,14 @@ describe('block message', () => {
     // A file outside cwd keeps its full path.
     expect(blockMessage({ ...base, origin: 'native', site: { ...site, file: '/lib/x.js' } })).toContain('in a call that returned at handler (/lib/x.js:12:5).');
   });
+
+  it('names the heavy caller of a site reached by more than one way, with that way\'s share', () => {
+    const caller = { ...site, line: 30, function: 'renderReport' };
+    expect(blockMessage({ ...base, caller, callerMs: 1230 })).toBe(
+      'The event loop of the main thread was blocked for 1.50 s, 82% of it at handler (src/server.js:12:5) ← renderReport (src/server.js:30:5).',
+    );
+    expect(blockMessage({ ...base, caller, callerMs: 1400, origin: 'sync-api', api: 'fs.readFileSync' })).toBe(
+      'The event loop of the main thread was blocked for 1.50 s in fs.readFileSync called at handler (src/server.js:12:5) ← renderReport (src/server.js:30:5).',
+    );
+  });
 });

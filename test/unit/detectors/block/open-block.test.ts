@@ -228,6 +228,83 @@ describe('open block', () => {
     expect(f.message).toBe('The event loop of the main thread was blocked for 200 ms at handler (server.js:30:5). It ran in a setTimeout callback scheduled at boot.js:3:4.');
   });
 
+  it('a helper called by two phases: named by the helper and its heavy caller, with each way\'s share', () => {
+    const b = open();
+    reads(b, [at(3, 'spin'), at(7, 'validate'), at(20, 'handler'), TIMERS], 1010, 1130);
+    reads(b, [at(3, 'spin'), at(11, 'renderReport'), at(21, 'handler'), TIMERS], 1140, 1730);
+    b.id = 'block-0-1';
+    const f = b.finding(1730, false, 0, undefined)!;
+    expect(f.site).toMatchObject({ line: 3, function: 'spin' });
+    expect(f.caller).toEqual({ file: APP, line: 11, column: 5, function: 'renderReport' });
+    expect(f.profile).toEqual([
+      {
+        site: f.site, samples: 73, share: 1,
+        paths: [
+          { caller: f.caller, samples: 60, share: 0.82 },
+          { caller: { file: APP, line: 7, column: 5, function: 'validate' }, samples: 13, share: 0.18 },
+        ],
+      },
+    ]);
+    expect(f.message).toBe('The event loop of the main thread was blocked for 730 ms, 82% of it at spin (server.js:3:5) ← renderReport (server.js:11:5).');
+  });
+
+  it('the frames of such a block are the heavy way\'s, also when the light one ran last', () => {
+    const b = open();
+    reads(b, [at(3, 'spin'), at(11, 'renderReport'), at(21, 'handler'), TIMERS], 1010, 1600);
+    reads(b, [at(3, 'spin'), at(7, 'validate'), at(20, 'handler'), TIMERS], 1610, 1730);
+    b.id = 'block-0-1';
+    const f = b.finding(1730, false, 0, undefined)!;
+    expect(f.caller?.function).toBe('renderReport');
+    expect(f.frames.map((x) => x.function)).toEqual(['spin', 'renderReport', 'handler', 'listOnTimeout']);
+  });
+
+  it('one way into the site, or ways that differ only outside the app\'s code: no caller', () => {
+    const one = open();
+    reads(one, [at(3, 'spin'), at(11, 'renderReport'), TIMERS], 1010, 1300);
+    one.id = 'a';
+    const f = one.finding(1300, false, 0, undefined)!;
+    expect(f.caller).toBeUndefined();
+    expect(f.profile![0]!.paths).toBeUndefined();
+    // called straight from a timer, and from the app: the heavy way has no app caller to name
+    const direct = open();
+    reads(direct, [at(3, 'spin'), TIMERS], 1010, 1500);
+    reads(direct, [at(3, 'spin'), at(7, 'validate'), TIMERS], 1510, 1600);
+    direct.id = 'b';
+    const g = direct.finding(1600, false, 0, undefined)!;
+    expect(g.caller).toBeUndefined();
+    expect(g.profile![0]!.paths).toEqual([{ caller: expect.objectContaining({ line: 7 }), samples: 10, share: 0.17 }]);
+    expect(g.message).toBe('The event loop of the main thread was blocked for 600 ms at spin (server.js:3:5).');
+  });
+
+  it('a line is one site whatever column a read lands on: a loop of one line is all of the block', () => {
+    const b = open();
+    for (let t = 1010; t <= 1220; t += 10) {
+      const column = t % 20 === 0 ? 5 : 31; // the call in the condition, the loop's back edge
+      b.read({ raw: [{ ...at(22), column }, TIMERS], askedAt: t - 1, answeredAt: t, late: false, starting: false });
+    }
+    b.id = 'block-0-1';
+    const f = b.finding(1221, false, 0, undefined)!;
+    expect(f.profile).toHaveLength(1);
+    expect(f.profile![0]!.share).toBe(1);
+    expect(f.message).toMatch(/^The event loop of the main thread was blocked for 221 ms at handler \(server\.js:22:\d+\)\.$/);
+  });
+
+  it('what was weighed before start-up ended is not in the shares of the block after it', () => {
+    const b = open();
+    // a starting thread: reads with no application frame, one at a site, then the module loader
+    b.read({ raw: [TICKS], askedAt: 1009, answeredAt: 1010, late: false, starting: true });
+    reads(b, [at(5, 'init'), TICKS], 1020, 1100, true);
+    reads(b, [at(3, '<anonymous>', '/app/main.js'), LOADER], 1110, 1400, true);
+    expect(b.named).toBe(false);
+    expect(b.startupMs).toBe(400);
+    reads(b, [at(22), TIMERS], 1410, 1630, true);
+    b.id = 'block-0-1';
+    const f = b.finding(1631, false, 0, undefined)!;
+    expect(f).toMatchObject({ durationMs: 231, time: 1400 });
+    expect(f.profile).toEqual([{ site: expect.objectContaining({ line: 22 }), samples: 23, share: 1 }]);
+    expect(f.message).toBe('The event loop of the main thread was blocked for 231 ms at handler (server.js:22:5).');
+  });
+
   it('debug mode: a more specific origin stays the origin; the callback is added', () => {
     const b = open();
     reads(b, [PBKDF2, WRAPPER, at(44), TIMERS], 1010, 1200);
