@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import type { CommandResult } from './launch.js';
 import { REPORT_NAME, type Reports } from './report-files.js';
+import { safeText } from '../safe-text.js';
 
 export interface Completeness {
   /** One line per reason the reports cannot be trusted to hold everything; empty when they can. */
@@ -41,9 +42,9 @@ export function checkCompleteness(reports: Reports, existing: ReadonlySet<string
   const unreadable = mine.filter((p) => p.line === 0);
   if (cut.length) {
     const first = cut[0]!;
-    reasons.push(`a report is damaged (${first.file}:${first.line}: ${first.reason}${cut.length > 1 ? `; ${cut.length - 1} more` : ''})`);
+    reasons.push(safeText(`a report is damaged (${first.file}:${first.line}: ${first.reason}${cut.length > 1 ? `; ${cut.length - 1} more` : ''})`, true));
   }
-  if (unreadable.length) reasons.push(`a report could not be read (${unreadable[0]!.file}: ${unreadable[0]!.reason})`);
+  if (unreadable.length) reasons.push(safeText(`a report could not be read (${unreadable[0]!.file}: ${unreadable[0]!.reason})`, true));
 
   for (const f of reports.findings) {
     if ((f.kind as string) !== 'dropped') continue;

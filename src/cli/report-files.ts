@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
-import { safeText, safeStrings } from '../safe-text.js';
+import { safeText } from '../safe-text.js';
 
 export type ReportLine = Finding & { [extra: string]: unknown };
 
@@ -106,8 +106,7 @@ export function parseReportText(file: string, text: string, problems: Problem[],
     if (last) problems.push({ file, line: i + 1, reason: `${CUT_OFF}: the last line has no newline (a write failed part-way, e.g. a full disk)` });
     let value: unknown;
     try {
-      // Strings with control characters made visible: they end up on a terminal (safe-text.ts).
-      value = safeStrings(JSON.parse(raw) as unknown);
+      value = JSON.parse(raw) as unknown;
     } catch (err) {
       if (!last) problems.push({ file, line: i + 1, reason: `broken line (${(err as Error).message})` });
       continue;

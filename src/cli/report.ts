@@ -6,6 +6,7 @@ import { takeHtmlOption } from '../html/cli-option.js';
 import { formatProblem, readReports } from './report-files.js';
 import { groupSites, runFacts } from './sites.js';
 import { chalkFor } from './style.js';
+import { safeJson } from '../safe-text.js';
 import { summaryTable } from './site-table.js';
 import { parse, UsageError } from './usage.js';
 
@@ -51,7 +52,7 @@ export async function reportCommandLine(args: string[]): Promise<number> {
   const sites = groupSites(findings, root);
   const facts = runFacts(reports.findings);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...facts, files: reports.files, sites, problems: reports.problems }, null, 2) + '\n');
+    process.stdout.write(safeJson(JSON.stringify({ ...facts, files: reports.files, sites, problems: reports.problems }, null, 2)) + '\n');
   } else {
     process.stdout.write(summaryTable(sites, facts, chalkFor(1)));
   }

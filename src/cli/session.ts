@@ -75,8 +75,10 @@ export async function runSession(o: SessionOptions): Promise<Session> {
         if (seen.has(key)) return;
         seen.add(key);
         const d = typeof f.durationMs === 'number' ? ` ${f.kind === 'block' && f.ongoing ? '≥' : ''}${formatDuration(f.durationMs)}` : '';
-        const api = typeof f.api === 'string' ? ` ${f.api}` : '';
-        o.err(`${o.c.magenta('asyncdebug')} ${o.c.yellow(f.kind)}${api}${d} at ${file}:${f.site.line} ${f.site.function} ${o.c.dim(`· pid ${f.pid}${f.threadId ? ` worker ${f.threadId}` : ''}`)}\n`);
+        const api = typeof f.api === 'string' ? ` ${safeText(f.api, true)}` : '';
+        // The report's strings shown with their control characters made visible (safe-text.ts).
+        const at = safeText(`${file}:${f.site.line} ${f.site.function}`, true);
+        o.err(`${o.c.magenta('asyncdebug')} ${o.c.yellow(f.kind)}${api}${d} at ${at} ${o.c.dim(`· pid ${f.pid}${f.threadId ? ` worker ${f.threadId}` : ''}`)}\n`);
       })
     : null;
   const started = Date.now();
