@@ -10,6 +10,11 @@ export interface Config {
   slowMs: number;
   reporters: ReporterName[];
   reportDir: string | null;
+  /** The report files' mode (0o600 unless widened); the report directory, when the agent makes it, gets
+   *  the same with x where r is. */
+  reportMode: number;
+  /** Bytes of JSON Lines one process writes at most (its summaries and the `dropped` record besides). */
+  reportMaxBytes: number;
   strict: boolean;
   /** Internal knob for troubleshooting and tests: which stack engine the watchdog uses. */
   engine: StackEngine;

@@ -1,10 +1,11 @@
 // Configuration from the environment, read through the table in env-table.ts. A bad value never
 // throws: one warning line names the variable, the value and what is accepted, and the default is used.
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeSync, pid as agentPid } from './original.js';
 import { builtin } from './lazy-builtin.js';
 import type { Config, Warn } from './config-types.js';
 import { BAD, ENV_TABLE, badValueWarning, isParsed } from './env-table.js';
+import { processFiles } from './process-files.js';
 
 export type { Config, Mode, OtelExport, ReporterName, StackEngine, SyncAfter, Warn } from './config-types.js';
 
@@ -65,9 +66,19 @@ function resolveReporters(config: Config, warn: Warn): Config {
   return { ...config, reporters: [...reporters] };
 }
 
-/** Where the json reporter of process `pid` writes in `dir` (ASYNC_DEBUG_REPORT_DIR): `<dir>/asyncdebug-<pid>.jsonl`. */
+/**
+ * The name the json reporter of process `pid` gives its report in `dir` (ASYNC_DEBUG_REPORT_DIR):
+ * `<dir>/asyncdebug-<pid>.jsonl`. When that name is taken at start (an earlier process's, a planted file),
+ * the process writes a fresh `asyncdebug-<pid>-<random>.jsonl` instead: see processReportPath.
+ */
 export function reportPath(dir: string, pid = agentPid): string {
   return join(resolve(dir), `asyncdebug-${pid}.jsonl`);
+}
+
+/** The report this process writes in `dir`: the file its agent made there, else the name it would make. */
+export function processReportPath(dir: string): string {
+  const made = processFiles().report?.path;
+  return made && dirname(made) === resolve(dir) ? made : reportPath(dir);
 }
 
 /** How often each thread proves its loop turns, and how often the watchdog looks. */

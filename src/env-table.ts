@@ -58,12 +58,24 @@ function oneOf<T extends string>(values: readonly T[]): (raw: string) => Parsed<
   };
 }
 
-/** A number >= `min` (a whole one when `whole`). */
-function numberFrom(min: number, whole = false): (raw: string) => Parsed<number> {
+/** A number from `min` to `max` (a whole one when `whole`): a value past a sane range (`1e20` ms) would
+ *  turn a detector off without a word, or overflow a timer. */
+function numberFrom(min: number, max: number, whole = false): (raw: string) => Parsed<number> {
   return (raw) => {
-    const n = Number(raw);
-    return (whole ? Number.isInteger(n) : Number.isFinite(n)) && n >= min ? n : BAD;
+    const n = Number(raw.trim());
+    return (whole ? Number.isInteger(n) : Number.isFinite(n)) && n >= min && n <= max ? n : BAD;
   };
+}
+
+/** Ten minutes: the largest threshold in ms any variable takes. */
+const MAX_MS = 600_000;
+
+/** A file mode in octal (`600`, `0640`): read and write bits only, and the owner can read and write. */
+function fileMode(raw: string): Parsed<number> {
+  const v = raw.trim();
+  if (!/^0?[0-7]{3}$/.test(v)) return BAD;
+  const mode = parseInt(v, 8);
+  return (mode & 0o111) === 0 && (mode & 0o600) === 0o600 ? mode : BAD;
 }
 
 /** An address only this machine reaches. */
@@ -93,9 +105,9 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'slowMs',
     default: DEFAULT_SLOW_MS,
     fallback: String(DEFAULT_SLOW_MS),
-    accepted: 'a whole number of milliseconds >= 1',
+    accepted: 'a whole number of milliseconds from 1 to 600000',
     help: 'block threshold: a loop that does not turn for this long is a block',
-    parse: numberFrom(1, true),
+    parse: numberFrom(1, MAX_MS, true),
   }),
   row({
     name: 'ASYNC_DEBUG_REPORTERS',
@@ -129,9 +141,30 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'reportDir',
     default: null,
     fallback: '– (no report file)',
-    accepted: 'a directory (created if missing)',
-    help: 'JSON Lines reports go to `<dir>/asyncdebug-<pid>.jsonl`; turns on `json`; checked at start (a warning if it cannot be written)',
+    accepted: 'a directory (created with mode 700 if missing)',
+    help: 'JSON Lines reports go to `<dir>/asyncdebug-<pid>.jsonl`, a new file of mode 600 (if that name is taken, `asyncdebug-<pid>-<random>.jsonl`, said in a warning); turns on `json`; checked at start (a warning if it cannot be written)',
     parse: (raw) => raw.trim(),
+  }),
+  row({
+    name: 'ASYNC_DEBUG_REPORT_MODE',
+    key: 'reportMode',
+    default: 0o600,
+    fallback: '`600`',
+    accepted: 'an octal file mode with read/write bits only, the owner\'s included (`600`, `640`, `644`)',
+    help: 'the mode of report files (and of the report directory when the agent creates it, with x where r is: `640` gives `750`); the umask still applies. Reports may hold request URLs and error messages: widen only on purpose',
+    parse: fileMode,
+  }),
+  row({
+    name: 'ASYNC_DEBUG_REPORT_MAX_MB',
+    key: 'reportMaxBytes',
+    default: 16 * 1024 * 1024,
+    fallback: '16',
+    accepted: 'a whole number of MiB from 1 to 4096',
+    help: 'the most JSON Lines one process writes; past it, one `dropped` record says what was left out (summaries are still written, and their counts stay exact)',
+    parse: (raw) => {
+      const mb = numberFrom(1, 4096, true)(raw);
+      return mb === BAD ? BAD : mb * 1024 * 1024;
+    },
   }),
   row({
     name: 'ASYNC_DEBUG_STRICT',
@@ -156,9 +189,9 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'syncMinMs',
     default: 0,
     fallback: '0 (every site is reported)',
-    accepted: 'a number of milliseconds >= 0',
+    accepted: 'a number of milliseconds from 0 to 600000',
     help: 'sync-I/O sites with no call this slow are counted (in the summary), not reported',
-    parse: numberFrom(0),
+    parse: numberFrom(0, MAX_MS),
   }),
   row({
     name: 'ASYNC_DEBUG_ALLOW_SYNC',
@@ -174,8 +207,8 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'cpuProfileDir',
     default: null,
     fallback: '– (no profiles)',
-    accepted: 'a directory (created if missing)',
-    help: 'a block of three thresholds or more also writes `<dir>/asyncdebug-<pid>-<id>.cpuprofile` (Chrome DevTools, VS Code, speedscope), built from the watchdog\'s stack reads; the final line names it',
+    accepted: 'a directory (created with mode 700 if missing)',
+    help: 'a block of three thresholds or more also writes `<dir>/asyncdebug-<pid>-<id>.cpuprofile` (Chrome DevTools, VS Code, speedscope; a new file of mode 600, at most 100 per process), built from the watchdog\'s stack reads; the final line names it',
     parse: (raw) => raw.trim(),
   }),
   row({
@@ -183,27 +216,27 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: 'messageMs',
     default: 20,
     fallback: '20',
-    accepted: 'a number of milliseconds >= 1',
+    accepted: 'a number of milliseconds from 1 to 600000',
     help: 'a `postMessage` whose structured clone took this long on the sender (and is 64 kB or more) is a `large-message` finding',
-    parse: numberFrom(1),
+    parse: numberFrom(1, MAX_MS),
   }),
   row({
     name: 'ASYNC_DEBUG_MESSAGE_BYTES',
     key: 'messageBytes',
     default: 16 * 1024 * 1024,
     fallback: '16777216 (16 MiB)',
-    accepted: 'a whole number of bytes >= 1',
+    accepted: 'a whole number of bytes from 1 to 4294967296 (4 GiB)',
     help: 'a `postMessage` whose payload is estimated at this size or more is a `large-message` finding',
-    parse: numberFrom(1, true),
+    parse: numberFrom(1, 2 ** 32, true),
   }),
   row({
     name: 'ASYNC_DEBUG_POOL_WAIT_MS',
     key: 'poolWaitMs',
     default: 50,
     fallback: '50',
-    accepted: 'a number of milliseconds >= 1',
+    accepted: 'a number of milliseconds from 1 to 600000',
     help: 'libuv pool work that waited this long behind a full pool (`UV_THREADPOOL_SIZE`, read from the starting environment) is a `threadpool-saturation` finding',
-    parse: numberFrom(1),
+    parse: numberFrom(1, MAX_MS),
   }),
   row({
     name: 'ASYNC_DEBUG_OTEL',

@@ -143,6 +143,38 @@ export interface OtherFinding extends FindingBase {
 
 export type Finding = BlockFinding | SummaryFinding | OtherFinding;
 
+/**
+ * Records of the JSON Lines report that are not findings (docs/report-format.md, "Records of the report"):
+ * the envelope of a finding, with a kind no finding has. Made by the json reporter, never by a detector.
+ */
+export interface ReportRecordBase extends Omit<FindingBase, 'kind'> {
+  kind: 'aggregate' | 'dropped';
+}
+
+/** The findings at one site past its first ones in full, rewritten under one id as they come. */
+export interface AggregateRecord extends ReportRecordBase {
+  kind: 'aggregate';
+  /** The kind of the findings counted here. */
+  of: string;
+  count: number;
+  /** Their durations summed, and the longest (0 for kinds without one). */
+  totalMs: number;
+  worstMs: number;
+  /** When the latest one counted began (epoch ms); `time` is the first. */
+  lastTime: number;
+  /** `module-load` when the findings counted here were module loading after start-up (kept apart). */
+  phase?: 'module-load';
+}
+
+/** What the process's cap on its report left out (one per process, rewritten). */
+export interface DroppedRecord extends ReportRecordBase {
+  kind: 'dropped';
+  capBytes: number;
+  droppedLines: number;
+  /** Lines left out, per kind (`other` for a kind not listed). */
+  dropped: Record<string, number>;
+}
+
 
 /** The fields a detector gives; the envelope (v, kind, pid, and by default time and threadId) is added. */
 export type FindingFields<T extends Finding> = Omit<T, 'v' | 'kind' | 'pid' | 'threadId' | 'time'> & { threadId?: number; time?: number };

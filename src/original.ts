@@ -15,6 +15,12 @@ export const readFileSync = fs.readFileSync;
 export const writeFileSync = fs.writeFileSync;
 export const rmSync = fs.rmSync;
 export const existsSync = fs.existsSync;
+export const lstatSync = fs.lstatSync;
+export const fstatSync = fs.fstatSync;
+export const renameSync = fs.renameSync;
+export const unlinkSync = fs.unlinkSync;
+export const mkdtempSync = fs.mkdtempSync;
+export const readdirSync = fs.readdirSync;
 export const atomicsWait = Atomics.wait;
 
 const dateNow = Date.now;

@@ -5,7 +5,8 @@
 // into the app.
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId, workerData } from 'node:worker_threads';
 import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
-import { checkReportWritable } from '../reporters/jsonl.js';
+import { openProcessReport } from '../reporters/jsonl.js';
+import { Flag, processFiles } from '../process-files.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { Registry, REGISTRY_KEY, privateSlot, type WatchedSlot } from '../protocol/registry.js';
@@ -51,11 +52,14 @@ export function isWatchdogThread(): boolean {
   return !isMainThread && typeof workerData === 'object' && workerData !== null && WATCHDOG_MARK in workerData;
 }
 
-/** An unusable report directory is said once, at start, and the json reporter is dropped. */
+/**
+ * The main thread makes the process's report file at start (new, private; every other thread appends to
+ * that file): an unusable report directory is said once, then, and the json reporter is dropped.
+ */
 function checkReportDir(config: Config): Config {
   if (!config.reportDir || !config.reporters.includes('json')) return config;
   try {
-    checkReportWritable(config.reportDir);
+    openProcessReport(config);
     return config;
   } catch (err) {
     // Findings must still go somewhere: with json the only reporter, the console takes over.
@@ -63,6 +67,8 @@ function checkReportDir(config: Config): Config {
     if (reporters.length === 0) reporters.push('console');
     const rest = reporters.length === 1 && reporters[0] === 'console' ? 'the console' : 'the other reporters';
     warnOnStderr(`cannot write the JSON Lines report in ${JSON.stringify(config.reportDir)} (${(err as Error).message}); findings go to ${rest} only`);
+    // Said once for the process: the workers and the watchdog, which read the same directory, stay silent.
+    Atomics.store(processFiles().flags, Flag.writeFailed, 1);
     return { ...config, reportDir: null, reporters };
   }
 }
@@ -152,6 +158,9 @@ export function startAgent(config: Config): Agent | null {
   if (current) return current;
   if (config.mode === 'off' || isWatchdogThread()) return null;
   const startedAt = now();
+  // The files every thread of the process shares (the report, the exported maps' directory): decided
+  // here, before any worker or the watchdog starts, so that they inherit them.
+  processFiles();
   if (isMainThread) config = checkReportDir(config);
   // A worker the app named: every finding made in it says so.
   const ownName = threadIdentity().name;

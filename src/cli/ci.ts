@@ -1,6 +1,8 @@
 // `asyncdebug ci [options] -- <command...>`: `run` as a gate. Exit codes: 0 the command passed and
 // findings are within budget; 1 findings over budget (or new against the baseline); 2 a usage error;
-// 3 the command itself failed (or could not start), whatever the findings.
+// 3 the command itself failed (or could not start), or the gate could not see the whole run (no process
+// reported, a report cut off, capped or unreadable, an output not written), whatever the findings: it
+// fails closed (completeness.ts).
 import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { readBaseline, writeBaseline } from './baseline.js';
@@ -50,7 +52,10 @@ Exit codes:
   0  the command passed and findings are within budget
   1  findings over budget or new against the baseline
   2  bad usage (unknown flag, bad budget, missing or broken baseline)
-  3  the command failed (its exit status is printed) or could not start
+  3  the command failed (its exit status is printed) or could not start; or the gate
+     could not see the whole run: no process of the command reported (the agent did
+     not run in it: a command that clears NODE_OPTIONS), a report was cut off (a full
+     disk), reached its cap or could not be read, or --sarif/--junit could not be written
 
 Example:
   asyncdebug ci --baseline asyncdebug-baseline.json --sarif asyncdebug.sarif -- npm test
@@ -124,8 +129,19 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   const marks: Marks = new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : MARKS[s]]));
   err(summaryTable(sites, session.facts, c, marks));
 
-  if (values.sarif) await writeFile(String(values.sarif), JSON.stringify(toSarif({ root, sites, gate, command, result }), null, 2) + '\n');
-  if (values.junit) await writeFile(String(values.junit), toJunit(sites, gate, result, session.elapsedMs));
+  // What the gate could not do is a reason it has not passed.
+  const incomplete = [...session.incomplete];
+  const output = async (flag: string, file: unknown, text: () => string) => {
+    if (!file) return;
+    try {
+      await writeFile(String(file), text());
+    } catch (e) {
+      incomplete.push(`cannot write --${flag} ${String(file)}: ${(e as Error).message}`);
+    }
+  };
+  await output('sarif', values.sarif, () => JSON.stringify(toSarif({ root, sites, gate, command, result }), null, 2) + '\n');
+  await output('junit', values.junit, () => toJunit(sites, gate, result, session.elapsedMs));
+  // The HTML report is for people, not the gate: a failure to write it is one line and leaves the gate alone.
   if (values.html) await (await import('../html/html-report.js')).writeCiHtml(resolve(String(values.html)), session.reports, { root, command }, err);
   const github = values.github === true || process.env.GITHUB_ACTIONS === 'true';
   if (github && !update) {
@@ -141,17 +157,25 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   }
 
   const commandOk = !result.startError && result.code === 0;
+  const sayIncomplete = () => {
+    incomplete.forEach((reason, i) => err(c.red(`asyncdebug ci: ${i === 0 ? 'not passed' : 'also'}: ${reason}${i === 0 ? ` (exit ${EXIT_COMMAND_FAILED})` : ''}`) + '\n'));
+  };
   if (update) {
     const path = baselinePath ?? resolve(DEFAULT_BASELINE);
     const n = await writeBaseline(path, sites.filter((s) => gate.status.get(s.key) !== 'below-min'));
     const shown = relative(process.cwd(), path) || path;
     err(`  wrote ${n} site${n === 1 ? '' : 's'} to the baseline ${shown}${baselinePath ? '' : ` (use it with --baseline ${shown})`}\n`);
     if (!commandOk) err(c.red(`  ${describeStatus(result)}: the baseline holds only what ran before it failed`) + '\n');
-    return commandOk ? 0 : EXIT_COMMAND_FAILED;
+    sayIncomplete();
+    return commandOk && incomplete.length === 0 ? 0 : EXIT_COMMAND_FAILED;
   }
   err(verdictLines(gate, c));
   if (!commandOk) {
     err(c.red(`asyncdebug ci: ${describeStatus(result)} (exit ${EXIT_COMMAND_FAILED})`) + '\n');
+    return EXIT_COMMAND_FAILED;
+  }
+  if (incomplete.length) {
+    sayIncomplete();
     return EXIT_COMMAND_FAILED;
   }
   if (gate.failed) {

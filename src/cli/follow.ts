@@ -1,8 +1,9 @@
 // Follows the report directory while the command runs (for progress lines): reads what each file
 // gained since the last look, whole lines only.
+import { constants } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseReportText, type ReportLine } from './report-files.js';
+import { parseReportText, REPORT_NAME, type ReportLine } from './report-files.js';
 
 export interface Follower {
   /** One last look, then no more. */
@@ -17,7 +18,7 @@ export function followReports(dir: string, skipLines: Map<string, number>, onLin
   async function readNew(): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(dir)).filter((n) => /^asyncdebug-\d+\.jsonl$/.test(n)).sort();
+      names = (await readdir(dir)).filter((n) => REPORT_NAME.test(n)).sort();
     } catch {
       return;
     }
@@ -25,7 +26,7 @@ export function followReports(dir: string, skipLines: Map<string, number>, onLin
       const file = join(dir, name);
       let handle;
       try {
-        handle = await open(file, 'r');
+        handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
         const start = offsets.get(file) ?? 0;
         const { size } = await handle.stat();
         if (size <= start) continue;

@@ -11,6 +11,8 @@ export interface CommandResult {
   signal: NodeJS.Signals | null;
   /** Set when the command could not be started at all (not found, not executable). */
   startError: string | null;
+  /** The command's own process (the one started), when it started. */
+  pid?: number;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -38,7 +40,7 @@ export function runCommand(command: string[], env: NodeJS.ProcessEnv): Promise<C
       const why = err.code === 'ENOENT' ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : err.message;
       done({ code: null, signal: null, startError: `cannot run ${JSON.stringify(file)}: ${why}` });
     });
-    child.once('exit', (code, signal) => done({ code, signal, startError: null }));
+    child.once('exit', (code, signal) => done({ code, signal, startError: null, pid: child.pid }));
   });
 }
 

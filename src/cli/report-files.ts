@@ -1,9 +1,11 @@
 // Reading JSON Lines reports (contract v1) from files and directories. A line that is not a finding
 // (truncated, broken, foreign) is named by file:line and skipped; a later line with the same pid and
 // id supersedes the earlier one, so each finding counts once.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Finding } from '../finding.js';
+import { safeText } from '../safe-text.js';
 
 export type ReportLine = Finding & { [extra: string]: unknown };
 
@@ -14,6 +16,9 @@ export interface Problem {
   reason: string;
 }
 
+/** The start of the reason of a last line written only in part (its newline is part of the same write). */
+export const CUT_OFF = 'cut off';
+
 export interface Reports {
   /** The latest line of every finding, in the order findings were first seen. */
   findings: ReportLine[];
@@ -21,17 +26,43 @@ export interface Reports {
   problems: Problem[];
 }
 
-const REPORT_NAME = /^asyncdebug-\d+\.jsonl$/;
+/** `asyncdebug-<pid>.jsonl`, or `asyncdebug-<pid>-<random>.jsonl` when the agent found its name taken. */
+export const REPORT_NAME = /^asyncdebug-(\d+)(?:-[a-z0-9]+)?\.jsonl$/;
 
-/** The report files named by the paths: a directory gives its asyncdebug-<pid>.jsonl files. */
-export async function reportFiles(paths: string[], problems: Problem[]): Promise<string[]> {
+export interface ListOptions {
+  /** Only files of this user: a report another user put in the directory is named and not read (run, ci). */
+  ownedOnly?: boolean;
+}
+
+/** Why a report file found in a directory is not read, or null when it is read. */
+async function notReadable(file: string, options: ListOptions): Promise<string | null> {
+  const st = await lstat(file);
+  // A report is a file its process made: a symlink is someone pointing the reader elsewhere (a secret
+  // whose first bytes a parse error would print into a CI log).
+  if (st.isSymbolicLink()) return 'a symbolic link, not followed';
+  if (!st.isFile()) return 'not a regular file';
+  const me = typeof process.getuid === 'function' ? process.getuid() : null;
+  if (options.ownedOnly && me !== null && st.uid !== me) return `belongs to another user (uid ${st.uid}), not read`;
+  return null;
+}
+
+/**
+ * The report files named by the paths: a directory gives its asyncdebug-<pid>.jsonl files (never a
+ * symlink; with `ownedOnly`, only this user's), a file is taken as named.
+ */
+export async function reportFiles(paths: string[], problems: Problem[], options: ListOptions = {}): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const abs = resolve(p);
     try {
       if ((await stat(abs)).isDirectory()) {
         const names = (await readdir(abs)).filter((n) => REPORT_NAME.test(n)).sort();
-        files.push(...names.map((n) => join(abs, n)));
+        for (const name of names) {
+          const file = join(abs, name);
+          const why = await notReadable(file, options).catch((err: Error) => err.message);
+          if (why) problems.push({ file, line: 0, reason: why });
+          else files.push(file);
+        }
       } else {
         files.push(abs);
       }
@@ -40,6 +71,16 @@ export async function reportFiles(paths: string[], problems: Problem[]): Promise
     }
   }
   return files;
+}
+
+/** A report's text, never through a symlink put in its place after it was listed. */
+async function readReportText(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Why a parsed value is not a contract finding, or null when it is one. */
@@ -59,12 +100,15 @@ export function parseReportText(file: string, text: string, problems: Problem[],
   for (let i = firstLine - 1; i < lines.length; i++) {
     const raw = lines[i]!;
     if (raw.trim() === '') continue;
+    // The agent writes each line with its newline in one write(2): a last line without one is a write
+    // that failed part-way (a full disk), whether or not what was written parses.
+    const last = i === lines.length - 1;
+    if (last) problems.push({ file, line: i + 1, reason: `${CUT_OFF}: the last line has no newline (a write failed part-way, e.g. a full disk)` });
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = JSON.parse(raw) as unknown;
     } catch (err) {
-      const truncated = i === lines.length - 1 ? 'truncated line' : 'broken line';
-      problems.push({ file, line: i + 1, reason: `${truncated} (${(err as Error).message})` });
+      if (!last) problems.push({ file, line: i + 1, reason: `broken line (${(err as Error).message})` });
       continue;
     }
     const why = notAFinding(value);
@@ -91,19 +135,21 @@ export function supersede(lines: ReportLine[]): ReportLine[] {
   return [...byId.values()];
 }
 
-export interface ReadOptions {
+export interface ReadOptions extends ListOptions {
   /** Per file, lines to skip (they were there before this run started). */
   skipLines?: Map<string, number>;
 }
 
 export async function readReports(paths: string[], options: ReadOptions = {}): Promise<Reports> {
   const problems: Problem[] = [];
-  const files = await reportFiles(paths, problems);
+  const files = await reportFiles(paths, problems, options);
+  const named = new Set(paths.map((p) => resolve(p)));
   const lines: ReportLine[] = [];
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      // A file named on the command line is read as named; one found in a directory, never through a link.
+      text = named.has(file) ? await readFile(file, 'utf8') : await readReportText(file);
     } catch (err) {
       problems.push({ file, line: 0, reason: (err as Error).message });
       continue;
@@ -114,12 +160,12 @@ export async function readReports(paths: string[], options: ReadOptions = {}): P
 }
 
 /** How many lines each report file in the directory has now (to skip them later). */
-export async function lineCounts(dir: string): Promise<Map<string, number>> {
+export async function lineCounts(dir: string, options: ListOptions = {}): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  const files = await reportFiles([dir], []);
+  const files = await reportFiles([dir], [], options);
   for (const file of files) {
     try {
-      const text = await readFile(file, 'utf8');
+      const text = await readReportText(file);
       counts.set(file, text.endsWith('\n') ? text.split('\n').length - 1 : text.split('\n').length);
     } catch {
       // unreadable now: it will be named when read
@@ -129,5 +175,7 @@ export async function lineCounts(dir: string): Promise<Map<string, number>> {
 }
 
 export function formatProblem(p: Problem): string {
-  return p.line > 0 ? `${p.file}:${p.line}: ${p.reason}; skipped` : `${p.file}: ${p.reason}`;
+  const file = safeText(p.file, true);
+  const reason = safeText(p.reason, true);
+  return p.line > 0 ? `${file}:${p.line}: ${reason}; skipped` : `${file}: ${reason}`;
 }

@@ -6,13 +6,14 @@ import { takeHtmlOption } from '../html/cli-option.js';
 import { formatProblem, readReports } from './report-files.js';
 import { groupSites, runFacts } from './sites.js';
 import { chalkFor } from './style.js';
+import { safeJson } from '../safe-text.js';
 import { summaryTable } from './site-table.js';
 import { parse, UsageError } from './usage.js';
 
 export const REPORT_HELP = `Usage: asyncdebug report [options] <dir|file...>
 
 Reads JSON Lines reports (directories give their asyncdebug-<pid>.jsonl files) and prints the
-summary table by kind and site. A broken or truncated line is named (file:line) on stderr and
+summary table by kind and site. A broken or cut-off line is named (file:line) on stderr and
 skipped; a finding written more than once (same pid and id) counts once, as its latest line.
 
 Options:
@@ -46,11 +47,12 @@ export async function reportCommandLine(args: string[]): Promise<number> {
   const root = resolve(String(values.root ?? '.'));
   const reports = await readReports(positionals);
   for (const p of reports.problems) process.stderr.write(`asyncdebug: ${formatProblem(p)}\n`);
-  const findings = kinds.length ? reports.findings.filter((f) => f.kind === 'summary' || isHealthLine(f) || kinds.includes(f.kind)) : reports.findings;
+  const kindOf = (f: (typeof reports.findings)[number]) => ((f.kind as string) === 'aggregate' ? String(f.of) : f.kind);
+  const findings = kinds.length ? reports.findings.filter((f) => f.kind === 'summary' || isHealthLine(f) || kinds.includes(kindOf(f))) : reports.findings;
   const sites = groupSites(findings, root);
   const facts = runFacts(reports.findings);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...facts, files: reports.files, sites, problems: reports.problems }, null, 2) + '\n');
+    process.stdout.write(safeJson(JSON.stringify({ ...facts, files: reports.files, sites, problems: reports.problems }, null, 2)) + '\n');
   } else {
     process.stdout.write(summaryTable(sites, facts, chalkFor(1)));
   }

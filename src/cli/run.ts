@@ -52,6 +52,8 @@ export async function runCommandLine(args: string[]): Promise<number> {
     err,
   });
   err(summaryTable(session.sites, session.facts, c));
+  // What `ci` fails on (completeness.ts): said here as a warning; the exit status stays the command's.
+  for (const reason of session.incomplete) err(`${c.yellow(`asyncdebug run: warning: ${reason}`)}\n`);
   const status = shellStatus(session.result);
   err(`${c.dim(`  ${describeStatus(session.result)}; reports in ${session.reportDir} (asyncdebug report ${session.reportDir})`)}\n`);
   return status;

@@ -1,6 +1,7 @@
 // The summary table of `run`, `ci` and `report`: one row per kind and site.
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../wording.js';
+import { safeText } from '../safe-text.js';
 import type { RunFacts, Site } from './sites.js';
 import { MODULE_LOAD, NO_APP_FRAME, NO_STACK } from './sites.js';
 
@@ -12,9 +13,10 @@ export function columns(rows: string[][], gap = '  '): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - plain(cell).length))).join(gap).trimEnd());
 }
 
+/** A site as the table shows it: control characters in a report's strings made visible (safe-text.ts). */
 export function siteLabel(s: Site): string {
-  if (s.file === null) return s.noStack ? NO_STACK : s.reason ? `${NO_APP_FRAME} ${s.reason}` : NO_APP_FRAME;
-  return `${s.file}:${s.line} ${s.function}`;
+  if (s.file === null) return s.noStack ? NO_STACK : s.reason ? safeText(`${NO_APP_FRAME} ${s.reason}`, true) : NO_APP_FRAME;
+  return safeText(`${s.file}:${s.line} ${s.function}`, true);
 }
 
 function threadsLabel(s: Site): string {
@@ -41,7 +43,7 @@ export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, m
   for (const s of sites) {
     const worst = s.kind === 'block' || s.kind === MODULE_LOAD || s.worstMs > 0 ? formatDuration(s.worstMs) + (s.ongoing ? '+' : '') : '-';
     const total = s.totalMs > 0 ? formatDuration(s.totalMs) : '-';
-    const kind = s.kind === 'block' ? c.red(s.kind) : c.yellow(s.kind);
+    const kind = s.kind === 'block' ? c.red(s.kind) : c.yellow(safeText(s.kind, true));
     const site = s.file === null ? c.dim(siteLabel(s)) : siteLabel(s);
     const row = [kind, site, String(s.count), worst, total, threadsLabel(s)];
     if (marks) row.push(marks.get(s.key) ?? '');

@@ -82,8 +82,12 @@ function siteKind(f: ReportLine): string {
 
 export function groupSites(findings: ReportLine[], root: string): Site[] {
   const sites = new Map<string, Site>();
-  for (const f of findings) {
-    if (f.kind === 'summary' || isHealthLine(f) || isWithdrawn(f)) continue;
+  for (const line of findings) {
+    // A report's own records: `aggregate` stands for `count` findings of kind `of` at a site past its
+    // full records (docs/report-format.md); `dropped` and `health` are at no site.
+    const agg = (line.kind as string) === 'aggregate';
+    if (line.kind === 'summary' || isHealthLine(line) || (line.kind as string) === 'dropped' || isWithdrawn(line)) continue;
+    const f = agg ? ({ ...line, kind: String(line.of) } as ReportLine) : line;
     const kind = siteKind(f);
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;
@@ -94,14 +98,14 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
       s = { key, kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
       sites.set(key, s);
     }
-    s.findings++;
-    s.count += f.kind === 'block' ? 1 : Math.max(1, num(f.count));
-    s.totalMs += num(f.durationMs);
-    const worst = worstOf(f);
+    s.findings += agg ? num(f.count) : 1;
+    s.count += agg ? num(f.count) : f.kind === 'block' ? 1 : Math.max(1, num(f.count));
+    s.totalMs += num(agg ? f.totalMs : f.durationMs);
+    const worst = agg ? num(f.worstMs) : worstOf(f);
     if (worst > s.worstMs) {
       s.worstMs = worst;
-      s.message = f.message;
-      s.reason = typeof f.reason === 'string' ? f.reason : null;
+      if (!agg || s.findings === num(f.count)) s.message = f.message;
+      if (!agg) s.reason = typeof f.reason === 'string' ? f.reason : null;
       s.absFile = f.site?.file ?? null;
       s.line = f.site?.line ?? 0;
       s.column = f.site?.column ?? 0;

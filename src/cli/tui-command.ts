@@ -3,14 +3,14 @@
 // sockets (src/reporters/tui-server.ts). The UI (Ink, React) loads only here, by dynamic import.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readSync, fstatSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readSync, fstatSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { colorLevel } from '../reporters/console-format.js';
 import { probeAgent, watchAgents, type Watcher } from '../tui/client.js';
 import { elapsed } from '../tui/format.js';
 import { ensurePrivateDir, listAgentSockets, socketDir, TUI_DIR_ENV } from '../tui/socket-dir.js';
+import { NEW_FILE } from '../private-files.js';
 import { createStore } from '../tui/store.js';
 import { importsAsyncdebug, quoteNodeOption, REGISTER_URL } from './inject.js';
 import { describeStatus, shellStatus, type CommandResult } from './launch.js';
@@ -33,7 +33,8 @@ ASYNC_DEBUG_REPORTERS=tui), all of them or the one with this pid; quitting leave
 Options:
   --attach [PID]     attach to running agents (all, or one process)
   --list             print the running agents and exit
-  --log FILE         where the command's output goes (default: a file in the temp directory)
+  --log FILE         where the command's output goes (default: a new file, mode 600, in the
+                     private directory of the sockets; its path is printed at the end)
   -h, --help         this help
 
 Keys: arrows/j/k move, enter open, f kind, t process, p pause, c clear, o output, ? help, q quit.
@@ -264,6 +265,31 @@ async function stopCommand(child: ChildProcess): Promise<void> {
   }
 }
 
+/** The default log of the command: a name nobody can guess ahead, in the private directory `base`. */
+export function defaultLogPath(base: string): string {
+  return join(base, `tui-${process.pid}-${randomBytes(6).toString('hex')}.log`);
+}
+
+/**
+ * The command's log: by default a new file (O_EXCL, O_NOFOLLOW, mode 600) in the private directory; a
+ * --log FILE the user named may exist, but never as a symlink or as another user's file (the command's
+ * output would be theirs to read), and is emptied only once it is known to be this user's.
+ */
+export function openLog(file: string, named: boolean): number {
+  if (!named) return openSync(file, NEW_FILE, 0o600);
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) throw new Error(`it belongs to another user (uid ${st.uid})`);
+    ftruncateSync(fd, 0);
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
 async function runWithView(base: string, command: string[], logOption: string | null): Promise<number> {
   const dir = join(base, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -273,10 +299,10 @@ async function runWithView(base: string, command: string[], logOption: string | 
     return 1;
   }
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
-  const logFile = resolve(logOption ?? join(tmpdir(), `asyncdebug-tui-${process.pid}.log`));
+  const logFile = resolve(logOption ?? defaultLogPath(base));
   let logFd: number;
   try {
-    logFd = openSync(logFile, 'w', 0o600);
+    logFd = openLog(logFile, logOption !== null);
   } catch (err) {
     cleanupDir();
     throw new UsageError(`tui: cannot write the log file ${logFile}: ${(err as Error).message}`);

@@ -11,7 +11,8 @@ import { relative } from 'node:path';
 import { setInterval as realSetInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
-import { readConfig, reportPath, type Config } from '../config.js';
+import { processReportPath, readConfig, type Config } from '../config.js';
+import { kindRow } from '../kinds.js';
 import type { Finding } from '../finding.js';
 import { isHealthLine } from '../health-record.js';
 import { metThreshold } from '../block-threshold.js';
@@ -71,7 +72,7 @@ export function warnOnce(print: (line: string) => void, line: string): void {
 export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWatcher | null {
   if (notWatchedReason(env)) return null;
   const { reportDir, slowMs } = agentConfig(env);
-  const reportFile = reportPath(reportDir!);
+  const reportFile = processReportPath(reportDir!);
 
   // Our own view of the loop: tells the end of a test that a block may still be closing.
   if (!state.ticking) {
@@ -101,7 +102,8 @@ export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWat
         if (!raw.trim()) continue;
         try {
           const f = JSON.parse(raw) as TestFinding;
-          if (f.threadId === threadId && f.kind !== 'summary' && !isHealthLine(f)) out.push(f);
+          // Findings only: not the summary, nor the report's own records (health, aggregate, dropped).
+          if (f.threadId === threadId && f.kind !== 'summary' && !isHealthLine(f) && kindRow(f.kind)) out.push(f);
         } catch {
           // a broken line is `asyncdebug report`'s to name
         }

@@ -1,13 +1,21 @@
 // The plain console lines (no dependency): sync-I/O and Atomics.wait sites (the kinds `bySite` in
 // kinds.ts) get one line when first seen and, at their thread's exit, one line per site with its count
-// and total time, then the thread's summary; other kinds one line each. The full console reporter
-// (console.ts, at the hub) uses it for everything but blocks; a thread with no hub (see agent/outbox.ts)
-// uses it alone.
+// and total time, then the thread's summary; other kinds one line each, bounded per site and per minute
+// (console-limit.ts). The full console reporter (console.ts, at the hub) uses it for everything but
+// blocks; a thread with no hub (see agent/outbox.ts) uses it alone.
 import type { Finding, Frame, SummaryFinding } from '../finding.js';
 import { kindRow } from '../kinds.js';
-import { colorLevel, formatDuration, summaryLine, threadName, where, writeStderr, type ColorLevel } from './console-format.js';
+import { colorLevel, formatDuration, summaryLine, threadName, where as whereRaw, writeStderr, type ColorLevel } from './console-format.js';
+import { createConsoleLimit, LINES_PER_MINUTE, type ConsoleLimit, type Folded } from './console-limit.js';
+import { safeText } from '../safe-text.js';
+
+/** A frame's place as shown: control characters in a path made visible (safe-text.ts). */
+const where = (frame: Frame | null, cwd: string) => safeText(whereRaw(frame, cwd), true);
 import type { Reporter } from './reporter.js';
-import { pid } from '../original.js';
+import { now as agentNow, pid } from '../original.js';
+
+/** Sites of the `bySite` kinds given a first line at most (their counts at exit are one line each anyway). */
+const MAX_SITE_LINES = 10_000;
 
 interface SiteLine {
   threadId: number;
@@ -18,8 +26,19 @@ interface SiteLine {
   estimated: boolean;
 }
 
-export function createPlainConsoleReporter(options: { write?: (t: string) => void; cwd?: string; level?: ColorLevel } = {}): Reporter {
+export interface PlainOptions {
+  write?: (t: string) => void;
+  cwd?: string;
+  level?: ColorLevel;
+  /** Shared with the full console reporter, so that one limit holds over all its lines. */
+  limit?: ConsoleLimit;
+  now?: () => number;
+}
+
+export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter {
   const write = options.write ?? writeStderr;
+  const limit = options.limit ?? createConsoleLimit();
+  const now = options.now ?? agentNow;
   const cwd = options.cwd ?? process.cwd();
   const level = options.level ?? colorLevel();
   const bold = (t: string) => (level > 0 ? `\u001b[1m${t}\u001b[22m` : t);
@@ -39,9 +58,38 @@ export function createPlainConsoleReporter(options: { write?: (t: string) => voi
       estimated: f.estimated === true,
     };
     sites.set(f.id, line);
-    if (first) {
-      write(`${tag} ${bold(line.api)} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId, f.threadName)} · later calls here are counted, shown at exit\n`);
+    if (first && sites.size <= MAX_SITE_LINES && lineAllowed()) {
+      write(`${tag} ${bold(safeText(line.api, true))} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId, f.threadName)} · later calls here are counted, shown at exit\n`);
     }
+  }
+
+  const moreLine = (m: Folded) => `${tag} ${m.count} more ${m.kind} finding${m.count === 1 ? '' : 's'} at ${m.at}${m.totalMs > 0 ? ` (the worst ${formatDuration(m.worstMs)})` : ''} · ${m.thread} · not shown one by one\n`;
+  const hiddenLine = (n: number) => `${tag} ${n} more finding${n === 1 ? ' was' : 's were'} not shown in the last minute (at most ${LINES_PER_MINUTE} a minute); the summary counts them\n`;
+
+  /** One more line over all sites: within the per-minute limit, after saying what it held back. */
+  function lineAllowed(): boolean {
+    const t = now();
+    if (!limit.line(t)) return false;
+    const hidden = limit.hidden(t);
+    if (hidden) write(hiddenLine(hidden));
+    return true;
+  }
+
+  /** A finding of another kind: its line, unless its site already had its lines (then counted). */
+  function other(f: Finding): void {
+    if (shown.size < MAX_SITE_LINES * 10) shown.add(f.id);
+    const t = now();
+    const at = where(f.site, cwd);
+    const thread = threadName(f.threadId, f.threadName);
+    const key = `${f.kind} ${f.pid}:${f.threadId} ${f.site ? `${f.site.file}:${f.site.line}` : ''}`;
+    const d = (f as { durationMs?: unknown }).durationMs;
+    if (!limit.admit(key, { kind: f.kind, pid: f.pid, threadId: f.threadId, at, thread, durationMs: typeof d === 'number' ? d : 0 }, t)) {
+      const due = limit.due(key, t);
+      if (due) write(moreLine(due));
+      return;
+    }
+    if (!lineAllowed()) return;
+    write(`${tag} ${safeText(f.message, true)}${f.site ? ` At ${at}.` : ''} · ${thread}\n`);
   }
 
   function summary(f: SummaryFinding): void {
@@ -49,8 +97,11 @@ export function createPlainConsoleReporter(options: { write?: (t: string) => voi
       if (s.threadId !== f.threadId || f.pid !== pid) continue;
       sites.delete(id);
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
-      write(`${tag} ${bold(s.api)} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);
+      write(`${tag} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);
     }
+    for (const m of limit.atThreadExit(f.pid, f.threadId)) if (m.kind !== 'block') write(moreLine(m));
+    const hidden = limit.hidden(now(), true);
+    if (hidden) write(hiddenLine(hidden));
     const text = summaryLine(f, level);
     if (text) write(text);
   }
@@ -59,10 +110,7 @@ export function createPlainConsoleReporter(options: { write?: (t: string) => voi
     report(f: Finding) {
       if (f.kind === 'summary') summary(f);
       else if (kindRow(f.kind)?.bySite) siteFinding(f);
-      else if (f.ongoing !== true && !shown.has(f.id)) {
-        shown.add(f.id);
-        write(`${tag} ${f.message}${f.site ? ` At ${where(f.site, cwd)}.` : ''} · ${threadName(f.threadId, f.threadName)}\n`);
-      }
+      else if (f.ongoing !== true && !shown.has(f.id)) other(f);
     },
   };
 }

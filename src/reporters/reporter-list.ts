@@ -7,7 +7,7 @@ import { removeOwnSocket } from '../tui/socket-dir.js';
 
 export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
   // Written by the thread that made the finding, the moment it is made (the watchdog writes blocks).
-  json: { place: () => 'thread', module: 'jsonl.js', create: ({ config }) => createJsonlReporter(config.reportDir ?? '.') },
+  json: { place: () => 'thread', module: 'jsonl.js', create: ({ config }) => createJsonlReporter(config) },
   // Every finding of the process in one place, off the app's loop (chalk and the code frames load there).
   console: { place: () => 'hub', module: 'console.js' },
   // Serves `asyncdebug tui` over a private Unix socket, from the hub (off the app's loop).

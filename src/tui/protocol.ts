@@ -4,6 +4,7 @@
 // gets that client cut off. Dependency-free: the agent side loads it into the watchdog worker.
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
+import { safeStrings } from '../safe-text.js';
 
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -68,11 +69,15 @@ export function isClientHello(value: unknown): value is ClientHello {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** An agent's message, checked for the fields the UI relies on; null for anything else. */
+/**
+ * An agent's message, checked for the fields the UI relies on; null for anything else. Its strings come
+ * back with control characters made visible (safe-text.ts): an app's error message or URL must not reach
+ * the terminal as an escape sequence.
+ */
 export function parseAgentMessage(line: string): AgentMessage | null {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = safeStrings(JSON.parse(line) as unknown);
   } catch {
     return null;
   }

@@ -2,39 +2,21 @@
 // process named `<pid>.sock` (mode 0600). `asyncdebug tui -- cmd` gives its command a subdirectory
 // `run-<pid>-<random>` of it, so that it sees exactly its command's processes; `--attach` looks in both.
 // Dependency-free: the agent side loads it into the watchdog worker.
-import { lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { rmSync as originalRmSync } from '../original.js';
+import { ensurePrivateDir, userTempDir } from '../private-files.js';
 
 export const TUI_DIR_ENV = 'ASYNC_DEBUG_TUI_DIR';
 
-function uid(): number {
-  return typeof process.getuid === 'function' ? process.getuid() : 0;
-}
-
-/** The directory agents put their sockets in: ASYNC_DEBUG_TUI_DIR, else `<tmpdir>/asyncdebug-<uid>`. */
+/** The directory agents put their sockets in: ASYNC_DEBUG_TUI_DIR, else this user's temp directory. */
 export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
   const chosen = env[TUI_DIR_ENV]?.trim();
-  return chosen ? chosen : join(tmpdir(), `asyncdebug-${uid()}`);
+  return chosen ? chosen : userTempDir();
 }
 
-/**
- * Creates the directory (0700) when missing and checks it is private: a real directory (not a
- * symlink), owned by this user, not open to group or others. Returns why not, or null when it is fine.
- */
-export function ensurePrivateDir(dir: string): string | null {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    if (!st.isDirectory()) return `${dir} is not a directory`;
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return `${dir} belongs to another user (uid ${st.uid})`;
-    if ((st.mode & 0o077) !== 0) return `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}; it needs 700)`;
-    return null;
-  } catch (err) {
-    return `cannot use ${dir}: ${(err as Error).message}`;
-  }
-}
+// The one check of a private directory, shared with every other file the agent and the CLI make.
+export { ensurePrivateDir };
 
 export function socketPath(dir: string, pid = process.pid): string {
   return join(dir, `${pid}.sock`);

@@ -99,7 +99,7 @@ describe('asyncdebug run', () => {
 });
 
 describe('asyncdebug report', () => {
-  it('names a broken or truncated line by file:line, skips it, and counts superseded lines once', async () => {
+  it('names a broken or cut-off line by file:line, skips it, and counts superseded lines once', async () => {
     // A report an agent wrote (paths moved to /project): a block written twice (detected, then its
     // final duration), a block without a stack, the thread's summary.
     const dir = tempDir();
@@ -112,7 +112,7 @@ describe('asyncdebug report', () => {
     const r = await runCli(['report', '--root', '/project', dir]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`${file}:${good + 1}: broken line`);
-    expect(r.stderr).toContain(`${file}:${good + 3}: truncated line`);
+    expect(r.stderr).toContain(`${file}:${good + 3}: cut off`);
     expect(r.stdout).toContain('2 processes, 2 threads watched');
     expect(r.stdout).toMatch(/block\s+src\/exit-code\.mjs:4 blockThenExit\s+1\s+305 ms\s+305 ms\s+pid 4242 main/);
     expect(r.stdout).toMatch(/block\s+\(no stack\)\s+2\s+500 ms\s+635 ms/);
@@ -123,6 +123,24 @@ describe('asyncdebug report', () => {
     const data = JSON.parse(json.stdout) as { sites: { kind: string; file: string | null; count: number; worstMs: number }[] };
     expect(data.sites.every((s) => s.kind === 'block')).toBe(true);
     expect(data.sites.find((s) => s.file === 'src/exit-code.mjs')).toMatchObject({ count: 1, worstMs: 305 });
+  });
+
+  it('terminal escapes in a report\'s strings are shown, never sent to the terminal', async () => {
+    const dir = tempDir();
+    const evil = (s: string) => `${s}\u001b]0;pwned\u0007\u001b[2J\u009b31m`;
+    const site = { file: `/project/${evil('a')}.js`, line: 3, column: 1, function: evil('fn') };
+    const line = { v: 1, id: 'b1', kind: 'block', pid: 7, threadId: 0, time: 1, message: evil('blocked'), site, frames: [site], durationMs: 300, ongoing: false };
+    writeFileSync(join(dir, 'asyncdebug-7.jsonl'), `${JSON.stringify(line)}\n{"v":1,"id":"x\u001b[31m","kind":"blo\n`);
+    for (const args of [['report', '--root', '/project', dir], ['report', '--json', dir]]) {
+      const r = await runCli(args);
+      expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      if (args.includes('--json')) {
+        // The JSON keeps the data as it was: the escapes are JSON's own.
+        expect((JSON.parse(r.stdout) as { sites: { function: string }[] }).sites[0]!.function).toBe(evil('fn'));
+      } else {
+        expect(r.stdout).toContain('fn\\u001b]0;pwned\\u0007');
+      }
+    }
   });
 
   it('an empty directory is no findings, not an error', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fixture, latest, markerLine, runNode, type Line } from '../helpers.js';
+import { join } from 'node:path';
+import { ROOT, fixture, latest, markerLine, runNode, type Line } from '../helpers.js';
 
 const DEBUG = { ASYNC_DEBUG: '1' };
 const PROMISE_KINDS = ['unawaited', 'unhandled-rejection', 'never-settled'];
@@ -151,6 +152,40 @@ describe('promise detectors (debug mode)', () => {
     expect(run.signal).toBe('SIGKILL'); // killed once the line was there: no exit handler wrote it
     const found = findingAt(run.lines, 'never-settled', file, '@never-settled');
     expect(found.collected).toBe(true);
+  });
+
+  it("5,000 distinct unawaited sites collected at once: findings made a few ms per turn, the loop never blocked by the agent's bookkeeping", async () => {
+    // Before: the collection callback made every finding in one turn (300 ms here, 1 s elsewhere).
+    const run = await runNode(fixture('promises-many-sites.mjs'), { env: { ...DEBUG, ASYNC_DEBUG_SLOW_MS: '200' }, nodeArgs: ['--expose-gc', '--import', 'asyncdebug'] });
+    expect(run.code).toBe(0);
+    const unawaited = promiseFindings(run.lines).filter((l) => l.kind === 'unawaited');
+    expect(unawaited.length).toBeGreaterThanOrEqual(150);
+    expect(new Set(unawaited.map((l) => l.site?.line)).size).toBe(unawaited.length);
+    // The app's own call of 5,000 functions may be slow on a loaded machine; a block with the agent's own
+    // code on the stack (its hooks recording, its findings being made) is the agent blaming the app.
+    const agentFile = (file: string) => file.startsWith(join(ROOT, 'src')) || file.startsWith(join(ROOT, 'dist'));
+    const agentBlocks = latest(run.lines).filter((l) => l.kind === 'block' && (l.site?.function !== 'callAll' || l.frames.some((f) => agentFile(f.file))));
+    expect(agentBlocks, JSON.stringify(agentBlocks)).toEqual([]);
+    const summary = run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!;
+    expect(summary.unnamedBlocks).toBe(0);
+  });
+
+  it('a top-level throw is the module\'s uncaught error, not an unhandled rejection (also with --unhandled-rejections=strict, where a real one still is)', async () => {
+    const file = fixture('promises-top-level-throw.mjs');
+    for (const strict of [false, true]) {
+      const nodeArgs = [...(strict ? ['--unhandled-rejections=strict'] : []), '--import', 'asyncdebug'];
+      const thrown = await runNode(file, { env: DEBUG, nodeArgs });
+      expect(thrown.code).toBe(1);
+      expect(thrown.stderr).toContain('Error: thrown at the top level');
+      expect(promiseFindings(thrown.lines), describeAll(thrown.lines)).toEqual([]);
+      const rejected = await runNode(file, { env: DEBUG, nodeArgs, args: ['reject'] });
+      expect(rejected.code).toBe(1);
+      // Strict mode raises before Node emits, without the promise: the finding has no site then.
+      const found = promiseFindings(rejected.lines).filter((l) => l.kind === 'unhandled-rejection');
+      expect(found, describeAll(rejected.lines)).toHaveLength(1);
+      expect(found[0]!.error).toEqual({ name: 'Error', message: 'a real unhandled rejection' });
+      if (!strict) expect(found[0]!.site?.line).toBe(markerLine(file, '@reject'));
+    }
   });
 
   it('default mode makes no promise finding', async () => {

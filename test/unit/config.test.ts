@@ -56,12 +56,14 @@ describe('configuration from the environment', () => {
       ASYNC_DEBUG: 'on', ASYNC_DEBUG_SLOW_MS: '250', ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_REPORT_DIR: ' /tmp/r ',
       ASYNC_DEBUG_STRICT: 'true', ASYNC_DEBUG_SYNC_AFTER: 'listening', ASYNC_DEBUG_SYNC_MIN_MS: '2.5',
       ASYNC_DEBUG_ALLOW_SYNC: 'fs.*, scripts/** ,', ASYNC_DEBUG_STACK_ENGINE: 'Inspector', ASYNC_DEBUG_CPUPROFILE_DIR: ' /tmp/p ',
+      ASYNC_DEBUG_REPORT_MODE: '0640', ASYNC_DEBUG_REPORT_MAX_MB: '2',
     });
     expect(warnings).toEqual([]);
     expect(config).toEqual({
       mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
       syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector', cpuProfileDir: '/tmp/p',
       messageMs: 20, messageBytes: 16777216, poolWaitMs: 50, otel: null, prometheusHost: '127.0.0.1', prometheusPort: 9464,
+      reportMode: 0o640, reportMaxBytes: 2 * 1024 * 1024,
     });
   });
 
@@ -75,6 +77,21 @@ describe('configuration from the environment', () => {
     ['ASYNC_DEBUG_SYNC_AFTER', 'later'],
     ['ASYNC_DEBUG_SYNC_MIN_MS', '-1'],
     ['ASYNC_DEBUG_STACK_ENGINE', 'gdb'],
+    // Out of range: a threshold no loop reaches would turn detection off without a word.
+    ['ASYNC_DEBUG_SLOW_MS', '1e20'],
+    ['ASYNC_DEBUG_SLOW_MS', '600001'],
+    ['ASYNC_DEBUG_SLOW_MS', 'Infinity'],
+    ['ASYNC_DEBUG_SYNC_MIN_MS', '1e9'],
+    ['ASYNC_DEBUG_MESSAGE_MS', '1e20'],
+    ['ASYNC_DEBUG_MESSAGE_BYTES', '1e20'],
+    ['ASYNC_DEBUG_POOL_WAIT_MS', 'NaN'],
+    ['ASYNC_DEBUG_PROMETHEUS_PORT', '70000'],
+    ['ASYNC_DEBUG_REPORT_MODE', '777'],
+    ['ASYNC_DEBUG_REPORT_MODE', '400'],
+    ['ASYNC_DEBUG_REPORT_MODE', '2600'],
+    ['ASYNC_DEBUG_REPORT_MODE', 'rw'],
+    ['ASYNC_DEBUG_REPORT_MAX_MB', '0'],
+    ['ASYNC_DEBUG_REPORT_MAX_MB', '1e6'],
   ])('bad %s=%j: one warning naming variable and value, default kept', (name, value) => {
     const { config, warnings } = read({ [name]: value });
     expect(warnings).toHaveLength(1);
@@ -82,6 +99,7 @@ describe('configuration from the environment', () => {
     expect(config.slowMs).toBe(100);
     expect(config.mode).toBe('default');
     expect(config.strict).toBe(false);
+    expect(config).toEqual(read({}).config);
   });
 
   it('every reporter the contract names is shipped: console, json, otel, tui', () => {

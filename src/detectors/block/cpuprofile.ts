@@ -1,8 +1,8 @@
 // A `.cpuprofile` (the format Chrome DevTools, VS Code and speedscope open) of one block, built from the
 // stack reads the watchdog takes while the thread is blocked: no profiler runs in the app's thread.
 // Each read is one sample; its time delta is the time since the previous read.
-import { writeFileSync } from '../../original.js';
-import { ensureDir } from '../../reporters/jsonl.js';
+import { closeSync, writeSync } from '../../original.js';
+import { createNewFile, ensureDir } from '../../private-files.js';
 import { join } from 'node:path';
 import type { Frame } from '../../finding.js';
 
@@ -74,12 +74,24 @@ export function buildCpuProfile(samples: ProfileSample[], startMs: number, endMs
   return out;
 }
 
+/** Profiles one process writes at most: a server that blocks all day must not fill the disk with them. */
+export const MAX_CPU_PROFILES = 100;
+let profilesWritten = 0;
+
 /** Writes the profile as `<dir>/asyncdebug-<pid>-<id>.cpuprofile`; the path, or null if it could not. */
 export function writeCpuProfile(dir: string, id: string, profile: CpuProfile): string | null {
+  if (profilesWritten >= MAX_CPU_PROFILES) return null;
+  profilesWritten++;
   try {
     ensureDir(dir);
     const path = join(dir, `asyncdebug-${process.pid}-${id}.cpuprofile`);
-    writeFileSync(path, JSON.stringify(profile));
+    // A new private file, never one that exists or a symlink (docs/security.md).
+    const fd = createNewFile(path, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(profile));
+    } finally {
+      closeSync(fd);
+    }
     return path;
   } catch {
     return null;

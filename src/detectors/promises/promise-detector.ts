@@ -8,6 +8,7 @@
 //                        an async function's promise is pending only because it awaits another one.
 //                        (Or when it is garbage-collected while awaited: it can never settle then.)
 // Each is written when made, once per kind and site (the summary counts the sites).
+import { setImmediate as realSetImmediate } from 'node:timers';
 import { threadId } from 'node:worker_threads';
 import { makeFinding, type FindingFields, type FindingKind, type Frame, type OtherFinding } from '../../finding.js';
 import { siteOf, toFrames } from '../../frames/frames.js';
@@ -16,7 +17,7 @@ import { watchRejections } from './rejections.js';
 import { callForm } from './source.js';
 import type { PromiseRecord } from './promise-record.js';
 import { startTracker } from './tracker.js';
-import { now } from '../../original.js';
+import { monotonicNow, now } from '../../original.js';
 
 type PromiseKind = Extract<FindingKind, 'unawaited' | 'unhandled-rejection' | 'never-settled'>;
 
@@ -54,6 +55,55 @@ function findingsOnce(emit: DetectorContext['emit']) {
       }
       totals[kind]++;
       emit(makeFinding(kind, build(`${kind}-${threadId}-${++counter}`)));
+    },
+  };
+}
+
+/** The most time a turn of the loop gives to collected promises' findings. */
+const SLICE_MS = 3;
+
+/**
+ * Collected promises, made into findings a few ms per turn of the loop: a collection can hand over
+ * thousands at once (5,000 distinct sites once cost the loop a second), and the agent must never block
+ * the loop it watches. The rest wait for the next turn (an unref'd immediate: it keeps nothing alive),
+ * and whatever is still waiting at exit is done then.
+ */
+function perTurnQueue(work: (r: PromiseRecord) => void) {
+  let queue: PromiseRecord[] = [];
+  let next = 0;
+  let scheduled = false;
+  const one = () => {
+    const r = queue[next++] as PromiseRecord;
+    try {
+      work(r);
+    } catch {
+      // never into the app
+    }
+  };
+  const drain = () => {
+    scheduled = false;
+    const until = monotonicNow() + SLICE_MS;
+    while (next < queue.length && monotonicNow() < until) one();
+    if (next < queue.length) schedule();
+    else {
+      queue = [];
+      next = 0;
+    }
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    realSetImmediate(drain).unref();
+  };
+  return {
+    push(r: PromiseRecord): void {
+      queue.push(r);
+      schedule();
+    },
+    drainAll(): void {
+      while (next < queue.length) one();
+      queue = [];
+      next = 0;
     },
   };
 }
@@ -132,10 +182,11 @@ export function startPromiseDetector({ emit }: DetectorContext): Detector {
     }));
   }
 
-  const tracker = startTracker((r) => {
+  const collected = perTurnQueue((r) => {
     unawaited(r, 'collected');
     neverSettled(r, 'collected');
   });
+  const tracker = startTracker((r) => collected.push(r));
   const stopRejections = watchRejections(unhandled);
   const onBeforeExit = () => {
     naturalEnd = true;
@@ -151,6 +202,7 @@ export function startPromiseDetector({ emit }: DetectorContext): Detector {
     counts: () => ({ ...totals }),
     atExit() {
       if (stopped) return;
+      collected.drainAll();
       for (const r of [...tracker.watched()]) {
         unawaited(r, 'exit');
         neverSettled(r, 'exit');

@@ -3,7 +3,15 @@
 // instead: Node's rejection tracking calls process.emit('unhandledRejection', reason, promise) and acts
 // on its return value (false: no listener, crash), which the wrapper passes through untouched. With
 // --unhandled-rejections=strict Node raises the error before it emits; 'uncaughtExceptionMonitor'
-// (a listener that changes nothing) sees those, without the promise.
+// (a listener that changes nothing) sees those, without the promise. Node raises a module that failed
+// to evaluate (a top-level `throw`, a rejected top-level `await`) with the same origin, but from its
+// entry-point code, not from its rejection tracking: that is the module's uncaught error, not a finding.
+import { captureOwnStack } from '../../frames/capture.js';
+
+/** Whether the error now being raised comes from Node's rejection tracking (read from the stack). */
+function raisedByRejectionTracking(below: Function): boolean {
+  return captureOwnStack(below, 16).some((f) => f.file === 'node:internal/process/promises');
+}
 
 export type OnRejection = (reason: unknown, promise: Promise<unknown> | null) => void;
 
@@ -41,10 +49,10 @@ export function watchRejections(onRejection: OnRejection): () => void {
   } as typeof process.emit;
   process.emit = emit;
 
-  const monitor = (error: Error, origin: string) => {
+  const monitor = function asyncdebugRejectionMonitor(error: Error, origin: string): void {
     if (origin !== 'unhandledRejection') return;
     if (raisedNext) raisedNext = false;
-    else report(error, null);
+    else if (raisedByRejectionTracking(asyncdebugRejectionMonitor)) report(error, null);
   };
   process.on('uncaughtExceptionMonitor', monitor);
 

@@ -5,8 +5,9 @@
 // creates a child promise whose parent is this one), and whether it settled.
 //
 // Cost: every promise costs one hook call and one or two WeakMap lookups. A record costs a stack capture
-// (bounded depth, ~1-2 us), so only the first ROOTS_PER_SECOND roots of each second get one, then one root
-// in SAMPLE_EVERY: a hot loop's sites are still seen, and a burst cannot grow memory without bound.
+// (bounded depth, ~1-2 us, up to ~20 us with deep stacks), so only the first ROOTS_PER_WINDOW roots of each
+// WINDOW_MS get one, then one root in SAMPLE_EVERY: a hot loop's sites are still seen, a burst of
+// thousands of promises in one turn costs that turn a few ms at most, and memory stays bounded.
 import { builtin } from '../../lazy-builtin.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import type { RawFrame } from '../../frames/frames.js';
@@ -15,7 +16,8 @@ import { now as wallNow } from '../../original.js';
 
 
 
-const ROOTS_PER_SECOND = 2000;
+const ROOTS_PER_WINDOW = 200;
+const WINDOW_MS = 100;
 const SAMPLE_EVERY = 1024;
 const CREATION_DEPTH = 10;
 const CONSUMER_DEPTH = 6;
@@ -31,7 +33,7 @@ export interface Tracker {
 }
 
 /**
- * Which roots get a record: all of the first ROOTS_PER_SECOND of a window, then one in SAMPLE_EVERY.
+ * Which roots get a record: all of the first ROOTS_PER_WINDOW of a window, then one in SAMPLE_EVERY.
  * No timer of its own (a timer list of the agent's would change when the app's microtasks run): the
  * window is renewed by the sampled roots once the budget is spent.
  */
@@ -46,10 +48,10 @@ export class RootSampler {
   }
 
   take(): boolean {
-    if (++this.roots <= ROOTS_PER_SECOND) return true;
+    if (++this.roots <= ROOTS_PER_WINDOW) return true;
     if (this.roots % SAMPLE_EVERY !== 0) return false;
     const now = this.now();
-    if (now - this.windowStart >= 1000) {
+    if (now - this.windowStart >= WINDOW_MS) {
       this.windowStart = now;
       this.roots = 0;
     }

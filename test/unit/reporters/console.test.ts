@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BlockFinding } from '../../../src/finding.js';
+import type { BlockFinding, SummaryFinding } from '../../../src/finding.js';
 import { colorLevel, formatDuration } from '../../../src/reporters/console-format.js';
 import { createConsoleReporter } from '../../../src/reporters/console.js';
 import { nextSampleDelay } from '../../../src/detectors/block/block-watcher.js';
@@ -21,6 +21,59 @@ describe('console reporter', () => {
     expect(out[0]).toContain('at busy (server.js:12:3)');
     expect(out[1]).toContain('loop turned again: blocked 300 ms');
     expect(out.slice(2)).toEqual(['asyncdebug event loop blocked 150 ms at server.js:12:3 · main thread · pid 1 · 2× at this site\n']);
+  });
+
+  it('a flood from one site: the first lines, then "N more at this site" now and then and at exit; the total is all of them', () => {
+    const out: string[] = [];
+    let clock = 0;
+    const r = createConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/app', now: () => clock });
+    for (let i = 0; i < 2000; i++) {
+      clock += 20; // a block of 12 ms every 20 ms: 40 s in all
+      r.report(block(`b${i}`, 12, 11, true));
+      r.report(block(`b${i}`, 12, 12, false));
+    }
+    const summary: SummaryFinding = { v: 1, id: 'summary-0', kind: 'summary', time: 0, pid: 1, threadId: 0, message: '', site: null, frames: [], loopDelay: { p50: 0, p99: 0, max: 0 }, elu: 0, counts: { block: 2000 }, startupBlockMs: 0, mode: 'default', unnamedBlocks: 0, unnamedBlockMs: 0, exitIdleMs: 0 };
+    r.report(summary);
+    const lines = out.join('').trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(40);
+    const shownOneByOne = lines.filter((l) => /event loop blocked|loop turned again/.test(l)).length;
+    const more = lines.map((l) => /(\d+) more blocks? at server\.js:12:3/.exec(l)).filter((m) => m !== null);
+    expect(more.length).toBeGreaterThanOrEqual(2);
+    // Every block is either shown or counted in a "more" line.
+    expect(more.reduce((n, m) => n + Number(m![1]), 0) + 5).toBe(2000);
+    expect(shownOneByOne).toBeLessThanOrEqual(7);
+    expect(lines.at(-1)).toContain('2000 blocks');
+  });
+
+  it('past a site\'s first lines, a block that goes on for a second is still shown (an infinite loop)', () => {
+    const out: string[] = [];
+    let clock = 0;
+    const r = createConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/app', now: () => clock });
+    for (let i = 0; i < 10; i++) {
+      clock += 20;
+      r.report(block(`b${i}`, 12, 12, false));
+    }
+    out.length = 0;
+    r.report(block('long', 12, 110, true));
+    expect(out).toEqual([]);
+    r.report(block('long', 12, 1000, true, 3));
+    expect(out.join('')).toContain('event loop blocked 1.00 s (still blocked) at server.js:12:3');
+    r.report(block('long', 12, 2500, false, 9));
+    expect(out.join('')).toContain('event loop blocked 2.50 s at server.js:12:3');
+  });
+
+  it('control characters in a finding are shown, not sent to the terminal', () => {
+    const out: string[] = [];
+    const r = createConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/app' });
+    const f = block('x', 12, 150, false);
+    f.frames = [{ ...f.site!, function: 'evil\u001b]0;pwned\u0007' }];
+    r.report(f);
+    r.report({ v: 1, id: 'u', kind: 'unhandled-rejection', time: 0, pid: 1, threadId: 0, message: 'rejected with Error: \u001b[2Jcleared', site: null, frames: [] });
+    const text = out.join('');
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('\u0007');
+    expect(text).toContain('evil\\u001b]0;pwned\\u0007');
+    expect(text).toContain('\\u001b[2Jcleared');
   });
 
   it('colors: off with NO_COLOR or without a TTY, on with FORCE_COLOR', () => {

@@ -61,18 +61,18 @@ describe('promise tracker', () => {
 });
 
 describe('RootSampler', () => {
-  it('takes every root of the first 2000 in a window, then one in 1024, and a sampled root renews the window after a second', () => {
+  it('takes every root of the first 200 in a window of 100 ms, then one in 1024, and a sampled root renews the window after it', () => {
     let now = 0;
     const s = new RootSampler(() => now);
     const take = (n: number) => Array.from({ length: n }, () => s.take()).filter(Boolean).length;
-    expect(take(2000)).toBe(2000);
-    expect(take(47)).toBe(0); // roots 2001..2047
-    now = 500;
-    expect(s.take()).toBe(true); // the 2048th, not renewing: under a second
+    expect(take(200)).toBe(200);
+    expect(take(823)).toBe(0); // roots 201..1023
+    now = 50;
+    expect(s.take()).toBe(true); // the 1024th, not renewing: under 100 ms
     expect(take(1023)).toBe(0);
-    now = 1000;
-    expect(s.take()).toBe(true); // the 3072nd, renewing the window
-    expect(take(2000)).toBe(2000);
+    now = 100;
+    expect(s.take()).toBe(true); // the 2048th, renewing the window
+    expect(take(200)).toBe(200);
     expect(s.take()).toBe(false);
   });
 });

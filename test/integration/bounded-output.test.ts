@@ -1,0 +1,33 @@
+// The flood case: one site that blocks 2,000 times at a 10 ms threshold. The console shows the first
+// lines and then "N more at this site" now and then; the JSON Lines report holds the first blocks in full
+// and aggregate records for the rest, at most 256 kB; the summary counts every block.
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fixture, latest, runNode } from '../helpers.js';
+
+describe('bounded output', () => {
+  it('2,000 blocks from one site: a few dozen console lines, at most 256 kB of JSON Lines, every block counted', async () => {
+    const run = await runNode(fixture('flood.mjs'), {
+      env: { ASYNC_DEBUG_SLOW_MS: '10', ASYNC_DEBUG_REPORTERS: 'console,json' },
+      timeoutMs: 150_000,
+    });
+    expect(run.code).toBe(0);
+    const consoleLines = run.stderr.trimEnd().split('\n');
+    expect(consoleLines.length, run.stderr).toBeLessThanOrEqual(48);
+    expect(run.stderr).toMatch(/\d+ more blocks at test\/fixtures\/flood\.mjs:\d+:\d+/);
+
+    const file = `${run.dir}/asyncdebug-${run.lines[0]!.pid}.jsonl`;
+    expect(statSync(file).size).toBeLessThanOrEqual(256 * 1024);
+    const all = latest(run.lines);
+    const summary = all.find((l) => l.kind === 'summary' && l.threadId === 0)!;
+    const counts = summary.counts as { block: number };
+    const full = all.filter((l) => l.kind === 'block').length;
+    const aggregated = all.filter((l) => (l.kind as string) === 'aggregate').reduce((n, l) => n + (l.count as number), 0);
+    expect(full).toBeLessThanOrEqual(2 * 10 + 5); // ten per site in full (the spin, and at times the timer's call of it)
+    // The summary counts every block; the aggregate lines every one folded up to their last write (at most a
+    // second before the process ended).
+    expect(counts.block + (summary.unnamedBlocks as number)).toBeGreaterThanOrEqual(1500);
+    expect(full + aggregated).toBeLessThanOrEqual(counts.block);
+    expect(full + aggregated).toBeGreaterThanOrEqual(counts.block - 150);
+  }, 180_000);
+});
