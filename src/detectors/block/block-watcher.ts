@@ -11,7 +11,7 @@
 // Node draining V8's tasks at exit (the thread's summary counts those).
 import type { Finding, Frame } from '../../finding.js';
 import type { Probe } from '../scheduling/callback-probe.js';
-import { isAppFrame } from '../../frames/frames.js';
+import { isAppFrame, toFrames } from '../../frames/frames.js';
 import { fileNeedingThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
@@ -236,6 +236,9 @@ export class BlockWatcher {
       }
       return true;
     }
+    // The agent's own work (its exit hook, run from Node's exit code): the app's part of the gap is
+    // over, and this read is not start-up either (it would move the block's start past the app's part).
+    if (agentsOwn({ frames: toFrames(raw) })) return false;
     const late = t1 - t0 > this.lateMs + 2 * this.lag;
     return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned() });
   }

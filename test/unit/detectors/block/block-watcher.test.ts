@@ -212,6 +212,23 @@ describe('block watcher', () => {
     expect(w.slot.startupMs() + w.slot.unnamedMs()).toBeGreaterThanOrEqual(250);
   });
 
+  it('a read answered in the agent\'s exit hook (an uncaught exception, then exit) ends the app\'s part: the block stays', async () => {
+    const w = setup();
+    w.stack([at(30), TIMERS]);
+    await w.run(250);
+    const hook: RawFrame = { function: 'onExit', file: `${process.cwd()}/dist/agent/thread-agent.js`, line: 900, column: 5 };
+    w.stack([hook, { function: 'emit', file: 'node:events', line: 1, column: 1 }, { function: '', file: 'node:internal/process/execution', line: 1, column: 1 }]);
+    await w.run(40);
+    w.beat();
+    w.slot.markExitBeat();
+    w.slot.markExited();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last).toMatchObject({ ongoing: false, site: { line: 30 } });
+    expect(last.durationMs).toBeGreaterThanOrEqual(250);
+    expect(w.slot.startupMs()).toBe(0);
+  });
+
   it('the idle stretch before exit is counted as exit idle time, not a block', async () => {
     const w = setup();
     w.stack([{ function: 'emit', file: 'node:events', line: 1, column: 1 }], 150);
