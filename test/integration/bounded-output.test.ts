@@ -23,10 +23,13 @@ describe('bounded output', () => {
     const counts = summary.counts as { block: number };
     const full = all.filter((l) => l.kind === 'block').length;
     const aggregated = all.filter((l) => (l.kind as string) === 'aggregate').reduce((n, l) => n + (l.count as number), 0);
-    expect(full).toBeLessThanOrEqual(2 * 10 + 5); // ten per site in full (the spin, and at times the timer's call of it)
+    // ten per site in full: the spin, at times the timer's call of it, and the gaps whose only read came as
+    // the callback ended (no application frame: a block with its reason)
+    expect(full).toBeLessThanOrEqual(3 * 10 + 5);
     // The summary counts every block; the aggregate lines every one folded up to their last write (at most a
-    // second before the process ended).
-    expect(counts.block + (summary.unnamedBlocks as number)).toBeGreaterThanOrEqual(1500);
+    // second before the process ended). A gap the thread spent mostly waiting for a CPU is no block: it is
+    // counted as starved.
+    expect(counts.block + (summary.unnamedBlocks as number) + (summary.starvedGaps as number)).toBeGreaterThanOrEqual(1500);
     expect(full + aggregated).toBeLessThanOrEqual(counts.block);
     expect(full + aggregated).toBeGreaterThanOrEqual(counts.block - 150);
   }, 180_000);

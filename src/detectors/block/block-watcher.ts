@@ -308,7 +308,7 @@ export class BlockWatcher {
       threadName: t.slot.readName(),
       durationMs: Math.round(end - b.appStart),
       samples: b.samples,
-      reason: sitelessReason(b.lastUnnamed, this.engine !== null),
+      reason: sitelessReason(b.lastUnnamed, this.engine !== null, b.samples),
       frames: b.lastUnnamed?.frames ?? [],
     });
     t.slot.noteBlockMs(f.durationMs);

@@ -4,7 +4,7 @@
 // the reason), or a block reported while it went on that turned out not to be one (its final line
 // says so). Plain values in; the watcher (block-watcher.ts) decides when, open-block.ts names sites.
 import { makeFinding, type BlockFinding, type Frame } from '../../finding.js';
-import { isAgentFrame } from '../../frames/frames.js';
+import { isAgentFrame, isAppFrame } from '../../frames/frames.js';
 import { formatDuration, threadName } from '../../wording.js';
 import type { GapSplitMs } from './cpu-split.js';
 
@@ -86,12 +86,13 @@ export function inCallback(last: { frames: Frame[] } | null): boolean {
 }
 
 /**
- * Whether a read with no application frame was the agent's own work: the outermost frame that is not
- * Node's is the agent's (its reporter calling into a library, say), not a library's or Node's callback
- * that merely passes through the agent's wrappers. The agent is never the block it reports.
+ * Whether a read was the agent's own work: no application frame on it, and the outermost frame that
+ * is not Node's is the agent's (its exit hook, its reporter calling into a library), not a library's
+ * or Node's callback that merely passes through the agent's wrappers. (The app's code called back
+ * through an agent wrapper, an fs callback say, is the app's.) The agent is never the block it reports.
  */
 export function agentsOwn(last: { frames: Frame[] } | null): boolean {
-  if (!last) return false;
+  if (!last || last.frames.some(isAppFrame)) return false;
   for (let i = last.frames.length - 1; i >= 0; i--) {
     const f = last.frames[i] as Frame;
     if (!f.file.startsWith('node:')) return isAgentFrame(f);
@@ -105,9 +106,10 @@ function at(f: Frame): string {
 
 /**
  * Why a block has no site, from the last read no application frame was on (`late`: answered only
- * after a stretch outside JavaScript), or from there being no read at all.
+ * after a stretch outside JavaScript), or from there being no read at all. `samples`: how many reads
+ * the gap had (one or two that land in a callback's dispatch came as the callback ended).
  */
-export function sitelessReason(last: { frames: Frame[]; late: boolean } | null, canRead: boolean): string {
+export function sitelessReason(last: { frames: Frame[]; late: boolean } | null, canRead: boolean, samples = Infinity): string {
   if (!canRead) return 'no stack reader could run in this process, so no stack was read';
   if (!last) return 'no stack read was answered while it lasted';
   const frames = last.frames.filter((f) => !isAgentFrame(f));
@@ -120,6 +122,7 @@ export function sitelessReason(last: { frames: Frame[]; late: boolean } | null, 
   }
   const library = frames.find((f) => f.file.includes('/node_modules/'));
   if (library) return `only library code on the stack, e.g. ${at(library)}, called from no application frame`;
+  if (what && samples <= 2) return `the stack was first read as ${what} ended, too late to see the code that ran`;
   return `only Node's own code on the stack${what ? ` in ${what}` : ''}, e.g. ${at(frames[0] as Frame)}`;
 }
 

@@ -25,6 +25,9 @@ describe('a gap in words', () => {
     expect(sitelessReason({ frames: [node('node:internal/timers', 'listOnTimeout')], late: true }, true)).toBe('outside JavaScript in a timer callback: the stack could only be read after it returned');
     expect(sitelessReason({ frames: [node('/p/node_modules/lib/index.js', 'crunch'), node('node:internal/timers')], late: false }, true)).toMatch(/^only library code on the stack, e\.g\. crunch \(\/p\/node_modules\/lib\/index\.js:1\)/);
     expect(sitelessReason({ frames: [], late: true }, true)).toMatch(/no JavaScript was on the stack/);
+    // One prompt read in the timers' code: the callback had just returned.
+    expect(sitelessReason({ frames: [node('node:internal/timers', 'listOnTimeout')], late: false }, true, 1)).toBe('the stack was first read as a timer callback ended, too late to see the code that ran');
+    expect(sitelessReason({ frames: [node('node:internal/timers', 'listOnTimeout')], late: false }, true, 9)).toMatch(/^only Node's own code on the stack in a timer callback/);
     expect(sitelessReason(null, false)).toMatch(/no stack reader/);
   });
 
@@ -34,6 +37,9 @@ describe('a gap in words', () => {
     expect(agentsOwn({ frames: [node('/p/node_modules/@opentelemetry/sdk-metrics/x.js'), agent, node('node:internal/timers')] })).toBe(true);
     expect(agentsOwn({ frames: [node('node:fs', 'readFileSync'), wrapper, node('/p/node_modules/poller/index.js', 'poll'), node('node:internal/timers')] })).toBe(false);
     expect(agentsOwn({ frames: [] })).toBe(false);
+    // the app's fs callback, called through the agent's pool wrapper: the app's
+    const poolWrapper = node(`${process.cwd()}/dist/detectors/threadpool/pool-wrappers.js`, 'asyncdebugPoolCallback');
+    expect(agentsOwn({ frames: [node('/app/a.js', 'busy'), poolWrapper, node('node:internal/fs/utils')] })).toBe(false);
   });
 
   it('a read in a callback\'s dispatch was that callback\'s, also at exit; one in the exit\'s own code was not', () => {
