@@ -6,7 +6,7 @@
 // its own kind, `module-load`, budgeted apart; a block line under its threshold (withdrawn) is no site.
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
-import { metThreshold } from '../block-threshold.js';
+import { metThreshold } from '../finding.js';
 import { isHealthLine } from '../health-record.js';
 
 /** The site kind of blocks spent loading modules after start-up (a warm-up, budgeted apart). */

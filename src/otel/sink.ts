@@ -5,7 +5,7 @@
 import type { Attributes, Context, Counter, Histogram, Logger, Meter, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { kindRow, type KindRow } from '../kinds.js';
-import { metThreshold } from '../block-threshold.js';
+import { metThreshold } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import * as S from './semconv.js';
 

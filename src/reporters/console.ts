@@ -10,7 +10,7 @@ import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { isAppFrame, siteOf } from '../frames/frames.js';
 import { colorLevel, formatDuration, threadName, where as whereRaw, writeStderr, type ColorLevel } from './console-format.js';
 import { callbackText } from '../wording.js';
-import { metThreshold } from '../block-threshold.js';
+import { metThreshold } from '../finding.js';
 import type { CreateReporter, Reporter } from './reporter.js';
 import { createPlainConsoleReporter } from './console-plain.js';
 import { createConsoleLimit, LINES_PER_MINUTE, LINES_PER_SITE, type Folded } from './console-limit.js';

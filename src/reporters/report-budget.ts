@@ -5,7 +5,7 @@
 // keeps its `ongoing` lines), and a finding already written in full keeps its later lines (superseding).
 // Pure: the caller gives the clock and writes what comes back.
 import type { AggregateRecord, Finding } from '../finding.js';
-import { metThreshold, type BlockTimes } from '../block-threshold.js';
+import { metThreshold, type BlockTimes } from '../finding.js';
 
 export type { AggregateRecord } from '../finding.js';
 

@@ -3,7 +3,7 @@
 import type { BlockFinding, Finding, FindingKind, Frame } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { REPORTED_KINDS } from '../kinds.js';
-import { metThreshold } from '../block-threshold.js';
+import { metThreshold } from '../finding.js';
 import type { ClientEvent } from './client.js';
 import type { AgentHello } from './protocol.js';
 

@@ -11,7 +11,7 @@ import type { RawFrame } from '../../../../src/frames/frames.js';
 import type { StackEngine } from '../../../../src/stack/engine.js';
 import type { ProbeAnswer } from '../../../../src/detectors/scheduling/probe.js';
 import type { SchedSource } from '../../../../src/detectors/block/cpu-split.js';
-import { metThreshold } from '../../../../src/block-threshold.js';
+import { metThreshold } from '../../../../src/finding.js';
 
 const APP = '/app/server.js';
 const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });

@@ -1,6 +1,6 @@
-// Whether a block line is a block: what the gate, the console and the OpenTelemetry counters count.
+// The contract's judgement of a block line: whether it is a block (what the gate, the console and the OpenTelemetry counters count).
 import { describe, expect, it } from 'vitest';
-import { metThreshold } from '../../src/block-threshold.js';
+import { metThreshold } from '../../src/finding.js';
 
 describe('a block line met its threshold', () => {
   it('by its duration and, where the split is known, by the thread\'s own time (on a CPU or asleep)', () => {
