@@ -54,6 +54,6 @@ export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, m
   if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} still blocked when its process ended`);
   if (sites.some((s) => s.noStack)) notes.push(`${c.dim(NO_STACK)}: no stack was read, e.g. a block in the first 100-300 ms of a process, before the watchdog thread was up; not counted by ci`);
   if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner), or a block the stack could not name (its reason follows); not counted by ci`);
-  if (sites.some((s) => s.kind === MODULE_LOAD)) notes.push(`${c.dim(MODULE_LOAD)}: a block spent loading modules after start-up (a lazy require or import, a test runner loading a test file): a one-time warm-up; ci counts it only with --budget ${MODULE_LOAD}=N`);
+  if (sites.some((s) => s.kind === MODULE_LOAD)) notes.push(`${c.dim(MODULE_LOAD)}: module loading after start-up (a block spent loading, e.g. a lazy require or a test runner loading a test file; a loader's own sync I/O): a one-time warm-up; ci counts it only with --budget ${MODULE_LOAD}=N`);
   return `${head}:\n${columns(rows).map((r) => `  ${r}`).join('\n')}\n${notes.map((n) => `  ${n}\n`).join('')}`;
 }
