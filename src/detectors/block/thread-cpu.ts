@@ -23,8 +23,8 @@ export function kernelThreadId(): number {
 }
 
 /**
- * The CPU time this thread has used, ms; -1 where Node cannot say (`process.threadCpuUsage`, Node 22.19
- * and 23.9+). One call is about half a microsecond (getrusage of the thread), once per heartbeat.
+ * The CPU time this thread has used, ms; -1 where Node cannot say (`process.threadCpuUsage`: Node 23.9+ and
+ * the later 22.x lines, not 20). One call is about half a microsecond (getrusage of the thread), once per heartbeat.
  */
 export function threadCpuMs(): number {
   if (!threadCpuUsage) return -1;

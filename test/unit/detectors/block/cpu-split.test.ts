@@ -59,7 +59,7 @@ describe.runIf(HAS_SCHEDSTAT)('the kernel\'s numbers for a thread of this proces
     expect(procSchedSource.open(2 ** 30)).toBeNull();
   });
 
-  it('the CPU stamp of a beat is on the kernel\'s clock (Node 22.19+)', () => {
+  it('the CPU stamp of a beat is on the kernel\'s clock (where Node has process.threadCpuUsage)', () => {
     const stamp = threadCpuMs();
     if (stamp < 0) return void console.log(`skipped: process.threadCpuUsage is missing on Node ${process.version}`);
     const reader = procSchedSource.open(kernelThreadId())!;
