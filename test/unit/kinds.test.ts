@@ -85,7 +85,7 @@ describe('every consumer reads the row', () => {
   });
 
   it('ci: which kinds --budget takes, and which are timed (--min-ms)', () => {
-    expect(() => parseBudgets(['summary=1'])).toThrow(`kinds: ${REPORTED_KINDS.join(', ')}, module-load, or * for all`);
+    expect(() => parseBudgets(['summary=1'])).toThrow(`kinds: ${REPORTED_KINDS.join(', ')}, module-load, test-code, or * for all`);
     const options = { budgets: parseBudgets([]), minMs: 10, baseline: null };
     const status = () => Object.fromEntries(evaluate([site('unawaited', 0), site('sync-io', 5)], options).status);
     expect(status()).toEqual({ 'unawaited a.js f': 'within-budget', 'sync-io a.js f': 'below-min' });
