@@ -2,11 +2,14 @@
 // threadpool). A function replaced on the CJS object, followed by `module.syncBuiltinESMExports()`,
 // is seen by ESM named, namespace and default imports and by CJS destructuring done after it.
 // Loading `child_process`, `zlib`, `crypto` or `dns` costs 2-3.5 ms each, so a builtin is wrapped
-// only once the app loads it: right after its first `require()` (before the app can destructure),
-// or, for ESM imports (live bindings), at the first loop turn and then on a timer that backs off from
-// 1 ms to a second, until all are in. A look costs one length check unless Node loaded something new.
-import Module, { syncBuiltinESMExports } from 'node:module';
-import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
+// only once the app loads it: as Node finishes loading it, before `require()` or `import` hands it to
+// the app (so before the app can destructure). Node notes each builtin it loads in
+// `process.moduleLoadList`, and the agent observes that list: it is then on no stack of the app's, not
+// on `require()`'s (a hook on the CJS loader was, and Node printed its line as the crash header of every
+// error thrown while a module loaded) nor on a module's code. Where the list cannot be observed,
+// loaded builtins are looked for at the first loop turn and then on a timer that backs off from 1 ms
+// to a second, until all are in (a look costs one length check unless Node loaded something new).
+import { syncBuiltinESMExports } from 'node:module';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
 export function wrappedMark(tag: string): symbol {
@@ -66,18 +69,13 @@ interface Watch {
 }
 
 const watches = new Set<Watch>();
-let depth = 0;
-let hooked: { load: Function } | null = null;
+/** Whether this thread's load list tells the watches about each builtin as it loads. */
+let observing = false;
 let lookAgain: NodeJS.Timeout | null = null;
 let firstTurnAt = 0;
 /** The next look's delay: doubles from 1 ms to a second (a timer every ms would run hot for nothing). */
 let lookDelay = 1;
 const MAX_LOOK_DELAY_MS = 1000;
-
-/** Depth of Node's CJS loader: its own readFileSync calls, and module top-level code, are start-up. */
-export function loaderDepth(): number {
-  return depth;
-}
 
 /** Calls each watch's onLoad for the builtins now loaded (or `force`d); then syncs the ESM exports once. */
 function wrapLoaded(force: string | null): void {
@@ -102,60 +100,48 @@ function anyPending(request: string | null): boolean {
   return false;
 }
 
-// Node's CJS loader: one hook per thread, shared by the detectors; it also counts the loader's depth.
-function hookLoader(): void {
-  if (hooked) return;
-  const statics = Module as unknown as { _load: Function };
-  const load = statics._load;
-  hooked = { load };
-  // The loader is an anonymous function. V8 11 (Node 20) names its frame by the name inferred from its
-  // definition; V8 12+ (Node 22+) by the property that holds it, which is now the hook. A name of its
-  // own keeps the app's stacks as they were there.
-  if (!load.name && Number(process.versions.v8.split('.')[0]) >= 12) {
-    try {
-      Object.defineProperty(load, 'name', { value: '_load', configurable: true });
-    } catch {
-      // a frame named `<anonymous>`: cosmetic
-    }
+/** A builtin's public name from its note in the load list (`NativeModule internal/fs/promises`). */
+const PUBLIC_NAME: Record<string, string> = Object.fromEntries(Object.entries(LOADED_AS).map(([name, internal]) => [internal, name]));
+const NOTE = 'NativeModule ';
+/** Marks the list observed, whichever copy of the agent's code did it (one list per thread). */
+const OBSERVED = Symbol.for('asyncdebug.loadObserver');
+
+function noted(note: unknown): void {
+  if (typeof note !== 'string' || !note.startsWith(NOTE)) return;
+  const internal = note.slice(NOTE.length);
+  const name = PUBLIC_NAME[internal] ?? internal;
+  if (!anyPending(name)) return;
+  try {
+    wrapLoaded(name);
+  } catch {
+    // never into Node's loader
   }
-  // It is a frame in the app's require stacks: errors thrown through it lose that line (and the stack-
-  // trace limit is one more while it runs, so they keep as many frames of the app's), and it is removed
-  // as soon as no builtin is pending (the loader's own reads are then told by the module cache).
-  const hook = function (this: unknown, ...args: unknown[]) {
-    depth++;
-    const limit = raiseStackLimit(1);
-    try {
-      return Reflect.apply(load, this, args);
-    } catch (err) {
-      hideAgentFrames(err);
-      throw err;
-    } finally {
-      restoreStackLimit(limit, 1);
-      depth--;
-      const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
-      if (anyPending(request)) {
-        try {
-          wrapLoaded(request);
-        } catch {
-          // never into the app's require
-        }
-      }
-      if (depth === 0 && !anyPending(null) && statics._load === hook) {
-        statics._load = load;
-        hooked = null;
-      }
-    }
-  };
-  statics._load = hook;
 }
 
-function unhookLoader(): void {
-  const statics = Module as unknown as { _load: Function };
-  if (watches.size === 0) {
-    if (lookAgain) clearTimeout(lookAgain);
-    lookAgain = null;
-    if (hooked) statics._load = hooked.load;
-    hooked = null;
+/**
+ * Makes this thread's load list tell the watches about each builtin as Node finishes loading it (after
+ * its code ran, before the loader returns it). Node appends with Array.prototype.push, which sets the new
+ * index through the prototype chain when the array has no such index: a Proxy over Array.prototype put
+ * in between sees it, and puts the note on the list as push would. False where that cannot be done.
+ */
+function observeLoads(): boolean {
+  const list = loadList() as (string[] & { [OBSERVED]?: true }) | undefined;
+  if (!Array.isArray(list)) return false;
+  if (list[OBSERVED]) return true;
+  const observer = new Proxy(Object.getPrototypeOf(list) as object, {
+    set(target, key, value, receiver) {
+      if (receiver !== list || typeof key !== 'string') return Reflect.set(target, key, value, receiver);
+      Object.defineProperty(list, key, { value, writable: true, enumerable: true, configurable: true });
+      noted(value);
+      return true;
+    },
+  });
+  try {
+    Object.setPrototypeOf(list, observer);
+    Object.defineProperty(list, OBSERVED, { value: true });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -172,8 +158,9 @@ function wrapNewlyLoaded(): void {
   lookAgain.unref();
 }
 
-/** The app's first loop turn: from now on look for builtins the app's ESM imports loaded. */
+/** The app's first loop turn: where the load list is not observed, look for builtins loaded since. */
 export function beginLookingForImports(): void {
+  if (observing) return;
   if (firstTurnAt) {
     if (!lookAgain) wrapNewlyLoaded();
     return;
@@ -188,13 +175,13 @@ export interface BuiltinWatch {
 
 /**
  * Calls `onLoad(name)` once for each builtin in `names`, once the app has it: at once for those loaded
- * (and for `now`), right after the first `require()` of the others, and for ESM imports from the
- * first loop turn on (the caller says when: `beginLookingForImports`).
+ * (and for `now`), and for the others as Node finishes loading them (or, where that cannot be observed,
+ * from the first loop turn on: the caller says when, with `beginLookingForImports`).
  */
 export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string) => void, now: readonly string[] = []): BuiltinWatch {
   const w: Watch = { pending: new Set(names), onLoad };
   watches.add(w);
-  hookLoader();
+  observing ||= observeLoads();
   let changed = false;
   for (const n of now) {
     if (!w.pending.has(n)) continue;
@@ -204,15 +191,14 @@ export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string
   }
   if (changed) syncBuiltinESMExports();
   wrapLoaded(null);
-  if (firstTurnAt && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
-  if (!anyPending(null) && hooked) {
-    (Module as unknown as { _load: Function })._load = hooked.load;
-    hooked = null;
-  }
+  if (!observing && firstTurnAt && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
   return {
     stop() {
       watches.delete(w);
-      unhookLoader();
+      if (watches.size === 0 && lookAgain) {
+        clearTimeout(lookAgain);
+        lookAgain = null;
+      }
     },
   };
 }

@@ -10,7 +10,7 @@ import { captureOwnStack } from '../../frames/capture.js';
 import { isLazyLoading, isModuleLoading, siteOf, toFrames } from '../../frames/frames.js';
 import { where } from '../../wording.js';
 import type { Detector, DetectorContext } from '../detector.js';
-import { loaderDepth, wrappedMark, whenBuiltinsLoad } from '../builtins.js';
+import { wrappedMark, whenBuiltinsLoad } from '../builtins.js';
 import { wrapSyncFunction } from '../wrap-sync.js';
 import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 import { createAllowList, insideAllowSync } from './allow-list.js';
@@ -66,10 +66,11 @@ export function startSyncIoDetector({ config, emit, startup }: DetectorContext):
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
-    // Which calls are seen: after start-up, not the agent's own or module loading's, and sampled (the
-    // others are counted here and attributed to the next sampled call's site).
+    // Which calls are seen: after start-up, not the agent's own or Node's loader reading a module, and
+    // sampled (the others are counted here and attributed to the next sampled call's site; a sampled
+    // call made by a module's top-level code is told by its stack, appFrames).
     const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
-      if (!startup.serving || startup.exiting || busy || loaderDepth() > 0 || insideAllowSync()) return false;
+      if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
       if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0)) return false;
       const n = ++state.calls;
       totals[kind]++;
