@@ -1,13 +1,16 @@
 // Makes the agent follow the app into the threads and processes it starts:
 // - `--import asyncdebug` (`--require asyncdebug`) in process.execArgv becomes an absolute URL (path),
 //   so `fork()` children whose cwd cannot resolve the bare name still start;
-// - `new Worker(code, { eval: true })` does not get --import from Node, so the code is prefixed with a
-//   dynamic import of the agent (on the same line: the app's line numbers do not move);
+// - `new Worker(code, { eval: true })` does not get --import from Node, so a dynamic import of the agent
+//   is appended to the code, on a line of its own: the app's lines and columns, and so its errors'
+//   stacks and crash headers, stay as they are (the import is asynchronous, so the agent starts after
+//   the code's first synchronous run wherever it is put);
 // - a worker given its own execArgv gets the --import added back.
 import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import { builtin } from '../lazy-builtin.js';
+import { raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 import { IDENTITY_KEY, PORT_WORKER, WORKER_NAME, threadIdentity } from '../thread-identity.js';
 
 // The thread agent reads its own identity through here.
@@ -47,11 +50,9 @@ function importsAgent(execArgv: readonly string[]): boolean {
   return execArgv.some((a) => spelled.some((u) => a.includes(u)) || /(^|=)asyncdebug(\/auto)?$/.test(a));
 }
 
-/** Puts the dynamic import after a 'use strict' directive, so the directive keeps working. */
-export function prefixEvalCode(code: string): string {
-  const load = `import(${JSON.stringify(REGISTER_URL)}).catch(() => {});`;
-  const directive = /^(\s*(['"])use strict\2;?)/.exec(code);
-  return directive ? directive[1] + load + code.slice(directive[1]!.length) : load + code;
+/** The app's code, then the agent's import on a new line (after a last line that may be a comment). */
+export function withAgentImport(code: string): string {
+  return `${code}\n;import(${JSON.stringify(REGISTER_URL)}).catch(() => {});`;
 }
 
 /** The Worker's public port: a field Node keys by an unexported symbol (`kPublicPort`). */
@@ -73,7 +74,7 @@ export function followWorkers(): void {
   const Original = workerThreads.Worker;
   class Worker extends Original {
     constructor(filename: string | URL, options?: import('node:worker_threads').WorkerOptions) {
-      if (options?.eval && typeof filename === 'string') filename = prefixEvalCode(filename);
+      if (options?.eval && typeof filename === 'string') filename = withAgentImport(filename);
       else if (options?.execArgv && !importsAgent(options.execArgv)) {
         options = { ...options, execArgv: [...options.execArgv, '--import', REGISTER_URL] };
       }
@@ -86,9 +87,13 @@ export function followWorkers(): void {
       } catch {
         // unnamed
       }
+      // An error Node throws here (a bad filename) keeps as many app frames as without this class (the
+      // agent's frame is not shown: frames/hide.ts).
+      const limit = raiseStackLimit(1);
       try {
         super(filename, options);
       } finally {
+        restoreStackLimit(limit, 1);
         try {
           setEnvironmentData(IDENTITY_KEY, mine);
         } catch {
