@@ -26,6 +26,8 @@ import { followWorkers } from './propagate.js';
 import { threadIdentity } from '../thread-identity.js';
 import { buildSummary } from './summary.js';
 import { startWatchdog, type WatchdogLink } from './watchdog-link.js';
+import { atThreadExit } from './exit-hook.js';
+import { hideAgentFramesFromStacks } from '../frames/hide.js';
 
 export type { FindingListener } from './local-delivery.js';
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
@@ -157,6 +159,8 @@ export function startAgent(config: Config): Agent | null {
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
 
+  // Before any detector wraps an API: errors thrown through the wrappers show none of the agent's frames.
+  hideAgentFramesFromStacks();
   const { registry, slot, watched } = takeSlot();
   slot.writeName(ownName ?? undefined);
   const health = healthReader(watched?.registry ?? null, config.slowMs);
@@ -183,21 +187,12 @@ export function startAgent(config: Config): Agent | null {
   if (local.wantsAll) forwardFromHub();
 
   const run: ThreadRun = { config, startedAt, ownName, outbox, local, loopHealth, block, startup, detectors, watchdog };
-  let summarized = false;
-  const onExit = () => {
-    if (summarized) return;
-    summarized = true;
-    try {
-      writeSummary(run);
-    } catch {
-      // never into the app's exit
-    }
-  };
-  process.on('exit', onExit);
-  // No SIGINT/SIGTERM listener: a JavaScript listener replaces the signal's default action and cannot
-  // run while the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C
-  // (and a listener removed from another thread does not bring the default back). A process ended by
+  // The summary at exit, with no listener on the app's process (exit-hook.ts says why). No SIGINT/SIGTERM
+  // listener either: a JavaScript listener replaces the signal's default action and cannot run while
+  // the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C (and a
+  // listener removed from another thread does not bring the default back). A process ended by
   // a signal it does not handle writes no summary; every finding was written when it was made.
+  const removeExitHook = atThreadExit(() => writeSummary(run));
 
   current = {
     config,
@@ -208,7 +203,7 @@ export function startAgent(config: Config): Agent | null {
     },
     health,
     stop() {
-      process.removeListener('exit', onExit);
+      removeExitHook();
       stopThread(run);
       current = null;
     },
