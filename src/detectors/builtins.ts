@@ -10,6 +10,7 @@
 // loaded builtins are looked for at the first loop turn and then on a timer that backs off from 1 ms
 // to a second, until all are in (a look costs one length check unless Node loaded something new).
 import { syncBuiltinESMExports } from 'node:module';
+import { noteWrappedMethod } from '../frames/hide.js';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
 export function wrappedMark(tag: string): symbol {
@@ -36,6 +37,7 @@ export function replaceFunction(owner: Record<string, unknown>, key: string, ori
   Object.defineProperty(wrapper, 'name', { value: original.name });
   Object.defineProperty(wrapper, 'length', { value: original.length });
   Object.defineProperty(wrapper, mark, { value: true });
+  if (original.name === key) noteWrappedMethod(key);
   owner[key] = wrapper;
   return () => {
     if (owner[key] === wrapper) owner[key] = original;

@@ -57,8 +57,7 @@ export function wrapSyncFunction(owner: Record<string, unknown>, key: string, ma
     return onCall(original, this, arguments as unknown as unknown[], wrapper);
   };
   const wrapper = function (this: unknown): unknown {
-    let ours = WRAPPER_FRAMES;
-    const limit = raiseStackLimit(ours);
+    const limit = raiseStackLimit(WRAPPER_FRAMES);
     if (swap) owner[key] = original;
     const nested = inner > 0;
     inner++;
@@ -68,15 +67,19 @@ export function wrapSyncFunction(owner: Record<string, unknown>, key: string, ma
       // eslint-disable-next-line prefer-rest-params
       if (nested || (observe && !observe(arguments[0], arguments[1], arguments[2]))) result = original.apply(this, arguments);
       else {
-        if (limit >= 0) Error.stackTraceLimit = limit + (ours += OBSERVED_FRAMES);
-        // eslint-disable-next-line prefer-rest-params
-        result = (observed as Function).apply(this, arguments);
+        const more = raiseStackLimit(OBSERVED_FRAMES);
+        try {
+          // eslint-disable-next-line prefer-rest-params
+          result = (observed as Function).apply(this, arguments);
+        } finally {
+          restoreStackLimit(more, OBSERVED_FRAMES);
+        }
       }
       threw = false;
       return result;
     } finally {
       inner--;
-      restoreStackLimit(limit, ours);
+      restoreStackLimit(limit, WRAPPER_FRAMES);
       if (swap) {
         if (threw) putBackLater(owner, key, original, wrapper);
         else owner[key] = wrapper;

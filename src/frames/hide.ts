@@ -18,35 +18,118 @@ export function raiseStackLimit(ours: number): number {
   const limit = Error.stackTraceLimit;
   if (typeof limit !== 'number' || !(limit > 0) || limit === Infinity) return -1;
   Error.stackTraceLimit = limit + ours;
+  shared().raised += ours;
   return limit;
 }
 
 /** Puts the app's limit back, unless the app changed it meanwhile. */
 export function restoreStackLimit(limit: number, ours: number): void {
-  if (limit >= 0 && Error.stackTraceLimit === limit + ours) Error.stackTraceLimit = limit;
+  if (limit < 0) return;
+  shared().raised -= ours;
+  if (Error.stackTraceLimit === limit + ours) Error.stackTraceLimit = limit;
 }
 
-/** One filter per realm, whichever copy of the agent's code installs it first. */
-const INSTALLED = Symbol.for('asyncdebug.stackFilter');
+/** One filter per realm, whichever copy of the agent's code installs it first, and what it must know. */
+const SHARED = Symbol.for('asyncdebug.stackFilter');
+interface Shared {
+  installed: boolean;
+  /** By how much the wrappers running now raised the limit (a stack can be formatted inside one). */
+  raised: number;
+  /** Names of the builtin functions the agent wrapped that are held under their own name. */
+  methods: Set<string>;
+}
+
+/** Where Error cannot take it (frozen): this copy's own. */
+let local: Shared | null = null;
+
+function shared(): Shared {
+  const E = Error as unknown as Record<symbol, Shared | undefined>;
+  const s = E[SHARED] ?? local;
+  if (s) return s;
+  local = { installed: false, raised: 0, methods: new Set() };
+  try {
+    Object.defineProperty(Error, SHARED, { value: local });
+  } catch {
+    // frozen
+  }
+  return local;
+}
 
 interface CallSiteLike {
   getFileName?(): string | null | undefined;
+  getFunctionName?(): string | null;
+  getMethodName?(): string | null;
+  getTypeName?(): string | null;
 }
 
-function isAgentSite(site: unknown): boolean {
+/**
+ * A builtin function the agent wrapped is held by its module under its own name (fs.readFileSync): V8
+ * finds a frame's method name on the receiver, which now holds the wrapper, so a call site of the
+ * function itself says `getMethodName() === null` where it said its name. Noted here, so the call
+ * sites handed to an app's Error.prepareStackTrace say it again (the formatted line is the same either way).
+ */
+export function noteWrappedMethod(name: string): void {
+  shared().methods.add(name);
+}
+
+/** A call site of a wrapped builtin, as it was before: its own name is its method name. */
+function withMethodName(site: object, name: string): object {
+  return new Proxy(site, {
+    get(target, key) {
+      if (key === 'getMethodName') return () => name;
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function methodNamed(site: unknown): unknown {
   try {
-    const file = (site as CallSiteLike).getFileName?.();
-    return typeof file === 'string' && isAgentFile(file);
+    const s = site as CallSiteLike;
+    const file = fileOf(site);
+    // called on a receiver (a method call), which V8 no longer finds holding it
+    if (!file?.startsWith('node:') || s.getMethodName?.() !== null || s.getTypeName?.() == null) return site;
+    const name = s.getFunctionName?.();
+    return name && shared().methods.has(name) ? withMethodName(site as object, name) : site;
   } catch {
-    return false;
+    return site;
   }
 }
 
-/** The frames as V8 gave them, less the agent's (the same array when there are none). */
+function fileOf(site: unknown): string | null {
+  try {
+    const file = (site as CallSiteLike).getFileName?.();
+    return typeof file === 'string' ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+const isAgentSite = (site: unknown): boolean => {
+  const file = fileOf(site);
+  return file !== null && isAgentFile(file);
+};
+/** Node's own code, or no file (a builtin, native code). */
+const isNodeSite = (site: unknown): boolean => {
+  const file = fileOf(site);
+  return file === null || file.startsWith('node:');
+};
+
+/**
+ * The frames as V8 gave them, less the agent's (the very array when there are none and nothing to cut).
+ * A wrapper raises the limit by its frames, but when Node's own frames above it fill the raised limit
+ * the wrapper's frames are not among those captured, and the raise only brought one more of Node's: a
+ * trace longer than the app's limit with no frame but Node's and the agent's was captured so, and is
+ * cut to the limit, as it would have been without the agent.
+ */
 export function withoutAgentSites<T>(trace: T): T {
   if (!Array.isArray(trace)) return trace;
-  for (const site of trace) if (isAgentSite(site)) return trace.filter((s) => !isAgentSite(s)) as T;
-  return trace;
+  const limit = Error.stackTraceLimit - shared().raised;
+  const long = typeof limit === 'number' && limit >= 0 && trace.length > limit;
+  const cut = long && trace.every((s) => isNodeSite(s) || isAgentSite(s));
+  if (!cut && !trace.some(isAgentSite)) return trace;
+  const kept = trace.filter((s) => !isAgentSite(s));
+  return (cut ? kept.slice(0, limit) : kept) as T;
 }
 
 /**
@@ -54,19 +137,22 @@ export function withoutAgentSites<T>(trace: T): T {
  * non-configurable or accessor property already.
  */
 export function hideAgentFramesFromStacks(): void {
-  const E = Error as unknown as Record<PropertyKey, unknown>;
-  if (E[INSTALLED]) return;
+  const state = shared();
+  if (state.installed) return;
   const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
   if (own && (!own.configurable || !('value' in own))) return;
   /** What the app (or Node, at start) put there; it is what the getter hands out, filtered. */
   let current: unknown = own?.value;
+  /** Node's own formatter prints the same line either way: its call sites need no method names. */
+  const nodeDefault = own?.value;
   const filters = new WeakMap<Function, Function>();
   const inner = new WeakMap<Function, Function>();
   const filterOf = (fn: Function): Function => {
     let f = filters.get(fn);
     if (!f) {
       f = function (this: unknown, error: unknown, trace: unknown): unknown {
-        return fn.call(this, error, withoutAgentSites(trace));
+        const sites = withoutAgentSites(trace);
+        return fn.call(this, error, fn === nodeDefault || !Array.isArray(sites) || shared().methods.size === 0 ? sites : sites.map(methodNamed));
       };
       Object.defineProperty(f, 'name', { value: fn.name });
       Object.defineProperty(f, 'length', { value: fn.length });
@@ -90,7 +176,7 @@ export function hideAgentFramesFromStacks(): void {
         current = typeof value === 'function' ? (inner.get(value) ?? value) : value;
       },
     });
-    Object.defineProperty(Error, INSTALLED, { value: true });
+    state.installed = true;
   } catch {
     // a frozen Error: the agent's frames may show in stacks thrown through its wrappers
   }
