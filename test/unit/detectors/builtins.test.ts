@@ -78,7 +78,7 @@ describe('whenBuiltinsLoad', () => {
     expect(getEnabledCategories).toBe(marker);
     expect(isBuiltinLoaded('trace_events')).toBe(true);
     (require('node:trace_events') as Record<string, unknown>).getEnabledCategories = real;
-    expect(Array.isArray(process.moduleLoadList)).toBe(true);
+    expect(Array.isArray((process as unknown as { moduleLoadList: unknown }).moduleLoadList)).toBe(true);
   });
 
   it('`now` ones at once whether loaded or not; after stop() nothing more is called', () => {
