@@ -29,6 +29,7 @@ const CASES: Record<string, Case> = {
   "an eval worker's error": { file: 'eval-worker.cjs', shows: /\[worker eval\]:1/ },
   "errors the app catches and formats with its own prepareStackTrace": { file: 'stacks.cjs', shows: /in readFile callback: Error: callback \[5 sites\]/ },
   'nine exit listeners of the app': { file: 'exit-listeners.cjs', shows: /exit listeners later: 9/ },
+  'ten exit listeners of the app': { file: 'exit-listeners.cjs', args: ['10'], shows: /exit listeners later: 10/ },
 };
 
 const outputOf = (r: RunResult) => ({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
