@@ -10,7 +10,7 @@ import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { Registry, REGISTRY_KEY, privateSlot, type WatchedSlot } from '../protocol/registry.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
-import { healthReader } from '../protocol/health.js';
+import { healthReader, readUnwatched } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/heartbeat.js';
 import type { Detector, DetectorContext } from '../detectors/detector.js';
@@ -36,7 +36,8 @@ export { allowSync, SyncIOError } from '../detectors/sync-io/sync-io-detector.js
 export interface Agent {
   readonly config: Config;
   subscribe(listener: FindingListener): () => void;
-  /** Every watched thread's loop health now (the main thread sees all threads; a worker too). */
+  /** Every watched thread's loop health now (the main thread sees all threads; a worker too), and the
+   *  threads past the limit, `watched: false`. */
   health(): ThreadHealth[];
   stop(): void;
 }
@@ -83,6 +84,10 @@ function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: Wat
     registry = inherited instanceof SharedArrayBuffer ? new Registry(inherited) : null;
   }
   const claimed = registry?.claim(threadId) ?? null;
+  // Past the limit: one line for the process (the first thread that found no slot), health() lists them.
+  if (registry && !claimed && registry.noteUnwatched(threadId)) {
+    warnOnStderr(`${registry.capacity()} threads are watched, the most it watches at once: thread ${threadId} is not, nor is any thread started while they run (their blocks are not found; health() lists them with watched: false)`);
+  }
   return { registry, slot: claimed ?? privateSlot(), watched: registry && claimed ? { registry, slot: claimed } : null };
 }
 
@@ -164,6 +169,7 @@ export function startAgent(config: Config): Agent | null {
   const { registry, slot, watched } = takeSlot();
   slot.writeName(ownName ?? undefined);
   const health = healthReader(watched?.registry ?? null, config.slowMs);
+  const unwatched = () => readUnwatched(registry);
   const outbox = openOutbox({ config, watched, isMain: isMainThread, health });
   const local = openLocalDelivery(config, isMainThread, health);
   // Findings made in this thread: to its own reporters and the hub, and to this thread's subscribers
@@ -192,7 +198,13 @@ export function startAgent(config: Config): Agent | null {
   // the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C (and a
   // listener removed from another thread does not bring the default back). A process ended by
   // a signal it does not handle writes no summary; every finding was written when it was made.
-  const removeExitHook = atThreadExit(() => writeSummary(run));
+  const leave = () => {
+    if (registry && !watched) registry.unwatchedExits(threadId);
+  };
+  const removeExitHook = atThreadExit(() => {
+    leave();
+    writeSummary(run);
+  });
 
   current = {
     config,
@@ -201,9 +213,10 @@ export function startAgent(config: Config): Agent | null {
       forwardFromHub();
       return unsubscribe;
     },
-    health,
+    health: () => [...health(), ...unwatched()],
     stop() {
       removeExitHook();
+      leave();
       stopThread(run);
       current = null;
     },

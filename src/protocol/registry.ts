@@ -4,12 +4,15 @@
 // holds the thread's heartbeat and block numbers, its loop health (published about once a second), its
 // name, and a ring of the findings it made (protocol/ring.ts), which the hub drains. After the slots
 // come a few process-wide numbers: the hub's state, whether the main thread wants every finding, and
-// the hub's wake-up counter. The buffer reaches every worker through worker_threads environment data;
+// the hub's wake-up counter, and the threads that found no slot. The buffer grows (a growable
+// SharedArrayBuffer, one for every thread) as threads claim slots, up to MAX_THREADS; a thread past
+// that runs unwatched, is listed here, and the first one says so. The buffer reaches every worker through worker_threads environment data;
 // no message events are used in app threads (on Node 22+ the first message event of a thread loads
 // undici's MessageEvent, 100+ ms on a busy machine).
 import {
-  GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, REGISTRY_BYTES, SLOTS_USED,
-  SLOT_BYTES, TO_MAIN, WAKE,
+  FIXED_SLOTS, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, INITIAL_SLOTS, LIMIT_WARNED,
+  MAX_THREADS, SLOTS_OFFSET, SLOTS_USED, SLOT_BYTES, TO_MAIN, UNWATCHED_COUNT, UNWATCHED_IDS, UNWATCHED_LISTED, WAKE,
+  registryBytes,
 } from './layout.js';
 import { ThreadSlot } from './thread-slot.js';
 
@@ -39,6 +42,18 @@ export function privateSlot(): ThreadSlot {
   return new ThreadSlot(new SharedArrayBuffer(SLOT_BYTES));
 }
 
+/** A new registry's buffer: growable where the runtime can, else a fixed one of FIXED_SLOTS. */
+function newBuffer(): SharedArrayBuffer {
+  try {
+    const Growable = SharedArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => SharedArrayBuffer;
+    const buffer = new Growable(registryBytes(INITIAL_SLOTS), { maxByteLength: registryBytes(MAX_THREADS) });
+    if ((buffer as unknown as { growable?: boolean }).growable) return buffer;
+  } catch {
+    // no growable SharedArrayBuffer here
+  }
+  return new SharedArrayBuffer(registryBytes(FIXED_SLOTS));
+}
+
 export class Registry {
   readonly buffer: SharedArrayBuffer;
   private readonly globals: Int32Array;
@@ -46,13 +61,14 @@ export class Registry {
   private readonly slots: ThreadSlot[] = [];
 
   /** A new registry (the main thread), or a view of the one `buffer` holds. */
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(REGISTRY_BYTES)) {
+  constructor(buffer: SharedArrayBuffer = newBuffer()) {
     this.buffer = buffer;
     this.globals = new Int32Array(buffer, GLOBAL_OFFSET, GLOBAL_SLOTS);
   }
 
+  /** A claimed slot's view (`index` below slotsUsed(): the buffer holds it). */
   slot(index: number): ThreadSlot {
-    return (this.slots[index] ??= new ThreadSlot(this.buffer, index * SLOT_BYTES));
+    return (this.slots[index] ??= new ThreadSlot(this.buffer, SLOTS_OFFSET + index * SLOT_BYTES));
   }
 
   /**
@@ -63,9 +79,31 @@ export class Registry {
     return Atomics.load(this.globals, SLOTS_USED);
   }
 
+  /** Slots the buffer has room for now. */
+  capacity(): number {
+    return Math.min(MAX_THREADS, Math.floor((this.buffer.byteLength - SLOTS_OFFSET) / SLOT_BYTES));
+  }
+
+  /** Room for slot `index`, growing the buffer (doubling) if it can; false when it cannot. */
+  private makeRoom(index: number): boolean {
+    const growable = this.buffer as unknown as { growable?: boolean; grow?(bytes: number): void };
+    // A few tries: another thread may grow it meanwhile (a grow to less than it has then throws).
+    for (let tries = 0; index >= this.capacity(); tries++) {
+      const want = Math.min(MAX_THREADS, Math.max(index + 1, this.capacity() * 2));
+      if (!growable.growable || want <= this.capacity() || tries === 4) return false;
+      try {
+        growable.grow!(registryBytes(want));
+      } catch {
+        // look again
+      }
+    }
+    return true;
+  }
+
   /** Takes a free slot for this thread and clears it for a fresh start; null when all are taken. */
   claim(threadId: number): ThreadSlot | null {
     for (let i = 0; i < MAX_THREADS; i++) {
+      if (!this.makeRoom(i)) return null;
       const slot = this.slot(i);
       if (!slot.claim(threadId)) continue;
       // Raised after the slot is ready; never lowered (a released slot is reused, not forgotten).
@@ -75,6 +113,54 @@ export class Registry {
       return slot;
     }
     return null;
+  }
+
+  // --- threads that found no slot: listed while they run, counted ever ---
+
+  /** This thread runs unwatched; true for the first such thread of the process (it says so). */
+  noteUnwatched(threadId: number): boolean {
+    Atomics.add(this.globals, UNWATCHED_COUNT, 1);
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      if (Atomics.compareExchange(this.globals, UNWATCHED_IDS + i, 0, threadId + 1) === 0) break;
+    }
+    return Atomics.compareExchange(this.globals, LIMIT_WARNED, 0, 1) === 0;
+  }
+
+  /** The unwatched thread is exiting. */
+  unwatchedExits(threadId: number): void {
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      if (Atomics.compareExchange(this.globals, UNWATCHED_IDS + i, threadId + 1, 0) === threadId + 1) return;
+    }
+  }
+
+  /** Running threads with no slot (up to UNWATCHED_LISTED of them), by threadId. */
+  unwatchedThreads(): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      const v = Atomics.load(this.globals, UNWATCHED_IDS + i);
+      if (v > 0) ids.push(v - 1);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  /** Threads that found no slot since the process started. */
+  unwatchedCount(): number {
+    return Atomics.load(this.globals, UNWATCHED_COUNT);
+  }
+
+  /**
+   * The threads still running JavaScript as far as the registry knows: those with a slot they have not
+   * left, and those listed as unwatched. (A thread that exited, or whose slot was given back, is not.)
+   */
+  runningThreads(into: Set<number> = new Set()): Set<number> {
+    into.clear();
+    for (let i = 0, n = this.slotsUsed(); i < n; i++) {
+      const slot = this.slot(i);
+      const owner = slot.owner();
+      if (owner >= 0 && !slot.exited()) into.add(owner);
+    }
+    for (const id of this.unwatchedThreads()) into.add(id);
+    return into;
   }
 
   // --- the hub's state: starting -> up (the hub) or starting -> gone (the main thread at exit) ---

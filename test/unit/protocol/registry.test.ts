@@ -16,11 +16,43 @@ describe('registry: slots', () => {
     expect(new Registry(registry.buffer).slot(1).owner()).toBe(4);
   });
 
+  it('holds room for a few slots at first and grows as threads claim them; another view of it sees the new slots', () => {
+    const registry = new Registry();
+    const other = new Registry(registry.buffer);
+    const first = registry.buffer.byteLength;
+    expect(registry.capacity()).toBeLessThan(MAX_THREADS);
+    const many = registry.capacity() * 2 + 3;
+    for (let i = 0; i < many; i++) expect(registry.claim(100 + i)).not.toBeNull();
+    expect(registry.buffer.byteLength).toBeGreaterThan(first);
+    expect(other.capacity()).toBeGreaterThanOrEqual(many);
+    expect(other.slot(many - 1).owner()).toBe(100 + many - 1);
+  });
+
   it('runs out after MAX_THREADS slots', () => {
     const registry = new Registry();
     for (let i = 0; i < MAX_THREADS; i++) expect(registry.claim(i)).not.toBeNull();
     expect(registry.claim(MAX_THREADS)).toBeNull();
     expect(registry.slotsUsed()).toBe(MAX_THREADS);
+  });
+
+  it('threads that found no slot are listed while they run and counted ever; the first one is told to say so', () => {
+    const registry = new Registry();
+    const seen = new Registry(registry.buffer);
+    expect(registry.noteUnwatched(1500)).toBe(true);
+    expect(registry.noteUnwatched(1501)).toBe(false);
+    expect(seen.unwatchedThreads()).toEqual([1500, 1501]);
+    registry.unwatchedExits(1500);
+    expect(seen.unwatchedThreads()).toEqual([1501]);
+    expect(seen.unwatchedCount()).toBe(2);
+  });
+
+  it('the running threads: a slot not left, or listed unwatched; not an exited thread nor a slot given back', () => {
+    const registry = new Registry();
+    registry.claim(0);
+    registry.claim(2)!.markExited();
+    registry.claim(3)!.release();
+    registry.noteUnwatched(9);
+    expect([...new Registry(registry.buffer).runningThreads()].sort()).toEqual([0, 9]);
   });
 });
 
