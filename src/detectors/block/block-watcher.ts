@@ -204,6 +204,9 @@ export class BlockWatcher {
     const engine = this.engine;
     if (!engine) return true;
     if (t.slot.gen() !== b.gen) return false;
+    // A thread that exited is still in the native reader's list for a moment and would hold the read for
+    // seconds (stack/native-engine.ts): read at the next sample.
+    if (!engine.ready()) return true;
     const t0 = this.now();
     const raw = await engine.capture(t.threadId);
     const t1 = this.now();
