@@ -12,6 +12,7 @@ import { isMainThread, setEnvironmentData, threadId } from 'node:worker_threads'
 import { builtin } from '../lazy-builtin.js';
 import { raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 import { IDENTITY_KEY, PORT_WORKER, WORKER_NAME, threadIdentity } from '../thread-identity.js';
+import type { Registry } from '../protocol/registry.js';
 
 // The thread agent reads its own identity through here.
 
@@ -67,7 +68,37 @@ function publicPort(worker: object): object | null {
 
 let patched = false;
 
-export function followWorkers(): void {
+/** How long terminate() waits for a stack read already begun before Node frees the worker. */
+const TERMINATE_WAIT_MS = 250;
+
+/** This thread's workers, for its exit: Node terminates them then, with no exit of their own. */
+const children = new Set<WeakRef<import('node:worker_threads').Worker>>();
+/** The set is pruned of workers gone when it doubles since the last pruning. */
+let pruneAt = 64;
+
+function remember(worker: import('node:worker_threads').Worker): void {
+  children.add(new WeakRef(worker));
+  if (children.size < pruneAt) return;
+  for (const ref of children) {
+    const w = ref.deref();
+    if (!w || w.threadId < 0) children.delete(ref);
+  }
+  pruneAt = Math.max(64, children.size * 2);
+}
+
+/** At this thread's exit: its workers still running leave with it (protocol/registry.ts leave). */
+export function childrenLeave(registry: Registry): void {
+  for (const ref of children) {
+    const worker = ref.deref();
+    if (worker && worker.threadId >= 0) registry.leave(worker.threadId, 0);
+  }
+}
+
+/**
+ * `registry`: where a worker the app terminates says it leaves first (the native stack reader must not
+ * interrupt a thread Node is freeing: stack/native-engine.ts).
+ */
+export function followWorkers(registry: Registry | null = null): void {
   if (patched) return;
   patched = true;
   const workerThreads = builtin<typeof import('node:worker_threads')>('worker_threads');
@@ -101,6 +132,7 @@ export function followWorkers(): void {
         }
       }
       if (name) Object.defineProperty(this, WORKER_NAME, { value: name });
+      remember(this);
       try {
         const port = publicPort(this);
         if (port) Object.defineProperty(port, PORT_WORKER, { value: this });
@@ -110,6 +142,24 @@ export function followWorkers(): void {
     }
   }
   Object.defineProperty(Worker, 'name', { value: 'Worker' });
+  if (registry) {
+    // An own method of the class, with the original's name and length, calling the original.
+    const terminate = Original.prototype.terminate;
+    Object.defineProperty(Worker.prototype, 'terminate', {
+      configurable: true,
+      writable: true,
+      value: {
+        terminate(this: import('node:worker_threads').Worker) {
+          try {
+            if (this.threadId >= 0) registry.leave(this.threadId, TERMINATE_WAIT_MS);
+          } catch {
+            // terminated all the same
+          }
+          return terminate.call(this);
+        },
+      }.terminate,
+    });
+  }
   workerThreads.Worker = Worker;
   syncBuiltinESMExports();
 }

@@ -8,7 +8,7 @@ import { heartbeatMs, warnOnStderr, type Config } from '../config.js';
 import { checkReportWritable } from '../reporters/jsonl.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
-import { Registry, REGISTRY_KEY, privateSlot, type WatchedSlot } from '../protocol/registry.js';
+import { Registry, REGISTRY_KEY, newRegistryBuffer, privateSlot, type WatchedSlot } from '../protocol/registry.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
 import { healthReader, readUnwatched } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
@@ -22,7 +22,7 @@ import { REPORTERS } from '../reporters/reporter-list.js';
 import { startHealthPublisher, type HealthPublisher } from './loop-health.js';
 import { openLocalDelivery, type FindingListener, type LocalDelivery } from './local-delivery.js';
 import { openOutbox, type Outbox } from './outbox.js';
-import { followWorkers } from './propagate.js';
+import { childrenLeave, followWorkers } from './propagate.js';
 import { threadIdentity } from '../thread-identity.js';
 import { buildSummary } from './summary.js';
 import { startWatchdog, type WatchdogLink } from './watchdog-link.js';
@@ -74,10 +74,10 @@ function checkReportDir(config: Config): Config {
  * `watched` is null when this thread has no slot in it (no agent in the main thread, no free slot):
  * it then gets a private slot nobody watches.
  */
-function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: WatchedSlot | null } {
+function takeSlot(maxThreads: number): { registry: Registry | null; slot: ThreadSlot; watched: WatchedSlot | null } {
   let registry: Registry | null = null;
   if (isMainThread) {
-    registry = new Registry();
+    registry = new Registry(newRegistryBuffer(maxThreads));
     setEnvironmentData(REGISTRY_KEY, registry.buffer);
   } else {
     const inherited = getEnvironmentData(REGISTRY_KEY);
@@ -86,9 +86,29 @@ function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: Wat
   const claimed = registry?.claim(threadId) ?? null;
   // Past the limit: one line for the process (the first thread that found no slot), health() lists them.
   if (registry && !claimed && registry.noteUnwatched(threadId)) {
-    warnOnStderr(`${registry.capacity()} threads are watched, the most it watches at once: thread ${threadId} is not, nor is any thread started while they run (their blocks are not found; health() lists them with watched: false)`);
+    warnOnStderr(`${registry.maxSlots} threads are watched, the most at once (ASYNC_DEBUG_MAX_THREADS): thread ${threadId} is not, nor is any thread started while they all run (their blocks are not found; health() lists them with watched: false)`);
   }
   return { registry, slot: claimed ?? privateSlot(), watched: registry && claimed ? { registry, slot: claimed } : null };
+}
+
+/** How long a thread about to be freed waits for a stack read already begun (it answers it meanwhile). */
+const LEAVE_WAIT_MS = 250;
+
+/**
+ * The thread's last word to the registry as it exits, before Node frees it: from now on no stack read
+ * may begin (the main thread: for every thread), and one begun is waited for (protocol/registry.ts).
+ */
+function leaveRegistry(registry: Registry, listedUnwatched: boolean): void {
+  try {
+    if (isMainThread) registry.close(LEAVE_WAIT_MS);
+    else {
+      childrenLeave(registry);
+      registry.leave(threadId, LEAVE_WAIT_MS);
+    }
+    if (listedUnwatched) registry.unwatchedExits(threadId);
+  } catch {
+    // never into the app's exit
+  }
 }
 
 /** The detectors of the table that run here, after the heartbeat; one that cannot start leaves the others. */
@@ -166,7 +186,7 @@ export function startAgent(config: Config): Agent | null {
 
   // Before any detector wraps an API: errors thrown through the wrappers show none of the agent's frames.
   hideAgentFramesFromStacks();
-  const { registry, slot, watched } = takeSlot();
+  const { registry, slot, watched } = takeSlot(config.maxThreads);
   slot.writeName(ownName ?? undefined);
   const health = healthReader(watched?.registry ?? null, config.slowMs);
   const unwatched = () => readUnwatched(registry);
@@ -186,7 +206,7 @@ export function startAgent(config: Config): Agent | null {
   const detectors = startDetectors({ config, emit, startup: startup.phase, slot }, block);
 
   const watchdog = isMainThread && registry ? startWatchdog(config, intervalMs, registry) : null;
-  followWorkers();
+  followWorkers(registry);
   // The main thread receives every other thread's findings from the hub once something here wants
   // them: a subscriber, or a reporter of place `main`.
   const forwardFromHub = () => watchdog?.forward(local.deliver);
@@ -198,12 +218,9 @@ export function startAgent(config: Config): Agent | null {
   // the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C (and a
   // listener removed from another thread does not bring the default back). A process ended by
   // a signal it does not handle writes no summary; every finding was written when it was made.
-  const leave = () => {
-    if (registry && !watched) registry.unwatchedExits(threadId);
-  };
   const removeExitHook = atThreadExit(() => {
-    leave();
     writeSummary(run);
+    if (registry) leaveRegistry(registry, !watched);
   });
 
   current = {
@@ -216,8 +233,13 @@ export function startAgent(config: Config): Agent | null {
     health: () => [...health(), ...unwatched()],
     stop() {
       removeExitHook();
-      leave();
       stopThread(run);
+      // A worker stays in the native stack reader's list while it runs: listed as running unwatched,
+      // and it still says it leaves when it exits.
+      if (registry && native && !isMainThread) {
+        if (watched) registry.listUnwatched(threadId);
+        atThreadExit(() => leaveRegistry(registry, true));
+      }
       current = null;
     },
   };

@@ -62,9 +62,13 @@ export const TO_MAIN = 2; // 1 once the main thread wants every finding (subscri
 export const SLOTS_USED = 3; // how many slots from the first have ever been claimed: readers loop over these only
 export const LIMIT_WARNED = 4; // 1 once a thread found no slot and said so (one warning per process)
 export const UNWATCHED_COUNT = 5; // threads that found no slot, ever
-export const UNWATCHED_IDS = 6; // UNWATCHED_LISTED entries: threadId + 1 of a running thread with no slot, 0 = free
+export const READING = 6; // 1 while the watchdog reads every thread's stack (protocol/registry.ts beginRead)
+export const CLOSING = 7; // 1 once the main thread exits: no read begins from then on
+export const UNWATCHED_IDS = 8; // UNWATCHED_LISTED entries: threadId + 1 of a running thread with no slot, 0 = free
 export const UNWATCHED_LISTED = 64;
-export const GLOBAL_SLOTS = UNWATCHED_IDS + UNWATCHED_LISTED;
+export const LEAVING_IDS = UNWATCHED_IDS + UNWATCHED_LISTED; // LEAVING_LISTED entries: threadId + 1 of a thread Node is about to free
+export const LEAVING_LISTED = 64;
+export const GLOBAL_SLOTS = LEAVING_IDS + LEAVING_LISTED;
 export const HUB_STARTING = 0;
 export const HUB_UP = 1; // draining rings and reporting
 export const HUB_GONE = 2; // never came up, or stopped: threads report for themselves

@@ -10,10 +10,11 @@
 // no message events are used in app threads (on Node 22+ the first message event of a thread loads
 // undici's MessageEvent, 100+ ms on a busy machine).
 import {
-  FIXED_SLOTS, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, INITIAL_SLOTS, LIMIT_WARNED,
-  MAX_THREADS, SLOTS_OFFSET, SLOTS_USED, SLOT_BYTES, TO_MAIN, UNWATCHED_COUNT, UNWATCHED_IDS, UNWATCHED_LISTED, WAKE,
-  registryBytes,
+  CLOSING, FIXED_SLOTS, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, INITIAL_SLOTS,
+  LEAVING_IDS, LEAVING_LISTED, LIMIT_WARNED, MAX_THREADS, READING, SLOTS_OFFSET, SLOTS_USED, SLOT_BYTES, TO_MAIN,
+  UNWATCHED_COUNT, UNWATCHED_IDS, UNWATCHED_LISTED, WAKE, registryBytes,
 } from './layout.js';
+import { atomicsWait } from '../original.js';
 import { ThreadSlot } from './thread-slot.js';
 
 export { ThreadSlot } from './thread-slot.js';
@@ -42,16 +43,26 @@ export function privateSlot(): ThreadSlot {
   return new ThreadSlot(new SharedArrayBuffer(SLOT_BYTES));
 }
 
-/** A new registry's buffer: growable where the runtime can, else a fixed one of FIXED_SLOTS. */
-function newBuffer(): SharedArrayBuffer {
+interface MaybeGrowable {
+  growable?: boolean;
+  maxByteLength?: number;
+  grow?(bytes: number): void;
+}
+
+/**
+ * A new registry's buffer for at most `maxThreads` slots (ASYNC_DEBUG_MAX_THREADS, at most MAX_THREADS):
+ * growable where the runtime can, else a fixed one of FIXED_SLOTS at most.
+ */
+export function newRegistryBuffer(maxThreads: number = MAX_THREADS): SharedArrayBuffer {
+  const most = Math.max(1, Math.min(MAX_THREADS, Math.floor(maxThreads)));
   try {
     const Growable = SharedArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => SharedArrayBuffer;
-    const buffer = new Growable(registryBytes(INITIAL_SLOTS), { maxByteLength: registryBytes(MAX_THREADS) });
-    if ((buffer as unknown as { growable?: boolean }).growable) return buffer;
+    const buffer = new Growable(registryBytes(Math.min(INITIAL_SLOTS, most)), { maxByteLength: registryBytes(most) });
+    if ((buffer as MaybeGrowable).growable) return buffer;
   } catch {
     // no growable SharedArrayBuffer here
   }
-  return new SharedArrayBuffer(registryBytes(FIXED_SLOTS));
+  return new SharedArrayBuffer(registryBytes(Math.min(FIXED_SLOTS, most)));
 }
 
 export class Registry {
@@ -60,10 +71,16 @@ export class Registry {
   /** Views made once per slot: readers scan every tick or second and must not allocate. */
   private readonly slots: ThreadSlot[] = [];
 
+  /** The most slots this buffer can ever hold. */
+  readonly maxSlots: number;
+
   /** A new registry (the main thread), or a view of the one `buffer` holds. */
-  constructor(buffer: SharedArrayBuffer = newBuffer()) {
+  constructor(buffer: SharedArrayBuffer = newRegistryBuffer()) {
     this.buffer = buffer;
     this.globals = new Int32Array(buffer, GLOBAL_OFFSET, GLOBAL_SLOTS);
+    const g = buffer as MaybeGrowable;
+    const bytes = g.growable && typeof g.maxByteLength === 'number' ? g.maxByteLength : buffer.byteLength;
+    this.maxSlots = Math.min(MAX_THREADS, Math.floor((bytes - SLOTS_OFFSET) / SLOT_BYTES));
   }
 
   /** A claimed slot's view (`index` below slotsUsed(): the buffer holds it). */
@@ -81,15 +98,15 @@ export class Registry {
 
   /** Slots the buffer has room for now. */
   capacity(): number {
-    return Math.min(MAX_THREADS, Math.floor((this.buffer.byteLength - SLOTS_OFFSET) / SLOT_BYTES));
+    return Math.min(this.maxSlots, Math.floor((this.buffer.byteLength - SLOTS_OFFSET) / SLOT_BYTES));
   }
 
   /** Room for slot `index`, growing the buffer (doubling) if it can; false when it cannot. */
   private makeRoom(index: number): boolean {
-    const growable = this.buffer as unknown as { growable?: boolean; grow?(bytes: number): void };
+    const growable = this.buffer as MaybeGrowable;
     // A few tries: another thread may grow it meanwhile (a grow to less than it has then throws).
     for (let tries = 0; index >= this.capacity(); tries++) {
-      const want = Math.min(MAX_THREADS, Math.max(index + 1, this.capacity() * 2));
+      const want = Math.min(this.maxSlots, Math.max(index + 1, this.capacity() * 2));
       if (!growable.growable || want <= this.capacity() || tries === 4) return false;
       try {
         growable.grow!(registryBytes(want));
@@ -102,7 +119,7 @@ export class Registry {
 
   /** Takes a free slot for this thread and clears it for a fresh start; null when all are taken. */
   claim(threadId: number): ThreadSlot | null {
-    for (let i = 0; i < MAX_THREADS; i++) {
+    for (let i = 0; i < this.maxSlots; i++) {
       if (!this.makeRoom(i)) return null;
       const slot = this.slot(i);
       if (!slot.claim(threadId)) continue;
@@ -117,13 +134,18 @@ export class Registry {
 
   // --- threads that found no slot: listed while they run, counted ever ---
 
-  /** This thread runs unwatched; true for the first such thread of the process (it says so). */
+  /** This thread found no slot and runs unwatched; true for the first such thread of the process (it says so). */
   noteUnwatched(threadId: number): boolean {
     Atomics.add(this.globals, UNWATCHED_COUNT, 1);
-    for (let i = 0; i < UNWATCHED_LISTED; i++) {
-      if (Atomics.compareExchange(this.globals, UNWATCHED_IDS + i, 0, threadId + 1) === 0) break;
-    }
+    this.listUnwatched(threadId);
     return Atomics.compareExchange(this.globals, LIMIT_WARNED, 0, 1) === 0;
+  }
+
+  /** This thread runs on without being watched (no slot, or its agent stopped). */
+  listUnwatched(threadId: number): void {
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      if (Atomics.compareExchange(this.globals, UNWATCHED_IDS + i, 0, threadId + 1) === 0) return;
+    }
   }
 
   /** The unwatched thread is exiting. */
@@ -150,7 +172,8 @@ export class Registry {
 
   /**
    * The threads still running JavaScript as far as the registry knows: those with a slot they have not
-   * left, and those listed as unwatched. (A thread that exited, or whose slot was given back, is not.)
+   * left, and those listed as unwatched; none listed as leaving. (A thread that exited, or whose slot was
+   * given back, is not.)
    */
   runningThreads(into: Set<number> = new Set()): Set<number> {
     into.clear();
@@ -160,7 +183,75 @@ export class Registry {
       if (owner >= 0 && !slot.exited()) into.add(owner);
     }
     for (const id of this.unwatchedThreads()) into.add(id);
+    for (let i = 0; i < LEAVING_LISTED; i++) {
+      const v = Atomics.load(this.globals, LEAVING_IDS + i);
+      if (v > 0) into.delete(v - 1);
+    }
     return into;
+  }
+
+  // --- reading every thread's stack while threads leave (stack/native-engine.ts) ---
+  // The native reader interrupts every thread it lists, from threads of its own, a moment after it
+  // copied their isolates' addresses; a thread Node frees meanwhile is then written to after it was
+  // freed (the process crashed: "malloc(): unsorted double linked list corrupted", an abort in
+  // StackGuard::RequestInterrupt). So a thread about to be freed says so first (leave), and waits for a
+  // read begun before; a read begins (beginRead) only while no listed thread is leaving. READING is
+  // set before the reader looks at who is leaving, and a thread lists itself before it looks at
+  // READING: one of them always sees the other (Atomics are sequentially consistent).
+
+  /** Starts a read, unless the main thread exits or `mayRead()` (run after READING is set) says no. */
+  beginRead(mayRead: () => boolean): boolean {
+    Atomics.store(this.globals, READING, 1);
+    if (Atomics.load(this.globals, CLOSING) === 0 && mayRead()) return true;
+    this.endRead();
+    return false;
+  }
+
+  endRead(): void {
+    Atomics.store(this.globals, READING, 0);
+    Atomics.notify(this.globals, READING);
+  }
+
+  /**
+   * `threadId` is about to be freed by Node (it exits, or is terminated): listed as leaving, then a read
+   * begun before it is waited for (at most `waitMs`; the thread it waits in answers the read).
+   */
+  leave(threadId: number, waitMs: number): void {
+    for (let i = 0; i < LEAVING_LISTED; i++) {
+      const at = LEAVING_IDS + i;
+      const v = Atomics.load(this.globals, at);
+      if (v === threadId + 1) break;
+      if (v === 0 && Atomics.compareExchange(this.globals, at, 0, threadId + 1) === 0) break;
+    }
+    this.awaitNoRead(waitMs);
+  }
+
+  /** The main thread exits, and every other thread with it: no read begins from now on. */
+  close(waitMs: number): void {
+    Atomics.store(this.globals, CLOSING, 1);
+    this.awaitNoRead(waitMs);
+  }
+
+  private awaitNoRead(waitMs: number): void {
+    const until = Date.now() + waitMs;
+    for (let left = waitMs; left > 0 && Atomics.load(this.globals, READING) === 1; left = until - Date.now()) {
+      atomicsWait(this.globals, READING, 1, left);
+    }
+  }
+
+  /** The threads that said they are leaving (the reader may still list them). */
+  leavingThreads(): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < LEAVING_LISTED; i++) {
+      const v = Atomics.load(this.globals, LEAVING_IDS + i);
+      if (v > 0) ids.push(v - 1);
+    }
+    return ids;
+  }
+
+  /** The reader no longer lists `threadId`: its entry is free again. */
+  leaveDone(threadId: number): void {
+    for (let i = 0; i < LEAVING_LISTED; i++) Atomics.compareExchange(this.globals, LEAVING_IDS + i, threadId + 1, 0);
   }
 
   // --- the hub's state: starting -> up (the hub) or starting -> gone (the main thread at exit) ---

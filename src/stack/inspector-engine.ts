@@ -43,7 +43,6 @@ export function createInspectorEngine(): StackEngine | null {
   return {
     name: 'inspector',
     canCapture: (threadId) => threadId === 0,
-    ready: () => true,
     async capture(threadId) {
       if (threadId !== 0 || busy) return null;
       busy = true;

@@ -24,7 +24,7 @@ export interface WatchdogData {
 function chooseEngine(config: Config, registry: Registry): StackEngine | null {
   if (config.engine !== 'inspector') {
     const native = loadNativeStackTrace();
-    if (native) return createNativeEngine(native, registry);
+    if (native) return createNativeEngine(native, { registry, freshMs: intervalMs });
   }
   return config.engine === 'native' ? null : createInspectorEngine();
 }

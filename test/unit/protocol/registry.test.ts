@@ -2,7 +2,7 @@
 // the process-wide numbers (the hub's state, findings for the main thread, the hub's wake-ups), on a
 // real SharedArrayBuffer seen through two Registry objects as two threads see it.
 import { describe, expect, it } from 'vitest';
-import { HubState, MAX_THREADS, Registry } from '../../../src/protocol/registry.js';
+import { HubState, MAX_THREADS, Registry, newRegistryBuffer } from '../../../src/protocol/registry.js';
 
 describe('registry: slots', () => {
   it('claims the first free slot for its thread, and readers loop only over the slots ever used', () => {
@@ -46,6 +46,13 @@ describe('registry: slots', () => {
     expect(seen.unwatchedCount()).toBe(2);
   });
 
+  it('a registry for fewer threads (ASYNC_DEBUG_MAX_THREADS) runs out at that many', () => {
+    const registry = new Registry(newRegistryBuffer(3));
+    expect(registry.maxSlots).toBe(3);
+    for (let i = 0; i < 3; i++) expect(registry.claim(i)).not.toBeNull();
+    expect(registry.claim(3)).toBeNull();
+  });
+
   it('the running threads: a slot not left, or listed unwatched; not an exited thread nor a slot given back', () => {
     const registry = new Registry();
     registry.claim(0);
@@ -83,3 +90,40 @@ describe('registry: the hub state', () => {
     expect(hub.wakes()).toBe(1);
   });
 });
+
+describe('registry: stack reads while threads leave', () => {
+  it('a thread that leaves is no longer running, until the reader no longer lists it', () => {
+    const registry = new Registry();
+    registry.claim(0);
+    registry.claim(5);
+    registry.leave(5, 0);
+    const other = new Registry(registry.buffer);
+    expect([...other.runningThreads()]).toEqual([0]);
+    expect(other.leavingThreads()).toEqual([5]);
+    other.leaveDone(5);
+    expect(registry.leavingThreads()).toEqual([]);
+  });
+
+  it('a read begins only while the main thread runs and the reader\'s own check says so, which sees the read begun', () => {
+    const registry = new Registry();
+    let seenReading = false;
+    expect(registry.beginRead(() => ((seenReading = true), false))).toBe(false);
+    expect(seenReading).toBe(true);
+    expect(registry.beginRead(() => true)).toBe(true);
+    registry.endRead();
+    registry.close(0);
+    expect(registry.beginRead(() => true)).toBe(false);
+  });
+
+  it('a thread that leaves while a read is on waits for it (at most the time given), and not once it is over', () => {
+    const registry = new Registry();
+    expect(registry.beginRead(() => true)).toBe(true);
+    const t0 = Date.now();
+    registry.leave(7, 40);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(35);
+    registry.endRead();
+    registry.leave(8, 60_000); // no read on: returns
+    expect(registry.leavingThreads()).toEqual([7, 8]);
+  });
+});
+

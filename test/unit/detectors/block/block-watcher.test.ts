@@ -30,7 +30,6 @@ function setup(slowMs = 100, intervalMs = 10, cpuProfileDir: string | null = nul
   const engine: StackEngine = {
     name: 'native',
     canCapture: () => true,
-    ready: () => true,
     async capture() {
       reads++;
       clock += answer.takesMs;
