@@ -59,6 +59,17 @@ describe('more threads than the old limit of 128', () => {
   });
 });
 
+describe('a block at the process\'s first turns', () => {
+  it('the main thread blocking 20 ms after start is a finding at its line, in each of five runs', async () => {
+    const file = fixture('early-block.mjs');
+    for (let run = 1; run <= 5; run++) {
+      const r = await runNode(file);
+      expect(r.code).toBe(0);
+      expect(blocks(r.lines).map((b) => b.site?.line), `run ${run}: ${JSON.stringify(summaries(r.lines))}`).toEqual([markerLine(file)]);
+    }
+  });
+});
+
 describe('workers freed while their stacks are read', () => {
   it('workers terminated mid-block and workers ending on their own: the process ends normally', async () => {
     const r = await runNode(fixture('worker-churn.mjs'), { timeoutMs: 60_000 });
