@@ -16,7 +16,10 @@ interface ExitingProcess {
 export function atThreadExit(last: () => void): () => void {
   const proc = process as unknown as ExitingProcess;
   const own = Object.getOwnPropertyDescriptor(proc, 'emit');
-  if (own && (!own.configurable || !('value' in own))) return fallbackListener(last);
+  if (own && !own.configurable) return fallbackListener(last);
+  // Already an accessor (an earlier hook of the agent's, kept after stop(); or someone else's): ours
+  // hands out and takes what it does.
+  const outer = own && !('value' in own) ? own : null;
   let current: unknown = own?.value;
   let done = false;
   const accessor: PropertyDescriptor = {
@@ -31,10 +34,12 @@ export function atThreadExit(last: () => void): () => void {
           // never into the app's exit
         }
       }
+      if (outer) return outer.get?.call(proc);
       return current ?? Object.getPrototypeOf(proc).emit;
     },
     set(value: unknown) {
-      current = value;
+      if (outer) outer.set?.call(proc, value);
+      else current = value;
     },
   };
   try {
@@ -46,7 +51,8 @@ export function atThreadExit(last: () => void): () => void {
     done = true;
     const now = Object.getOwnPropertyDescriptor(proc, 'emit');
     if (now?.get !== accessor.get) return; // someone redefined it since: theirs now
-    if (own) Object.defineProperty(proc, 'emit', { ...own, value: current });
+    if (outer) Object.defineProperty(proc, 'emit', outer);
+    else if (own) Object.defineProperty(proc, 'emit', { ...own, value: current });
     else if (current === undefined) delete (proc as { emit?: Function }).emit;
     else Object.defineProperty(proc, 'emit', { value: current, writable: true, enumerable: true, configurable: true });
   };
