@@ -5,19 +5,18 @@
 // wrapping the callback (an extra frame, and V8's `[as callback]` lost) or awaiting the promise (an extra
 // async frame, and the app's async frames lost: V8 follows a promise chain only through a promise with a
 // single reaction):
-// - fs and dns make a request object that Node lists among the thread's active requests
-//   (`process._getActiveRequests()`); the one the call made is the new last one. Node calls its
-//   `oncomplete` when the work is done: that property becomes, until then, a getter that puts the
-//   function back as it was (so the frame keeps its name) and completes the call. An fs.promises
-//   request has no `oncomplete`: Node settles the request's own promise (not the app's), which gets
-//   one more reaction;
-// - crypto makes no such request: the app's callback is handed to Node in a Proxy whose `apply` trap is
-//   Reflect.apply itself (no frame), looked up through a getter that completes the call. (Not for APIs
-//   that keep the callback as a property of the object they call it on, zlib's and dns's: there V8 names
-//   the frame `[as cb]` only if the property holds the very function);
-// - zlib's calls (and fs calls made of several requests where no request is left to see) are not
-//   seen completing: they are chains of requests, not counted as filling the pool, and a wait of theirs
-//   ends when the counts say so.
+// - a callback goes to Node in a Proxy whose `apply` trap is Reflect.apply itself (no frame), looked up
+//   through a getter that completes the call: same receiver, arguments and stack. Not where Node keeps
+//   the callback as a property of the object it calls it on (dns's request, zlib's stream, Node 26's
+//   readFile job): V8 names the frame `[as callback]` only if the property holds the very function;
+// - dns makes a request object Node lists among the thread's active requests
+//   (`process._getActiveRequests()`, the newest last): its `oncomplete` becomes, until Node reads it to
+//   call it, a getter that puts the function back as it was and completes the call. An fs.promises
+//   request has no `oncomplete`: Node settles the request's own promise (not the app's), which gets one
+//   more reaction. The list costs a walk of the thread's requests (a call with 100 in flight took twice
+//   as long), so an fs.promises call is not counted as filling the pool, only judged as waiting for it,
+//   as a call made of several requests (readFile, zlib's) is: seen completing only while it waits (its
+//   first request's completion says it started), else not at all.
 import { hideAgentFramesFromStacks, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import { putBackLater } from '../wrap-sync.js';
@@ -28,24 +27,40 @@ const WRAPPED = wrappedMark('threadpool');
 /** On the stack while the original runs: the wrapper and `submitted`. */
 const OUR_FRAMES = 2;
 
-type Completion = 'request' | 'callback' | 'unseen';
+/** How a call's completion is seen (the comment above says why). */
+type Completion = 'callback' | 'request' | 'unseen';
 
-/** How this API's completion is seen (the comment above says why). */
-function completionOf(a: PoolApi): Completion {
-  if (a.api.startsWith('crypto.')) return 'callback';
-  if (a.api.startsWith('zlib.')) return 'unseen';
-  return 'request';
+function completionOf(a: PoolApi, counted: boolean): Completion {
+  if (a.api.startsWith('dns.')) return 'request';
+  return counted ? 'callback' : 'unseen';
 }
 
-const activeRequests = (): unknown[] | null => {
+/** Whether the API's calls count as filling the pool (they must then be seen completing, each). */
+function countsAsFilling(a: PoolApi): boolean {
+  return !a.composite && (a.style === 'callback' || a.api.startsWith('dns.'));
+}
+
+/** Requests already taken for a call: one the app's call did not make is never taken twice. */
+const taken = new WeakSet<object>();
+
+/** The kinds of request a call can make: dns's lookups, or any of fs's. */
+const DNS_REQUEST = /^Get(AddrInfo|NameInfo)ReqWrap$/;
+const FS_REQUEST = /^FSReq/;
+
+/** The request the call just made: the newest the thread has, of its kind, if no call took it already. */
+function newestRequest(kind: RegExp): object | null {
   const list = (process as unknown as { _getActiveRequests?: () => unknown[] })._getActiveRequests;
   if (typeof list !== 'function') return null;
   try {
-    return list.call(process);
+    const all = list.call(process);
+    const req = all[all.length - 1];
+    if (typeof req !== 'object' || req === null || taken.has(req) || !kind.test(req.constructor?.name ?? '')) return null;
+    taken.add(req);
+    return req;
   } catch {
     return null;
   }
-};
+}
 
 /** Wraps one pool API; returns how to unwrap, or null when it is no function or wrapped already. */
 export function wrapPoolApi<S extends PoolSite>(a: PoolApi, ledger: PoolLedger<S>): (() => void) | null {
@@ -53,9 +68,12 @@ export function wrapPoolApi<S extends PoolSite>(a: PoolApi, ledger: PoolLedger<S
   if (typeof original !== 'function' || isWrapped(original, WRAPPED)) return null;
   hideAgentFramesFromStacks();
   const calls: ApiCalls<S> = { api: a.api, calls: 0, last: null };
-  const { composite, owner, key } = a;
+  const { owner, key } = a;
   const callback = a.style === 'callback';
-  const completion = completionOf(a);
+  // Not counted as filling: judged only as waiting (the ledger's `composite`).
+  const composite = !countsAsFilling(a);
+  const completion = completionOf(a, !composite);
+  const kind = a.api.startsWith('dns.') ? DNS_REQUEST : FS_REQUEST;
   // V8 names a method `[as key]` only when the receiver holds the very function called (zlib.gzip is
   // `asyncBufferWrapper`): the original is in place while it runs (after a throw, until the next turn).
   const swap = original.name !== key;
@@ -88,12 +106,13 @@ export function wrapPoolApi<S extends PoolSite>(a: PoolApi, ledger: PoolLedger<S
       return original.apply(self, args);
     }
     if (completion === 'callback') args[last] = completingCallback(ledger, call, args[last] as Function);
-    const before = completion === 'request' ? activeRequests() : null;
     let sent = false;
     try {
       const result = original.apply(self, args);
       sent = true;
-      if (completion === 'request' && !(before && watchNewRequest(before.length, ledger, call)) && !composite) unsent(ledger, call);
+      // A call made of requests, waiting for the pool: its first request says when it started.
+      const look = completion === 'request' || (composite && !call.resolved);
+      if (look && !watchRequest(newestRequest(kind), ledger, call) && !composite) unsent(ledger, call);
       return result;
     } finally {
       if (!sent) unsent(ledger, call); // a bad argument: nothing went to the pool
@@ -102,13 +121,10 @@ export function wrapPoolApi<S extends PoolSite>(a: PoolApi, ledger: PoolLedger<S
   return replaceFunction(owner, key, original, wrapper, WRAPPED);
 }
 
-/** The request the call just made, if it made one: its completion completes the call. */
-function watchNewRequest<S extends PoolSite>(before: number, ledger: PoolLedger<S>, call: PoolCall<S>): boolean {
+/** The call's request completes it: through its `oncomplete`, or its own promise (fs.promises). */
+function watchRequest<S extends PoolSite>(req: object | null, ledger: PoolLedger<S>, call: PoolCall<S>): boolean {
+  if (!req) return false;
   try {
-    const after = activeRequests();
-    if (!after || after.length <= before) return false;
-    const req = after[after.length - 1];
-    if (typeof req !== 'object' || req === null) return false;
     return watchOncomplete(req, ledger, call) || watchRequestPromise(req, ledger, call);
   } catch {
     return false;

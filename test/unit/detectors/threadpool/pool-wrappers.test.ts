@@ -2,6 +2,7 @@
 // as they are), counting into a real ledger.
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs';
+import { lookup } from 'node:dns';
 import { stat as statPromise } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -74,14 +75,29 @@ describe('pool wrappers', () => {
     expect((result.self as object).constructor).toBe((bare.self as object).constructor); // a job of Node's per call
   });
 
-  it('a promise call completes when its promise settles, fulfilled or rejected, with the same value or error', async () => {
+  it('a dns lookup completes as Node calls back: the request it made is watched, and the callback is called as without the agent', async () => {
+    const { owner, counts } = setup(lookup, 'callback', 'lookup', 'dns.lookup');
+    const run = (fn: typeof lookup) =>
+      new Promise<{ address: string; during: number[]; stack: string }>((resolve, reject) => {
+        fn('localhost', function (this: unknown, err, address) {
+          if (err) reject(err);
+          resolve({ address: String(address), during: counts(), stack: new Error('here').stack ?? '' });
+        });
+      });
+    const bare = await run(lookup);
+    const result = await run(owner.lookup as typeof lookup);
+    expect(result.during).toEqual([1, 1]);
+    expect(result.address).toBe(bare.address);
+    expect(below(result.stack)).toBe(below(bare.stack)); // `[as callback]` and all
+  });
+
+  it('an fs.promises call is judged as waiting, not counted as filling the pool, and gets what Node gave', async () => {
     const { owner, counts } = setup(statPromise, 'promise');
     const call = owner.call as typeof statPromise;
     const stats = await call(HERE);
     expect(stats.isFile()).toBe(true);
-    expect(counts()).toEqual([1, 1]);
     await expect(call(`${HERE}.missing`)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(counts()).toEqual([2, 2]);
+    expect(counts()).toEqual([0, 0]);
   });
 
   it('a promise call hands the app the very promise Node made: its error keeps the app\'s async frames', async () => {
