@@ -169,7 +169,7 @@ export class BlockWatcher {
       if (beat !== b.beat || exited) this.close(t, exited && beat === b.beat ? t0 : beat);
       else if (t0 >= t.nextSampleAt) await this.step(t, b);
     } else if (!exited && beat !== 0 && !watchdogStalled && this.now() - beat >= this.slowMs) {
-      // (now, not the tick's start: the reads of the threads before this one took time)
+      // Judged at now, not at the tick's start: the reads of the threads before this one took time.
       // The thread counts a gap itself when it turns first (see heartbeat.ts): one owner per gap.
       const gen = t.slot.gen();
       if (t.slot.lastBeat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
