@@ -185,7 +185,8 @@ export class BlockWatcher {
     if (b) {
       if (beat !== b.beat || exited) this.close(t, exited && beat === b.beat ? t0 : beat);
       else if (t0 >= t.nextSampleAt) await this.step(t, b);
-    } else if (!exited && beat !== 0 && !watchdogStalled && t0 - beat >= this.slowMs) {
+    } else if (!exited && beat !== 0 && !watchdogStalled && this.now() - beat >= this.slowMs) {
+      // Judged at now, not at the tick's start: the reads of the threads before this one took time.
       // The thread counts a gap itself when it turns first (see heartbeat.ts): one owner per gap.
       const gen = t.slot.gen();
       if (t.slot.lastBeat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
@@ -227,8 +228,10 @@ export class BlockWatcher {
     if (!engine) return true;
     if (t.slot.gen() !== b.gen) return false;
     const t0 = this.now();
-    const raw = await engine.capture(t.threadId);
+    const raw = await engine.capture(t.threadId, b.beat);
     const t1 = this.now();
+    // Not read now (a thread is leaving the native reader's list: stack/native-engine.ts): at the next sample.
+    if (raw === undefined) return true;
     if (raw === null) {
       if (engine.name === 'native' && t.threadId !== 0) {
         // The native registry no longer has this thread: it was terminated, not blocked.
