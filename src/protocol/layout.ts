@@ -75,11 +75,15 @@ export const WAKE = 0; // +1 and notify whenever a thread puts a finding in its 
 export const HUB_STATE = 1; // HUB_* below
 export const TO_MAIN = 2; // 1 once the main thread wants every finding (subscribe(), a reporter of place `main`)
 export const SLOTS_USED = 3; // how many slots from the first have ever been claimed: readers loop over these only
-export const GLOBAL_SLOTS = 4;
+export const EXIT_EXPORT = 4; // EXPORT_* below: the main thread at exit asks the hub's exporters to send what they hold
+export const GLOBAL_SLOTS = 5;
 export const REGISTRY_BYTES = GLOBAL_OFFSET + GLOBAL_SLOTS * 4;
 export const HUB_STARTING = 0;
 export const HUB_UP = 1; // draining rings and reporting
 export const HUB_GONE = 2; // never came up, or stopped: threads report for themselves
+export const EXPORT_NONE = 0;
+export const EXPORT_ASKED = 1;
+export const EXPORT_DONE = 2;
 
 /** Owner value while a thread clears a slot it took: the watchdog skips it until it is ready. */
 export const CLAIMING = -1;

@@ -8,9 +8,10 @@
 // no message events are used in app threads (on Node 22+ the first message event of a thread loads
 // undici's MessageEvent, 100+ ms on a busy machine).
 import {
-  GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, REGISTRY_BYTES, SLOTS_USED,
-  SLOT_BYTES, TO_MAIN, WAKE,
+  EXIT_EXPORT, EXPORT_ASKED, EXPORT_DONE, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS,
+  REGISTRY_BYTES, SLOTS_USED, SLOT_BYTES, TO_MAIN, WAKE,
 } from './layout.js';
+import { atomicsWait, now } from '../original.js';
 import { ThreadSlot } from './thread-slot.js';
 
 export { ThreadSlot } from './thread-slot.js';
@@ -107,6 +108,36 @@ export class Registry {
 
   findingsWantedInMain(): boolean {
     return Atomics.load(this.globals, TO_MAIN) === 1;
+  }
+
+  // --- the exporters' last send at exit: the main thread asks, the hub answers once they are done ---
+
+  /**
+   * The main thread at exit, after its last finding went into its ring: asks the hub to have its
+   * reporters send what they hold (an exporter's batch), wakes it, and waits for its answer at most
+   * `timeoutMs`. True when the hub answered in time.
+   */
+  exportAtExit(timeoutMs: number): boolean {
+    Atomics.store(this.globals, EXIT_EXPORT, EXPORT_ASKED);
+    this.wakeHub();
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      if (Atomics.load(this.globals, EXIT_EXPORT) === EXPORT_DONE) return true;
+      const left = deadline - now();
+      if (left <= 0) return false;
+      atomicsWait(this.globals, EXIT_EXPORT, EXPORT_ASKED, left);
+    }
+  }
+
+  /** The hub: whether the main thread asked for the last send. */
+  exportAsked(): boolean {
+    return Atomics.load(this.globals, EXIT_EXPORT) === EXPORT_ASKED;
+  }
+
+  /** The hub: the last send is done (or given up); the main thread goes on exiting. */
+  markExported(): void {
+    Atomics.store(this.globals, EXIT_EXPORT, EXPORT_DONE);
+    Atomics.notify(this.globals, EXIT_EXPORT);
   }
 
   // --- waking the hub: +1 and notify per finding put in a ring ---
