@@ -136,7 +136,7 @@ function makeInstruments(meter: Meter, threads: () => readonly ThreadHealth[], w
   observe(meter.createObservableCounter(S.METRIC_SYNC_IO_CALLS, { unit: '{call}', description: 'Synchronous I/O and CPU-heavy sync API calls after start-up, by API, as they happen.' }), (r) => {
     for (const t of all()) {
       const attrs = threadAttributes(t.threadId, t.threadName);
-      for (const [api, calls] of Object.entries(t.syncCalls ?? {})) r.observe(calls, { ...attrs, [S.ATTR_API]: api });
+      for (const [api, calls] of Object.entries(t.syncCalls ?? {})) if (calls > 0) r.observe(calls, { ...attrs, [S.ATTR_API]: api });
     }
   });
   const advice = { explicitBucketBoundaries: S.DURATION_BUCKETS };
