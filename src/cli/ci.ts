@@ -6,7 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { readBaseline, writeBaseline } from './baseline.js';
-import { evaluate, parseBudgets, type Gate, type GateOptions, type SiteStatus } from './gate.js';
+import { evaluate, floorOf, parseBudgets, type Gate, type GateOptions, type SiteStatus } from './gate.js';
+import type { Site } from './sites.js';
+import { formatDuration } from '../wording.js';
 import { annotations, stepSummary, writeStepSummary } from './github.js';
 import { toJunit } from './junit.js';
 import { describeStatus } from './launch.js';
@@ -25,16 +27,22 @@ export const CI_HELP = `Usage: asyncdebug ci [options] -- <command...>
 Runs the command like 'asyncdebug run' (agent console off: one progress line per new site),
 then gates on the findings. Findings are grouped into sites: kind + file (relative to the root)
 + function. A site counts unless it has no application frame (the test runner's own work, or a
-block the stack could not name), its worst duration is under --min-ms, or it is in the baseline.
-Only blocks that reached the threshold count. Budgets limit counted sites per kind. Blocks spent
-loading modules after start-up are the kind module-load: a warm-up, shown but not counted unless
---budget module-load=N is given.
+block the stack could not name), it is in a test file (test/, tests/, __tests__/, *.test.*,
+*.spec.*: the test's own work, class test-code), it held the loop too briefly (below), or it is
+in the baseline. A block site counts when one block spent at least twice the block threshold
+(ASYNC_DEBUG_SLOW_MS, 100 ms: so 200 ms) at that site, on a CPU or asleep: blocks just over the
+threshold come and go with the machine's load, and a gate must give the same answer twice; they
+are listed, not counted. Budgets limit counted sites per kind. Blocks spent loading modules after
+start-up are the kind module-load: a warm-up, shown but not counted unless --budget module-load=N
+is given; sites in test files likewise with --budget test-code=N.
 
 Options:
   --budget KIND=N[,KIND=N]  max counted sites per kind (repeatable; * = every other kind).
                             Default: block=0 and no limit for other kinds; with --baseline,
-                            0 for every kind (anything new fails); module-load only when named
-  --min-ms N                ignore sites whose worst block or call took under N ms
+                            0 for every kind (anything new fails); module-load and test-code
+                            only when named
+  --min-ms N                count a site only when one block or call spent N ms at it
+                            (default: twice the block threshold for blocks, 0 for the rest)
   --baseline FILE           accept the sites listed in FILE (see --update-baseline)
   --update-baseline         write this run's sites to the baseline (FILE, or ${DEFAULT_BASELINE});
                             the gate is not applied
@@ -61,14 +69,29 @@ Example:
   asyncdebug ci --baseline asyncdebug-baseline.json --sarif asyncdebug.sarif -- npm test
 `;
 
-const MARKS: Record<SiteStatus, string> = {
+const MARKS: Record<Exclude<SiteStatus, 'below-min'>, string> = {
   'over-budget': 'FAIL',
   'within-budget': 'within budget',
   baseline: 'baseline',
-  'below-min': 'under --min-ms',
   'not-counted': 'module-load (not counted)',
+  'test-code': 'test code (not counted)',
   external: '',
 };
+
+/** A site's mark in the table: its status, and for one under the floor, the floor. */
+function markOf(site: Site, status: SiteStatus, minMs: number | null): string {
+  if (status !== 'below-min') return MARKS[status];
+  return minMs === null ? `under ${formatDuration(floorOf(site, null))} (not counted)` : 'under --min-ms';
+}
+
+/** What the table's "not counted" marks mean, once each, when the table has them. */
+function statusNotes(gate: Gate, minMs: number | null, c: ReturnType<typeof chalkFor>): string {
+  const has = (st: SiteStatus) => [...gate.status.values()].includes(st);
+  const notes: string[] = [];
+  if (has('test-code')) notes.push(`${c.dim('test code')}: a site in a test file is the test's own work (an assertion, a fixture); counted only with --budget test-code=N`);
+  if (has('below-min') && minMs === null) notes.push(`${c.dim('under N ms')}: a block site counts when one block spent twice the block threshold at it (on a CPU or asleep); shorter ones vary with the machine's load; --min-ms N sets the floor`);
+  return notes.map((n) => `  ${n}\n`).join('');
+}
 
 function verdictLines(gate: Gate, c: ReturnType<typeof chalkFor>): string {
   const lines: string[] = [];
@@ -102,7 +125,7 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   const budgetSpecs = (values.budget as unknown as string[] | undefined) ?? [];
   const options: GateOptions = {
     budgets: parseBudgets(budgetSpecs),
-    minMs: wholeNumber('ci', 'min-ms', values['min-ms']) ?? 0,
+    minMs: wholeNumber('ci', 'min-ms', values['min-ms']) ?? null,
     baseline: null,
   };
   const root = resolve(String(values.root ?? '.'));
@@ -126,8 +149,10 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   });
   const { sites, result } = session;
   const gate = evaluate(sites, options);
-  const marks: Marks = new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : MARKS[s]]));
+  const byKey = new Map(sites.map((s) => [s.key, s]));
+  const marks: Marks = new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : markOf(byKey.get(k)!, s, options.minMs)]));
   err(summaryTable(sites, session.facts, c, marks));
+  err(statusNotes(gate, options.minMs, c));
 
   // What the gate could not do is a reason it has not passed.
   const incomplete = [...session.incomplete];
