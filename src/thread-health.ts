@@ -39,6 +39,12 @@ export interface ThreadHealth {
    */
   starvedMs?: number;
   starvedGaps?: number;
+  /**
+   * Calls of each synchronous API (`fs.readFileSync` …, `Atomics.wait`) the sync-I/O detector counted in
+   * this thread after start-up, by API, as they happen (a sampled call found to be Node's own or allowed
+   * is taken back): what the findings' counts add up to at exit, sites below ASYNC_DEBUG_SYNC_MIN_MS too.
+   */
+  syncCalls?: Record<string, number>;
   /** True once the thread has exited (its last numbers stay until the slot is reused). */
   exited: boolean;
   /**

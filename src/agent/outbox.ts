@@ -7,7 +7,7 @@ import { warnOnStderr } from '../config.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import { createPlainConsoleReporter } from '../reporters/console-plain.js';
-import { reportersAt } from '../reporters/load-reporters.js';
+import { exitExportMs, reportersAt } from '../reporters/load-reporters.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { HubState, type Registry, type WatchedSlot } from '../protocol/registry.js';
 import { ringAwaitDrained, ringDrain, ringDropped, ringPending, ringPush } from '../protocol/ring.js';
@@ -70,6 +70,9 @@ export function openOutbox({ config, watched, isMain, health }: OutboxOptions): 
       }
       // The hub is up: its console lines for this thread come out before the process is gone.
       if (state === HubState.up && hubConsole) ringAwaitDrained(slot, EXIT_WAIT_MS);
+      // ...and an exporter that sends asynchronously (OTLP) sends the exit's findings and counts (bounded).
+      const exportMs = state === HubState.up ? exitExportMs(config) : 0;
+      if (exportMs > 0) registry.exportAtExit(exportMs);
     },
     dropped: () => (watched ? ringDropped(watched.slot) : 0),
   };

@@ -1,8 +1,9 @@
 // Loading the optional OpenTelemetry packages (peer dependencies the app installs when it wants them):
 // from asyncdebug's own location first, then from the app's (its main script, then the working
 // directory), so an asyncdebug installed elsewhere (npx, a global install) still finds the app's.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Where the app's packages resolve from: its main script, then the working directory. */
@@ -57,4 +58,38 @@ export async function loadOptional<T>(name: string): Promise<T | undefined> {
 /** The one line that says which install fixes a missing optional package. */
 export function missingLine(what: string, packages: readonly string[]): string {
   return `the otel reporter needs ${packages.join(' and ')} for ${what}; run \`npm install ${packages.join(' ')}\` (the app runs on without it)`;
+}
+
+/** Where a package's CommonJS entry resolves, asyncdebug's location first (as loadOptional looks). */
+function resolveOptional(name: string): string | undefined {
+  for (const base of [import.meta.url, ...appBases()]) {
+    try {
+      return createRequire(base).resolve(name);
+    } catch {
+      // not from there
+    }
+  }
+  return undefined;
+}
+
+/** The version of an installed package (its package.json, above its entry), or undefined. */
+export function packageVersion(name: string): string | undefined {
+  const entry = resolveOptional(name);
+  for (let dir = entry ? dirname(entry) : ''; dir && dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return pkg.version;
+    } catch {
+      // no package.json here
+    }
+  }
+  return undefined;
+}
+
+/** Whether `version` (x.y.z) is below `major.minor`. */
+export function below(version: string | undefined, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a < major || (a === major && b < minor);
 }

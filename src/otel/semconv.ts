@@ -1,24 +1,31 @@
 // Every metric, span, log and attribute name the OpenTelemetry reporter uses, in one place.
-// Names from the OpenTelemetry semantic conventions where they exist (Node.js runtime metrics, code.*,
-// thread.*; status "development" there, so they are spelled out here rather than imported from
-// @opentelemetry/semantic-conventions/incubating), ours under `asyncdebug.*`. The dashboards in
-// dashboards/ and the Prometheus names in docs/otel.md follow from these.
+// Metrics are ours, under `asyncdebug.*`: the loop's delay, utilization and time were once named
+// `nodejs.eventloop.*` after the semantic conventions, the names @opentelemetry/instrumentation-runtime-node
+// exports too, with another meaning (its delay is monitorEventLoopDelay's; ours is how late the agent's
+// heartbeat ran, aggregated since the last collection): in one app, the two mixed. Attributes follow the
+// semantic conventions where they exist (code.*, thread.*, nodejs.eventloop.state; status "development"
+// there, so they are spelled out here rather than imported from @opentelemetry/semantic-conventions/incubating).
+// The dashboards in dashboards/ and the Prometheus names in docs/otel.md follow from these.
 
-/** The instrumentation scope (meter, tracer and logger name). */
+/** The instrumentation scope (meter, tracer and logger name): `otel_scope_name` in Prometheus. */
 export const SCOPE = 'asyncdebug';
 
-// --- Metrics of the semantic conventions (runtime/nodejs-metrics): gauges in seconds, ELU in 1 ---
+// --- The event loop of each thread: gauges in seconds (utilization in 1), since the last collection ---
+/** How late the heartbeat ran: the least and the most since the last collection, the mean of the
+ *  one-second windows since then, and the highest one-second percentile since then. */
 export const METRIC_DELAY = {
-  min: 'nodejs.eventloop.delay.min',
-  max: 'nodejs.eventloop.delay.max',
-  mean: 'nodejs.eventloop.delay.mean',
-  p50: 'nodejs.eventloop.delay.p50',
-  p90: 'nodejs.eventloop.delay.p90',
-  p99: 'nodejs.eventloop.delay.p99',
+  min: 'asyncdebug.eventloop.delay.min',
+  max: 'asyncdebug.eventloop.delay.max',
+  mean: 'asyncdebug.eventloop.delay.mean',
+  p50: 'asyncdebug.eventloop.delay.p50',
+  p90: 'asyncdebug.eventloop.delay.p90',
+  p99: 'asyncdebug.eventloop.delay.p99',
 } as const;
-export const METRIC_UTILIZATION = 'nodejs.eventloop.utilization';
+/** The share of time the loop ran callbacks since the last collection. */
+export const METRIC_UTILIZATION = 'asyncdebug.eventloop.utilization';
 /** Counter (seconds), split by ATTR_EVENTLOOP_STATE = active | idle. */
-export const METRIC_TIME = 'nodejs.eventloop.time';
+export const METRIC_TIME = 'asyncdebug.eventloop.time';
+/** The semantic conventions' attribute (same meaning: active or idle). */
 export const ATTR_EVENTLOOP_STATE = 'nodejs.eventloop.state';
 
 // --- Our metrics ---
@@ -31,8 +38,11 @@ export const METRIC_BLOCKED = 'asyncdebug.loop.blocked';
 /** Counter (seconds) of the time each thread waited for a CPU inside gaps of its loop (Linux): the
  *  machine's doing, not a block. */
 export const METRIC_STARVED = 'asyncdebug.loop.starved';
-/** Counter of synchronous API calls after start-up, by API and site. */
+/** Counter of synchronous API calls after start-up, by thread and API, as the detector counts them. */
 export const METRIC_SYNC_IO_CALLS = 'asyncdebug.sync_io.calls';
+/** Counter of the same calls by code site too, as each site's finding lines say (at its first line, at
+ *  each doubling of its count, and at exit). */
+export const METRIC_SYNC_IO_SITE_CALLS = 'asyncdebug.sync_io.site.calls';
 /** Counter of promises nobody awaited, by site. */
 export const METRIC_UNAWAITED = 'asyncdebug.promises.unawaited';
 /** Histogram of the worst wait behind a full libuv pool, per saturation finding, seconds. */
@@ -66,22 +76,51 @@ export const EVENT_FINDING = 'asyncdebug.finding';
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
- * How these names read in Prometheus, as @opentelemetry/exporter-prometheus writes them (dots become
- * underscores, counters end in _total, no unit suffix; every series also has otel_scope_name, and the
- * resource is the target_info series). The dashboards use these.
+ * How these names read in Prometheus. @opentelemetry/exporter-prometheus (0.2xx and 0.3xx) turns dots into
+ * underscores and ends counters in `_total`, with no unit suffix; an OpenTelemetry Collector's
+ * `prometheus` or `prometheusremotewrite` exporter adds the unit first (`s` -> `_seconds`, `1` on a gauge
+ * -> `_ratio`). `name` is the first, `collector` the second; `series` matches either (a regular
+ * expression on `__name__`), which is what the dashboards use. Every series also has
+ * `otel_scope_name="asyncdebug"`.
  */
+export interface PrometheusName {
+  name: string;
+  collector: string;
+  /** A selector for either spelling, with more matchers after it: `series('a="b"')`. */
+  series(matchers?: string): string;
+}
+
+function promName(otel: string, kind: 'gauge' | 'counter' | 'histogram', unit: 's' | '1' | ''): PrometheusName {
+  const base = otel.replace(/\./g, '_');
+  const suffix = unit === 's' ? '_seconds' : unit === '1' && kind === 'gauge' ? '_ratio' : '';
+  const total = kind === 'counter' ? '_total' : '';
+  return {
+    name: `${base}${total}`,
+    collector: `${base}${suffix}${total}`,
+    series: (matchers = '') => `{__name__=~"${base}${suffix ? `(${suffix})?` : ''}${total}"${matchers ? `, ${matchers}` : ''}}`,
+  };
+}
+
+/** A histogram's series of one part (`_bucket`, `_sum`, `_count`), in either spelling. */
+export function histogramSeries(h: PrometheusName, part: '_bucket' | '_sum' | '_count', matchers = ''): string {
+  const base = h.name;
+  const optional = h.collector.slice(base.length);
+  return `{__name__=~"${base}${optional ? `(${optional})?` : ''}${part}"${matchers ? `, ${matchers}` : ''}}`;
+}
+
 export const PROMETHEUS = {
-  delay: (key: keyof typeof METRIC_DELAY) => METRIC_DELAY[key].replace(/\./g, '_'),
-  utilization: 'nodejs_eventloop_utilization',
-  time: 'nodejs_eventloop_time_total',
-  blocks: 'asyncdebug_loop_blocks_total',
-  blockDuration: 'asyncdebug_loop_block_duration',
-  blocked: 'asyncdebug_loop_blocked',
-  starved: 'asyncdebug_loop_starved_total',
-  syncIo: 'asyncdebug_sync_io_calls_total',
-  unawaited: 'asyncdebug_promises_unawaited_total',
-  threadpoolWait: 'asyncdebug_threadpool_wait',
-  findings: 'asyncdebug_findings_total',
+  delay: (key: keyof typeof METRIC_DELAY) => promName(METRIC_DELAY[key], 'gauge', 's'),
+  utilization: promName(METRIC_UTILIZATION, 'gauge', '1'),
+  time: promName(METRIC_TIME, 'counter', 's'),
+  blocks: promName(METRIC_BLOCKS, 'counter', ''),
+  blockDuration: promName(METRIC_BLOCK_DURATION, 'histogram', 's'),
+  blocked: promName(METRIC_BLOCKED, 'gauge', 's'),
+  starved: promName(METRIC_STARVED, 'counter', 's'),
+  syncIo: promName(METRIC_SYNC_IO_CALLS, 'counter', ''),
+  syncIoSites: promName(METRIC_SYNC_IO_SITE_CALLS, 'counter', ''),
+  unawaited: promName(METRIC_UNAWAITED, 'counter', ''),
+  threadpoolWait: promName(METRIC_THREADPOOL_WAIT, 'histogram', 's'),
+  findings: promName(METRIC_FINDINGS, 'counter', ''),
 } as const;
 
 /** Prometheus label names of the attributes. */
@@ -94,4 +133,5 @@ export const LABEL = {
   api: 'asyncdebug_api',
   kind: 'asyncdebug_finding_kind',
   state: 'nodejs_eventloop_state',
+  scope: 'otel_scope_name',
 } as const;

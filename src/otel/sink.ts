@@ -1,13 +1,15 @@
-// Findings and loop health into OpenTelemetry signals: metrics (semantic-convention names where they
-// exist, ours under asyncdebug.*), a span per block and a log record per finding. It knows nothing of
-// where the meter, tracer and logger come from (the app's global SDK in the main thread, or providers
-// the reporter built itself in the watchdog); see src/reporters/otel.ts.
-import type { Attributes, Context, Counter, Histogram, Logger, Meter, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
+// Findings and loop health into OpenTelemetry signals: metrics (ours, under asyncdebug.*), a span per
+// block and a log record per finding. A finding written again as it goes on (a block, a thread-pool
+// saturation: `ongoing`) counts once, with its final numbers. It knows nothing of where the meter,
+// tracer and logger come from (the app's global SDK in the main thread, or providers the reporter
+// built itself in the watchdog); see src/reporters/otel.ts.
+import type { Attributes, BatchObservableResult, Context, Counter, Histogram, Logger, Meter, Observable, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { kindRow, type KindRow } from '../kinds.js';
 import { metThreshold } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
 import * as S from './semconv.js';
+import { createLoopWindows, WINDOW_READ_MS, type LoopWindows } from './loop-windows.js';
 
 /** Distinct code sites that keep their own attributes; every later one is `other` (bounded cardinality). */
 export const MAX_SITES = 20;
@@ -32,6 +34,8 @@ export interface SinkOptions {
 
 export interface Sink {
   report(finding: Finding): void;
+  /** The threads' health as read now (the hub's tick): the loop windows they published are taken in. */
+  note(threads: readonly ThreadHealth[]): void;
   /** Use new signals (the app registered its SDK after the reporter started): instruments are made again. */
   use(signals: SinkSignals): void;
   close(): void;
@@ -79,32 +83,45 @@ export function formatStack(frames: readonly Frame[]): string {
 interface Instruments {
   blocks: Counter;
   blockDuration: Histogram;
-  syncIo: Counter;
+  syncIoSites: Counter;
   unawaited: Counter;
   threadpoolWait: Histogram;
   findings: Counter;
   observables: Array<{ o: ObservableGauge | ObservableCounter; cb: (r: ObservableResult) => void }>;
+  batch: { cb: (r: BatchObservableResult) => void; of: Observable[] } | null;
 }
 
 const DELAY_WORDS = { min: 'minimum', max: 'maximum', mean: 'mean', p50: '50 percentile', p90: '90 percentile', p99: '99 percentile' } as const;
 
-function makeInstruments(meter: Meter, threads: () => readonly ThreadHealth[]): Instruments {
-  const live = () => threads().filter((t) => !t.exited);
+function makeInstruments(meter: Meter, threads: () => readonly ThreadHealth[], windows: LoopWindows): Instruments {
+  const all = () => threads();
+  const live = () => all().filter((t) => !t.exited);
   const observables: Instruments['observables'] = [];
   const observe = (o: ObservableGauge | ObservableCounter, cb: (r: ObservableResult) => void) => {
     o.addCallback(cb);
     observables.push({ o, cb });
   };
-  for (const [key, name] of Object.entries(S.METRIC_DELAY) as Array<[keyof typeof S.METRIC_DELAY, string]>) {
-    observe(meter.createObservableGauge(name, { unit: 's', description: `Event loop ${DELAY_WORDS[key]} delay.` }), (r) => {
-      for (const t of live()) r.observe(t.delay[key] / SECOND, threadAttributes(t.threadId, t.threadName));
-    });
-  }
-  observe(meter.createObservableGauge(S.METRIC_UTILIZATION, { unit: '1', description: 'Event loop utilization.' }), (r) => {
-    for (const t of live()) r.observe(t.elu, threadAttributes(t.threadId, t.threadName));
-  });
-  observe(meter.createObservableCounter(S.METRIC_TIME, { unit: 's', description: 'Cumulative duration of time the event loop has been in each state.' }), (r) => {
+  // The delay gauges and utilization: one reading of every window since the last collection, for all seven.
+  const delay = (Object.entries(S.METRIC_DELAY) as Array<[keyof typeof S.METRIC_DELAY, string]>).map(([key, name]) => ({
+    key,
+    gauge: meter.createObservableGauge(name, { unit: 's', description: `How late the heartbeat ran on the event loop: ${DELAY_WORDS[key]} since the last collection.` }),
+  }));
+  const utilization = meter.createObservableGauge(S.METRIC_UTILIZATION, { unit: '1', description: 'Event loop utilization since the last collection.' });
+  const batchCb = (r: BatchObservableResult) => {
+    const since = windows.collect(live());
     for (const t of live()) {
+      const s = since.get(t.threadId);
+      if (!s) continue;
+      const attrs = threadAttributes(t.threadId, t.threadName);
+      for (const { key, gauge } of delay) r.observe(gauge, s.delay[key] / SECOND, attrs);
+      r.observe(utilization, s.elu, attrs);
+    }
+  };
+  const of: Observable[] = [...delay.map((d) => d.gauge), utilization];
+  meter.addBatchObservableCallback(batchCb, of);
+  // Counters: a thread that exited keeps its last numbers (the exit's counts reach a last collection).
+  observe(meter.createObservableCounter(S.METRIC_TIME, { unit: 's', description: 'Cumulative duration of time the event loop has been in each state.' }), (r) => {
+    for (const t of all()) {
       const attrs = threadAttributes(t.threadId, t.threadName);
       r.observe(t.activeMs / SECOND, { ...attrs, [S.ATTR_EVENTLOOP_STATE]: 'active' });
       r.observe(t.idleMs / SECOND, { ...attrs, [S.ATTR_EVENTLOOP_STATE]: 'idle' });
@@ -114,21 +131,28 @@ function makeInstruments(meter: Meter, threads: () => readonly ThreadHealth[]): 
     for (const t of live()) r.observe(t.blockedMs / SECOND, threadAttributes(t.threadId, t.threadName));
   });
   observe(meter.createObservableCounter(S.METRIC_STARVED, { unit: 's', description: 'Time the thread waited for a CPU inside gaps of its event loop (other work had the cores; not a block).' }), (r) => {
-    for (const t of live()) r.observe((t.starvedMs ?? 0) / SECOND, threadAttributes(t.threadId, t.threadName));
+    for (const t of all()) r.observe((t.starvedMs ?? 0) / SECOND, threadAttributes(t.threadId, t.threadName));
+  });
+  observe(meter.createObservableCounter(S.METRIC_SYNC_IO_CALLS, { unit: '{call}', description: 'Synchronous I/O and CPU-heavy sync API calls after start-up, by API, as they happen.' }), (r) => {
+    for (const t of all()) {
+      const attrs = threadAttributes(t.threadId, t.threadName);
+      for (const [api, calls] of Object.entries(t.syncCalls ?? {})) if (calls > 0) r.observe(calls, { ...attrs, [S.ATTR_API]: api });
+    }
   });
   const advice = { explicitBucketBoundaries: S.DURATION_BUCKETS };
   return {
     blocks: meter.createCounter(S.METRIC_BLOCKS, { unit: '{block}', description: 'Event-loop blocks (each counted once, when it ends).' }),
     blockDuration: meter.createHistogram(S.METRIC_BLOCK_DURATION, { unit: 's', description: 'Duration of event-loop blocks.', advice }),
-    syncIo: meter.createCounter(S.METRIC_SYNC_IO_CALLS, { unit: '{call}', description: 'Synchronous I/O and CPU-heavy sync API calls after start-up.' }),
+    syncIoSites: meter.createCounter(S.METRIC_SYNC_IO_SITE_CALLS, { unit: '{call}', description: "Synchronous API calls by code site, as each site's finding lines count them (first line, each doubling, exit)." }),
     unawaited: meter.createCounter(S.METRIC_UNAWAITED, { unit: '{promise}', description: 'Promises returned by async calls that nobody awaited.' }),
-    threadpoolWait: meter.createHistogram(S.METRIC_THREADPOOL_WAIT, { unit: 's', description: 'Worst wait of libuv pool work queued behind a full pool, per saturation finding.', advice }),
+    threadpoolWait: meter.createHistogram(S.METRIC_THREADPOOL_WAIT, { unit: 's', description: 'Worst wait of libuv pool work queued behind a full pool, per saturation finding (its final value).', advice }),
     findings: meter.createCounter(S.METRIC_FINDINGS, { unit: '{finding}', description: 'asyncdebug findings, by kind.' }),
     observables,
+    batch: { cb: batchCb, of },
   };
 }
 
-function dropInstruments(i: Instruments | null): void {
+function dropInstruments(i: Instruments | null, meter: Meter | undefined): void {
   for (const { o, cb } of i?.observables ?? []) {
     try {
       o.removeCallback(cb);
@@ -136,7 +160,15 @@ function dropInstruments(i: Instruments | null): void {
       // a provider that is gone
     }
   }
+  if (i?.batch && meter) {
+    try {
+      meter.removeBatchObservableCallback(i.batch.cb, i.batch.of);
+    } catch {
+      // a provider that is gone
+    }
+  }
 }
+
 
 /** A block's span, from its start to its end, under the span that was active when it began (or the root). */
 function span(signals: SinkSignals, f: BlockFinding, attrs: Attributes, parent: Context | undefined): void {
@@ -188,7 +220,17 @@ function threadNames(threads: SinkOptions['threads']): (threadId: number) => str
 
 export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
   let current = signals;
-  let instruments: Instruments | null = makeInstruments(signals.meter, options.threads);
+  const windows = createLoopWindows();
+  let instruments: Instruments | null = makeInstruments(signals.meter, options.threads, windows);
+  // Every window the threads publish, between collections (an unref'd timer: it keeps nothing alive).
+  const reader = setInterval(() => {
+    try {
+      windows.note(options.threads());
+    } catch {
+      // read again next time
+    }
+  }, WINDOW_READ_MS);
+  reader.unref();
   const sites = new SiteLimiter(options.maxSites ?? MAX_SITES);
   /** Final findings already counted (id), and the last count of each sync-io site. */
   const done = new Map<string, number>();
@@ -207,7 +249,7 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
       i.findings.add(1, { ...thread, [S.ATTR_KIND]: f.kind });
       log(current, f, attrs, undefined);
     }
-    if (count > (before ?? 0)) i.syncIo.add(count - (before ?? 0), attrs);
+    if (count > (before ?? 0)) i.syncIoSites.add(count - (before ?? 0), attrs);
     remember(f.id, Math.max(count, before ?? 0));
   }
 
@@ -220,8 +262,9 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
       const thread = threadAttributes(f.threadId, f.threadName ?? nameOf(f.threadId));
       const signal = kindRow(f.kind)?.otel ?? 'log';
       if (signal === 'sync-io') return syncCalls(i, f, thread);
-      // A block counts once, when it ends; a final line under its threshold withdraws it (no block).
-      if (f.kind === 'block' && (f.ongoing || !metThreshold(f))) return;
+      // A finding still going on (a block, a pool saturation) counts once, with its final line's numbers;
+      // a block's final line under its threshold withdraws it (no block).
+      if ((f as { ongoing?: unknown }).ongoing === true || (f.kind === 'block' && !metThreshold(f))) return;
       if (done.has(f.id)) return;
       remember(f.id, 1);
       const site = sites.attributes(f.site);
@@ -252,15 +295,20 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
       }
       log(current, f, attrs, parent);
     },
+    note(threads) {
+      windows.note(threads);
+    },
     use(next) {
-      const meterChanged = next.meter !== current.meter;
+      const previous = current.meter;
+      const meterChanged = next.meter !== previous;
       current = next;
       if (!meterChanged || !instruments) return;
-      dropInstruments(instruments);
-      instruments = makeInstruments(next.meter, options.threads);
+      dropInstruments(instruments, previous);
+      instruments = makeInstruments(next.meter, options.threads, windows);
     },
     close() {
-      dropInstruments(instruments);
+      clearInterval(reader);
+      dropInstruments(instruments, current.meter);
       instruments = null;
     },
   };

@@ -4,10 +4,12 @@
 // (JSON) to OTEL_EXPORTER_OTLP_ENDPOINT (the exporters read the standard OTEL_* variables themselves;
 // OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER=none and OTEL_LOGS_EXPORTER=none are read here). Nothing
 // here keeps the process alive: the server is unref'd, the SDK's timers are unref'd, and the worker is.
+// Works with either SDK line the app installed (2.x with the 0.2xx exporters, 3.x with 0.3xx): where
+// their constructors differ (sdk-logs' batch processor before 0.220), the installed version decides.
 import { createServer, type Server } from 'node:http';
-import { createNoopLogger, trace, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Logger } from '@opentelemetry/api';
 import type { Config } from '../config.js';
-import { loadOptional, missingLine } from './optional-packages.js';
+import { below, loadOptional, missingLine, packageVersion } from './optional-packages.js';
 import { SCOPE } from './semconv.js';
 import type { SinkSignals } from './sink.js';
 
@@ -19,11 +21,15 @@ type OtlpTraces = typeof import('@opentelemetry/exporter-trace-otlp-http');
 type OtlpLogs = typeof import('@opentelemetry/exporter-logs-otlp-http');
 type SdkTrace = typeof import('@opentelemetry/sdk-trace');
 type SdkLogs = typeof import('@opentelemetry/sdk-logs');
+type Api = typeof import('@opentelemetry/api');
+
+/** Records go nowhere (OTEL_LOGS_EXPORTER=none, or no logs packages); the API's own no-op is 1.10+ only. */
+const noLogger = { emit() {} } as unknown as Logger;
 
 export interface Standalone {
   signals: SinkSignals;
-  /** Best effort: asks the exporters to send what they hold (asynchronous; a process ending now may lose it). */
-  flush(): void;
+  /** Asks the exporters to send what they hold; settles when they did (or failed). */
+  flush(): Promise<void>;
   close(): void;
 }
 
@@ -53,19 +59,21 @@ export async function createStandalone(config: Config, warn: (line: string) => v
   const mode = config.otel;
   // The standard switch for every OpenTelemetry SDK.
   if (!mode || process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return null;
-  const [metricsSdk, resources] = await Promise.all([load<SdkMetrics>('@opentelemetry/sdk-metrics'), load<Resources>('@opentelemetry/resources')]);
+  const [api, metricsSdk, resources] = await Promise.all([load<Api>('@opentelemetry/api'), load<SdkMetrics>('@opentelemetry/sdk-metrics'), load<Resources>('@opentelemetry/resources')]);
   if (mode === 'prometheus') {
     const prometheus = await load<Prometheus>('@opentelemetry/exporter-prometheus');
-    if (!metricsSdk || !prometheus || !resources) {
-      warn(missingLine('ASYNC_DEBUG_OTEL=prometheus', ['@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-prometheus']));
+    if (!api || !metricsSdk || !prometheus || !resources) {
+      warn(missingLine('ASYNC_DEBUG_OTEL=prometheus', ['@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-prometheus']));
       return null;
     }
+    if (!supported(resources, warn)) return null;
     const exporter = new prometheus.PrometheusExporter({ preventServerStart: true });
     const provider = new metricsSdk.MeterProvider({ resource: resourceOf(resources), readers: [exporter] });
     const server = serve(exporter, config.prometheusHost, config.prometheusPort, warn);
     return {
-      signals: { meter: provider.getMeter(SCOPE), tracer: trace.getTracer(SCOPE), logger: createNoopLogger(), root: ROOT_CONTEXT },
-      flush() {},
+      signals: { meter: provider.getMeter(SCOPE), tracer: api.trace.getTracer(SCOPE), logger: noLogger, root: api.ROOT_CONTEXT },
+      // Prometheus pulls: nothing to send.
+      flush: () => Promise.resolve(),
       close() {
         server.close();
         void provider.shutdown().catch(() => {});
@@ -85,10 +93,11 @@ export async function createStandalone(config: Config, warn: (line: string) => v
     logsOn ? load<SdkLogs>('@opentelemetry/sdk-logs') : none,
     logsOn ? load<OtlpLogs>('@opentelemetry/exporter-logs-otlp-http') : none,
   ]);
-  if (!metricsSdk || !otlpMetrics || !resources) {
-    warn(missingLine('ASYNC_DEBUG_OTEL=otlp', ['@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-metrics-otlp-http']));
+  if (!api || !metricsSdk || !otlpMetrics || !resources) {
+    warn(missingLine('ASYNC_DEBUG_OTEL=otlp', ['@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/resources', '@opentelemetry/exporter-metrics-otlp-http']));
     return null;
   }
+  if (!supported(resources, warn)) return null;
   const missing: string[] = [];
   if (spansOn && (!sdkTrace || !otlpTraces)) missing.push('@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-http');
   if (logsOn && (!sdkLogs || !otlpLogs)) missing.push('@opentelemetry/sdk-logs', '@opentelemetry/exporter-logs-otlp-http');
@@ -103,22 +112,38 @@ export async function createStandalone(config: Config, warn: (line: string) => v
   });
   const meters = new metricsSdk.MeterProvider({ resource, readers: [reader] });
   const tracers = sdkTrace && otlpTraces ? new sdkTrace.TracerProvider({ resource, spanProcessors: [new sdkTrace.BatchSpanProcessor({ exporter: new otlpTraces.OTLPTraceExporter() })] }) : null;
-  const loggers = sdkLogs && otlpLogs ? new sdkLogs.LoggerProvider({ resource, processors: [new sdkLogs.BatchLogRecordProcessor({ exporter: new otlpLogs.OTLPLogExporter() })] }) : null;
+  const loggers = sdkLogs && otlpLogs ? new sdkLogs.LoggerProvider({ resource, processors: [logProcessor(sdkLogs, new otlpLogs.OTLPLogExporter())] }) : null;
   const all = [meters, tracers, loggers].filter((p) => p !== null);
   return {
     signals: {
       meter: meters.getMeter(SCOPE),
-      tracer: tracers ? tracers.getTracer(SCOPE) : trace.getTracer(SCOPE),
-      logger: loggers ? loggers.getLogger(SCOPE) : createNoopLogger(),
-      root: ROOT_CONTEXT,
+      tracer: tracers ? tracers.getTracer(SCOPE) : api.trace.getTracer(SCOPE),
+      logger: loggers ? loggers.getLogger(SCOPE) : noLogger,
+      root: api.ROOT_CONTEXT,
     },
-    flush() {
-      for (const p of all) void p.forceFlush().catch(() => {});
-    },
+    flush: () => Promise.all(all.map((p) => p.forceFlush().catch(() => {}))).then(() => {}),
     close() {
       for (const p of all) void p.shutdown().catch(() => {});
     },
   };
+}
+
+type LogExporter = ConstructorParameters<SdkLogs['BatchLogRecordProcessor']>[0]['exporter'];
+
+/** sdk-logs before 0.220 takes (exporter, config); 0.220 on and 3.x take ({ exporter }). */
+function logProcessor(sdkLogs: SdkLogs, exporter: LogExporter) {
+  if (below(packageVersion('@opentelemetry/sdk-logs'), 0, 220)) {
+    const Old = sdkLogs.BatchLogRecordProcessor as unknown as new (e: LogExporter) => InstanceType<SdkLogs['BatchLogRecordProcessor']>;
+    return new Old(exporter);
+  }
+  return new sdkLogs.BatchLogRecordProcessor({ exporter });
+}
+
+/** SDK 1.x (`new Resource`, MeterProvider without `readers`) is not supported: one line says so. */
+function supported(resources: Resources, warn: (line: string) => void): boolean {
+  if (typeof resources.resourceFromAttributes === 'function') return true;
+  warn(`the otel reporter needs the OpenTelemetry SDK 2.x or 3.x packages (found @opentelemetry/resources ${packageVersion('@opentelemetry/resources') ?? 'of another line'}); no OpenTelemetry export`);
+  return false;
 }
 
 function resourceOf(r: Resources) {

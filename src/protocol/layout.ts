@@ -44,16 +44,23 @@ export const RING_READ = 9; // bytes ever read (the hub only)
 export const RING_DROPPED = 10; // findings that did not fit
 export const DONE = 11; // 1 once the thread wrote its last finding (its summary): the slot may be reused once drained
 export const KERNEL_TID = 12; // the thread's kernel thread id (Linux, from /proc/thread-self), 0 = not known
-export const I32_SLOTS = 13;
+export const SYNC_API_COUNT = 13; // sync APIs with a count below (the thread only; names written before this moves)
+export const I32_SLOTS = 14;
 
 /** A byte mailbox after the Int32 slots: the path of a file whose source map the watchdog asks for. */
 export const MAILBOX_OFFSET = I32_OFFSET + I32_SLOTS * 4;
 export const MAILBOX_BYTES = 1024;
 export const NAME_OFFSET = MAILBOX_OFFSET + MAILBOX_BYTES;
 export const NAME_BYTES = 128;
+/** Calls of each synchronous API the thread counted (detectors/sync-io), Float64, in the order each was
+ *  first counted, and the API's name in the area after (NUL-padded): readers see every call as it is counted. */
+export const SYNC_APIS = 48;
+export const SYNC_NAME_BYTES = 48;
+export const SYNC_COUNTS_OFFSET = Math.ceil((NAME_OFFSET + NAME_BYTES) / 8) * 8;
+export const SYNC_NAMES_OFFSET = SYNC_COUNTS_OFFSET + SYNC_APIS * 8;
 /** The ring of findings this thread made, JSON with a 4-byte length each. A power of two. Pages never
  *  written are never touched, so an idle slot costs address space, not memory. */
-export const RING_OFFSET = NAME_OFFSET + NAME_BYTES;
+export const RING_OFFSET = SYNC_NAMES_OFFSET + SYNC_APIS * SYNC_NAME_BYTES;
 export const RING_BYTES = 64 * 1024;
 
 // Rounded up to 8 bytes: the next slot's Float64Array must start aligned.
@@ -73,10 +80,14 @@ export const UNWATCHED_IDS = 8; // UNWATCHED_LISTED entries: threadId + 1 of a r
 export const UNWATCHED_LISTED = 64;
 export const LEAVING_IDS = UNWATCHED_IDS + UNWATCHED_LISTED; // LEAVING_LISTED entries: threadId + 1 of a thread Node is about to free
 export const LEAVING_LISTED = 64;
-export const GLOBAL_SLOTS = LEAVING_IDS + LEAVING_LISTED;
+export const EXIT_EXPORT = LEAVING_IDS + LEAVING_LISTED; // EXPORT_* below: the main thread at exit asks the hub's exporters to send what they hold
+export const GLOBAL_SLOTS = EXIT_EXPORT + 1;
 export const HUB_STARTING = 0;
 export const HUB_UP = 1; // draining rings and reporting
 export const HUB_GONE = 2; // never came up, or stopped: threads report for themselves
+export const EXPORT_NONE = 0;
+export const EXPORT_ASKED = 1;
+export const EXPORT_DONE = 2;
 
 /** Where the thread slots start: after the globals, 8-aligned (a slot begins with a Float64Array). */
 export const SLOTS_OFFSET = Math.ceil((GLOBAL_SLOTS * 4) / 8) * 8;

@@ -10,11 +10,11 @@
 // no message events are used in app threads (on Node 22+ the first message event of a thread loads
 // undici's MessageEvent, 100+ ms on a busy machine).
 import {
-  CLOSING, FIXED_SLOTS, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, INITIAL_SLOTS,
+  CLOSING, EXIT_EXPORT, EXPORT_ASKED, EXPORT_DONE, FIXED_SLOTS, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, INITIAL_SLOTS,
   LEAVING_IDS, LEAVING_LISTED, LIMIT_WARNED, MAX_THREADS, READING, SLOTS_OFFSET, SLOTS_USED, SLOT_BYTES, TO_MAIN,
   UNWATCHED_COUNT, UNWATCHED_IDS, UNWATCHED_LISTED, WAKE, registryBytes,
 } from './layout.js';
-import { atomicsWait } from '../original.js';
+import { atomicsWait, now } from '../original.js';
 import { ThreadSlot } from './thread-slot.js';
 
 export { ThreadSlot } from './thread-slot.js';
@@ -284,6 +284,36 @@ export class Registry {
 
   findingsWantedInMain(): boolean {
     return Atomics.load(this.globals, TO_MAIN) === 1;
+  }
+
+  // --- the exporters' last send at exit: the main thread asks, the hub answers once they are done ---
+
+  /**
+   * The main thread at exit, after its last finding went into its ring: asks the hub to have its
+   * reporters send what they hold (an exporter's batch), wakes it, and waits for its answer at most
+   * `timeoutMs`. True when the hub answered in time.
+   */
+  exportAtExit(timeoutMs: number): boolean {
+    Atomics.store(this.globals, EXIT_EXPORT, EXPORT_ASKED);
+    this.wakeHub();
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      if (Atomics.load(this.globals, EXIT_EXPORT) === EXPORT_DONE) return true;
+      const left = deadline - now();
+      if (left <= 0) return false;
+      atomicsWait(this.globals, EXIT_EXPORT, EXPORT_ASKED, left);
+    }
+  }
+
+  /** The hub: whether the main thread asked for the last send. */
+  exportAsked(): boolean {
+    return Atomics.load(this.globals, EXIT_EXPORT) === EXPORT_ASKED;
+  }
+
+  /** The hub: the last send is done (or given up); the main thread goes on exiting. */
+  markExported(): void {
+    Atomics.store(this.globals, EXIT_EXPORT, EXPORT_DONE);
+    Atomics.notify(this.globals, EXIT_EXPORT);
   }
 
   // --- waking the hub: +1 and notify per finding put in a ring ---

@@ -9,8 +9,8 @@ import {
   BEAT, BEAT_CPU, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
   H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, KERNEL_TID, MAILBOX_BYTES,
   MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, OPEN_BLOCK, OWNER, RING_BYTES, RING_DROPPED,
-  RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, STARVED_GAPS, STARVED_MS, TURNED, UNNAMED_COUNT, UNNAMED_MS,
-  WORST_MS,
+  RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, STARVED_GAPS, STARVED_MS, SYNC_API_COUNT, SYNC_APIS, SYNC_COUNTS_OFFSET,
+  SYNC_NAME_BYTES, SYNC_NAMES_OFFSET, TURNED, UNNAMED_COUNT, UNNAMED_MS, WORST_MS,
 } from './layout.js';
 
 export class ThreadSlot {
@@ -19,6 +19,8 @@ export class ThreadSlot {
   private readonly i32: Int32Array;
   private readonly mailbox: Uint8Array;
   private readonly nameBytes: Uint8Array;
+  private readonly syncCounts: Float64Array;
+  private readonly syncNames: Uint8Array;
   readonly ring: Uint8Array;
 
   constructor(buffer: SharedArrayBuffer, offset = 0) {
@@ -26,6 +28,8 @@ export class ThreadSlot {
     this.i32 = new Int32Array(buffer, offset + I32_OFFSET, I32_SLOTS);
     this.mailbox = new Uint8Array(buffer, offset + MAILBOX_OFFSET, MAILBOX_BYTES);
     this.nameBytes = new Uint8Array(buffer, offset + NAME_OFFSET, NAME_BYTES);
+    this.syncCounts = new Float64Array(buffer, offset + SYNC_COUNTS_OFFSET, SYNC_APIS);
+    this.syncNames = new Uint8Array(buffer, offset + SYNC_NAMES_OFFSET, SYNC_APIS * SYNC_NAME_BYTES);
     this.ring = new Uint8Array(buffer, offset + RING_OFFSET, RING_BYTES);
   }
 
@@ -35,6 +39,8 @@ export class ThreadSlot {
   claim(threadId: number): boolean {
     if (Atomics.compareExchange(this.i32, OWNER, 0, CLAIMING) !== 0) return false;
     this.f64.fill(0);
+    this.syncCounts.fill(0);
+    this.syncNames.fill(0);
     // Every Int32 number back to its start (no gap claimed yet), the owner last: the slot is ready.
     for (let i = 0; i < I32_SLOTS; i++) if (i !== OWNER) Atomics.store(this.i32, i, i === CLAIMED ? -1 : 0);
     Atomics.store(this.i32, OWNER, threadId + 1);
@@ -278,6 +284,39 @@ export class ThreadSlot {
     return length > 0 ? Buffer.from(this.nameBytes.subarray(0, length)).toString('utf8') : undefined;
   }
 
+  // --- calls of each sync API (the thread counts; detectors/sync-io), for readers of its health ---
+
+  /** The index under which the thread counts calls of `api` from now on; -1 when the table is full. */
+  addSyncApi(api: string): number {
+    const index = Atomics.load(this.i32, SYNC_API_COUNT);
+    if (index >= SYNC_APIS) return -1;
+    const area = this.syncNames.subarray(index * SYNC_NAME_BYTES, (index + 1) * SYNC_NAME_BYTES);
+    area.fill(0);
+    new TextEncoder().encodeInto(api.slice(0, SYNC_NAME_BYTES), area.subarray(0, SYNC_NAME_BYTES - 1));
+    this.syncCounts[index] = 0;
+    // The name is in place before a reader can see the index.
+    Atomics.store(this.i32, SYNC_API_COUNT, index + 1);
+    return index;
+  }
+
+  /** `delta` more calls of the API at `index` (negative: calls taken back). */
+  countSyncCalls(index: number, delta: number): void {
+    this.syncCounts[index]! += delta;
+  }
+
+  /** Calls of each sync API the thread counted so far, by API name (empty before its first). */
+  readSyncCalls(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const n = Math.min(Atomics.load(this.i32, SYNC_API_COUNT), SYNC_APIS);
+    for (let i = 0; i < n; i++) {
+      const area = this.syncNames.subarray(i * SYNC_NAME_BYTES, (i + 1) * SYNC_NAME_BYTES);
+      const end = area.indexOf(0);
+      const name = Buffer.from(area.subarray(0, end < 0 ? area.length : end)).toString('utf8');
+      out[name] = (out[name] ?? 0) + Math.max(0, this.syncCounts[i] ?? 0);
+    }
+    return out;
+  }
+
   // --- loop health (the thread publishes about once a second: agent/loop-health.ts) ---
 
   /** Seen by health readers from the start; the numbers come with the first publish. */
@@ -322,6 +361,7 @@ export class ThreadSlot {
       blocks: f[BLOCKS] ?? 0,
       starvedMs: Math.round(f[STARVED_MS] ?? 0),
       starvedGaps: f[STARVED_GAPS] ?? 0,
+      syncCalls: this.readSyncCalls(),
       exited,
     };
   }

@@ -14,6 +14,16 @@ export interface LoadedReporters extends Required<Reporter> {
   readonly ready: Promise<void>;
 }
 
+/** How long the main thread's exit waits for the hub's reporters to send what they hold (0: no wait). */
+export function exitExportMs(config: Config): number {
+  let ms = 0;
+  for (const name of config.reporters) {
+    const entry = REPORTERS[name as ReporterName];
+    if (entry?.place(config) === 'hub') ms = Math.max(ms, entry.exitExportMs?.(config) ?? 0);
+  }
+  return ms;
+}
+
 export function reportersAt(place: ReporterPlace, config: Config, context: Omit<ReporterContext, 'config'>): LoadedReporters {
   const names = config.reporters.filter((n) => REPORTERS[n]?.place(config) === place);
   const made: (Reporter | null)[] = [];
@@ -63,6 +73,9 @@ export function reportersAt(place: ReporterPlace, config: Config, context: Omit<
     },
     flush() {
       all?.flush();
+    },
+    exportAtExit() {
+      return all ? all.exportAtExit() : Promise.resolve();
     },
     close() {
       all?.close();

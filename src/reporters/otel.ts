@@ -73,8 +73,12 @@ function guarded(sink: Sink, extra: Partial<Reporter> = {}, warn: (line: string)
   };
   return {
     report: safe((f: Finding) => sink.report(f)),
-    health: safe((t: readonly ThreadHealth[]) => extra.health?.(t)),
+    health: safe((t: readonly ThreadHealth[]) => {
+      extra.health?.(t);
+      sink.note(t);
+    }),
     flush: safe(() => extra.flush?.()),
+    exportAtExit: () => (on && extra.exportAtExit ? extra.exportAtExit().catch(() => {}) : Promise.resolve()),
     close: safe(() => {
       on = false;
       extra.close?.();
@@ -96,7 +100,7 @@ function standalone(context: ReporterContext): Reporter {
   let closed = false;
   let waiting: Finding[] | null = [];
   let lastHealth: readonly ThreadHealth[] | null = null;
-  void (async () => {
+  const building = (async () => {
     try {
       // Loaded only here: the main-thread path loads no SDK and not the ESM build of the API.
       const { createStandalone } = await import('../otel/standalone.js');
@@ -108,7 +112,7 @@ function standalone(context: ReporterContext): Reporter {
       }
       const threads = threadsOf(context);
       const sink = createSink(made.signals, { threads: threads.threads });
-      const r = guarded(sink, { health: (t) => threads.set(t), flush: () => made.flush(), close: () => made.close() }, context.warn);
+      const r = guarded(sink, { health: (t) => threads.set(t), exportAtExit: () => made.flush(), close: () => made.close() }, context.warn);
       for (const f of waiting ?? []) r.report(f);
       if (lastHealth) r.health?.(lastHealth);
       waiting = null;
@@ -130,9 +134,9 @@ function standalone(context: ReporterContext): Reporter {
       if (live) live.health?.(t);
       else lastHealth = t;
     },
-    flush() {
-      live?.flush?.();
-    },
+    // At exit, while the main thread waits: once the exporter is built (it may still be loading), it
+    // sends what it holds, the exit's findings and counts among them.
+    exportAtExit: () => building.then(() => live?.exportAtExit?.()),
     close() {
       closed = true;
       live?.close?.();
@@ -140,10 +144,19 @@ function standalone(context: ReporterContext): Reporter {
   };
 }
 
-/** The @opentelemetry/api the app's SDK registered through: the app's own copy when it has one. */
-function apiOfApp(): ApiModule {
-  return requireFromApp<ApiModule>('@opentelemetry/api') ?? (createRequire(import.meta.url)('@opentelemetry/api') as ApiModule);
+/** The @opentelemetry/api the app's SDK registered through: the app's own copy when it has one; undefined with none anywhere. */
+function apiOfApp(): ApiModule | undefined {
+  const own = requireFromApp<ApiModule>('@opentelemetry/api');
+  if (own) return own;
+  try {
+    return createRequire(import.meta.url)('@opentelemetry/api') as ApiModule;
+  } catch {
+    return undefined;
+  }
 }
+
+/** Said when no @opentelemetry/api is installed at all: the app cannot have registered an SDK. */
+export const NO_API_LINE = 'ASYNC_DEBUG_REPORTERS=otel: @opentelemetry/api is not installed, so the app has no OpenTelemetry SDK to export through; install and register one (`npm install @opentelemetry/api @opentelemetry/sdk-node`), or set ASYNC_DEBUG_OTEL=prometheus or otlp for asyncdebug\'s own exporter (docs/otel.md)';
 
 function logsOf(api: ApiModule): LogsApi | undefined {
   if ((api as { logs?: LogsApi }).logs) return (api as { logs: LogsApi }).logs;
@@ -160,6 +173,10 @@ function isNoop(provider: unknown): boolean {
 async function inApp(context: ReporterContext): Promise<Reporter> {
   if (!isMainThread) return quiet;
   const api = apiOfApp();
+  if (!api) {
+    context.warn(NO_API_LINE);
+    return quiet;
+  }
   const logs = logsOf(api);
   const started = Date.now();
   const threads = threadsOf(context);
@@ -220,6 +237,7 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
       look();
       sink.report(f);
     },
+    note: (t) => sink.note(t),
     use: (s) => sink.use(s),
     close: () => sink.close(),
   };

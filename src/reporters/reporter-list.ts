@@ -5,6 +5,9 @@ import type { ReporterEntry } from './reporter.js';
 import { createJsonlReporter } from './jsonl.js';
 import { removeOwnSocket } from '../tui/socket-dir.js';
 
+/** How long a process's exit waits, at most, for the standalone OTLP exporter's last send (docs/otel.md). */
+export const OTEL_EXIT_EXPORT_MS = 2000;
+
 export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
   // Written by the thread that made the finding, the moment it is made (the watchdog writes blocks).
   json: { place: () => 'thread', module: 'jsonl.js', create: ({ config }) => createJsonlReporter(config) },
@@ -13,5 +16,6 @@ export const REPORTERS: Partial<Record<ReporterName, ReporterEntry>> = {
   // Serves `asyncdebug tui` over a private Unix socket, from the hub (off the app's loop).
   tui: { place: () => 'hub', module: 'tui-server.js', atProcessExit: () => removeOwnSocket() },
   // Through the app's own OpenTelemetry SDK in its main thread, or (ASYNC_DEBUG_OTEL) its own exporter off the app's loop.
-  otel: { place: (c) => (c.otel ? 'hub' : 'main'), module: 'otel.js' },
+  // At exit, OTLP's last batch (the exit's findings and counts) is sent while the main thread waits, at most OTEL_EXIT_EXPORT_MS.
+  otel: { place: (c) => (c.otel ? 'hub' : 'main'), module: 'otel.js', exitExportMs: (c) => (c.otel === 'otlp' ? OTEL_EXIT_EXPORT_MS : 0) },
 };

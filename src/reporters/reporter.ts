@@ -12,6 +12,11 @@ export interface Reporter {
   health?(threads: readonly ThreadHealth[]): void;
   /** At exit (synchronous: nothing asynchronous runs after 'exit'). */
   flush?(): void;
+  /**
+   * In the hub, as the process exits: send what the reporter still holds (an exporter's batch). The
+   * watchdog's loop still runs then; the main thread waits for this at most its entry's `exitExportMs`.
+   */
+  exportAtExit?(): Promise<void>;
   /** When the agent stops or the process exits; after close, report() is not called again. */
   close?(): void;
 }
@@ -50,6 +55,11 @@ export interface ReporterEntry {
    * leaves behind (the watchdog worker gets no exit event when the process ends). Must not throw.
    */
   atProcessExit?: (config: Config) => void;
+  /**
+   * A reporter of place `hub` whose findings leave the process asynchronously (an OTLP exporter): how
+   * long the main thread's exit waits, at most, for its `exportAtExit` (0: not at all).
+   */
+  exitExportMs?: (config: Config) => number;
 }
 
 /** What every reporter module exports. */
@@ -73,6 +83,14 @@ export function fanOut(reporters: Reporter[], warn: (line: string) => void = () 
     report: (f) => each((r) => r.report(f)),
     health: (threads) => each((r) => r.health?.(threads)),
     flush: () => each((r) => r.flush?.()),
+    exportAtExit: () => {
+      const sending: Promise<unknown>[] = [];
+      each((r) => {
+        const p = r.exportAtExit?.();
+        if (p) sending.push(p.catch(() => {}));
+      });
+      return Promise.all(sending).then(() => {});
+    },
     close: () => each((r) => r.close?.()),
   };
 }

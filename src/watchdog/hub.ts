@@ -63,6 +63,16 @@ export function startHub(options: HubOptions): Hub {
     }
   };
 
+  // The main thread at exit: every ring drained (its last findings), then the reporters send what they
+  // hold (the OTLP exporter's batch) while it waits, and it is told when they are done.
+  let exporting = false;
+  const exportIfAsked = () => {
+    if (exporting || !registry.exportAsked()) return;
+    exporting = true;
+    drain();
+    void reporters.exportAtExit().catch(() => {}).finally(() => registry.markExported());
+  };
+
   // Wakes on every ring write (Atomics.waitAsync: no message event, no polling delay); a tick of the
   // health timer drains too, in case a wake was missed between a drain and the next wait.
   let seen = registry.wakes();
@@ -71,6 +81,7 @@ export function startHub(options: HubOptions): Hub {
     const again = () => {
       seen = registry.wakes();
       drain();
+      exportIfAsked();
       wait();
     };
     if (waited.async) void (waited.value as Promise<string>).then(again);

@@ -1,11 +1,12 @@
 // The otel reporter in real Node processes with the agent preloaded: through the app's own SDK (main
 // thread), as a standalone Prometheus endpoint and as an OTLP/HTTP exporter (in the watchdog).
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fixture, markerLine, runNode, type RunResult } from '../helpers.js';
 import * as S from '../../src/otel/semconv.js';
-import { freePort, sleep } from './otel-helpers.js';
+import { OTEL_EXIT_EXPORT_MS } from '../../src/reporters/reporter-list.js';
+import { freePort, lastValues, otlpReceiver, sleep } from './otel-helpers.js';
 
 interface SdkOutput {
   metrics: Array<{ name: string; unit: string; points: Array<{ attributes: Record<string, unknown>; value: unknown }> }>;
@@ -25,7 +26,7 @@ describe.each(['otel-sdk-app.cjs', 'otel-sdk-app-esm.mjs'])('through the app\'s 
     out = JSON.parse(run.stdout) as SdkOutput;
   });
 
-  it('metrics under the semantic-convention names and ours, with thread and code site', () => {
+  it("metrics under asyncdebug's names, with thread and code site", () => {
     const names = out.metrics.map((m) => m.name);
     for (const name of [...Object.values(S.METRIC_DELAY), S.METRIC_UTILIZATION, S.METRIC_TIME, S.METRIC_BLOCKS, S.METRIC_BLOCK_DURATION, S.METRIC_FINDINGS]) expect(names).toContain(name);
     const blocks = out.metrics.find((m) => m.name === S.METRIC_BLOCKS)!;
@@ -122,17 +123,17 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
     expect(notFound).toBe(404);
     const series = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
     const file = fixture('otel-blocker.mjs');
-    expect(series(S.PROMETHEUS.delay('p99'))).toContainEqual(expect.stringMatching(/thread_id="0",thread_name="main"/));
-    expect(series(S.PROMETHEUS.utilization)).toContainEqual(expect.stringMatching(/thread_name="cruncher"/));
-    expect(series(S.PROMETHEUS.time)).toContainEqual(expect.stringContaining('nodejs_eventloop_state="idle"'));
-    const blocks = series(S.PROMETHEUS.blocks);
+    expect(series(S.PROMETHEUS.delay('p99').name)).toContainEqual(expect.stringMatching(/thread_id="0",thread_name="main"/));
+    expect(series(S.PROMETHEUS.utilization.name)).toContainEqual(expect.stringMatching(/thread_name="cruncher"/));
+    expect(series(S.PROMETHEUS.time.name)).toContainEqual(expect.stringContaining('nodejs_eventloop_state="idle"'));
+    const blocks = series(S.PROMETHEUS.blocks.name);
     expect(blocks).toContainEqual(expect.stringContaining(`code_file_path="${file}",code_line_number="${markerLine(file, '@block-render')}",code_function_name="renderReport"`));
     expect(blocks).toContainEqual(expect.stringContaining(`code_line_number="${markerLine(file, '@block-parse')}",code_function_name="parseInput"`));
     expect(blocks).toContainEqual(expect.stringMatching(/thread_id="\d+",thread_name="cruncher"/));
-    expect(series(S.PROMETHEUS.syncIo)).toContainEqual(expect.stringContaining('asyncdebug_api="fs.readFileSync"'));
-    expect(series(S.PROMETHEUS.unawaited)).toContainEqual(expect.stringContaining(`code_line_number="${markerLine(file, '@unawaited')}"`));
-    expect(series(`${S.PROMETHEUS.threadpoolWait}_count`)).toHaveLength(1);
-    expect(series(`${S.PROMETHEUS.blockDuration}_bucket`).length).toBeGreaterThan(0);
+    expect(series(S.PROMETHEUS.syncIo.name)).toContainEqual(expect.stringContaining('asyncdebug_api="fs.readFileSync"'));
+    expect(series(S.PROMETHEUS.unawaited.name)).toContainEqual(expect.stringContaining(`code_line_number="${markerLine(file, '@unawaited')}"`));
+    expect(series(`${S.PROMETHEUS.threadpoolWait.name}_count`)).toHaveLength(1);
+    expect(series(`${S.PROMETHEUS.blockDuration.name}_bucket`).length).toBeGreaterThan(0);
   }, 120_000);
 
   it('an app that ends ends as before: its exit code, no port left open, nothing kept alive', async () => {
@@ -171,48 +172,23 @@ describe('standalone Prometheus endpoint (ASYNC_DEBUG_OTEL=prometheus)', () => {
   });
 });
 
-interface OtlpBody {
-  resourceMetrics?: Array<{ resource: { attributes: Array<{ key: string; value: Record<string, unknown> }> }; scopeMetrics: Array<{ metrics: Array<{ name: string }> }> }>;
-  resourceSpans?: Array<{ scopeSpans: Array<{ spans: Array<{ name: string; attributes: Array<{ key: string; value: Record<string, unknown> }> }> }> }>;
-  resourceLogs?: Array<{ scopeLogs: Array<{ logRecords: Array<{ body: { stringValue?: string }; attributes: Array<{ key: string; value: Record<string, unknown> }> }> }> }>;
-}
-
 describe('standalone OTLP/HTTP export (ASYNC_DEBUG_OTEL=otlp)', () => {
   it('metrics, block spans and finding logs reach a loopback receiver at OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
-    const got: Record<string, OtlpBody[]> = { '/v1/metrics': [], '/v1/traces': [], '/v1/logs': [] };
-    const headers: string[] = [];
-    const receiver = createServer((req: IncomingMessage, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        headers.push(String(req.headers['x-test'] ?? ''));
-        try {
-          got[req.url ?? '']?.push(JSON.parse(body) as OtlpBody);
-        } catch {
-          // not JSON: not counted
-        }
-        res.setHeader('content-type', 'application/json');
-        res.end('{}');
-      });
-    });
-    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
-    const port = (receiver.address() as AddressInfo).port;
-    const metricNames = () => new Set(got['/v1/metrics']!.flatMap((b) => b.resourceMetrics ?? []).flatMap((r) => r.scopeMetrics).flatMap((s) => s.metrics.map((m) => m.name)));
-    const spans = () => got['/v1/traces']!.flatMap((b) => b.resourceSpans ?? []).flatMap((r) => r.scopeSpans).flatMap((s) => s.spans);
-    const logs = () => got['/v1/logs']!.flatMap((b) => b.resourceLogs ?? []).flatMap((r) => r.scopeLogs).flatMap((s) => s.logRecords);
+    const receiver = await otlpReceiver();
+    const metricNames = () => new Set(receiver.metrics().map((m) => m.name));
     const stackOf = (span: { attributes: Array<{ key: string; value: Record<string, unknown> }> }) => String(span.attributes.find((a) => a.key === S.ATTR_CODE_STACKTRACE)?.value.stringValue ?? '');
-    const mainBlock = () => spans().find((s) => s.name === S.SPAN_BLOCK && stackOf(s).includes('otel-blocker.mjs'));
+    const mainBlock = () => receiver.spans().find((s) => s.name === S.SPAN_BLOCK && stackOf(s).includes('otel-blocker.mjs'));
     const done = (async () => {
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         await sleep(200);
-        if (metricNames().has(S.METRIC_BLOCKS) && metricNames().has(S.METRIC_DELAY.p99) && mainBlock() && logs().length > 0) return;
+        if (metricNames().has(S.METRIC_BLOCKS) && metricNames().has(S.METRIC_DELAY.p99) && mainBlock() && receiver.logs().length > 0) return;
       }
     })();
     try {
       const run = await blocker({
         ASYNC_DEBUG_OTEL: 'otlp',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`,
         OTEL_EXPORTER_OTLP_HEADERS: 'x-test=asyncdebug',
         OTEL_SERVICE_NAME: 'blocker-fixture',
         OTEL_METRIC_EXPORT_INTERVAL: '500',
@@ -225,11 +201,60 @@ describe('standalone OTLP/HTTP export (ASYNC_DEBUG_OTEL=otlp)', () => {
     }
     expect(metricNames()).toContain(S.METRIC_BLOCKS);
     expect(metricNames()).toContain(S.METRIC_UTILIZATION);
-    const resource = got['/v1/metrics']![0]!.resourceMetrics![0]!.resource.attributes;
+    const resource = receiver.bodies['/v1/metrics'][0]!.resourceMetrics![0]!.resource.attributes;
     expect(resource).toContainEqual({ key: 'service.name', value: { stringValue: 'blocker-fixture' } });
     // A main-thread block's span, with the stack in the fixture (the worker's blocks are spans too).
     expect(mainBlock()).toBeDefined();
-    expect(logs().some((l) => l.attributes.some((a) => a.key === S.ATTR_KIND && a.value.stringValue === 'block'))).toBe(true);
-    expect(headers).toContain('asyncdebug');
+    expect(receiver.logs().some((l) => l.attributes.some((a) => a.key === S.ATTR_KIND && a.value.stringValue === 'block'))).toBe(true);
+    expect(receiver.headers).toContain('asyncdebug');
   }, 120_000);
+
+  it('at exit, the last send carries the exit\'s findings and exact counts; the exit code stays the app\'s', async () => {
+    const receiver = await otlpReceiver();
+    const file = fixture('otel-exit.mjs');
+    let run: RunResult;
+    try {
+      // No periodic export in the process's life (60 s interval): only the send at exit can deliver.
+      run = await runNode(file, {
+        nodeArgs: ['--import', 'asyncdebug'],
+        env: { ASYNC_DEBUG: '1', ASYNC_DEBUG_REPORTERS: 'json', ASYNC_DEBUG_OTEL: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_BLRP_SCHEDULE_DELAY: '60000' },
+        timeoutMs: 60_000,
+      });
+    } finally {
+      receiver.close();
+    }
+    expect(run.code).toBe(5);
+    expect(run.stdout).toBe('done\n');
+    expect(run.stderr).toBe('');
+    const main = { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main' };
+    // 37 calls: the count as it is (the site's finding lines said 32 before its line at exit).
+    expect(lastValues(receiver.metrics(), S.METRIC_SYNC_IO_CALLS).get(JSON.stringify({ ...main, [S.ATTR_API]: 'fs.readFileSync' }))).toBe(37);
+    const site = [...lastValues(receiver.metrics(), S.METRIC_SYNC_IO_SITE_CALLS).entries()];
+    expect(site).toEqual([[expect.stringContaining(`"${S.ATTR_CODE_LINE_NUMBER}":${markerLine(file, '@sync')}`), 37]]);
+    // A finding made at exit, counted and logged.
+    expect(lastValues(receiver.metrics(), S.METRIC_FINDINGS).get(JSON.stringify({ ...main, [S.ATTR_KIND]: 'never-settled' }))).toBe(1);
+    expect(receiver.logs().some((l) => l.attributes.some((a) => a.key === S.ATTR_KIND && a.value.stringValue === 'never-settled'))).toBe(true);
+  }, 90_000);
+
+  it('a receiver that never answers holds the exit at most OTEL_EXIT_EXPORT_MS: the process ends, with its exit code', async () => {
+    const silent = createServer(() => {}); // takes the request, never answers
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const run = await runNode(fixture('otel-exit.mjs'), {
+        nodeArgs: ['--import', 'asyncdebug'],
+        env: { ASYNC_DEBUG_OTEL: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, EXIT_AFTER_MS: '1500' },
+        timeoutMs: 60_000,
+      });
+      expect(run.signal).toBeNull();
+      expect(run.code).toBe(5);
+      // 1.5 s of work and at most 2 s of waiting; the rest is slack for a loaded machine (the
+      // exporter's own timeout is 10 s and it retries: an unbounded wait would take longer).
+      expect(Date.now() - started).toBeLessThan(OTEL_EXIT_EXPORT_MS + 8_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  }, 90_000);
 });

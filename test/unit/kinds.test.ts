@@ -113,7 +113,7 @@ describe('every consumer reads the row', () => {
   it('the OTel sink: the log severity, and the signal each kind gets', () => {
     const records: string[] = [];
     const instrument = (name: string) => ({ add: (v: number) => records.push(`${name} ${v}`), record: (v: number) => records.push(`${name} ${v}`), addCallback() {}, removeCallback() {} });
-    const meter = { createCounter: instrument, createHistogram: instrument, createObservableGauge: instrument, createObservableCounter: instrument } as unknown as Meter;
+    const meter = { createCounter: instrument, createHistogram: instrument, createObservableGauge: instrument, createObservableCounter: instrument, addBatchObservableCallback() {}, removeBatchObservableCallback() {} } as unknown as Meter;
     const tracer = { startSpan: () => ({ end: () => records.push('span') }) } as unknown as Tracer;
     const logger = { emit: (r: { severityText: string; severityNumber: number; attributes: Attributes }) => records.push(`log ${r.attributes['asyncdebug.finding.kind']} ${r.severityText} ${r.severityNumber}`) } as unknown as Logger;
     const sink = createSink({ meter, tracer, logger, root: {} as Context }, { threads: () => [] });
@@ -126,7 +126,7 @@ describe('every consumer reads the row', () => {
     expect(report(finding('unawaited', { id: 'u' }))).toEqual(['asyncdebug.promises.unawaited 1', 'log unawaited WARN 13']);
     expect(report(finding('threadpool-saturation', { id: 't', durationMs: 500 }))).toEqual(['asyncdebug.threadpool.wait 0.5', 'log threadpool-saturation WARN 13']);
     expect(report(finding('block', { id: 'b', durationMs: 250, ongoing: false }))).toEqual(['asyncdebug.loop.blocks 1', 'asyncdebug.loop.block.duration 0.25', 'span', 'log block WARN 13']);
-    expect(report(finding('sync-io', { id: 's', api: 'fs.statSync', count: 3 }))).toEqual(['log sync-io WARN 13', 'asyncdebug.sync_io.calls 3']);
+    expect(report(finding('sync-io', { id: 's', api: 'fs.statSync', count: 3 }))).toEqual(['log sync-io WARN 13', 'asyncdebug.sync_io.site.calls 3']);
     expect(report(summary({}))).toEqual(['log summary INFO 9']);
     withRow('large-message', { severity: 'ERROR', otel: 'pool-wait' }, () => {
       expect(report(finding('large-message', { id: 'm', durationMs: 100 }))).toEqual(['asyncdebug.threadpool.wait 0.1', 'log large-message ERROR 17']);

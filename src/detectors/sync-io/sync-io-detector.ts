@@ -63,7 +63,7 @@ function attribute(wrapper: Function): { frames: Frame[]; who: SyncAttribution }
   return who && { frames, who };
 }
 
-export function startSyncIoDetector({ config, emit, startup }: DetectorContext): Detector {
+export function startSyncIoDetector({ config, emit, startup, slot }: DetectorContext): Detector {
   /** The agent's own work inside a wrapper must not be seen by the wrappers again. */
   let busy = false;
   const apis = new Map<string, ApiState>();
@@ -74,6 +74,13 @@ export function startSyncIoDetector({ config, emit, startup }: DetectorContext):
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
+    // Where this API's calls are counted in the thread's slot, for readers of its health (the otel
+    // reporter's exact counts at every collection): taken at its first counted call.
+    let counted = -2;
+    const count = (delta: number) => {
+      if (counted === -2) counted = slot.addSyncApi(a.api);
+      if (counted >= 0) slot.countSyncCalls(counted, delta);
+    };
     // Which calls are seen: after start-up, not the agent's own or Node's loader's, and sampled (the
     // others are counted here and attributed to the next sampled call's site).
     const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
@@ -81,6 +88,7 @@ export function startSyncIoDetector({ config, emit, startup }: DetectorContext):
       if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0) || onAgentFile(a0)) return false;
       const n = ++state.calls;
       totals[kind]++;
+      count(1);
       if (isSampled(n, config.strict)) return true;
       state.pending++;
       return false;
@@ -98,6 +106,7 @@ export function startSyncIoDetector({ config, emit, startup }: DetectorContext):
       if (!call || allowed(a.api, call.who.site.file)) {
         state.pending = 0;
         totals[kind]--;
+        count(-1);
         return original.apply(self, args);
       }
       const { frames, who } = call;

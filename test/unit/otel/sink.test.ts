@@ -27,9 +27,9 @@ function other(kind: Finding['kind'], id: string, extra: Record<string, unknown>
 }
 
 const health: ThreadHealth[] = [
-  { pid: 1, threadId: 0, time: 0, delay: { min: 10, max: 250, mean: 20, p50: 11, p90: 30, p99: 240 }, elu: 0.75, activeMs: 3000, idleMs: 1000, blockedMs: 0, blocks: 1, starvedMs: 0, starvedGaps: 0, exited: false },
+  { pid: 1, threadId: 0, time: 0, delay: { min: 10, max: 250, mean: 20, p50: 11, p90: 30, p99: 240 }, elu: 0.75, activeMs: 3000, idleMs: 1000, blockedMs: 0, blocks: 1, starvedMs: 0, starvedGaps: 0, syncCalls: { 'fs.readFileSync': 7, 'Atomics.wait': 1 }, exited: false },
   { pid: 1, threadId: 1, threadName: 'pool', time: 0, delay: { min: 10, max: 12, mean: 11, p50: 11, p90: 12, p99: 12 }, elu: 0.1, activeMs: 100, idleMs: 900, blockedMs: 150, blocks: 0, starvedMs: 420, starvedGaps: 2, exited: false },
-  { pid: 1, threadId: 2, time: 0, delay: { min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }, elu: 0, activeMs: 1, idleMs: 1, blockedMs: 0, blocks: 0, starvedMs: 0, starvedGaps: 0, exited: true },
+  { pid: 1, threadId: 2, time: 0, delay: { min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }, elu: 0, activeMs: 1, idleMs: 1, blockedMs: 0, blocks: 0, starvedMs: 0, starvedGaps: 0, syncCalls: { 'zlib.gzipSync': 2 }, exited: true },
 ];
 
 let metricExporter: InMemoryMetricExporter;
@@ -85,7 +85,7 @@ afterEach(() => {
 });
 
 describe('otel reporter, metrics', () => {
-  it('loop health per live thread under the semantic-convention names, in seconds', async () => {
+  it("loop health under asyncdebug's names, in seconds: gauges per live thread, counters of exited threads too", async () => {
     await start();
     const m = await collected();
     const p99 = points(m.get(S.METRIC_DELAY.p99));
@@ -104,7 +104,61 @@ describe('otel reporter, metrics', () => {
     expect(points(m.get(S.METRIC_STARVED))).toEqual([
       { attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main' }, value: 0 },
       { attributes: { [S.ATTR_THREAD_ID]: 1, [S.ATTR_THREAD_NAME]: 'pool' }, value: 0.42 },
+      { attributes: { [S.ATTR_THREAD_ID]: 2 }, value: 0 },
     ]);
+    for (const name of [...Object.values(S.METRIC_DELAY), S.METRIC_UTILIZATION, S.METRIC_TIME]) expect(name.startsWith('asyncdebug.eventloop.'), name).toBe(true);
+  });
+
+  it('the sync-call counter is each thread\'s count per API as it is now, an exited thread\'s last count too', async () => {
+    await start();
+    const m = await collected();
+    expect(points(m.get(S.METRIC_SYNC_IO_CALLS))).toEqual([
+      { attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_API]: 'fs.readFileSync' }, value: 7 },
+      { attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_API]: 'Atomics.wait' }, value: 1 },
+      { attributes: { [S.ATTR_THREAD_ID]: 2, [S.ATTR_API]: 'zlib.gzipSync' }, value: 2 },
+    ]);
+    // No finding line moved it: the next collection has the count the thread has then.
+    health[0]!.syncCalls = { 'fs.readFileSync': 1000, 'Atomics.wait': 1 };
+    try {
+      const again = await collected();
+      expect(points(again.get(S.METRIC_SYNC_IO_CALLS))[0]!.value).toBe(1000);
+    } finally {
+      health[0]!.syncCalls = { 'fs.readFileSync': 7, 'Atomics.wait': 1 };
+    }
+  });
+
+  it('the delay gauges and utilization cover every window since the previous collection, not the last one', async () => {
+    const main = health[0]!;
+    const saved = structuredClone(main);
+    try {
+      await start();
+      await collected();
+      // Three windows between two collections: a spike in the first, calm after it.
+      const windows = [
+        { time: 1, delay: { min: 1, max: 900, mean: 60, p50: 2, p90: 5, p99: 880 }, activeMs: 3900, idleMs: 1100 },
+        { time: 2, delay: { min: 0.5, max: 3, mean: 1, p50: 1, p90: 2, p99: 3 }, activeMs: 4000, idleMs: 2000 },
+        { time: 3, delay: { min: 0.7, max: 4, mean: 2, p50: 1.5, p90: 3, p99: 4 }, activeMs: 4100, idleMs: 2900 },
+      ];
+      // The hub hands the reporter every thread's health each second (its own timer reads them too).
+      for (const w of windows.slice(0, 2)) {
+        Object.assign(main, w);
+        (reporter as Reporter).health?.(health);
+      }
+      Object.assign(main, windows[2]);
+      const m = await collected();
+      const of = (name: string) => points(m.get(name)).find((p) => p.attributes[S.ATTR_THREAD_ID] === 0)?.value;
+      expect(of(S.METRIC_DELAY.max)).toBe(0.9);
+      expect(of(S.METRIC_DELAY.p99)).toBe(0.88);
+      expect(of(S.METRIC_DELAY.min)).toBe(0.0005);
+      expect(of(S.METRIC_DELAY.mean)).toBeCloseTo(0.021);
+      // 1100 ms active of 3000 since the first collection (3000 active, 1000 idle then).
+      expect(of(S.METRIC_UTILIZATION)).toBeCloseTo(1100 / 3000);
+      // The collection after sees only what came since: no new window, so the last one again.
+      const next = await collected();
+      expect(points(next.get(S.METRIC_DELAY.max)).find((p) => p.attributes[S.ATTR_THREAD_ID] === 0)?.value).toBe(0.004);
+    } finally {
+      Object.assign(main, saved);
+    }
   });
 
   it('a final block line under its threshold withdraws the block: nothing is counted', async () => {
@@ -133,19 +187,24 @@ describe('otel reporter, metrics', () => {
     expect(points(m.get(S.METRIC_FINDINGS))).toEqual([{ attributes: { [S.ATTR_THREAD_ID]: 0, [S.ATTR_THREAD_NAME]: 'main', [S.ATTR_KIND]: 'block' }, value: 1 }]);
   });
 
-  it('sync I/O adds the new calls of each site as its count grows; unawaited and pool waits by site', async () => {
+  it('sync I/O sites add the new calls of each site as its count grows; unawaited and pool waits by site, a pool wait with its final value', async () => {
     const r = await start();
     r.report(other('sync-io', 's1', { api: 'fs.readFileSync', count: 1, durationMs: 2 }));
     r.report(other('sync-io', 's1', { api: 'fs.readFileSync', count: 5, durationMs: 2 }));
     r.report(other('sync-io', 's1', { api: 'fs.readFileSync', count: 5, durationMs: 2 }));
     r.report(other('unawaited', 'u1', { settled: 'pending' }));
-    r.report(other('threadpool-saturation', 't1', { durationMs: 396, queued: 3, poolSize: 4 }));
+    // A saturation is written when found (ongoing) and again with its final worst wait.
+    r.report(other('threadpool-saturation', 't1', { durationMs: 77, queued: 3, poolSize: 4, ongoing: true }));
+    r.report(other('threadpool-saturation', 't1', { durationMs: 396, queued: 3, poolSize: 4, ongoing: false, message: 'final' }));
     const m = await collected();
     const where = { [S.ATTR_THREAD_ID]: 1, [S.ATTR_THREAD_NAME]: 'pool', [S.ATTR_CODE_FILE_PATH]: '/app/w.js', [S.ATTR_CODE_LINE_NUMBER]: 7, [S.ATTR_CODE_FUNCTION_NAME]: 'handler' };
-    expect(points(m.get(S.METRIC_SYNC_IO_CALLS))).toEqual([{ attributes: { ...where, [S.ATTR_API]: 'fs.readFileSync' }, value: 5 }]);
+    expect(points(m.get(S.METRIC_SYNC_IO_SITE_CALLS))).toEqual([{ attributes: { ...where, [S.ATTR_API]: 'fs.readFileSync' }, value: 5 }]);
     expect(points(m.get(S.METRIC_UNAWAITED))).toEqual([{ attributes: where, value: 1 }]);
-    const wait = m.get(S.METRIC_THREADPOOL_WAIT)!.dataPoints[0]!.value as { sum: number };
+    const wait = m.get(S.METRIC_THREADPOOL_WAIT)!.dataPoints[0]!.value as { sum: number; count: number };
+    expect(wait).toMatchObject({ count: 1 });
     expect(wait.sum).toBeCloseTo(0.396);
+    const poolLogs = logRecords.getFinishedLogRecords().filter((l) => l.attributes[S.ATTR_KIND] === 'threadpool-saturation');
+    expect(poolLogs.map((l) => [l.body, l.attributes[S.ATTR_DURATION_MS]])).toEqual([['final', 396]]);
     const kinds = points(m.get(S.METRIC_FINDINGS)).map((p) => [p.attributes[S.ATTR_KIND], p.value]);
     expect(kinds.sort()).toEqual([['sync-io', 1], ['threadpool-saturation', 1], ['unawaited', 1]]);
   });

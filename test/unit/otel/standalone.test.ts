@@ -21,7 +21,17 @@ describe('standalone exporters', () => {
     const made = await createStandalone(config, (l) => warnings.push(l), without('@opentelemetry/exporter-prometheus'));
     expect(made).toBeNull();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('npm install @opentelemetry/sdk-metrics @opentelemetry/resources @opentelemetry/exporter-prometheus');
+    expect(warnings[0]).toContain('npm install @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/resources @opentelemetry/exporter-prometheus');
+  });
+
+  it('no @opentelemetry/api anywhere (it is an optional peer now): one line naming the install, no crash', async () => {
+    for (const mode of ['prometheus', 'otlp']) {
+      const warnings: string[] = [];
+      const config = readConfig({ ASYNC_DEBUG_OTEL: mode }, () => {});
+      expect(await createStandalone(config, (l) => warnings.push(l), without('@opentelemetry/api'))).toBeNull();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^the otel reporter needs @opentelemetry\/api and .*; run `npm install @opentelemetry\/api /);
+    }
   });
 
   it('otlp without the trace and log packages: metrics still go, one line says what the spans and logs need', async () => {
@@ -86,7 +96,8 @@ describe('the reporter in the hub (ASYNC_DEBUG_OTEL=prometheus), in this process
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.text(), () => '');
     }
     expect(text).toContain('asyncdebug_loop_blocks_total{thread_id="0",thread_name="main",code_file_path="/app/a.js",code_line_number="3",code_function_name="busy",otel_scope_name="asyncdebug"} 1');
-    expect(text).toContain('nodejs_eventloop_delay_p99{thread_id="0",thread_name="main",otel_scope_name="asyncdebug"} 0.11');
+    expect(text).toContain('asyncdebug_eventloop_delay_p99{thread_id="0",thread_name="main",otel_scope_name="asyncdebug"} 0.11');
+    expect(text).not.toMatch(/^nodejs_/m); // no metric under runtime-node's names
     r.close?.();
     await sleep(100);
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();

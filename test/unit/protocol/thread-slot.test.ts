@@ -149,3 +149,31 @@ describe('thread slot: counters, mailbox, name, health', () => {
     expect(seen.readHealth(beat + 500, 100)).toMatchObject({ blockedMs: 0, exited: true });
   });
 });
+
+describe('thread slot: sync API call counts', () => {
+  it('the watchdog reads each API\'s calls as the thread counts them; a reused slot starts from none', () => {
+    const { registry, slot, seen } = pair(4);
+    expect(seen.readSyncCalls()).toEqual({});
+    const read = slot.addSyncApi('fs.readFileSync');
+    const wait = slot.addSyncApi('Atomics.wait');
+    slot.countSyncCalls(read, 1);
+    slot.countSyncCalls(read, 1);
+    slot.countSyncCalls(wait, 1);
+    slot.countSyncCalls(read, -1);
+    expect(seen.readSyncCalls()).toEqual({ 'fs.readFileSync': 1, 'Atomics.wait': 1 });
+    expect(seen.readHealth(Date.now(), 50)?.syncCalls).toEqual({ 'fs.readFileSync': 1, 'Atomics.wait': 1 });
+    slot.release();
+    const again = registry.claim(5)!;
+    expect(again.readSyncCalls()).toEqual({});
+  });
+
+  it('a full table counts no more APIs (-1), and the ones it has go on', () => {
+    const { slot, seen } = pair(6);
+    const first = slot.addSyncApi('zlib.gzipSync');
+    let last = 0;
+    for (let i = 1; last >= 0; i++) last = slot.addSyncApi(`fs.api${i}Sync`);
+    expect(last).toBe(-1);
+    slot.countSyncCalls(first, 3);
+    expect(seen.readSyncCalls()['zlib.gzipSync']).toBe(3);
+  });
+});
