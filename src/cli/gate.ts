@@ -5,6 +5,7 @@
 // (anything new fails). Module loading after start-up (the `module-load` sites) is a warm-up: counted
 // only when a budget names it (`--budget module-load=N`), never by `*` or a baseline alone.
 import { UsageError } from './usage.js';
+import { inBaseline, type Baseline } from './baseline.js';
 import { MODULE_LOAD, type Site } from './sites.js';
 import { isReportedKind, kindRow, REPORTED_KINDS } from '../kinds.js';
 
@@ -48,7 +49,7 @@ export interface Gate {
 export interface GateOptions {
   budgets: Budgets;
   minMs: number;
-  baseline: Set<string> | null;
+  baseline: Baseline | null;
 }
 
 export function budgetFor(kind: string, options: GateOptions): number {
@@ -66,7 +67,7 @@ export function evaluate(sites: Site[], options: GateOptions): Gate {
     if (s.file === null) status.set(s.key, 'external');
     else if (s.kind === MODULE_LOAD && !options.budgets.has(MODULE_LOAD)) status.set(s.key, 'not-counted');
     else if ((s.kind === MODULE_LOAD || kindRow(s.kind)?.timed) && s.worstMs < options.minMs) status.set(s.key, 'below-min');
-    else if (options.baseline?.has(s.key)) status.set(s.key, 'baseline');
+    else if (options.baseline && inBaseline(options.baseline, s)) status.set(s.key, 'baseline');
     else {
       const list = counted.get(s.kind) ?? [];
       list.push(s);

@@ -42,7 +42,7 @@ describe('asyncdebug/vitest', () => {
     expect(r.code).toBe(1);
     // asyncdebug run's own table has the same site: the agent maps vite's in-memory transform with the
     // runner's own map, which the thread gives the watchdog.
-    expect(r.stderr).toMatch(new RegExp(`block\\s+blocking\\.test\\.mjs:${markerLine(TEST_FILE)} spin\\s+1\\s`));
+    expect(r.stderr).toMatch(new RegExp(`block\\s+blocking\\.test\\.mjs:${markerLine(TEST_FILE)} spin ← <anonymous>\\s+1\\s`));
   });
 
   it('without failOn it attributes the block to its test and lets it pass (forks pool)', async () => {
