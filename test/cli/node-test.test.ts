@@ -34,8 +34,8 @@ function tapTests(tap: string): Record<string, TapTest> {
   return tests;
 }
 
-function nodeTest(imports: string) {
-  return ['--', process.execPath, '--test', '--test-reporter=tap', '--import', imports, ...FILES];
+function nodeTest(preload: string, flag = '--import') {
+  return ['--', process.execPath, '--test', '--test-reporter=tap', flag, preload, ...FILES];
 }
 
 describe('asyncdebug/node-test', () => {
@@ -55,8 +55,8 @@ describe('asyncdebug/node-test', () => {
     expect(r.code).toBe(1);
   });
 
-  it('without failOn it names the test under it and fails nothing', async () => {
-    const r = await runCli(['run', '--quiet', ...nodeTest('asyncdebug/node-test')], { cwd: PROJECT, timeoutMs: 60_000 });
+  it('without failOn it names the test under it and fails nothing (loaded with --require: the CommonJS entry)', async () => {
+    const r = await runCli(['run', '--quiet', ...nodeTest('asyncdebug/node-test', '--require')], { cwd: PROJECT, timeoutMs: 60_000 });
     const tests = tapTests(r.stdout);
     expect(Object.values(tests).every((t) => t.ok), r.stdout).toBe(true);
     expect(tests['blocking test']?.body).toContain(`# asyncdebug: the event loop was blocked`);
