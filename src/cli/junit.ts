@@ -1,7 +1,7 @@
 // JUnit XML for CI systems without SARIF (Jenkins' JUnit and xunit plugins, GitLab's test reports): one
 // test case for the command and one per counted site; a site over its budget (or new against the
 // baseline) is a failure. It keeps to Jenkins xunit's JUnit schema (test/cli/schema/junit-10.xsd: no
-// `file` or `line` on a test case; where the site is goes in the failure's text and system-out), and a
+// `file` or `line` on a test case; where the site is goes in the failure's text, or system-out), and a
 // test case's name is its site without the line (kind in the class name; file, function and caller in
 // the name), so moving code keeps the test's history.
 import type { Gate } from './gate.js';
@@ -45,14 +45,13 @@ export function toJunit(sites: Site[], gate: Gate, result: CommandResult, elapse
     if (status === 'external' || status === 'below-min' || s.file === null) continue;
     // Where it is, and how often: the line goes here, not into the test's name.
     const where = `${s.count}× at ${siteLabel(s)} (${s.threads.join(', ')})`;
-    const out = `      <system-out>${xmlText(`${status}: ${s.message}\n${where}`)}</system-out>`;
     if (status === 'over-budget') {
       failures++;
       const why = gate.usedBaseline ? 'new against the baseline, over the budget' : 'over the budget';
       const failure = `      <failure message="${xmlAttr(`${kindTitle(s.kind)}: ${why}`)}" type="${xmlAttr(s.kind)}">${xmlText(`${s.message}\n${where}`)}</failure>`;
-      cases.push(testCase(`asyncdebug.${s.kind}`, testName(s), '0', `${failure}\n${out}`));
+      cases.push(testCase(`asyncdebug.${s.kind}`, testName(s), '0', failure));
     } else {
-      cases.push(testCase(`asyncdebug.${s.kind}`, testName(s), '0', out));
+      cases.push(testCase(`asyncdebug.${s.kind}`, testName(s), '0', `      <system-out>${xmlText(`${status}: ${s.message}\n${where}`)}</system-out>`));
     }
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="asyncdebug" tests="${cases.length}" failures="${failures}" errors="0" time="${time}">\n  <testsuite name="asyncdebug" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${time}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;

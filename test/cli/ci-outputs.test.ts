@@ -129,8 +129,10 @@ describe('JUnit', () => {
     const again = toJunit(moved, evaluate(moved, { budgets: new Map(), minMs: 0, baseline: null }), OK, 10);
     expect(names(again)).toEqual(['asyncdebug | command', 'asyncdebug.block | src/report.js spin ← renderReport']);
     expect(names(xml)).toContain('asyncdebug.block | src/report.js spin ← renderReport');
-    // the line is in the failure's text and in system-out
-    expect(again).toContain('1× at src/report.js:50 spin ← renderReport');
+    // the line is in the failure's text (in system-out for a site that passed)
+    expect(again).toMatch(/<failure [^>]*>blocked 300 ms\n1× at src\/report\.js:50 spin ← renderReport \(pid 7 main\)<\/failure>/);
+    const passed = toJunit(moved, evaluate(moved, { budgets: new Map([['block', 1]]), minMs: 0, baseline: null }), OK, 10);
+    expect(passed).toContain('<system-out>within-budget: blocked 300 ms\n1× at src/report.js:50 spin ← renderReport (pid 7 main)</system-out>');
   });
 
   it('escapes attributes (a newline is a character reference, never raw) and drops control characters', () => {
