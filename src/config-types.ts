@@ -32,6 +32,8 @@ export interface Config {
   messageBytes: number;
   /** Pool work that waited this long behind a full libuv pool is a threadpool-saturation finding. */
   poolWaitMs: number;
+  /** Threads watched at once (the registry's slots); more run unwatched. */
+  maxThreads: number;
   /** The otel reporter's own exporter (in the watchdog); null: the app's own OpenTelemetry SDK. */
   otel: OtelExport | null;
   /** Where ASYNC_DEBUG_OTEL=prometheus serves /metrics. */

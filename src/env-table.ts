@@ -239,6 +239,18 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     parse: numberFrom(1, MAX_MS),
   }),
   row({
+    name: 'ASYNC_DEBUG_MAX_THREADS',
+    key: 'maxThreads',
+    default: 1024,
+    fallback: '1024',
+    accepted: 'a whole number from 1 to 1024',
+    help: 'threads (the main thread and workers) watched at once; a thread started past it runs unwatched, one line on stderr says so, and `health()` lists it with `watched: false` (the shared memory grows with the threads watched, about 66 kB each)',
+    parse: (raw) => {
+      const n = Number(raw);
+      return Number.isInteger(n) && n >= 1 && n <= 1024 ? n : BAD;
+    },
+  }),
+  row({
     name: 'ASYNC_DEBUG_OTEL',
     key: 'otel',
     default: null,

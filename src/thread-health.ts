@@ -41,4 +41,9 @@ export interface ThreadHealth {
   starvedGaps?: number;
   /** True once the thread has exited (its last numbers stay until the slot is reused). */
   exited: boolean;
+  /**
+   * False for a thread the agent runs in but cannot watch: more threads run than the agent watches at
+   * once (1024). Its numbers are zeros and its blocks are not found. Absent for a watched thread.
+   */
+  watched?: false;
 }

@@ -1,14 +1,18 @@
 // Makes the agent follow the app into the threads and processes it starts:
 // - `--import asyncdebug` (`--require asyncdebug`) in process.execArgv becomes an absolute URL (path),
 //   so `fork()` children whose cwd cannot resolve the bare name still start;
-// - `new Worker(code, { eval: true })` does not get --import from Node, so the code is prefixed with a
-//   dynamic import of the agent (on the same line: the app's line numbers do not move);
+// - `new Worker(code, { eval: true })` does not get --import from Node, so a dynamic import of the agent
+//   is appended to the code, on a line of its own: the app's lines and columns, and so its errors'
+//   stacks and crash headers, stay as they are (the import is asynchronous, so the agent starts after
+//   the code's first synchronous run wherever it is put);
 // - a worker given its own execArgv gets the --import added back.
 import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import { builtin } from '../lazy-builtin.js';
+import { raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 import { IDENTITY_KEY, PORT_WORKER, WORKER_NAME, threadIdentity } from '../thread-identity.js';
+import type { Registry } from '../protocol/registry.js';
 
 // The thread agent reads its own identity through here.
 
@@ -47,11 +51,9 @@ function importsAgent(execArgv: readonly string[]): boolean {
   return execArgv.some((a) => spelled.some((u) => a.includes(u)) || /(^|=)asyncdebug(\/auto)?$/.test(a));
 }
 
-/** Puts the dynamic import after a 'use strict' directive, so the directive keeps working. */
-export function prefixEvalCode(code: string): string {
-  const load = `import(${JSON.stringify(REGISTER_URL)}).catch(() => {});`;
-  const directive = /^(\s*(['"])use strict\2;?)/.exec(code);
-  return directive ? directive[1] + load + code.slice(directive[1]!.length) : load + code;
+/** The app's code, then the agent's import on a new line (after a last line that may be a comment). */
+export function withAgentImport(code: string): string {
+  return `${code}\n;import(${JSON.stringify(REGISTER_URL)}).catch(() => {});`;
 }
 
 /** The Worker's public port: a field Node keys by an unexported symbol (`kPublicPort`). */
@@ -66,14 +68,44 @@ function publicPort(worker: object): object | null {
 
 let patched = false;
 
-export function followWorkers(): void {
+/** How long terminate() waits for a stack read already begun before Node frees the worker. */
+const TERMINATE_WAIT_MS = 250;
+
+/** This thread's workers, for its exit: Node terminates them then, with no exit of their own. */
+const children = new Set<WeakRef<import('node:worker_threads').Worker>>();
+/** The set is pruned of workers gone when it doubles since the last pruning. */
+let pruneAt = 64;
+
+function remember(worker: import('node:worker_threads').Worker): void {
+  children.add(new WeakRef(worker));
+  if (children.size < pruneAt) return;
+  for (const ref of children) {
+    const w = ref.deref();
+    if (!w || w.threadId < 0) children.delete(ref);
+  }
+  pruneAt = Math.max(64, children.size * 2);
+}
+
+/** At this thread's exit: its workers still running leave with it (protocol/registry.ts leave). */
+export function childrenLeave(registry: Registry): void {
+  for (const ref of children) {
+    const worker = ref.deref();
+    if (worker && worker.threadId >= 0) registry.leave(worker.threadId, 0);
+  }
+}
+
+/**
+ * `registry`: where a worker the app terminates says it leaves first (the native stack reader must not
+ * interrupt a thread Node is freeing: stack/native-engine.ts).
+ */
+export function followWorkers(registry: Registry | null = null): void {
   if (patched) return;
   patched = true;
   const workerThreads = builtin<typeof import('node:worker_threads')>('worker_threads');
   const Original = workerThreads.Worker;
   class Worker extends Original {
     constructor(filename: string | URL, options?: import('node:worker_threads').WorkerOptions) {
-      if (options?.eval && typeof filename === 'string') filename = prefixEvalCode(filename);
+      if (options?.eval && typeof filename === 'string') filename = withAgentImport(filename);
       else if (options?.execArgv && !importsAgent(options.execArgv)) {
         options = { ...options, execArgv: [...options.execArgv, '--import', REGISTER_URL] };
       }
@@ -86,9 +118,13 @@ export function followWorkers(): void {
       } catch {
         // unnamed
       }
+      // An error Node throws here (a bad filename) keeps as many app frames as without this class (the
+      // agent's frame is not shown: frames/hide.ts).
+      const limit = raiseStackLimit(1);
       try {
         super(filename, options);
       } finally {
+        restoreStackLimit(limit, 1);
         try {
           setEnvironmentData(IDENTITY_KEY, mine);
         } catch {
@@ -96,6 +132,7 @@ export function followWorkers(): void {
         }
       }
       if (name) Object.defineProperty(this, WORKER_NAME, { value: name });
+      remember(this);
       try {
         const port = publicPort(this);
         if (port) Object.defineProperty(port, PORT_WORKER, { value: this });
@@ -105,6 +142,24 @@ export function followWorkers(): void {
     }
   }
   Object.defineProperty(Worker, 'name', { value: 'Worker' });
+  if (registry) {
+    // An own method of the class, with the original's name and length, calling the original.
+    const terminate = Original.prototype.terminate;
+    Object.defineProperty(Worker.prototype, 'terminate', {
+      configurable: true,
+      writable: true,
+      value: {
+        terminate(this: import('node:worker_threads').Worker) {
+          try {
+            if (this.threadId >= 0) registry.leave(this.threadId, TERMINATE_WAIT_MS);
+          } catch {
+            // terminated all the same
+          }
+          return terminate.call(this);
+        },
+      }.terminate,
+    });
+  }
   workerThreads.Worker = Worker;
   syncBuiltinESMExports();
 }

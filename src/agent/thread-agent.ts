@@ -9,9 +9,9 @@ import { openProcessReport } from '../reporters/jsonl.js';
 import { Flag, processFiles } from '../process-files.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
-import { Registry, REGISTRY_KEY, privateSlot, type WatchedSlot } from '../protocol/registry.js';
+import { Registry, REGISTRY_KEY, newRegistryBuffer, privateSlot, type WatchedSlot } from '../protocol/registry.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
-import { healthReader } from '../protocol/health.js';
+import { healthReader, readUnwatched } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
 import { startBlockDetector, type BlockThreadDetector } from '../detectors/block/heartbeat.js';
 import type { Detector, DetectorContext } from '../detectors/detector.js';
@@ -23,11 +23,13 @@ import { REPORTERS } from '../reporters/reporter-list.js';
 import { startHealthPublisher, type HealthPublisher } from './loop-health.js';
 import { openLocalDelivery, type FindingListener, type LocalDelivery } from './local-delivery.js';
 import { openOutbox, type Outbox } from './outbox.js';
-import { followWorkers } from './propagate.js';
+import { childrenLeave, followWorkers } from './propagate.js';
 import { threadIdentity } from '../thread-identity.js';
 import { buildSummary } from './summary.js';
 import { startWatchdog, type WatchdogLink } from './watchdog-link.js';
 import { now } from '../original.js';
+import { atThreadExit } from './exit-hook.js';
+import { hideAgentFramesFromStacks } from '../frames/hide.js';
 
 export type { FindingListener } from './local-delivery.js';
 // Re-exported so that asyncdebug/api reaches the same module instance as the (bundled) agent.
@@ -36,7 +38,8 @@ export { allowSync, SyncIOError } from '../detectors/sync-io/sync-io-detector.js
 export interface Agent {
   readonly config: Config;
   subscribe(listener: FindingListener): () => void;
-  /** Every watched thread's loop health now (the main thread sees all threads; a worker too). */
+  /** Every watched thread's loop health now (the main thread sees all threads; a worker too), and the
+   *  threads past the limit, `watched: false`. */
   health(): ThreadHealth[];
   stop(): void;
 }
@@ -78,17 +81,41 @@ function checkReportDir(config: Config): Config {
  * `watched` is null when this thread has no slot in it (no agent in the main thread, no free slot):
  * it then gets a private slot nobody watches.
  */
-function takeSlot(): { registry: Registry | null; slot: ThreadSlot; watched: WatchedSlot | null } {
+function takeSlot(maxThreads: number): { registry: Registry | null; slot: ThreadSlot; watched: WatchedSlot | null } {
   let registry: Registry | null = null;
   if (isMainThread) {
-    registry = new Registry();
+    registry = new Registry(newRegistryBuffer(maxThreads));
     setEnvironmentData(REGISTRY_KEY, registry.buffer);
   } else {
     const inherited = getEnvironmentData(REGISTRY_KEY);
     registry = inherited instanceof SharedArrayBuffer ? new Registry(inherited) : null;
   }
   const claimed = registry?.claim(threadId) ?? null;
+  // Past the limit: one line for the process (the first thread that found no slot), health() lists them.
+  if (registry && !claimed && registry.noteUnwatched(threadId)) {
+    warnOnStderr(`${registry.maxSlots} threads are watched, the most at once (ASYNC_DEBUG_MAX_THREADS): thread ${threadId} is not, nor is any thread started while they all run (their blocks are not found; health() lists them with watched: false)`);
+  }
   return { registry, slot: claimed ?? privateSlot(), watched: registry && claimed ? { registry, slot: claimed } : null };
+}
+
+/** How long a thread about to be freed waits for a stack read already begun (it answers it meanwhile). */
+const LEAVE_WAIT_MS = 250;
+
+/**
+ * The thread's last word to the registry as it exits, before Node frees it: from now on no stack read
+ * may begin (the main thread: for every thread), and one begun is waited for (protocol/registry.ts).
+ */
+function leaveRegistry(registry: Registry, listedUnwatched: boolean): void {
+  try {
+    if (isMainThread) registry.close(LEAVE_WAIT_MS);
+    else {
+      childrenLeave(registry);
+      registry.leave(threadId, LEAVE_WAIT_MS);
+    }
+    if (listedUnwatched) registry.unwatchedExits(threadId);
+  } catch {
+    // never into the app's exit
+  }
 }
 
 /** The detectors of the table that run here, after the heartbeat; one that cannot start leaves the others. */
@@ -167,9 +194,12 @@ export function startAgent(config: Config): Agent | null {
   const intervalMs = heartbeatMs(config.slowMs);
   const native = config.engine === 'inspector' ? null : loadNativeStackTrace();
 
-  const { registry, slot, watched } = takeSlot();
+  // Before any detector wraps an API: errors thrown through the wrappers show none of the agent's frames.
+  hideAgentFramesFromStacks();
+  const { registry, slot, watched } = takeSlot(config.maxThreads);
   slot.writeName(ownName ?? undefined);
   const health = healthReader(watched?.registry ?? null, config.slowMs);
+  const unwatched = () => readUnwatched(registry);
   const outbox = openOutbox({ config, watched, isMain: isMainThread, health });
   const local = openLocalDelivery(config, isMainThread, health);
   // Findings made in this thread: to its own reporters and the hub, and to this thread's subscribers
@@ -186,28 +216,22 @@ export function startAgent(config: Config): Agent | null {
   const detectors = startDetectors({ config, emit, startup: startup.phase, slot }, block);
 
   const watchdog = isMainThread && registry ? startWatchdog(config, intervalMs, registry) : null;
-  followWorkers();
+  followWorkers(registry);
   // The main thread receives every other thread's findings from the hub once something here wants
   // them: a subscriber, or a reporter of place `main`.
   const forwardFromHub = () => watchdog?.forward(local.deliver);
   if (local.wantsAll) forwardFromHub();
 
   const run: ThreadRun = { config, startedAt, ownName, outbox, local, loopHealth, block, startup, detectors, watchdog };
-  let summarized = false;
-  const onExit = () => {
-    if (summarized) return;
-    summarized = true;
-    try {
-      writeSummary(run);
-    } catch {
-      // never into the app's exit
-    }
-  };
-  process.on('exit', onExit);
-  // No SIGINT/SIGTERM listener: a JavaScript listener replaces the signal's default action and cannot
-  // run while the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C
-  // (and a listener removed from another thread does not bring the default back). A process ended by
+  // The summary at exit, with no listener on the app's process (exit-hook.ts says why). No SIGINT/SIGTERM
+  // listener either: a JavaScript listener replaces the signal's default action and cannot run while
+  // the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C (and a
+  // listener removed from another thread does not bring the default back). A process ended by
   // a signal it does not handle writes no summary; every finding was written when it was made.
+  const removeExitHook = atThreadExit(() => {
+    writeSummary(run);
+    if (registry) leaveRegistry(registry, !watched);
+  });
 
   current = {
     config,
@@ -216,10 +240,16 @@ export function startAgent(config: Config): Agent | null {
       forwardFromHub();
       return unsubscribe;
     },
-    health,
+    health: () => [...health(), ...unwatched()],
     stop() {
-      process.removeListener('exit', onExit);
+      removeExitHook();
       stopThread(run);
+      // A worker stays in the native stack reader's list while it runs: listed as running unwatched,
+      // and it still says it leaves when it exits.
+      if (registry && native && !isMainThread) {
+        if (watched) registry.listUnwatched(threadId);
+        atThreadExit(() => leaveRegistry(registry, true));
+      }
       current = null;
     },
   };

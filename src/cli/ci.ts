@@ -7,7 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { readBaseline, writeBaseline, type Baseline } from './baseline.js';
 import { defaultRoot } from './root.js';
-import { evaluate, parseBudgets, type Gate, type GateOptions, type SiteStatus } from './gate.js';
+import { evaluate, floorOf, parseBudgets, type Gate, type GateOptions, type SiteStatus } from './gate.js';
+import type { Site } from './sites.js';
+import { formatDuration } from '../wording.js';
 import { annotations, stepSummary, writeStepSummary } from './github.js';
 import { toJunit } from './junit.js';
 import { describeStatus } from './launch.js';
@@ -27,16 +29,22 @@ Runs the command like 'asyncdebug run' (agent console off: one progress line per
 then gates on the findings. Findings are grouped into sites: kind + file (relative to the root)
 + function + its caller (the next application frame: file and function), never a line. A site
 counts unless it has no application frame (the test runner's own work, or a block the stack
-could not name), its worst duration is under --min-ms, or it is in the baseline.
-Only blocks that reached the threshold count. Budgets limit counted sites per kind. Blocks spent
-loading modules after start-up are the kind module-load: a warm-up, shown but not counted unless
---budget module-load=N is given.
+could not name), it is in a test file (test/, tests/, __tests__/, *.test.*,
+*.spec.*: the test's own work, class test-code), it held the loop too briefly (below), or it is
+in the baseline. A block site counts when one block spent at least twice the block threshold
+(ASYNC_DEBUG_SLOW_MS, 100 ms: so 200 ms) at that site, on a CPU or asleep: blocks just over the
+threshold come and go with the machine's load, and a gate must give the same answer twice; they
+are listed, not counted. Budgets limit counted sites per kind. Blocks spent loading modules after
+start-up are the kind module-load: a warm-up, shown but not counted unless --budget module-load=N
+is given; sites in test files likewise with --budget test-code=N.
 
 Options:
   --budget KIND=N[,KIND=N]  max counted sites per kind (repeatable; * = every other kind).
                             Default: block=0 and no limit for other kinds; with --baseline,
-                            0 for every kind (anything new fails); module-load only when named
-  --min-ms N                ignore sites whose worst block or call took under N ms
+                            0 for every kind (anything new fails); module-load and test-code
+                            only when named
+  --min-ms N                count a site only when one block or call spent N ms at it
+                            (default: twice the block threshold for blocks, 0 for the rest)
   --baseline FILE           accept the sites listed in FILE (see --update-baseline)
   --update-baseline         write this run's sites to the baseline (FILE, or ${DEFAULT_BASELINE});
                             the gate is not applied
@@ -64,14 +72,29 @@ Example:
   asyncdebug ci --baseline asyncdebug-baseline.json --sarif asyncdebug.sarif -- npm test
 `;
 
-const MARKS: Record<SiteStatus, string> = {
+const MARKS: Record<Exclude<SiteStatus, 'below-min'>, string> = {
   'over-budget': 'FAIL',
   'within-budget': 'within budget',
   baseline: 'baseline',
-  'below-min': 'under --min-ms',
   'not-counted': 'module-load (not counted)',
+  'test-code': 'test code (not counted)',
   external: '',
 };
+
+/** A site's mark in the table: its status, and for one under the floor, the floor. */
+function markOf(site: Site, status: SiteStatus, minMs: number | null): string {
+  if (status !== 'below-min') return MARKS[status];
+  return minMs === null ? `under ${formatDuration(floorOf(site, null))} (not counted)` : 'under --min-ms';
+}
+
+/** What the table's "not counted" marks mean, once each, when the table has them. */
+function statusNotes(gate: Gate, minMs: number | null, c: ReturnType<typeof chalkFor>): string {
+  const has = (st: SiteStatus) => [...gate.status.values()].includes(st);
+  const notes: string[] = [];
+  if (has('test-code')) notes.push(`${c.dim('test code')}: a site in a test file is the test's own work (an assertion, a fixture); counted only with --budget test-code=N`);
+  if (has('below-min') && minMs === null) notes.push(`${c.dim('under N ms')}: a block site counts when one block spent twice the block threshold at it (on a CPU or asleep); shorter ones vary with the machine's load; --min-ms N sets the floor`);
+  return notes.map((n) => `  ${n}\n`).join('');
+}
 
 /** A path as the lines name it: relative to the working directory when inside it. */
 function shownPath(path: string): string {
@@ -90,18 +113,20 @@ async function loadBaseline(path: string, root: string, rootGiven: boolean, say:
 }
 
 /** The table's status column when the gate is applied. */
-function gateMarks(gate: Gate, c: ReturnType<typeof chalkFor>): Marks {
-  return new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : MARKS[s]]));
+function gateMarks(gate: Gate, sites: Site[], minMs: number | null, c: ReturnType<typeof chalkFor>): Marks {
+  const byKey = new Map(sites.map((s) => [s.key, s]));
+  return new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : markOf(byKey.get(k)!, s, minMs)]));
 }
 
-/** What --update-baseline writes: every site with an application frame that is not under --min-ms. */
+/** What --update-baseline writes: every site with an application frame that held the loop long enough (the floor, or --min-ms). */
 function acceptedByUpdate(status: SiteStatus | undefined): boolean {
   return status !== 'below-min' && status !== 'external';
 }
 
 /** The table's status column with --update-baseline: what goes into the baseline (the gate is not applied). */
-function updateMarks(gate: Gate): Marks {
-  return new Map([...gate.status].map(([k, s]) => [k, acceptedByUpdate(s) ? 'into the baseline' : MARKS[s]]));
+function updateMarks(gate: Gate, sites: Site[], minMs: number | null): Marks {
+  const byKey = new Map(sites.map((s) => [s.key, s]));
+  return new Map([...gate.status].map(([k, s]) => [k, acceptedByUpdate(s) ? 'into the baseline' : markOf(byKey.get(k)!, s, minMs)]));
 }
 
 function verdictLines(gate: Gate, c: ReturnType<typeof chalkFor>): string {
@@ -136,7 +161,7 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   const budgetSpecs = (values.budget as unknown as string[] | undefined) ?? [];
   const options: GateOptions = {
     budgets: parseBudgets(budgetSpecs),
-    minMs: wholeNumber('ci', 'min-ms', values['min-ms']) ?? 0,
+    minMs: wholeNumber('ci', 'min-ms', values['min-ms']) ?? null,
     baseline: null,
   };
   const root = values.root !== undefined ? resolve(String(values.root)) : defaultRoot().dir;
@@ -160,7 +185,8 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   });
   const { sites, result } = session;
   const gate = evaluate(sites, options);
-  err(summaryTable(sites, session.facts, c, update ? updateMarks(gate) : gateMarks(gate, c)));
+  err(summaryTable(sites, session.facts, c, update ? updateMarks(gate, sites, options.minMs) : gateMarks(gate, sites, options.minMs, c)));
+  err(statusNotes(gate, options.minMs, c));
 
   // What the gate could not do is a reason it has not passed.
   const incomplete = [...session.incomplete];

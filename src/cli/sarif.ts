@@ -21,6 +21,7 @@ const LEVELS: Record<SiteStatus, Sarif.Result.level> = {
   baseline: 'note',
   'below-min': 'none',
   'not-counted': 'none',
+  'test-code': 'none',
   external: 'none',
 };
 

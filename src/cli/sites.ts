@@ -40,6 +40,16 @@ export interface Site {
   count: number;
   /** The longest single block or call, ms. */
   worstMs: number;
+  /**
+   * The most time one block spent at this site, ms: the site's share of the thread's own time in it
+   * (on a CPU or asleep; the wall clock where the split is unknown). A block spread over many sites
+   * holds each of them for less than its whole. For other kinds, `worstMs`.
+   */
+  ownMs: number;
+  /** The block threshold the findings were made with (the largest, when processes differed). */
+  thresholdMs: number;
+  /** The site is in a test file (test/, tests/, __tests__/, *.test.*, *.spec.*): the test's own work. */
+  testCode: boolean;
   totalMs: number;
   /** The message of the worst finding. */
   message: string;
@@ -98,6 +108,27 @@ function worstOf(f: ReportLine): number {
   return typeof f.maxMs === 'number' ? f.maxMs : num(f.durationMs) / Math.max(1, num(f.count) || 1);
 }
 
+/** The block threshold when a report does not say (ASYNC_DEBUG_SLOW_MS's default). */
+const DEFAULT_THRESHOLD_MS = 100;
+
+/** A block's time at its site (see Site.ownMs): the named path's share of the thread's own time. */
+function ownOf(f: ReportLine): number {
+  if (f.kind !== 'block') return worstOf(f);
+  const own = typeof f.cpuMs === 'number' && typeof f.sleepMs === 'number' ? f.cpuMs + f.sleepMs : num(f.durationMs);
+  const top = Array.isArray(f.profile) ? (f.profile[0] as { share?: unknown; paths?: { share?: unknown }[] } | undefined) : undefined;
+  const share = f.caller && typeof top?.paths?.[0]?.share === 'number' ? top.paths[0].share : typeof top?.share === 'number' ? top.share : 1;
+  return own * Math.min(1, Math.max(0, share));
+}
+
+const TEST_DIRS = new Set(['test', 'tests', '__tests__', 'spec', '__mocks__']);
+
+/** Whether a site's file (relative to the root, `/`-separated) is a test file: the test's own code. */
+export function isTestFile(file: string): boolean {
+  const parts = file.split('/');
+  const base = parts.at(-1) ?? '';
+  return /\.(test|spec)\.[cm]?[jt]sx?$/.test(base) || parts.slice(0, -1).some((p) => TEST_DIRS.has(p));
+}
+
 /** A block line under its threshold: a block reported while it went on that turned out to be none. */
 export function isWithdrawn(f: ReportLine): boolean {
   return f.kind === 'block' && !metThreshold(f);
@@ -126,6 +157,8 @@ function addFinding(s: Site, f: ReportLine, agg: boolean): void {
   s.count += agg ? num(f.count) : f.kind === 'block' ? 1 : Math.max(1, num(f.count));
   s.totalMs += num(agg ? f.totalMs : f.durationMs);
   const worst = agg ? num(f.worstMs) : worstOf(f);
+  s.ownMs = Math.max(s.ownMs, agg ? num(f.worstMs) : ownOf(f));
+  if (typeof f.thresholdMs === 'number' && f.thresholdMs > 0) s.thresholdMs = Math.max(s.thresholdMs, f.thresholdMs);
   if (worst > s.worstMs) {
     s.worstMs = worst;
     if (!agg || s.findings === num(f.count)) s.message = f.message;
@@ -160,12 +193,16 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
     const key = siteKey(kind, file, fn, noStack, caller);
     let s = sites.get(key);
     if (!s) {
-      s = { key, kind, file, function: fn, caller, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
+      s = { key, kind, file, function: fn, caller, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, ownMs: 0, thresholdMs: 0, testCode: file !== null && isTestFile(file), totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
       sites.set(key, s);
     }
     addFinding(s, f, agg);
   }
-  for (const s of sites.values()) s.worstMs = Math.max(0, Math.round(s.worstMs * 100) / 100);
+  for (const s of sites.values()) {
+    s.worstMs = Math.max(0, Math.round(s.worstMs * 100) / 100);
+    s.ownMs = Math.round(s.ownMs * 100) / 100;
+    s.thresholdMs ||= DEFAULT_THRESHOLD_MS;
+  }
   // Blocks first (then module loading); within a kind the app's sites, worst first, then the ones
   // without an app frame.
   const kindRank = (k: string) => (k === 'block' ? 0 : k === MODULE_LOAD ? 1 : 2);

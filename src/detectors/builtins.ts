@@ -2,16 +2,15 @@
 // threadpool). A function replaced on the CJS object, followed by `module.syncBuiltinESMExports()`,
 // is seen by ESM named, namespace and default imports and by CJS destructuring done after it.
 // Loading `child_process`, `zlib`, `crypto` or `dns` costs 2-3.5 ms each, so a builtin is wrapped
-// only once the app loads it, at the moment Node loads it, by whatever loader: Node records each
-// builtin it loads in `process.moduleLoadList` (pushed once the module's code has run, before an ESM
-// import makes its facade or a require returns), and the agent sees those pushes through the list's
-// prototype. So `const hash = promisify(pbkdf2)` at the top of an ES module captures the wrapper.
-// Where the list cannot be watched: right after the builtin's first `require()` (a hook on the CJS
-// loader), and for ESM imports at the first loop turn and then on a timer that backs off from 1 ms to
-// a second, until all are in (a function captured before then is not seen).
-import Module, { syncBuiltinESMExports } from 'node:module';
-import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
-import { now, realClearTimeout, realSetTimeout } from '../original.js';
+// only once the app loads it: as Node finishes loading it, before `require()` or `import` hands it to
+// the app (so before the app can destructure). Node notes each builtin it loads in
+// `process.moduleLoadList`, and the agent observes that list: it is then on no stack of the app's, not
+// on `require()`'s (a hook on the CJS loader was, and Node printed its line as the crash header of every
+// error thrown while a module loaded) nor on a module's code. Where the list cannot be observed,
+// loaded builtins are looked for at the first loop turn and then on a timer that backs off from 1 ms
+// to a second, until all are in (a look costs one length check unless Node loaded something new).
+import { syncBuiltinESMExports } from 'node:module';
+import { noteWrappedMethod } from '../frames/hide.js';
 
 /** Marks a wrapper of one detector (`tag`), so that a restarted agent never wraps its own wrapper. */
 export function wrappedMark(tag: string): symbol {
@@ -38,6 +37,7 @@ export function replaceFunction(owner: Record<string, unknown>, key: string, ori
   Object.defineProperty(wrapper, 'name', { value: original.name });
   Object.defineProperty(wrapper, 'length', { value: original.length });
   Object.defineProperty(wrapper, mark, { value: true });
+  if (original.name === key) noteWrappedMethod(key);
   owner[key] = wrapper;
   return () => {
     if (owner[key] === wrapper) owner[key] = original;
@@ -71,7 +71,8 @@ interface Watch {
 }
 
 const watches = new Set<Watch>();
-let hooked: { load: Function } | null = null;
+/** Whether this thread's load list tells the watches about each builtin as it loads. */
+let observing = false;
 let lookAgain: NodeJS.Timeout | null = null;
 let firstTurnAt = 0;
 /** The next look's delay: doubles from 1 ms to a second (a timer every ms would run hot for nothing). */
@@ -83,8 +84,7 @@ function wrapLoaded(force: string | null): void {
   let changed = false;
   for (const w of [...watches]) {
     for (const name of [...w.pending]) {
-      // (an onLoad may load another builtin, whose push wraps it first)
-      if (!w.pending.has(name) || (name !== force && !isBuiltinLoaded(name))) continue;
+      if (name !== force && !isBuiltinLoaded(name)) continue;
       w.pending.delete(name);
       try {
         w.onLoad(name);
@@ -102,118 +102,48 @@ function anyPending(request: string | null): boolean {
   return false;
 }
 
-// Node's CJS loader: one hook per thread, shared by the detectors; it also counts the loader's depth.
-function hookLoader(): void {
-  if (hooked) return;
-  const statics = Module as unknown as { _load: Function };
-  const load = statics._load;
-  hooked = { load };
-  // The loader is an anonymous function. V8 11 (Node 20) names its frame by the name inferred from its
-  // definition; V8 12+ (Node 22+) by the property that holds it, which is now the hook. A name of its
-  // own keeps the app's stacks as they were there.
-  if (!load.name && Number(process.versions.v8.split('.')[0]) >= 12) {
-    try {
-      Object.defineProperty(load, 'name', { value: '_load', configurable: true });
-    } catch {
-      // a frame named `<anonymous>`: cosmetic
-    }
-  }
-  // It is a frame in the app's require stacks: errors thrown through it lose that line (and the stack-
-  // trace limit is one more while it runs, so they keep as many frames of the app's), and it is removed
-  // as soon as no builtin is pending (the loader's own reads are then told by the module cache).
-  const hook = function (this: unknown, ...args: unknown[]) {
-    const limit = raiseStackLimit(1);
-    try {
-      return Reflect.apply(load, this, args);
-    } catch (err) {
-      hideAgentFrames(err);
-      throw err;
-    } finally {
-      restoreStackLimit(limit, 1);
-      const request = typeof args[0] === 'string' ? args[0].replace(/^node:/, '') : '';
-      if (anyPending(request)) {
-        try {
-          wrapLoaded(request);
-        } catch {
-          // never into the app's require
-        }
-      }
-      if (!anyPending(null) && statics._load === hook) {
-        statics._load = load;
-        hooked = null;
-      }
-    }
-  };
-  statics._load = hook;
-}
+/** A builtin's public name from its note in the load list (`NativeModule internal/fs/promises`). */
+const PUBLIC_NAME: Record<string, string> = Object.fromEntries(Object.entries(LOADED_AS).map(([name, internal]) => [internal, name]));
+const NOTE = 'NativeModule ';
+/** Marks the list observed, whichever copy of the agent's code did it (one list per thread). */
+const OBSERVED = Symbol.for('asyncdebug.loadObserver');
 
-/** The builtin a `NativeModule <id>` entry of Node's load list stands for, as the watches name it. */
-const PUBLIC_NAME: Record<string, string> = Object.fromEntries(Object.entries(LOADED_AS).map(([name, id]) => [id, name]));
-
-/** Node's load list while the agent watches its pushes (its prototype is then `proto`). */
-let observed: { list: unknown[]; proto: object } | null = null;
-
-function isIndex(key: string | symbol): key is string {
-  return typeof key === 'string' && key !== '' && key.length < 10 && /^\d+$/.test(key);
-}
-
-/** A builtin Node has just loaded (its code has run; no importer has its exports yet). */
-function builtinLoaded(id: string): void {
-  const name = PUBLIC_NAME[id] ?? id;
+function noted(note: unknown): void {
+  if (typeof note !== 'string' || !note.startsWith(NOTE)) return;
+  const internal = note.slice(NOTE.length);
+  const name = PUBLIC_NAME[internal] ?? internal;
   if (!anyPending(name)) return;
   try {
     wrapLoaded(name);
   } catch {
     // never into Node's loader
   }
-  if (!anyPending(null)) unobserveLoads();
 }
 
 /**
- * Watches Node's pushes onto its load list: the list's prototype becomes a Proxy (over an object whose
- * prototype is Array.prototype, so the list is still an array to everyone) whose set trap sees an
- * element pushed past the end, stores it as the push would, and tells which builtin loaded. False
- * when the list is not there to watch (then the loader hook and the looks stand in).
+ * Makes this thread's load list tell the watches about each builtin as Node finishes loading it (after
+ * its code ran, before the loader returns it). Node appends with Array.prototype.push, which sets the new
+ * index through the prototype chain when the array has no such index: a Proxy over Array.prototype put
+ * in between sees it, and puts the note on the list as push would. False where that cannot be done.
  */
 function observeLoads(): boolean {
-  if (observed) return true;
-  const list = loadList();
-  if (!Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype || !Object.isExtensible(list)) return false;
-  const proto = new Proxy(Object.create(Array.prototype) as object, {
+  const list = loadList() as (string[] & { [OBSERVED]?: true }) | undefined;
+  if (!Array.isArray(list)) return false;
+  if (list[OBSERVED]) return true;
+  const observer = new Proxy(Object.getPrototypeOf(list) as object, {
     set(target, key, value, receiver) {
-      if (receiver !== list || !isIndex(key)) return Reflect.set(target, key, value, receiver);
-      Object.defineProperty(receiver, key, { value, writable: true, enumerable: true, configurable: true });
-      if (typeof value === 'string' && value.startsWith('NativeModule ')) builtinLoaded(value.slice('NativeModule '.length));
+      if (receiver !== list || typeof key !== 'string') return Reflect.set(target, key, value, receiver);
+      Object.defineProperty(list, key, { value, writable: true, enumerable: true, configurable: true });
+      noted(value);
       return true;
     },
   });
   try {
-    Object.setPrototypeOf(list, proto);
+    Object.setPrototypeOf(list, observer);
+    Object.defineProperty(list, OBSERVED, { value: true });
+    return true;
   } catch {
     return false;
-  }
-  observed = { list, proto };
-  return true;
-}
-
-function unobserveLoads(): void {
-  if (!observed) return;
-  try {
-    if (Object.getPrototypeOf(observed.list) === observed.proto) Object.setPrototypeOf(observed.list, Array.prototype);
-  } catch {
-    // a list the app froze meanwhile: its pushes keep being seen, and do nothing
-  }
-  observed = null;
-}
-
-function unhookLoader(): void {
-  const statics = Module as unknown as { _load: Function };
-  if (watches.size === 0 || !anyPending(null)) {
-    if (lookAgain) realClearTimeout(lookAgain);
-    lookAgain = null;
-    if (hooked && statics._load !== hooked.load) statics._load = hooked.load;
-    hooked = null;
-    unobserveLoads();
   }
 }
 
@@ -225,22 +155,19 @@ function wrapNewlyLoaded(): void {
     // keep what is wrapped
   }
   if (!anyPending(null)) return;
-  lookAgain = realSetTimeout(wrapNewlyLoaded, lookDelay);
+  lookAgain = setTimeout(wrapNewlyLoaded, lookDelay);
   lookDelay = Math.min(lookDelay * 2, MAX_LOOK_DELAY_MS);
   lookAgain.unref();
 }
 
-/** The app's first loop turn: from now on look for builtins the app's ESM imports loaded (when the load list is not watched). */
+/** The app's first loop turn: where the load list is not observed, look for builtins loaded since. */
 export function beginLookingForImports(): void {
-  if (observed) {
-    firstTurnAt ||= now();
-    return;
-  }
+  if (observing) return;
   if (firstTurnAt) {
     if (!lookAgain) wrapNewlyLoaded();
     return;
   }
-  firstTurnAt = now();
+  firstTurnAt = Date.now();
   wrapNewlyLoaded();
 }
 
@@ -250,14 +177,13 @@ export interface BuiltinWatch {
 
 /**
  * Calls `onLoad(name)` once for each builtin in `names`, once the app has it: at once for those loaded
- * (and for `now`), and for the others when Node loads them (where the load list cannot be watched:
- * right after the first `require()`, and for ESM imports from the first loop turn on: the caller says
- * when, `beginLookingForImports`).
+ * (and for `now`), and for the others as Node finishes loading them (or, where that cannot be observed,
+ * from the first loop turn on: the caller says when, with `beginLookingForImports`).
  */
 export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string) => void, now: readonly string[] = []): BuiltinWatch {
   const w: Watch = { pending: new Set(names), onLoad };
   watches.add(w);
-  if (!observeLoads()) hookLoader();
+  observing ||= observeLoads();
   let changed = false;
   for (const n of now) {
     if (!w.pending.has(n)) continue;
@@ -267,12 +193,14 @@ export function whenBuiltinsLoad(names: readonly string[], onLoad: (name: string
   }
   if (changed) syncBuiltinESMExports();
   wrapLoaded(null);
-  if (firstTurnAt && !observed && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
-  if (!anyPending(null)) unhookLoader();
+  if (!observing && firstTurnAt && !lookAgain && w.pending.size > 0) wrapNewlyLoaded();
   return {
     stop() {
       watches.delete(w);
-      unhookLoader();
+      if (watches.size === 0 && lookAgain) {
+        clearTimeout(lookAgain);
+        lookAgain = null;
+      }
     },
   };
 }

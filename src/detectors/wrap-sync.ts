@@ -1,9 +1,9 @@
 // Wraps one synchronous function of a builtin (or Atomics.wait) so that a detector sees each call,
-// without changing what the app sees: an error thrown through the wrapper keeps every app frame and
-// loses the agent's (the stack limit is raised by three while it runs), V8 still names a method
-// `[as key]`, and a call Node makes inside another wrapped call (readFileSync's openSync, readSync,
-// closeSync) runs straight through.
-import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
+// without changing what the app sees (frames/hide.ts says how): an error thrown through the wrapper
+// passes through a `finally` only (Node's crash header stays where the error was thrown), keeps every app
+// frame and shows none of the agent's; V8 still names a method `[as key]`; and a call Node makes inside
+// another wrapped call (readFileSync's openSync, readSync, closeSync) runs straight through.
+import { hideAgentFramesFromStacks, raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 import { isWrapped, replaceFunction } from './builtins.js';
 
 /**
@@ -19,14 +19,36 @@ export type OnSyncCall = (original: Function, self: unknown, args: unknown[], wr
  */
 export type ShouldObserve = (a0: unknown, a1: unknown, a2: unknown) => boolean;
 
+/** Taken before any detector wraps the global timers (debug mode's scheduling detector does). */
+const later = setImmediate;
+
 /** Wrapped calls in progress on this thread, over every detector that uses this module. */
 let inner = 0;
+
+/** Frames of ours on the stack during a call: the wrapper, and on the observed path `observed` and the
+ *  detector's callback. */
+const WRAPPER_FRAMES = 1;
+const OBSERVED_FRAMES = 2;
+
+/**
+ * For a method whose own name is not its key (zlib's gunzipSync is `syncBufferWrapper`): V8 names its
+ * frame `[as gunzipSync]` only if the receiver holds the very function when the stack is formatted. The
+ * original is in place while it runs; after a throw it stays until the next turn, for the stack the app
+ * formats in its catch block or Node prints as the crash (calls made meanwhile through the property
+ * are not seen).
+ */
+export function putBackLater(owner: Record<string, unknown>, key: string, original: Function, wrapper: Function): void {
+  const t = later(() => {
+    if (owner[key] === original) owner[key] = wrapper;
+  });
+  t.unref();
+}
 
 /** Returns how to unwrap, or null when `mark` says this function is wrapped already. */
 export function wrapSyncFunction(owner: Record<string, unknown>, key: string, mark: symbol, onCall: OnSyncCall, observe?: ShouldObserve): (() => void) | null {
   const original = owner[key] as Function;
   if (isWrapped(original, mark)) return null;
-  // V8 names a method `[as key]` only when the receiver holds the very function called.
+  hideAgentFramesFromStacks();
   const swap = original.name !== key;
   // The observed path, a function of its own: `arguments` escapes only here, so the wrapper passes its
   // own on with apply (V8 then makes no arguments object) and calls not observed allocate nothing.
@@ -35,23 +57,33 @@ export function wrapSyncFunction(owner: Record<string, unknown>, key: string, ma
     return onCall(original, this, arguments as unknown as unknown[], wrapper);
   };
   const wrapper = function (this: unknown): unknown {
-    // Three frames of ours: this wrapper, `observed` and the detector's callback.
-    const limit = raiseStackLimit(3);
+    const limit = raiseStackLimit(WRAPPER_FRAMES);
     if (swap) owner[key] = original;
     const nested = inner > 0;
     inner++;
+    let threw = true;
     try {
+      let result: unknown;
       // eslint-disable-next-line prefer-rest-params
-      if (nested || (observe && !observe(arguments[0], arguments[1], arguments[2]))) return original.apply(this, arguments);
-      // eslint-disable-next-line prefer-rest-params
-      return (observed as Function).apply(this, arguments);
-    } catch (err) {
-      hideAgentFrames(err);
-      throw err;
+      if (nested || (observe && !observe(arguments[0], arguments[1], arguments[2]))) result = original.apply(this, arguments);
+      else {
+        const more = raiseStackLimit(OBSERVED_FRAMES);
+        try {
+          // eslint-disable-next-line prefer-rest-params
+          result = (observed as Function).apply(this, arguments);
+        } finally {
+          restoreStackLimit(more, OBSERVED_FRAMES);
+        }
+      }
+      threw = false;
+      return result;
     } finally {
       inner--;
-      restoreStackLimit(limit, 3);
-      if (swap) owner[key] = wrapper;
+      restoreStackLimit(limit, WRAPPER_FRAMES);
+      if (swap) {
+        if (threw) putBackLater(owner, key, original, wrapper);
+        else owner[key] = wrapper;
+      }
     }
   };
   return replaceFunction(owner, key, original, wrapper, mark);

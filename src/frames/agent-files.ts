@@ -1,5 +1,5 @@
 // Which files are the agent's own: its dist/ (what runs) and its src/ (where its source maps point, and
-// what the unit tests run). One answer for the app-frame filter (frames.ts), the error-stack cleaner
+// what the unit tests run). One answer for the app-frame filter (frames.ts), the stack filter
 // (hide.ts) and the wrappers that step over each other's frames (detectors/threadpool/pool-detector.ts).
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -20,3 +20,16 @@ export function readHealth(registry: Registry, slowMs: number): ThreadHealth[] {
 export function healthReader(registry: Registry | null, slowMs: number): () => ThreadHealth[] {
   return registry ? () => readHealth(registry, slowMs) : () => [];
 }
+
+/**
+ * The threads the agent runs in but cannot watch (past the thread limit): `watched: false`, no numbers.
+ * For the API's health() only: a reporter's health is the watched threads' numbers.
+ */
+export function readUnwatched(registry: Registry | null): ThreadHealth[] {
+  if (!registry) return [];
+  const pid = process.pid;
+  const none = { min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0 };
+  return registry.unwatchedThreads().map((threadId) => ({
+    pid, threadId, watched: false, time: 0, delay: { ...none }, elu: 0, activeMs: 0, idleMs: 0, blockedMs: 0, blocks: 0, exited: false,
+  }));
+}

@@ -59,20 +59,42 @@ export const RING_BYTES = 64 * 1024;
 // Rounded up to 8 bytes: the next slot's Float64Array must start aligned.
 export const SLOT_BYTES = Math.ceil((RING_OFFSET + RING_BYTES) / 8) * 8;
 
-/** Threads one process can have watched at once; more run unwatched. */
-export const MAX_THREADS = 128;
-
-/** Process-wide Int32 slots after the thread slots. */
-export const GLOBAL_OFFSET = SLOT_BYTES * MAX_THREADS;
+/** Process-wide Int32 slots, first in the buffer (the slots after them grow in number). */
+export const GLOBAL_OFFSET = 0;
 export const WAKE = 0; // +1 and notify whenever a thread puts a finding in its ring: the hub wakes
 export const HUB_STATE = 1; // HUB_* below
 export const TO_MAIN = 2; // 1 once the main thread wants every finding (subscribe(), a reporter of place `main`)
 export const SLOTS_USED = 3; // how many slots from the first have ever been claimed: readers loop over these only
-export const GLOBAL_SLOTS = 4;
-export const REGISTRY_BYTES = GLOBAL_OFFSET + GLOBAL_SLOTS * 4;
+export const LIMIT_WARNED = 4; // 1 once a thread found no slot and said so (one warning per process)
+export const UNWATCHED_COUNT = 5; // threads that found no slot, ever
+export const READING = 6; // 1 while the watchdog reads every thread's stack (protocol/registry.ts beginRead)
+export const CLOSING = 7; // 1 once the main thread exits: no read begins from then on
+export const UNWATCHED_IDS = 8; // UNWATCHED_LISTED entries: threadId + 1 of a running thread with no slot, 0 = free
+export const UNWATCHED_LISTED = 64;
+export const LEAVING_IDS = UNWATCHED_IDS + UNWATCHED_LISTED; // LEAVING_LISTED entries: threadId + 1 of a thread Node is about to free
+export const LEAVING_LISTED = 64;
+export const GLOBAL_SLOTS = LEAVING_IDS + LEAVING_LISTED;
 export const HUB_STARTING = 0;
 export const HUB_UP = 1; // draining rings and reporting
 export const HUB_GONE = 2; // never came up, or stopped: threads report for themselves
+
+/** Where the thread slots start: after the globals, 8-aligned (a slot begins with a Float64Array). */
+export const SLOTS_OFFSET = Math.ceil((GLOBAL_SLOTS * 4) / 8) * 8;
+
+/**
+ * Threads one process can have watched at once; more run unwatched, and say so. The buffer holds the
+ * slots claimed so far (it starts with INITIAL_SLOTS and doubles as threads come): an app with a few
+ * threads holds a few slots' worth of shared memory, and a slot's pages never written cost nothing.
+ */
+export const MAX_THREADS = 1024;
+export const INITIAL_SLOTS = 16;
+/** Where the runtime cannot grow a SharedArrayBuffer: a fixed buffer of this many slots. */
+export const FIXED_SLOTS = 128;
+
+/** Bytes of a registry with room for `slots` threads. */
+export function registryBytes(slots: number): number {
+  return SLOTS_OFFSET + slots * SLOT_BYTES;
+}
 
 /** Owner value while a thread clears a slot it took: the watchdog skips it until it is ready. */
 export const CLAIMING = -1;

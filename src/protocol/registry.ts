@@ -4,13 +4,17 @@
 // holds the thread's heartbeat and block numbers, its loop health (published about once a second), its
 // name, and a ring of the findings it made (protocol/ring.ts), which the hub drains. After the slots
 // come a few process-wide numbers: the hub's state, whether the main thread wants every finding, and
-// the hub's wake-up counter. The buffer reaches every worker through worker_threads environment data;
+// the hub's wake-up counter, and the threads that found no slot. The buffer grows (a growable
+// SharedArrayBuffer, one for every thread) as threads claim slots, up to MAX_THREADS; a thread past
+// that runs unwatched, is listed here, and the first one says so. The buffer reaches every worker through worker_threads environment data;
 // no message events are used in app threads (on Node 22+ the first message event of a thread loads
 // undici's MessageEvent, 100+ ms on a busy machine).
 import {
-  GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, MAX_THREADS, REGISTRY_BYTES, SLOTS_USED,
-  SLOT_BYTES, TO_MAIN, WAKE,
+  CLOSING, FIXED_SLOTS, GLOBAL_OFFSET, GLOBAL_SLOTS, HUB_GONE, HUB_STARTING, HUB_STATE, HUB_UP, INITIAL_SLOTS,
+  LEAVING_IDS, LEAVING_LISTED, LIMIT_WARNED, MAX_THREADS, READING, SLOTS_OFFSET, SLOTS_USED, SLOT_BYTES, TO_MAIN,
+  UNWATCHED_COUNT, UNWATCHED_IDS, UNWATCHED_LISTED, WAKE, registryBytes,
 } from './layout.js';
+import { atomicsWait } from '../original.js';
 import { ThreadSlot } from './thread-slot.js';
 
 export { ThreadSlot } from './thread-slot.js';
@@ -39,20 +43,49 @@ export function privateSlot(): ThreadSlot {
   return new ThreadSlot(new SharedArrayBuffer(SLOT_BYTES));
 }
 
+interface MaybeGrowable {
+  growable?: boolean;
+  maxByteLength?: number;
+  grow?(bytes: number): void;
+}
+
+/**
+ * A new registry's buffer for at most `maxThreads` slots (ASYNC_DEBUG_MAX_THREADS, at most MAX_THREADS):
+ * growable where the runtime can, else a fixed one of FIXED_SLOTS at most.
+ */
+export function newRegistryBuffer(maxThreads: number = MAX_THREADS): SharedArrayBuffer {
+  const most = Math.max(1, Math.min(MAX_THREADS, Math.floor(maxThreads)));
+  try {
+    const Growable = SharedArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => SharedArrayBuffer;
+    const buffer = new Growable(registryBytes(Math.min(INITIAL_SLOTS, most)), { maxByteLength: registryBytes(most) });
+    if ((buffer as MaybeGrowable).growable) return buffer;
+  } catch {
+    // no growable SharedArrayBuffer here
+  }
+  return new SharedArrayBuffer(registryBytes(Math.min(FIXED_SLOTS, most)));
+}
+
 export class Registry {
   readonly buffer: SharedArrayBuffer;
   private readonly globals: Int32Array;
   /** Views made once per slot: readers scan every tick or second and must not allocate. */
   private readonly slots: ThreadSlot[] = [];
 
+  /** The most slots this buffer can ever hold. */
+  readonly maxSlots: number;
+
   /** A new registry (the main thread), or a view of the one `buffer` holds. */
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(REGISTRY_BYTES)) {
+  constructor(buffer: SharedArrayBuffer = newRegistryBuffer()) {
     this.buffer = buffer;
     this.globals = new Int32Array(buffer, GLOBAL_OFFSET, GLOBAL_SLOTS);
+    const g = buffer as MaybeGrowable;
+    const bytes = g.growable && typeof g.maxByteLength === 'number' ? g.maxByteLength : buffer.byteLength;
+    this.maxSlots = Math.min(MAX_THREADS, Math.floor((bytes - SLOTS_OFFSET) / SLOT_BYTES));
   }
 
+  /** A claimed slot's view (`index` below slotsUsed(): the buffer holds it). */
   slot(index: number): ThreadSlot {
-    return (this.slots[index] ??= new ThreadSlot(this.buffer, index * SLOT_BYTES));
+    return (this.slots[index] ??= new ThreadSlot(this.buffer, SLOTS_OFFSET + index * SLOT_BYTES));
   }
 
   /**
@@ -63,9 +96,31 @@ export class Registry {
     return Atomics.load(this.globals, SLOTS_USED);
   }
 
+  /** Slots the buffer has room for now. */
+  capacity(): number {
+    return Math.min(this.maxSlots, Math.floor((this.buffer.byteLength - SLOTS_OFFSET) / SLOT_BYTES));
+  }
+
+  /** Room for slot `index`, growing the buffer (doubling) if it can; false when it cannot. */
+  private makeRoom(index: number): boolean {
+    const growable = this.buffer as MaybeGrowable;
+    // A few tries: another thread may grow it meanwhile (a grow to less than it has then throws).
+    for (let tries = 0; index >= this.capacity(); tries++) {
+      const want = Math.min(this.maxSlots, Math.max(index + 1, this.capacity() * 2));
+      if (!growable.growable || want <= this.capacity() || tries === 4) return false;
+      try {
+        growable.grow!(registryBytes(want));
+      } catch {
+        // look again
+      }
+    }
+    return true;
+  }
+
   /** Takes a free slot for this thread and clears it for a fresh start; null when all are taken. */
   claim(threadId: number): ThreadSlot | null {
-    for (let i = 0; i < MAX_THREADS; i++) {
+    for (let i = 0; i < this.maxSlots; i++) {
+      if (!this.makeRoom(i)) return null;
       const slot = this.slot(i);
       if (!slot.claim(threadId)) continue;
       // Raised after the slot is ready; never lowered (a released slot is reused, not forgotten).
@@ -75,6 +130,128 @@ export class Registry {
       return slot;
     }
     return null;
+  }
+
+  // --- threads that found no slot: listed while they run, counted ever ---
+
+  /** This thread found no slot and runs unwatched; true for the first such thread of the process (it says so). */
+  noteUnwatched(threadId: number): boolean {
+    Atomics.add(this.globals, UNWATCHED_COUNT, 1);
+    this.listUnwatched(threadId);
+    return Atomics.compareExchange(this.globals, LIMIT_WARNED, 0, 1) === 0;
+  }
+
+  /** This thread runs on without being watched (no slot, or its agent stopped). */
+  listUnwatched(threadId: number): void {
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      if (Atomics.compareExchange(this.globals, UNWATCHED_IDS + i, 0, threadId + 1) === 0) return;
+    }
+  }
+
+  /** The unwatched thread is exiting. */
+  unwatchedExits(threadId: number): void {
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      if (Atomics.compareExchange(this.globals, UNWATCHED_IDS + i, threadId + 1, 0) === threadId + 1) return;
+    }
+  }
+
+  /** Running threads with no slot (up to UNWATCHED_LISTED of them), by threadId. */
+  unwatchedThreads(): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < UNWATCHED_LISTED; i++) {
+      const v = Atomics.load(this.globals, UNWATCHED_IDS + i);
+      if (v > 0) ids.push(v - 1);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  /** Threads that found no slot since the process started. */
+  unwatchedCount(): number {
+    return Atomics.load(this.globals, UNWATCHED_COUNT);
+  }
+
+  /**
+   * The threads still running JavaScript as far as the registry knows: those with a slot they have not
+   * left, and those listed as unwatched; none listed as leaving. (A thread that exited, or whose slot was
+   * given back, is not.)
+   */
+  runningThreads(into: Set<number> = new Set()): Set<number> {
+    into.clear();
+    for (let i = 0, n = this.slotsUsed(); i < n; i++) {
+      const slot = this.slot(i);
+      const owner = slot.owner();
+      if (owner >= 0 && !slot.exited()) into.add(owner);
+    }
+    for (const id of this.unwatchedThreads()) into.add(id);
+    for (let i = 0; i < LEAVING_LISTED; i++) {
+      const v = Atomics.load(this.globals, LEAVING_IDS + i);
+      if (v > 0) into.delete(v - 1);
+    }
+    return into;
+  }
+
+  // --- reading every thread's stack while threads leave (stack/native-engine.ts) ---
+  // The native reader interrupts every thread it lists, from threads of its own, a moment after it
+  // copied their isolates' addresses; a thread Node frees meanwhile is then written to after it was
+  // freed (the process crashed: "malloc(): unsorted double linked list corrupted", an abort in
+  // StackGuard::RequestInterrupt). So a thread about to be freed says so first (leave), and waits for a
+  // read begun before; a read begins (beginRead) only while no listed thread is leaving. READING is
+  // set before the reader looks at who is leaving, and a thread lists itself before it looks at
+  // READING: one of them always sees the other (Atomics are sequentially consistent).
+
+  /** Starts a read, unless the main thread exits or `mayRead()` (run after READING is set) says no. */
+  beginRead(mayRead: () => boolean): boolean {
+    Atomics.store(this.globals, READING, 1);
+    if (Atomics.load(this.globals, CLOSING) === 0 && mayRead()) return true;
+    this.endRead();
+    return false;
+  }
+
+  endRead(): void {
+    Atomics.store(this.globals, READING, 0);
+    Atomics.notify(this.globals, READING);
+  }
+
+  /**
+   * `threadId` is about to be freed by Node (it exits, or is terminated): listed as leaving, then a read
+   * begun before it is waited for (at most `waitMs`; the thread it waits in answers the read).
+   */
+  leave(threadId: number, waitMs: number): void {
+    for (let i = 0; i < LEAVING_LISTED; i++) {
+      const at = LEAVING_IDS + i;
+      const v = Atomics.load(this.globals, at);
+      if (v === threadId + 1) break;
+      if (v === 0 && Atomics.compareExchange(this.globals, at, 0, threadId + 1) === 0) break;
+    }
+    this.awaitNoRead(waitMs);
+  }
+
+  /** The main thread exits, and every other thread with it: no read begins from now on. */
+  close(waitMs: number): void {
+    Atomics.store(this.globals, CLOSING, 1);
+    this.awaitNoRead(waitMs);
+  }
+
+  private awaitNoRead(waitMs: number): void {
+    const until = Date.now() + waitMs;
+    for (let left = waitMs; left > 0 && Atomics.load(this.globals, READING) === 1; left = until - Date.now()) {
+      atomicsWait(this.globals, READING, 1, left);
+    }
+  }
+
+  /** The threads that said they are leaving (the reader may still list them). */
+  leavingThreads(): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < LEAVING_LISTED; i++) {
+      const v = Atomics.load(this.globals, LEAVING_IDS + i);
+      if (v > 0) ids.push(v - 1);
+    }
+    return ids;
+  }
+
+  /** The reader no longer lists `threadId`: its entry is free again. */
+  leaveDone(threadId: number): void {
+    for (let i = 0; i < LEAVING_LISTED; i++) Atomics.compareExchange(this.globals, LEAVING_IDS + i, threadId + 1, 0);
   }
 
   // --- the hub's state: starting -> up (the hub) or starting -> gone (the main thread at exit) ---

@@ -11,9 +11,28 @@ export interface NativeFrame {
 }
 
 export interface NativeStackTrace {
+  /** Registers the calling thread under `name` (its threadId), and lists it in getThreadsLastSeen(). */
   registerThread(name: string): void;
   threadPoll(enableLastSeen?: boolean, state?: object): void;
   captureStackTrace(): Record<string, { frames: NativeFrame[] }>;
+  /** The registered threads that polled at least once, by name. */
+  getThreadsLastSeen(): Record<string, number>;
+}
+
+/**
+ * The binding as the agent uses it: a thread registers and polls once, so the reader's list of threads
+ * (getThreadsLastSeen) shows it until Node frees the thread (stack/native-engine.ts reads that list).
+ */
+function withListedRegistration(binding: NativeStackTrace): NativeStackTrace {
+  return {
+    registerThread(name) {
+      binding.registerThread(name);
+      binding.threadPoll(true);
+    },
+    threadPoll: (enableLastSeen, state) => binding.threadPoll(enableLastSeen, state),
+    captureStackTrace: () => binding.captureStackTrace(),
+    getThreadsLastSeen: () => binding.getThreadsLastSeen(),
+  };
 }
 
 let cached: NativeStackTrace | null | undefined;
@@ -30,13 +49,13 @@ export function loadNativeStackTrace(): NativeStackTrace | null {
       : [`${platform}-${arch}-${abi}`];
     for (const id of candidates) {
       try {
-        cached = require(join(dir, `stack-trace-${id}.node`)) as NativeStackTrace;
+        cached = withListedRegistration(require(join(dir, `stack-trace-${id}.node`)) as NativeStackTrace);
         return cached;
       } catch {
         // not this libc or ABI: try the next, then the package's own loader
       }
     }
-    cached = require('@sentry-internal/node-native-stacktrace') as NativeStackTrace;
+    cached = withListedRegistration(require('@sentry-internal/node-native-stacktrace') as NativeStackTrace);
     return cached;
   } catch {
     cached = null; // the watchdog falls back to the inspector

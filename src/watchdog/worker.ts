@@ -21,10 +21,10 @@ export interface WatchdogData {
   registry: SharedArrayBuffer;
 }
 
-function chooseEngine(config: Config): StackEngine | null {
+function chooseEngine(config: Config, registry: Registry): StackEngine | null {
   if (config.engine !== 'inspector') {
     const native = loadNativeStackTrace();
-    if (native) return createNativeEngine(native);
+    if (native) return createNativeEngine(native, { registry, freshMs: intervalMs });
   }
   return config.engine === 'native' ? null : createInspectorEngine();
 }
@@ -33,7 +33,7 @@ const data = workerData as WatchdogData;
 const { config, intervalMs } = data;
 const registry = new Registry(data.registry);
 const health = healthReader(registry, config.slowMs);
-const engine = chooseEngine(config);
+const engine = chooseEngine(config, registry);
 // The findings made here (blocks) are written here too (json); the hub's reporters (console: chalk,
 // code frames) load after the watcher runs: on a loaded machine every ms of boot is a block the
 // watchdog might miss. Findings made before they are ready wait for them.

@@ -31,12 +31,14 @@ function sarifValidator() {
 }
 
 const TEST_FILE = 'test/slow.test.mjs';
+/** Where the project's blocking code is (a block in the test file itself is the test's own work). */
+const SRC_FILE = 'src/sort.mjs';
 const suite = ['--', process.execPath, '--test', TEST_FILE];
 
 describe('asyncdebug ci', () => {
   it('fails over budget, passes with a baseline, survives a line shift, fails again on a new block', async () => {
     const project = copyProject('ci-project');
-    const file = join(project, TEST_FILE);
+    const file = join(project, SRC_FILE);
     const blockLine = markerLine(file);
     const sarif = join(project, 'out.sarif');
     const junit = join(project, 'out.xml');
@@ -44,12 +46,12 @@ describe('asyncdebug ci', () => {
 
     // 1. No baseline: blocks have a budget of 0.
     const first = await runCli(['ci', '--sarif', sarif, '--junit', junit, '--github', ...suite], { cwd: project, env: { GITHUB_STEP_SUMMARY: stepSummary } });
-    expect(first.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${blockLine} sortSlowly .*FAIL`));
+    expect(first.stderr).toMatch(new RegExp(`block\\s+${SRC_FILE}:${blockLine} sortSlowly .*FAIL`));
     expect(first.stderr).toContain('✗ block: 1 site, budget 0');
     expect(first.code).toBe(1);
     // The suite's own output is untouched, and the progress line named the block while it ran.
     expect(first.stdout).toMatch(/pass 2/); // tap on Node 20/22, spec on 24
-    expect(first.stderr).toMatch(new RegExp(`asyncdebug block .*at ${TEST_FILE}:${blockLine} sortSlowly`));
+    expect(first.stderr).toMatch(new RegExp(`asyncdebug block .*at ${SRC_FILE}:${blockLine} sortSlowly`));
 
     // SARIF validates against the official schema, passes GitHub's rules and points at the line.
     const log = JSON.parse(readFileSync(sarif, 'utf8'));
@@ -59,19 +61,19 @@ describe('asyncdebug ci', () => {
     const results = log.runs[0].results as { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[];
     const blockResult = results.find((r) => r.ruleId === 'block')!;
     expect(blockResult.level).toBe('error');
-    expect(blockResult.locations[0]!.physicalLocation.artifactLocation.uri).toBe(TEST_FILE);
+    expect(blockResult.locations[0]!.physicalLocation.artifactLocation.uri).toBe(SRC_FILE);
     expect(blockResult.locations[0]!.physicalLocation.region.startLine).toBe(blockLine);
     // JUnit: the command passed, the site failed: named without its line, the line in the failure.
     const xml = readFileSync(junit, 'utf8');
     expect(await xunitErrors(xml)).toEqual([]);
     expect(xml).toMatch(/<testsuite name="asyncdebug" tests="\d+" failures="1"/);
-    expect(xml).toContain(`name="${TEST_FILE} sortSlowly ← &lt;anonymous&gt;"`);
-    expect(xml).toContain(`at ${TEST_FILE}:${blockLine} sortSlowly`);
+    expect(xml).toContain(`name="${SRC_FILE} sortSlowly ← ${TEST_FILE} &lt;anonymous&gt;"`);
+    expect(xml).toContain(`at ${SRC_FILE}:${blockLine} sortSlowly`);
     // Where the reports and outputs went.
     expect(first.stderr).toMatch(/reports in \S+ \(asyncdebug report \S+\); wrote SARIF out\.sarif, JUNIT out\.xml/);
     // GitHub: an error annotation at the line, and a job summary.
-    expect(first.stdout).toMatch(new RegExp(`^::error file=${TEST_FILE},line=${blockLine},col=\\d+,title=asyncdebug%3A Event loop blocked::`, 'm'));
-    expect(readFileSync(stepSummary, 'utf8')).toContain(`| over-budget | block | \`${TEST_FILE}:${blockLine} sortSlowly ← <anonymous>\``);
+    expect(first.stdout).toMatch(new RegExp(`^::error file=${SRC_FILE},line=${blockLine},col=\\d+,title=asyncdebug%3A Event loop blocked::`, 'm'));
+    expect(readFileSync(stepSummary, 'utf8')).toContain(`| over-budget | block | \`${SRC_FILE}:${blockLine} sortSlowly ← ${TEST_FILE} <anonymous>\``);
 
     // 2. A budget of one block site lets it through.
     const budget = await runCli(['ci', '--budget', 'block=1', ...suite], { cwd: project });
@@ -84,16 +86,16 @@ describe('asyncdebug ci', () => {
     expect(update.code).toBe(0);
     // It applies no gate: no FAIL rows while it exits 0.
     expect(update.stderr).not.toContain('FAIL');
-    expect(update.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${blockLine} sortSlowly .*into the baseline`));
+    expect(update.stderr).toMatch(new RegExp(`block\\s+${SRC_FILE}:${blockLine} sortSlowly .*into the baseline`));
     const written = JSON.parse(readFileSync(baseline, 'utf8'));
-    expect(written.sites).toContainEqual({ kind: 'block', file: TEST_FILE, function: 'sortSlowly', caller: { file: TEST_FILE, function: '<anonymous>' } });
+    expect(written.sites).toContainEqual({ kind: 'block', file: SRC_FILE, function: 'sortSlowly', caller: { file: TEST_FILE, function: '<anonymous>' } });
     expect(readFileSync(baseline, 'utf8')).not.toMatch(/"line"/);
 
     // 4. Lines added above the block move it; the baseline still matches.
     const source = readFileSync(file, 'utf8');
     writeFileSync(file, `// one\n// two\n// three\n${source}`);
     const shifted = await runCli(['ci', '--baseline', baseline, '--sarif', sarif, ...suite], { cwd: project });
-    expect(shifted.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${blockLine + 3} sortSlowly .*baseline`));
+    expect(shifted.stderr).toMatch(new RegExp(`block\\s+${SRC_FILE}:${blockLine + 3} sortSlowly .*baseline`));
     expect(shifted.code).toBe(0);
     const shiftedLog = JSON.parse(readFileSync(sarif, 'utf8'));
     expect(validate(shiftedLog), JSON.stringify(validate.errors, null, 1)).toBe(true);
@@ -103,12 +105,17 @@ describe('asyncdebug ci', () => {
     writeFileSync(
       file,
       `${readFileSync(file, 'utf8')}
-function parseSlowly(text) {
+export function parseSlowly(text) {
   const from = process.cpuUsage();
   while (process.cpuUsage(from).user + process.cpuUsage(from).system < 300e3) {} // @new-block
   return JSON.parse(text);
 }
-
+`,
+    );
+    const testFile = join(project, TEST_FILE);
+    writeFileSync(
+      testFile,
+      `${readFileSync(testFile, 'utf8').replace("import { sortSlowly } from '../src/sort.mjs';", "import { parseSlowly, sortSlowly } from '../src/sort.mjs';")}
 test('parses', async () => {
   await sleep(800);
   assert.deepEqual(parseSlowly('[]'), []);
@@ -116,8 +123,8 @@ test('parses', async () => {
 `,
     );
     const again = await runCli(['ci', '--baseline', baseline, ...suite], { cwd: project });
-    expect(again.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:${markerLine(file, '@new-block')} parseSlowly .*FAIL`));
-    expect(again.stderr).toMatch(new RegExp(`block\\s+${TEST_FILE}:\\d+ sortSlowly .*baseline`));
+    expect(again.stderr).toMatch(new RegExp(`block\\s+${SRC_FILE}:${markerLine(file, '@new-block')} parseSlowly .*FAIL`));
+    expect(again.stderr).toMatch(new RegExp(`block\\s+${SRC_FILE}:\\d+ sortSlowly .*baseline`));
     expect(again.stderr).toContain('✗ block: 1 new site, budget 0');
     expect(again.code).toBe(1);
   });

@@ -57,22 +57,69 @@ describe('budgets and the gate', () => {
     expect(slowOnly.failed).toBe(false);
   });
 
+  it('by default a block site counts when one block spent twice the threshold at it: its share of the thread\'s own time', () => {
+    const sites = groupSites(
+      [
+        // 250 ms on a CPU, all of it at the site: counts.
+        block('b1', '/p/src/hot.js', 'render', 260, { thresholdMs: 100, cpuMs: 250, sleepMs: 0, starvedMs: 10, profile: [{ site: { file: '/p/src/hot.js', line: 10, column: 3, function: 'render' }, samples: 9, share: 1 }] }),
+        // 500 ms of wall, but 400 of it waiting for a CPU: 100 ms of the thread's own time.
+        block('b2', '/p/src/busy.js', 'setup', 500, { thresholdMs: 100, cpuMs: 100, sleepMs: 0, starvedMs: 400 }),
+        // 300 ms on a CPU spread over many sites: the named one held it for 20% of that.
+        block('b3', '/p/src/cold.js', 'compile', 300, { thresholdMs: 100, cpuMs: 300, sleepMs: 0, starvedMs: 0, profile: [{ site: { file: '/p/src/cold.js', line: 10, column: 3, function: 'compile' }, samples: 4, share: 0.2 }] }),
+        // A report without the split (an older agent, or no schedstat): the wall clock.
+        block('b4', '/p/src/old.js', 'spin', 220),
+      ],
+      '/p',
+    );
+    const gate = evaluate(sites, { budgets: new Map(), minMs: null, baseline: null });
+    expect(gate.status.get('block src/hot.js render')).toBe('over-budget');
+    expect(gate.status.get('block src/busy.js setup')).toBe('below-min');
+    expect(gate.status.get('block src/cold.js compile')).toBe('below-min');
+    expect(gate.status.get('block src/old.js spin')).toBe('over-budget');
+    expect(gate.kinds).toEqual([{ kind: 'block', counted: 2, budget: 0, over: true }]);
+    // --min-ms sets the floor instead (the same measure: the site's own time).
+    const strict = evaluate(sites, { budgets: new Map(), minMs: 100, baseline: null });
+    expect(strict.status.get('block src/busy.js setup')).toBe('over-budget');
+    expect(strict.status.get('block src/cold.js compile')).toBe('below-min');
+    // A threshold of 50 ms makes the default floor 100 ms.
+    const low = evaluate(groupSites([block('b5', '/p/src/a.js', 'f', 150, { thresholdMs: 50, cpuMs: 120, sleepMs: 0, starvedMs: 30 })], '/p'), { budgets: new Map(), minMs: null, baseline: null });
+    expect(low.failed).toBe(true);
+  });
+
+  it('a site in a test file is the test\'s own work: shown, counted only with --budget test-code=N', () => {
+    const sites = groupSites(
+      [
+        block('b1', '/p/test/shape.test.js', '<anonymous>', 900, { thresholdMs: 100, cpuMs: 850, sleepMs: 0, starvedMs: 50 }),
+        block('b2', '/p/__tests__/util.js', 'deepCompare', 400),
+        block('b3', '/p/lib/spec-parser.js', 'parse', 400),
+      ],
+      '/p',
+    );
+    expect(sites.filter((s) => s.testCode).map((s) => s.file)).toEqual(['test/shape.test.js', '__tests__/util.js']);
+    const gate = evaluate(sites, { budgets: new Map(), minMs: null, baseline: null });
+    expect(gate.status.get('block test/shape.test.js <anonymous>')).toBe('test-code');
+    expect(gate.status.get('block __tests__/util.js deepCompare')).toBe('test-code');
+    expect(gate.kinds).toEqual([{ kind: 'block', counted: 1, budget: 0, over: true }]);
+    const counted = evaluate(sites, { budgets: parseBudgets(['test-code=0']), minMs: null, baseline: null });
+    expect(counted.kinds).toContainEqual({ kind: 'test-code', counted: 2, budget: 0, over: true });
+  });
+
   it('module loading after start-up is a kind of its own: shown, counted only when --budget names it', () => {
     expect([...parseBudgets(['module-load=2'])]).toEqual([['module-load', 2]]);
     const sites = groupSites(
       [
-        block('b1', '/p/test/a.test.js', '<anonymous>', 180, { phase: 'module-load', thresholdMs: 100 }),
-        block('b2', '/p/test/a.test.js', '<anonymous>', 150, { thresholdMs: 100 }),
+        block('b1', '/p/src/a.js', '<anonymous>', 180, { phase: 'module-load', thresholdMs: 100 }),
+        block('b2', '/p/src/a.js', '<anonymous>', 150, { thresholdMs: 100 }),
       ],
       '/p',
     );
-    expect(sites.map((s) => s.key)).toEqual(['block test/a.test.js <anonymous>', 'module-load test/a.test.js <anonymous>']);
+    expect(sites.map((s) => s.key)).toEqual(['block src/a.js <anonymous>', 'module-load src/a.js <anonymous>']);
     const byDefault = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: null });
-    expect(byDefault.status.get('module-load test/a.test.js <anonymous>')).toBe('not-counted');
+    expect(byDefault.status.get('module-load src/a.js <anonymous>')).toBe('not-counted');
     expect(byDefault.kinds).toEqual([{ kind: 'block', counted: 1, budget: 0, over: true }]);
     // Neither `*` nor a baseline counts it: only a budget that names it.
     const star = evaluate(sites, { budgets: parseBudgets(['*=0']), minMs: 0, baseline: baselineOf([]) });
-    expect(star.status.get('module-load test/a.test.js <anonymous>')).toBe('not-counted');
+    expect(star.status.get('module-load src/a.js <anonymous>')).toBe('not-counted');
     // A loader's own sync I/O (phase module-load, at the loader's frame) is module loading too.
     const loader = groupSites([{ ...block('s1', '/p/node_modules/vite-node/dist/client.mjs', 'directRequest', 2), kind: 'sync-io', api: 'fs.readFileSync', count: 40, phase: 'module-load' } as ReportLine], '/p');
     expect(loader.map((s) => s.key)).toEqual(['module-load node_modules/vite-node/dist/client.mjs directRequest']);

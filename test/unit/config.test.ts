@@ -62,7 +62,7 @@ describe('configuration from the environment', () => {
     expect(config).toEqual({
       mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
       syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector', cpuProfileDir: '/tmp/p',
-      messageMs: 20, messageBytes: 16777216, poolWaitMs: 50, otel: null, prometheusHost: '127.0.0.1', prometheusPort: 9464,
+      messageMs: 20, messageBytes: 16777216, poolWaitMs: 50, maxThreads: 1024, otel: null, prometheusHost: '127.0.0.1', prometheusPort: 9464,
       reportMode: 0o640, reportMaxBytes: 2 * 1024 * 1024,
     });
   });

@@ -36,7 +36,7 @@ function summary(counts: SummaryFinding['counts']): SummaryFinding {
 }
 
 function site(kind: string, worstMs: number): Site {
-  return { key: `${kind} a.js f`, kind, file: 'a.js', function: 'f', caller: null, absFile: '/p/a.js', line: 1, column: 1, findings: 1, count: 1, worstMs, totalMs: worstMs, message: 'm', threads: ['pid 1 main'], apis: [], ongoing: false, noStack: false, reason: null };
+  return { key: `${kind} a.js f`, kind, file: 'a.js', function: 'f', caller: null, absFile: '/p/a.js', line: 1, column: 1, findings: 1, count: 1, worstMs, ownMs: worstMs, thresholdMs: 100, testCode: false, totalMs: worstMs, message: 'm', threads: ['pid 1 main'], apis: [], ongoing: false, noStack: false, reason: null };
 }
 
 describe('the kinds table', () => {
@@ -85,7 +85,7 @@ describe('every consumer reads the row', () => {
   });
 
   it('ci: which kinds --budget takes, and which are timed (--min-ms)', () => {
-    expect(() => parseBudgets(['summary=1'])).toThrow(`kinds: ${REPORTED_KINDS.join(', ')}, module-load, or * for all`);
+    expect(() => parseBudgets(['summary=1'])).toThrow(`kinds: ${REPORTED_KINDS.join(', ')}, module-load, test-code, or * for all`);
     const options = { budgets: parseBudgets([]), minMs: 10, baseline: null };
     const status = () => Object.fromEntries(evaluate([site('unawaited', 0), site('sync-io', 5)], options).status);
     expect(status()).toEqual({ 'unawaited a.js f': 'within-budget', 'sync-io a.js f': 'below-min' });

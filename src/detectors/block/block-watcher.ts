@@ -16,7 +16,7 @@ import { fileNeedingThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
-import { appPart, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedSource } from './cpu-split.js';
+import { appPart, chargeSiblingWaits, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedSource, type SiblingWaits } from './cpu-split.js';
 import { addBlockFacts, agentsOwn, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
 import { threadName } from '../../wording.js';
 import { Registry, type ThreadSlot } from '../../protocol/registry.js';
@@ -44,6 +44,8 @@ interface Watched {
   /** For the open block, where the kernel says what the thread did: its statistics and their split. */
   sched: SchedReader | null;
   split: GapSplit | null;
+  /** The process's other threads during the gap (their waits for a CPU are not the app's sleep). */
+  siblings: SiblingWaits | null;
   /** Before the first write: when the split can next have reached the threshold. */
   nextSplitAt: number;
 }
@@ -152,7 +154,7 @@ export class BlockWatcher {
       const threadId = slot.owner();
       if (threadId < 0 || slot.exited()) continue;
       if (this.engine && !this.engine.canCapture(threadId)) continue;
-      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0, sched: null, split: null, nextSplitAt: 0 });
+      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0, sched: null, split: null, siblings: null, nextSplitAt: 0 });
     }
   }
 
@@ -183,7 +185,8 @@ export class BlockWatcher {
     if (b) {
       if (beat !== b.beat || exited) this.close(t, exited && beat === b.beat ? t0 : beat);
       else if (t0 >= t.nextSampleAt) await this.step(t, b);
-    } else if (!exited && beat !== 0 && !watchdogStalled && t0 - beat >= this.slowMs) {
+    } else if (!exited && beat !== 0 && !watchdogStalled && this.now() - beat >= this.slowMs) {
+      // Judged at now, not at the tick's start: the reads of the threads before this one took time.
       // The thread counts a gap itself when it turns first (see heartbeat.ts): one owner per gap.
       const gen = t.slot.gen();
       if (t.slot.lastBeat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
@@ -225,8 +228,10 @@ export class BlockWatcher {
     if (!engine) return true;
     if (t.slot.gen() !== b.gen) return false;
     const t0 = this.now();
-    const raw = await engine.capture(t.threadId);
+    const raw = await engine.capture(t.threadId, b.beat);
     const t1 = this.now();
+    // Not read now (a thread is leaving the native reader's list: stack/native-engine.ts): at the next sample.
+    if (raw === undefined) return true;
     if (raw === null) {
       if (engine.name === 'native' && t.threadId !== 0) {
         // The native registry no longer has this thread: it was terminated, not blocked.
@@ -323,6 +328,7 @@ export class BlockWatcher {
     t.sched?.close();
     t.sched = null;
     t.split = null;
+    t.siblings = null;
     t.nextSplitAt = 0;
     const reader = this.sched?.open(t.slot.kernelThread()) ?? null;
     const first = reader?.read(this.now()) ?? null;
@@ -332,6 +338,7 @@ export class BlockWatcher {
     }
     t.sched = reader;
     t.split = new GapSplit(b.beat, t.slot.beatCpuMs(), first);
+    t.siblings = this.sched?.siblings?.(t.slot.kernelThread()) ?? null;
   }
 
   /** A fresh reading into the gap's split; false when there is none to take. */
@@ -356,7 +363,7 @@ export class BlockWatcher {
     if (at < t.nextSplitAt) return false;
     this.readSplit(t, at);
     // Start-up inside the gap may have been all on a CPU: it is taken off the bound.
-    const bound = t.split.activeLowerBound() - (b.appStart - b.beat);
+    const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0)) - (b.appStart - b.beat);
     if (bound >= this.slowMs) return true;
     t.nextSplitAt = at + Math.max(this.sampleMs, this.slowMs - bound);
     return false;
@@ -364,7 +371,9 @@ export class BlockWatcher {
 
   /** The split of the gap as of `at`, for an ongoing line. */
   private ongoingSplit(t: Watched, b: OpenBlock, at: number): GapSplitMs | null {
-    return t.split ? roundSplit(appPart(t.split.estimate(at, null), at - b.appStart)) : null;
+    if (!t.split) return null;
+    const siblingWaitMs = t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0);
+    return roundSplit(appPart(chargeSiblingWaits(t.split.estimate(at, null), siblingWaitMs), at - b.appStart));
   }
 
   /** The last reading, at the close; the split of the whole gap up to the beat that ended it. */
@@ -378,7 +387,9 @@ export class BlockWatcher {
     // The beat that ended the gap stamped the thread's CPU (unless the thread exited without one).
     const byBeat = t.slot.lastBeat() === end;
     if (byBeat) split.endedByBeat(end);
-    return split.estimate(end, byBeat ? t.slot.beatCpuMs() : null);
+    const siblingWaitMs = split.siblingWaitOver(end, t.siblings?.maxWaitMs() ?? 0);
+    t.siblings = null;
+    return chargeSiblingWaits(split.estimate(end, byBeat ? t.slot.beatCpuMs() : null), siblingWaitMs);
   }
 
   private ensureId(t: Watched, b: OpenBlock): string {
@@ -412,6 +423,7 @@ export class BlockWatcher {
     t.sched?.close();
     t.sched = null;
     t.split = null;
+    t.siblings = null;
     this.threads.delete(t.index);
     t.slot.release();
   }

@@ -35,10 +35,51 @@ export interface SchedReader {
   close(): void;
 }
 
+/**
+ * The other threads of the process while a gap is open: how long the one that waited longest waited
+ * for a CPU since the gap's first read. A thread asleep in its gap may be waiting for them: V8's
+ * garbage collector and compiler run helper threads the loop's thread waits on, and on a loaded
+ * machine those helpers wait for a CPU. Their wait is the machine's, not the app's sleep.
+ */
+export interface SiblingWaits {
+  /** Ms the longest-waiting other thread spent runnable without a CPU since this was made. */
+  maxWaitMs(): number;
+}
+
 /** Where readers come from: the kernel (procSchedSource), or a test's script. */
 export interface SchedSource {
   /** A reader of kernel thread `tid` of this process; null where its statistics cannot be read. */
   open(tid: number): SchedReader | null;
+  /** The process's other threads but `tid` and the reader's own; null where they cannot be read. */
+  siblings?(tid: number): SiblingWaits | null;
+}
+
+/** At most this many other threads are read at a gap's edges (a pool of hundreds costs no more). */
+const MAX_SIBLINGS = 64;
+
+/** The wait total (ms) in one `/proc/self/task/<tid>/schedstat`, or null once the thread is gone. */
+function readWaitMs(tid: string, buffer: Buffer): number | null {
+  let fd = -1;
+  try {
+    fd = openFile(`/proc/self/task/${tid}/schedstat`, 'r');
+    const wait = Number(buffer.toString('latin1', 0, readFile(fd, buffer, 0, buffer.length, 0)).split(' ')[1]);
+    return Number.isFinite(wait) ? wait / 1e6 : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeFile(fd);
+  }
+}
+
+/** This thread's kernel id (the reader's own thread is no sibling). */
+let ownTid: string | null = null;
+function readerTid(): string {
+  try {
+    ownTid ??= fs.readlinkSync('/proc/thread-self').split('/').pop() ?? '';
+  } catch {
+    ownTid = '';
+  }
+  return ownTid;
 }
 
 /** A gap (or its app part) split by what the thread did, ms. */
@@ -65,6 +106,7 @@ function parseAsleep(stat: string): boolean {
 
 /** The kernel's statistics through two files kept open while the gap lasts, read at position 0. */
 export const procSchedSource: SchedSource = {
+  siblings: procSiblings,
   open(tid) {
     if (!(tid > 0) || process.platform !== 'linux') return null;
     let schedFd = -1;
@@ -107,6 +149,34 @@ export const procSchedSource: SchedSource = {
   },
 };
 
+/** The other threads' wait totals at a gap's first read, read again for their growth. */
+function procSiblings(tid: number): SiblingWaits | null {
+  if (!(tid > 0) || process.platform !== 'linux') return null;
+  const buffer = Buffer.alloc(256);
+  const start = new Map<string, number>();
+  try {
+    const skip = new Set([String(tid), readerTid()]);
+    for (const t of fs.readdirSync('/proc/self/task')) {
+      if (skip.has(t)) continue;
+      const wait = readWaitMs(t, buffer);
+      if (wait !== null) start.set(t, wait);
+      if (start.size >= MAX_SIBLINGS) break;
+    }
+  } catch {
+    return null;
+  }
+  return {
+    maxWaitMs() {
+      let max = 0;
+      for (const [t, before] of start) {
+        const now = readWaitMs(t, buffer);
+        if (now !== null && now - before > max) max = now - before;
+      }
+      return max;
+    },
+  };
+}
+
 const clamp = (ms: number, max: number) => Math.min(Math.max(0, ms), Math.max(0, max));
 
 /**
@@ -126,6 +196,16 @@ export class GapSplit {
   ) {
     this.last = first;
     this.settledAt = first.at;
+  }
+
+  /**
+   * Another thread's wait measured since the first read, stretched over the gap up to `end`: the
+   * stretch before the first read is taken to have been like the measured one (as its split is).
+   */
+  siblingWaitOver(end: number, measuredWaitMs: number): number {
+    const measured = this.last.at - this.first.at;
+    if (measured < MIN_MEASURED_MS) return measuredWaitMs;
+    return (measuredWaitMs * Math.max(measured, end - this.beat)) / measured;
   }
 
   add(r: SchedReading): void {
@@ -148,12 +228,13 @@ export class GapSplit {
    * the first read counts only with its CPU stamp, and only its CPU; an unsettled stretch at the end
    * (the thread runnable now, its wait maybe not accounted yet) not at all.
    */
-  activeLowerBound(): number {
+  activeLowerBound(siblingWaitMs = 0): number {
     const { first, last } = this;
     const cpu = this.beatCpuMs !== null ? last.cpuMs - this.beatCpuMs - TICK_MS : last.cpuMs - first.cpuMs;
     const measuredCpu = last.cpuMs - first.cpuMs;
     const measuredWait = last.waitMs - first.waitMs;
-    const sleep = this.settledAt - first.at - measuredCpu - measuredWait;
+    // Sleep as long as another thread of the process waited for a CPU may have been a wait for it.
+    const sleep = this.settledAt - first.at - measuredCpu - measuredWait - siblingWaitMs;
     return Math.max(0, cpu) + Math.max(0, sleep);
   }
 
@@ -187,6 +268,15 @@ export class GapSplit {
     const starvedMs = clamp(measuredWait + prefixOff * waitShare, wall - cpuMs);
     return { cpuMs, starvedMs, sleepMs: Math.max(0, wall - cpuMs - starvedMs) };
   }
+}
+
+/**
+ * A split with the sleep another thread of the process may have been waited on for, while it waited
+ * for a CPU itself, counted as waiting for a CPU (SiblingWaits says why).
+ */
+export function chargeSiblingWaits(gap: GapSplitMs, siblingWaitMs: number): GapSplitMs {
+  const moved = Math.min(gap.sleepMs, Math.max(0, siblingWaitMs));
+  return moved > 0 ? { cpuMs: gap.cpuMs, sleepMs: gap.sleepMs - moved, starvedMs: gap.starvedMs + moved } : gap;
 }
 
 /**

@@ -2,7 +2,7 @@
 // with something nested or big is timed (two performance.now() calls), and only one then found slow or
 // big is handed to the detector to judge. A message not timed makes no arguments object.
 import type { Config } from '../../config.js';
-import { hideAgentFrames, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
+import { hideAgentFramesFromStacks, raiseStackLimit, restoreStackLimit } from '../../frames/hide.js';
 import { isWrapped, replaceFunction, wrappedMark } from '../builtins.js';
 import type { Target } from './receiver.js';
 import { quickBytes, quickWasFlat, transferList } from './size.js';
@@ -31,6 +31,7 @@ export function wrapPostMessage(proto: object | null, api: string, target: Targe
   const owner = ownerOf(proto, 'postMessage');
   const original = owner?.postMessage;
   if (!owner || typeof original !== 'function' || isWrapped(original, WRAPPED)) return null;
+  hideAgentFramesFromStacks();
   const { config } = watch;
   // What the quick look found, for the timed path (which then reads `arguments` itself): the wrapper
   // only passes its own on with apply, so a message that is not timed makes no arguments object.
@@ -40,15 +41,13 @@ export function wrapPostMessage(proto: object | null, api: string, target: Targe
     const args = arguments as unknown as unknown[];
     const bytes = quick;
     watch.depth++;
-    // A clone that throws (a function, a detached buffer) throws through two frames of ours: the stack
-    // keeps as many of the app's frames as without them, and loses ours.
+    // A clone that throws (a function, a detached buffer) throws through two frames of ours, with no
+    // catch (Node's crash header stays where it was thrown): the stack keeps as many of the app's frames
+    // as without them, and shows none of ours (frames/hide.ts).
     const limit = raiseStackLimit(2);
     const t0 = monotonicNow();
     try {
       return original.apply(this, args);
-    } catch (err) {
-      hideAgentFrames(err);
-      throw err;
     } finally {
       restoreStackLimit(limit, 2);
       const ms = monotonicNow() - t0;

@@ -96,4 +96,33 @@ describe('wrapSyncFunction', () => {
     const plain = same.named as () => unknown;
     expect(plain.call(same)).toBe(plain); // its own name: nothing to swap
   });
+
+  it('after a throw, a method held under another name stays in place until the next turn, so the stack the app formats names it `[as key]`', async () => {
+    function realThrower(): never {
+      throw new Error('from the original');
+    }
+    const owner: Record<string, unknown> = { alias: realThrower };
+    wrapSyncFunction(owner, 'alias', MARK, (original, self, args) => original.apply(self, args));
+    const wrapper = owner.alias as () => never;
+    let stack = '';
+    try {
+      wrapper.call(owner);
+    } catch (err) {
+      stack = (err as Error).stack ?? '';
+    }
+    expect(stack).toContain('realThrower [as alias]');
+    expect(mentionsAgentFile(stack)).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(owner.alias).toBe(wrapper);
+  });
+
+  it('the stack limit is raised by the frames on the stack: one for a call not observed, three for one observed', () => {
+    const owner: Record<string, unknown> = { f: () => Error.stackTraceLimit };
+    const app = Error.stackTraceLimit;
+    wrapSyncFunction(owner, 'f', MARK, (original, self, args) => original.apply(self, args), (a0) => a0 === 'seen');
+    const f = owner.f as (a?: string) => number;
+    expect(f()).toBe(app + 1);
+    expect(f('seen')).toBe(app + 3);
+    expect(Error.stackTraceLimit).toBe(app);
+  });
 });

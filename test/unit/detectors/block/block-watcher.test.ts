@@ -30,7 +30,13 @@ function scriptedThread() {
   let cpuMs = 0;
   let waitMs = 0;
   let pendingMs = 0;
+  /** Another thread of the process (a V8 helper) and how long it has waited for a CPU. */
+  let siblingWaitMs = 0;
   const thread = {
+    /** The helper thread waits `ms` for a CPU (the loop's thread may be asleep waiting on it). */
+    siblingWaits(ms: number) {
+      siblingWaitMs += ms;
+    },
     get cpuMs() {
       return cpuMs;
     },
@@ -51,6 +57,11 @@ function scriptedThread() {
     },
     source: {
       open: (tid: number) => (tid === 4242 ? { read: (at: number) => ({ at, cpuMs, waitMs, asleep: doing === 'sleep' }), close() {} } : null),
+      siblings: (tid: number) => {
+        if (tid !== 4242) return null;
+        const start = siblingWaitMs;
+        return { maxWaitMs: () => siblingWaitMs - start };
+      },
     } as SchedSource,
   };
   return thread;
@@ -94,6 +105,7 @@ function setup(
     slot,
     /** From now on the thread is on a CPU, asleep, starved, or sharing its core (the kernel's view). */
     doing: (d: Doing) => thread.set(d),
+    siblingWaits: (ms: number) => thread.siblingWaits(ms),
     found,
     beat,
     watcher,
@@ -511,6 +523,41 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     expect(last.sleepMs).toBeGreaterThanOrEqual(300);
     expect(last.cpuMs).toBeLessThan(50);
     expect(last.message).toMatch(/asleep off a CPU/);
+  });
+
+  it('asleep while another thread of the process waited for a CPU (a starved GC helper): no block, counted as starved', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([at(30), TIMERS]);
+    w.doing('cpu');
+    await w.run(30);
+    w.doing('sleep');
+    for (let i = 0; i < 15; i++) {
+      w.siblingWaits(20); // the helper the thread waits on waits as long for a CPU
+      await w.run(20);
+    }
+    expect(w.blocks()).toEqual([]);
+    w.doing('cpu');
+    w.beat();
+    await w.run(20);
+    expect(w.found).toEqual([]);
+    expect(w.slot.starvedGaps()).toBe(1);
+    expect(w.slot.starvedMs()).toBeGreaterThanOrEqual(250);
+  });
+
+  it('asleep while the other threads ran freely stays the app\'s sleep', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, at(44), TIMERS], 1);
+    w.doing('sleep');
+    for (let i = 0; i < 15; i++) {
+      w.siblingWaits(1);
+      await w.run(20);
+    }
+    w.doing('cpu');
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.sleepMs).toBeGreaterThanOrEqual(250);
   });
 
   it('a block partly starved keeps its starved time apart and says so', async () => {

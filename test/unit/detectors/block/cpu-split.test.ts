@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { appPart, GapSplit, procSchedSource, type SchedReading } from '../../../../src/detectors/block/cpu-split.js';
+import { appPart, chargeSiblingWaits, GapSplit, procSchedSource, type SchedReading } from '../../../../src/detectors/block/cpu-split.js';
 import { kernelThreadId, threadCpuMs } from '../../../../src/detectors/block/thread-cpu.js';
 
 const HAS_SCHEDSTAT = existsSync('/proc/thread-self/schedstat');
@@ -28,6 +28,15 @@ describe.runIf(HAS_SCHEDSTAT)('the kernel\'s numbers for a thread of this proces
     expect(b.cpuMs - a.cpuMs).toBeGreaterThan(10);
     expect(b.waitMs).toBeGreaterThanOrEqual(a.waitMs);
     expect(reader.read(Date.now())).toBeNull(); // closed
+  });
+
+  it('the other threads of the process: their longest wait for a CPU since the first read (none while they idle)', () => {
+    const siblings = procSchedSource.siblings!(kernelThreadId())!;
+    expect(siblings).not.toBeNull();
+    spin(20);
+    const waited = siblings.maxWaitMs();
+    expect(waited).toBeGreaterThanOrEqual(0);
+    expect(waited).toBeLessThan(1000);
   });
 
   it('a worker in Atomics.wait is asleep, and its CPU does not grow', async () => {
@@ -117,5 +126,13 @@ describe('a gap\'s split from its readings', () => {
   it('the app\'s part of a gap takes every wait for a CPU; on-CPU and asleep keep their proportion', () => {
     expect(appPart({ cpuMs: 100, sleepMs: 100, starvedMs: 50 }, 150)).toEqual({ cpuMs: 50, sleepMs: 50, starvedMs: 50 });
     expect(appPart({ cpuMs: 100, sleepMs: 0, starvedMs: 200 }, 150)).toEqual({ cpuMs: 0, sleepMs: 0, starvedMs: 150 });
+  });
+});
+
+describe('sleep another thread may have been waited on for', () => {
+  it('moves up to the other thread\'s wait from sleep to waiting for a CPU; CPU is untouched', () => {
+    expect(chargeSiblingWaits({ cpuMs: 20, sleepMs: 100, starvedMs: 5 }, 60)).toEqual({ cpuMs: 20, sleepMs: 40, starvedMs: 65 });
+    expect(chargeSiblingWaits({ cpuMs: 20, sleepMs: 100, starvedMs: 5 }, 500)).toEqual({ cpuMs: 20, sleepMs: 0, starvedMs: 105 });
+    expect(chargeSiblingWaits({ cpuMs: 200, sleepMs: 0, starvedMs: 0 }, 50)).toEqual({ cpuMs: 200, sleepMs: 0, starvedMs: 0 });
   });
 });

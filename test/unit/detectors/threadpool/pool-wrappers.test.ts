@@ -2,6 +2,7 @@
 // as they are), counting into a real ledger.
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs';
+import { lookup } from 'node:dns';
 import { stat as statPromise } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { wrapPoolApi } from '../../../../src/detectors/threadpool/pool-wrappers.
 
 const HERE = fileURLToPath(import.meta.url);
 
-function setup(fn: Function, style: PoolApi['style'], key = 'call') {
+function setup(fn: Function, style: PoolApi['style'], key = 'call', api = `test.${key}`) {
   const counters = new Int32Array(COUNTERS_LENGTH);
   const reads: Function[] = [];
   const ledger = new PoolLedger<PoolSite>({
@@ -29,36 +30,93 @@ function setup(fn: Function, style: PoolApi['style'], key = 'call') {
     report() {},
   });
   const owner: Record<string, unknown> = { [key]: fn };
-  const unwrap = wrapPoolApi({ api: `test.${key}`, owner, key, style, composite: false }, ledger);
+  const unwrap = wrapPoolApi({ api, owner, key, style, composite: false }, ledger);
   const counts = (): number[] => [Atomics.load(counters, SUBMITTED), Atomics.load(counters, COMPLETED)];
   return { owner, unwrap, counts, reads, ledger };
 }
 
 describe('pool wrappers', () => {
-  it('a callback call is submitted as it is made and completed when its callback is called, which gets what Node gave', async () => {
+  /** The stack an error made in the callback has below the callback's own frame. */
+  const below = (stack: string) => stack.split('\n').slice(2).join('\n');
+
+  it('an fs callback call is submitted as it is made and completed as Node calls back; the callback gets what Node gave, on the stack it has without the agent', async () => {
     const { owner, counts, reads } = setup(stat, 'callback');
     const call = owner.call as typeof stat;
-    const result = await new Promise<{ stats: unknown; during: number[]; stack: string }>((resolve, reject) => {
-      call(HERE, (err, stats) => {
-        if (err) reject(err);
-        resolve({ stats, during: counts(), stack: new Error('here').stack ?? '' });
+    const run = (fn: typeof stat) =>
+      new Promise<{ stats: unknown; during: number[]; stack: string; self: unknown }>((resolve, reject) => {
+        fn(HERE, function (this: unknown, err, stats) {
+          if (err) reject(err);
+          resolve({ stats, during: counts(), stack: new Error('here').stack ?? '', self: this });
+        });
       });
-      expect(counts()).toEqual([1, 0]);
-    });
+    const bare = await run(stat);
+    const result = await run(call);
     expect(result.during).toEqual([1, 1]); // completed before the app's callback runs
     expect((result.stats as { isFile(): boolean }).isFile()).toBe(true);
-    expect(result.stack).toContain('asyncdebugPoolCallback');
+    expect(below(result.stack)).toBe(below(bare.stack));
+    expect(result.self).toBe(bare.self);
     expect(reads).toEqual([owner.call]); // the site is read above the wrapper
   });
 
-  it('a promise call completes when its promise settles, fulfilled or rejected, with the same value or error', async () => {
+  it('a crypto callback is called through a Proxy that leaves no frame: same receiver, arguments and stack', async () => {
+    const { owner, counts } = setup(randomBytes, 'callback', 'randomBytes', 'crypto.randomBytes');
+    const run = (fn: typeof randomBytes) =>
+      new Promise<{ length: number; during: number[]; stack: string; self: unknown }>((resolve, reject) => {
+        fn(8, function (this: unknown, err, bytes) {
+          if (err) reject(err);
+          resolve({ length: bytes.length, during: counts(), stack: new Error('here').stack ?? '', self: this });
+        });
+      });
+    const bare = await run(randomBytes);
+    const result = await run(owner.randomBytes as typeof randomBytes);
+    expect(result.during).toEqual([1, 1]);
+    expect(result.length).toBe(8);
+    expect(below(result.stack)).toBe(below(bare.stack));
+    expect((result.self as object).constructor).toBe((bare.self as object).constructor); // a job of Node's per call
+  });
+
+  it('a dns lookup completes as Node calls back: the request it made is watched, and the callback is called as without the agent', async () => {
+    const { owner, counts } = setup(lookup, 'callback', 'lookup', 'dns.lookup');
+    const run = (fn: typeof lookup) =>
+      new Promise<{ address: string; during: number[]; stack: string }>((resolve, reject) => {
+        fn('localhost', function (this: unknown, err, address) {
+          if (err) reject(err);
+          resolve({ address: String(address), during: counts(), stack: new Error('here').stack ?? '' });
+        });
+      });
+    const bare = await run(lookup);
+    const result = await run(owner.lookup as typeof lookup);
+    expect(result.during).toEqual([1, 1]);
+    expect(result.address).toBe(bare.address);
+    expect(below(result.stack)).toBe(below(bare.stack)); // `[as callback]` and all
+  });
+
+  it('an fs.promises call is judged as waiting, not counted as filling the pool, and gets what Node gave', async () => {
     const { owner, counts } = setup(statPromise, 'promise');
     const call = owner.call as typeof statPromise;
     const stats = await call(HERE);
     expect(stats.isFile()).toBe(true);
-    expect(counts()).toEqual([1, 1]);
     await expect(call(`${HERE}.missing`)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(counts()).toEqual([2, 2]);
+    expect(counts()).toEqual([0, 0]);
+  });
+
+  it('a promise call hands the app the very promise Node made: its error keeps the app\'s async frames', async () => {
+    const { owner } = setup(statPromise, 'promise');
+    const call = owner.call as typeof statPromise;
+    async function appCaller(fn: typeof statPromise): Promise<string> {
+      try {
+        await fn(`${HERE}.missing`);
+        return '';
+      } catch (err) {
+        return (err as Error).stack ?? '';
+      }
+    }
+    const bare = await appCaller(statPromise);
+    const watched = await appCaller(call);
+    // up to the app's own async frame (the lines below it are the test's calls, on lines of their own)
+    const upToApp = (stack: string) => stack.split('\n').slice(0, stack.split('\n').findIndex((l) => l.includes('appCaller')) + 1);
+    expect(upToApp(bare).length).toBeGreaterThan(1);
+    expect(upToApp(watched)).toEqual(upToApp(bare));
   });
 
   it('a call that throws before reaching the pool throws as it did, and leaves nothing in flight', () => {
