@@ -103,7 +103,7 @@ describe('settings', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('using console');
     // the planted block reaches the console (its final line; the site is the block detector's business)
-    expect(r.stderr).toMatch(/blocked (for )?\d+ ms/);
+    expect(r.stderr).toMatch(/blocked (for )?[\d.]+ m?s/);
   });
 
   it('an unwritable ASYNC_DEBUG_REPORT_DIR is said at start, before the app runs', async () => {
@@ -115,7 +115,7 @@ describe('settings', () => {
     expect(warning).toBeLessThan(lines.indexOf('entries app started'));
     expect(lines.filter((l) => l.includes('cannot write'))).toHaveLength(1);
     // json was the only reporter: the findings go to the console instead of nowhere
-    expect(r.stderr).toMatch(/blocked (for )?\d+ ms/);
+    expect(r.stderr).toMatch(/blocked (for )?[\d.]+ m?s/);
   });
 
   it('the start-up check of the report directory leaves no file but the report', async () => {

@@ -158,7 +158,7 @@ describe('a shared helper is named by its heavy caller', () => {
     const b = found[0]!;
     expect(b.site).toMatchObject({ file, line: markerLine(file), function: 'spin' });
     expect(b.caller, JSON.stringify(b, null, 1)).toMatchObject({ file, line: markerLine(file, '@render'), function: 'renderReport' });
-    expect(b.message).toMatch(/ at spin \(test\/fixtures\/call-paths\.mjs:\d+:\d+\) ← renderReport \(test\/fixtures\/call-paths\.mjs:\d+:\d+\)\.$/);
+    expect(b.message).toMatch(/ at spin \(test\/fixtures\/call-paths\.mjs:\d+:\d+\) ← renderReport \(test\/fixtures\/call-paths\.mjs:\d+:\d+\)\.( |$)/);
     const paths = (b.profile as { paths?: { caller: { line: number }; share: number }[] }[])[0]!.paths!;
     expect(paths.map((p) => p.caller.line)).toEqual([markerLine(file, '@render'), markerLine(file, '@validate')]);
     expect(paths[0]!.share).toBeGreaterThan(paths[1]!.share);

@@ -54,8 +54,8 @@ export interface SchedSource {
   siblings?(tid: number): SiblingWaits | null;
 }
 
-/** At most this many other threads are read at a gap's edges (a pool of hundreds costs no more). */
-const MAX_SIBLINGS = 64;
+/** At most this many other threads are read at a gap's edges (about 1 ms for 256). */
+const MAX_SIBLINGS = 256;
 
 /** The wait total (ms) in one `/proc/self/task/<tid>/schedstat`, or null once the thread is gone. */
 function readWaitMs(tid: string, buffer: Buffer): number | null {
