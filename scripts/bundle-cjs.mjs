@@ -2,8 +2,8 @@
 // - dist/agent/thread-agent.cjs: the agent, one bundle, loaded by every entry (ESM and CJS) through
 //   require, so that there is one instance per thread (src/agent-module.ts says why);
 // - dist/watchdog/worker.cjs: the watchdog worker's code, one bundle;
-// - dist/{register,auto,api}.cjs: the `require` entries, each with the config code inlined and the agent
-//   left to the bundle above;
+// - dist/{register,auto,api,node-test}.cjs: the `require` entries, each with the config code inlined and
+//   the agent left to the bundle above; dist/vitest.cjs requires the ES module (see below);
 // - a .d.cts next to every .d.ts: the types of the `require` entries. Copies, not re-exports: under
 //   `module: node16` a CommonJS declaration file may not import an ESM one (TS1479).
 import { build } from 'esbuild';
@@ -30,7 +30,7 @@ rmSync(new URL('agent/thread-agent.js.map', dist), { force: true });
 rmSync(new URL('register.js', dist), { force: true });
 rmSync(new URL('register.js.map', dist), { force: true });
 
-for (const entry of ['auto', 'api']) {
+for (const entry of ['auto', 'api', 'node-test']) {
   await build({ ...common, entryPoints: [`src/${entry}.ts`], outfile: `dist/${entry}.cjs` });
 }
 // The preload's own code is dist/preload.cjs; dist/register.cjs only requires it. `--import asyncdebug`
@@ -39,6 +39,11 @@ for (const entry of ['auto', 'api']) {
 // of the node binary's compiler paged in). A two-line file costs neither.
 await build({ ...common, entryPoints: ['src/register.ts'], outfile: 'dist/preload.cjs' });
 writeFileSync(new URL('register.cjs', dist), '"use strict";\n// The preload (src/register.ts); scripts/bundle-cjs.mjs says why it is a file of its own.\nrequire("./preload.cjs");\n');
+
+// `require('asyncdebug/vitest')` (a CommonJS setup file's configure()) gets the ES module itself: one
+// instance of the setup file's hooks and options, however it was loaded. vitest 4 needs a Node that can
+// require() an ES module (20.19+, 22.12+); vitest itself is an ES module.
+writeFileSync(new URL('vitest.cjs', dist), '"use strict";\n// The ES module itself (scripts/bundle-cjs.mjs says why).\nmodule.exports = require("./vitest.js");\n');
 
 // Relative specifiers './x.js' become './x.cjs', which TypeScript resolves to the copy './x.d.cts'
 // (checked by test/fixtures/entries-types under node16 and nodenext).

@@ -3,21 +3,23 @@
 // `provide: { asyncdebug: {...} }` or from configure() in your own setup file. It needs the agent in
 // vitest's processes with a JSON Lines report: run vitest under `asyncdebug run` or `asyncdebug ci`.
 import { SourceMap } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { afterEach, beforeEach, inject } from 'vitest';
-import type { FindingKind } from './finding.js';
 import { runnerMapPayload } from './frames/runner-maps.js';
-import { createTestWatcher, describeFinding, durationOf, isModuleLoad, notWatchedReason, warnOnce, type TestFinding } from './integrations/test-findings.js';
+import {
+  createTestWatcher,
+  describeFinding,
+  durationOf,
+  failingFindings,
+  keptFindings,
+  notWatchedReason,
+  testFailure,
+  warnOnce,
+  type TestFinding,
+  type TestOptions,
+} from './integrations/test-findings.js';
 
-export interface VitestOptions {
-  /** Kinds that fail the test they happen in (default none: findings are only shown); module loading (`phase: "module-load"`) never does. */
-  failOn?: FindingKind[];
-  /** Findings whose duration (a block's, a sync call's slowest) is under this are ignored: ms, or per kind. */
-  minMs?: number | Partial<Record<FindingKind, number>>;
-  /** Print one line per finding attributed to a test (default true). */
-  print?: boolean;
-  /** How long the hook after a test may wait for a block to be closed by the watchdog (default 2000 ms). */
-  waitMs?: number;
-}
+export type VitestOptions = TestOptions;
 
 /** What a test's `task.meta.asyncdebug` holds, for reporters. */
 export interface AttributedFinding {
@@ -45,12 +47,6 @@ try {
 /** Options in code, e.g. in your own setup file: `configure({ failOn: ['block'] })`. */
 export function configure(next: VitestOptions): void {
   options = { ...options, ...next };
-}
-
-function minFor(kind: string): number {
-  const m = options.minMs;
-  if (typeof m === 'number') return m;
-  return (m as Record<string, number> | undefined)?.[kind] ?? 0;
 }
 
 /**
@@ -105,14 +101,16 @@ function testPath(task: TaskLike): string {
 
 const watcher = createTestWatcher();
 if (!watcher) {
-  warnOnce((line) => console.warn(line), `asyncdebug/vitest: ${notWatchedReason()}`);
+  // Once per run: every test file runs this in a worker of its own (a thread of vitest's process, or
+  // with the forks pool a child process of it).
+  warnOnce((line) => console.warn(line), `asyncdebug/vitest: ${notWatchedReason()}`, isMainThread ? process.ppid : process.pid);
 } else {
   beforeEach(async () => {
     await watcher.begin();
   });
 
   afterEach(async (context) => {
-    const found = (await watcher.end(options.waitMs ?? 2000)).filter((f) => (durationOf(f) ?? Infinity) >= minFor(f.kind));
+    const found = keptFindings(await watcher.end(options.waitMs ?? 2000), options);
     if (found.length === 0) return;
     for (const f of found) mapSite(f);
     const task = context.task as unknown as TaskLike;
@@ -127,8 +125,7 @@ if (!watcher) {
     const where = testPath(task);
     // (Not context.annotate(): vitest refuses annotations once the test body has finished.)
     if (options.print !== false) for (const f of found) console.warn(`asyncdebug: ${where}: ${describeFinding(f)}`);
-    // Module loading (a loader's own sync I/O, a lazy import's warm-up) is shown, but fails no test.
-    const failing = found.filter((f) => options.failOn?.includes(f.kind) && !isModuleLoad(f));
-    if (failing.length) throw new Error(`asyncdebug: in this test ${failing.map((f) => describeFinding(f)).join('; ')}`);
+    const failing = failingFindings(found, options);
+    if (failing.length) throw testFailure(failing);
   });
 }

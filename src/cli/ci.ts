@@ -5,7 +5,8 @@
 // fails closed (completeness.ts).
 import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { readBaseline, writeBaseline } from './baseline.js';
+import { readBaseline, writeBaseline, type Baseline } from './baseline.js';
+import { defaultRoot } from './root.js';
 import { evaluate, floorOf, parseBudgets, type Gate, type GateOptions, type SiteStatus } from './gate.js';
 import type { Site } from './sites.js';
 import { formatDuration } from '../wording.js';
@@ -26,8 +27,9 @@ export const CI_HELP = `Usage: asyncdebug ci [options] -- <command...>
 
 Runs the command like 'asyncdebug run' (agent console off: one progress line per new site),
 then gates on the findings. Findings are grouped into sites: kind + file (relative to the root)
-+ function. A site counts unless it has no application frame (the test runner's own work, or a
-block the stack could not name), it is in a test file (test/, tests/, __tests__/, *.test.*,
++ function + its caller (the next application frame: file and function), never a line. A site
+counts unless it has no application frame (the test runner's own work, or a block the stack
+could not name), it is in a test file (test/, tests/, __tests__/, *.test.*,
 *.spec.*: the test's own work, class test-code), it held the loop too briefly (below), or it is
 in the baseline. A block site counts when one block spent at least twice the block threshold
 (ASYNC_DEBUG_SLOW_MS, 100 ms: so 200 ms) at that site, on a CPU or asleep: blocks just over the
@@ -52,7 +54,8 @@ Options:
                             with stack, code and profile, top sites): a build artifact
   --github                  GitHub annotations and job summary (on by itself when GITHUB_ACTIONS=true)
   --report-dir DIR          where the JSON Lines reports go (default: a new temp directory)
-  --root DIR                project root (default: cwd)
+  --root DIR                project root that files are named relative to (default: the
+                            repository's: GITHUB_WORKSPACE, else git's top level, else cwd)
   --console                 also show the agent's live console output
   -h, --help                this help
 
@@ -93,6 +96,39 @@ function statusNotes(gate: Gate, minMs: number | null, c: ReturnType<typeof chal
   return notes.map((n) => `  ${n}\n`).join('');
 }
 
+/** A path as the lines name it: relative to the working directory when inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+/** The baseline, saying when it is of the format without callers. */
+async function loadBaseline(path: string, root: string, rootGiven: boolean, say: (line: string) => void): Promise<Baseline> {
+  // A format 1 file's paths are relative to the root of its time: --root, or the directory ci ran in.
+  const baseline = await readBaseline(path, { root, legacyRoot: rootGiven ? root : process.cwd() });
+  if (baseline.format < 2) {
+    say(`asyncdebug ci: the baseline ${shownPath(path)} names sites without their callers (format 1): each of its sites accepts every caller of its function; rewrite it with --update-baseline to accept only the callers seen\n`);
+  }
+  return baseline;
+}
+
+/** The table's status column when the gate is applied. */
+function gateMarks(gate: Gate, sites: Site[], minMs: number | null, c: ReturnType<typeof chalkFor>): Marks {
+  const byKey = new Map(sites.map((s) => [s.key, s]));
+  return new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : markOf(byKey.get(k)!, s, minMs)]));
+}
+
+/** What --update-baseline writes: every site with an application frame that held the loop long enough (the floor, or --min-ms). */
+function acceptedByUpdate(status: SiteStatus | undefined): boolean {
+  return status !== 'below-min' && status !== 'external';
+}
+
+/** The table's status column with --update-baseline: what goes into the baseline (the gate is not applied). */
+function updateMarks(gate: Gate, sites: Site[], minMs: number | null): Marks {
+  const byKey = new Map(sites.map((s) => [s.key, s]));
+  return new Map([...gate.status].map(([k, s]) => [k, acceptedByUpdate(s) ? 'into the baseline' : markOf(byKey.get(k)!, s, minMs)]));
+}
+
 function verdictLines(gate: Gate, c: ReturnType<typeof chalkFor>): string {
   const lines: string[] = [];
   for (const k of gate.kinds) {
@@ -128,15 +164,15 @@ export async function ciCommandLine(args: string[]): Promise<number> {
     minMs: wholeNumber('ci', 'min-ms', values['min-ms']) ?? null,
     baseline: null,
   };
-  const root = resolve(String(values.root ?? '.'));
+  const root = values.root !== undefined ? resolve(String(values.root)) : defaultRoot().dir;
   const baselinePath = values.baseline ? resolve(String(values.baseline)) : null;
   const update = values['update-baseline'] === true;
-  // Read before the command runs: a broken baseline should not cost a whole test run.
-  if (baselinePath && !update) options.baseline = await readBaseline(baselinePath);
-  if (command.length === 0) throw new UsageError('ci: no command given; usage: asyncdebug ci [options] -- <command...>');
-
   const c = chalkFor(2);
   const err = (t: string) => process.stderr.write(t);
+  // Read before the command runs: a broken baseline should not cost a whole test run.
+  if (baselinePath && !update) options.baseline = await loadBaseline(baselinePath, root, values.root !== undefined, (t) => err(c.dim(t)));
+  if (command.length === 0) throw new UsageError('ci: no command given; usage: asyncdebug ci [options] -- <command...>');
+
   const session = await runSession({
     name: 'ci',
     command,
@@ -149,23 +185,26 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   });
   const { sites, result } = session;
   const gate = evaluate(sites, options);
-  const byKey = new Map(sites.map((s) => [s.key, s]));
-  const marks: Marks = new Map([...gate.status].map(([k, s]) => [k, s === 'over-budget' ? c.red(MARKS[s]) : markOf(byKey.get(k)!, s, options.minMs)]));
-  err(summaryTable(sites, session.facts, c, marks));
+  err(summaryTable(sites, session.facts, c, update ? updateMarks(gate, sites, options.minMs) : gateMarks(gate, sites, options.minMs, c)));
   err(statusNotes(gate, options.minMs, c));
 
   // What the gate could not do is a reason it has not passed.
   const incomplete = [...session.incomplete];
+  const written: string[] = [];
   const output = async (flag: string, file: unknown, text: () => string) => {
     if (!file) return;
     try {
       await writeFile(String(file), text());
+      written.push(`${flag.toUpperCase()} ${shownPath(resolve(String(file)))}`);
     } catch (e) {
       incomplete.push(`cannot write --${flag} ${String(file)}: ${(e as Error).message}`);
     }
   };
   await output('sarif', values.sarif, () => JSON.stringify(toSarif({ root, sites, gate, command, result }), null, 2) + '\n');
   await output('junit', values.junit, () => toJunit(sites, gate, result, session.elapsedMs));
+  // Where it all went, as `run` says it.
+  const wrote = written.length ? `; wrote ${written.join(', ')}` : '';
+  err(c.dim(`  reports in ${session.reportDir} (asyncdebug report ${session.reportDir})${wrote}`) + '\n');
   // The HTML report is for people, not the gate: a failure to write it is one line and leaves the gate alone.
   if (values.html) await (await import('../html/html-report.js')).writeCiHtml(resolve(String(values.html)), session.reports, { root, command }, err);
   const github = values.github === true || process.env.GITHUB_ACTIONS === 'true';
@@ -187,8 +226,8 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   };
   if (update) {
     const path = baselinePath ?? resolve(DEFAULT_BASELINE);
-    const n = await writeBaseline(path, sites.filter((s) => gate.status.get(s.key) !== 'below-min'));
-    const shown = relative(process.cwd(), path) || path;
+    const n = await writeBaseline(path, sites.filter((s) => acceptedByUpdate(gate.status.get(s.key))));
+    const shown = shownPath(path);
     err(`  wrote ${n} site${n === 1 ? '' : 's'} to the baseline ${shown}${baselinePath ? '' : ` (use it with --baseline ${shown})`}\n`);
     if (!commandOk) err(c.red(`  ${describeStatus(result)}: the baseline holds only what ran before it failed`) + '\n');
     sayIncomplete();

@@ -11,6 +11,7 @@
 // threshold comes and goes with the machine's load and the JIT's warm-up (measured on real suites,
 // docs/accuracy.md); a gate must give the same answer twice. `--min-ms N` sets the floor instead.
 import { UsageError } from './usage.js';
+import { inBaseline, type Baseline } from './baseline.js';
 import { MODULE_LOAD, type Site } from './sites.js';
 import { isReportedKind, kindRow, REPORTED_KINDS } from '../kinds.js';
 
@@ -61,7 +62,7 @@ export interface GateOptions {
   budgets: Budgets;
   /** The floor of a timed site's time, ms; null: twice the block threshold for blocks, none for the rest. */
   minMs: number | null;
-  baseline: Set<string> | null;
+  baseline: Baseline | null;
 }
 
 /** Whether a timed site held the loop long enough to count (see the header). */
@@ -93,7 +94,7 @@ export function evaluate(sites: Site[], options: GateOptions): Gate {
     else if (s.kind === MODULE_LOAD && !options.budgets.has(MODULE_LOAD)) status.set(s.key, 'not-counted');
     else if (s.testCode && s.kind !== MODULE_LOAD && !options.budgets.has(TEST_CODE)) status.set(s.key, 'test-code');
     else if (belowFloor(s, options.minMs)) status.set(s.key, 'below-min');
-    else if (options.baseline?.has(s.key)) status.set(s.key, 'baseline');
+    else if (options.baseline && inBaseline(options.baseline, s)) status.set(s.key, 'baseline');
     else {
       const kind = s.testCode && s.kind !== MODULE_LOAD ? TEST_CODE : s.kind;
       const list = counted.get(kind) ?? [];

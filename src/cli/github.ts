@@ -1,10 +1,11 @@
-// GitHub Actions: workflow-command annotations on stdout and a Markdown job summary.
+// GitHub Actions: workflow-command annotations on stdout and a Markdown job summary. Files are named
+// relative to ci's root (by default the repository's: GITHUB_WORKSPACE), as annotations need.
 import { appendFile } from 'node:fs/promises';
 import { formatDuration } from '../wording.js';
 import type { Gate } from './gate.js';
 import { describeStatus, type CommandResult } from './launch.js';
 import { kindTitle } from '../kinds.js';
-import type { Site } from './sites.js';
+import { callerLabel, type Site } from './sites.js';
 import { siteLabel } from './site-table.js';
 
 /** Workflow-command escaping: data escapes %, CR, LF; property values also `:` and `,`. */
@@ -23,7 +24,8 @@ export function annotations(sites: Site[], gate: Gate): string[] {
     if (!s.file || (status !== 'over-budget' && status !== 'within-budget')) continue;
     const level = status === 'over-budget' ? 'error' : 'warning';
     const props = [`file=${escapeProperty(s.file)}`, `line=${Math.max(1, s.line)}`, `col=${Math.max(1, s.column)}`, `title=${escapeProperty(`asyncdebug: ${kindTitle(s.kind)}`)}`];
-    out.push(`::${level} ${props.join(',')}::${escapeData(`${s.message} (${s.count}× at this site, worst ${formatDuration(s.worstMs)}; ${s.threads.join(', ')})`)}`);
+    const via = s.caller ? `; called from ${callerLabel(s.caller, s.file)}` : '';
+    out.push(`::${level} ${props.join(',')}::${escapeData(`${s.message} (${s.count}× at this site, worst ${formatDuration(s.worstMs)}${via}; ${s.threads.join(', ')})`)}`);
   }
   return out;
 }

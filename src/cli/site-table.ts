@@ -3,7 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../wording.js';
 import { safeText } from '../safe-text.js';
 import type { RunFacts, Site } from './sites.js';
-import { MODULE_LOAD, NO_APP_FRAME, NO_STACK } from './sites.js';
+import { callerLabel, MODULE_LOAD, NO_APP_FRAME, NO_STACK } from './sites.js';
 
 /** Pads columns to their widest cell (ANSI colors do not count). */
 export function columns(rows: string[][], gap = '  '): string[] {
@@ -16,7 +16,7 @@ export function columns(rows: string[][], gap = '  '): string[] {
 /** A site as the table shows it: control characters in a report's strings made visible (safe-text.ts). */
 export function siteLabel(s: Site): string {
   if (s.file === null) return s.noStack ? NO_STACK : s.reason ? safeText(`${NO_APP_FRAME} ${s.reason}`, true) : NO_APP_FRAME;
-  return safeText(`${s.file}:${s.line} ${s.function}`, true);
+  return safeText(`${s.file}:${s.line} ${s.function}${s.caller ? ` ← ${callerLabel(s.caller, s.file)}` : ''}`, true);
 }
 
 function threadsLabel(s: Site): string {

@@ -1,25 +1,35 @@
 // Findings grouped by kind and site. A site is the file (relative to the project root) and the
-// function of the finding's first application frame, without the line: an edit above the code does
-// not make it another site. Findings with no application frame (the tool's own code: a test runner,
+// function of the finding's first application frame, and its caller (the next application frame
+// outward: file and function), without lines: an edit above the code does not make it another site, and
+// a new caller of a helper that was already slow is a site of its own. Findings with no application frame (the tool's own code: a test runner,
 // npm; a block the stack could not name) form one group per kind with file null. Module loading
 // after start-up (`phase: "module-load"`: a block spent loading, a loader's own sync I/O) is a site of
 // its own kind, `module-load`, budgeted apart; a block line under its threshold (withdrawn) is no site.
 import { isAbsolute, relative, sep } from 'node:path';
 import type { ReportLine } from './report-files.js';
-import { metThreshold } from '../finding.js';
+import { metThreshold, type Frame } from '../finding.js';
+import { isAppFrame } from '../frames/frames.js';
 import { isHealthLine } from '../health-record.js';
 
 /** The site kind of blocks spent loading modules after start-up (a warm-up, budgeted apart). */
 export const MODULE_LOAD = 'module-load';
 
+/** The application frame a site's function was called from (file relative to the root, as a site's). */
+export interface SiteCaller {
+  file: string;
+  function: string;
+}
+
 export interface Site {
-  /** `kind file function`: the key of budgets, baselines and fingerprints. */
+  /** `kind file function[ ← caller]`: the key of budgets, baselines and fingerprints. */
   key: string;
   /** The finding's kind, or `module-load` for a finding in that phase. */
   kind: string;
   /** Relative to the root with `/`, absolute when outside it; null: no application frame. */
   file: string | null;
   function: string | null;
+  /** The next application frame outward from the site's, or null (called from outside the app's code). */
+  caller: SiteCaller | null;
   /** Where the worst finding was (for annotations; not part of the key). */
   absFile: string | null;
   line: number;
@@ -65,8 +75,27 @@ export function relativeFile(root: string, file: string): string {
   return rel.split(sep).join('/');
 }
 
-export function siteKey(kind: string, file: string | null, fn: string | null, noStack = false): string {
-  return `${kind} ${file ?? (noStack ? NO_STACK : NO_APP_FRAME)} ${fn ?? ''}`.trimEnd();
+export function siteKey(kind: string, file: string | null, fn: string | null, noStack = false, caller: SiteCaller | null = null): string {
+  const leaf = `${kind} ${file ?? (noStack ? NO_STACK : NO_APP_FRAME)} ${fn ?? ''}`.trimEnd();
+  return caller ? `${leaf} ← ${callerLabel(caller, file)}` : leaf;
+}
+
+/** A caller as keys and tables name it: its function, with its file when that is not the site's. */
+export function callerLabel(caller: SiteCaller, siteFile: string | null): string {
+  return caller.file === siteFile ? caller.function : `${caller.file} ${caller.function}`;
+}
+
+function sameFrame(a: Frame, b: Frame): boolean {
+  return a.file === b.file && a.line === b.line && a.column === b.column;
+}
+
+/** The next application frame outward from a finding's site in its stack (the heavy way's, for a block). */
+export function callerOf(f: ReportLine, root: string): SiteCaller | null {
+  if (!f.site) return null;
+  const at = f.frames.findIndex((fr) => sameFrame(fr, f.site!));
+  if (at < 0) return null;
+  const next = f.frames.slice(at + 1).find((fr) => isAppFrame(fr));
+  return next ? { file: relativeFile(root, next.file), function: next.function || '<anonymous>' } : null;
 }
 
 function num(v: unknown): number {
@@ -111,42 +140,63 @@ function siteKind(f: ReportLine): string {
   return f.phase === MODULE_LOAD ? MODULE_LOAD : f.kind;
 }
 
+/** The site of a leaf (kind, file, function) at a line, whatever its caller: where an aggregate's findings go. */
+function siteAtLine(sites: Map<string, Site>, leaf: string, line: number | undefined): Site | undefined {
+  let any: Site | undefined;
+  for (const s of sites.values()) {
+    if (s.key !== leaf && !s.key.startsWith(`${leaf} ← `)) continue;
+    if (s.line === line) return s;
+    any ??= s;
+  }
+  return any;
+}
+
+/** Counts one finding (or an aggregate's findings) into its site. */
+function addFinding(s: Site, f: ReportLine, agg: boolean): void {
+  s.findings += agg ? num(f.count) : 1;
+  s.count += agg ? num(f.count) : f.kind === 'block' ? 1 : Math.max(1, num(f.count));
+  s.totalMs += num(agg ? f.totalMs : f.durationMs);
+  const worst = agg ? num(f.worstMs) : worstOf(f);
+  s.ownMs = Math.max(s.ownMs, agg ? num(f.worstMs) : ownOf(f));
+  if (typeof f.thresholdMs === 'number' && f.thresholdMs > 0) s.thresholdMs = Math.max(s.thresholdMs, f.thresholdMs);
+  if (worst > s.worstMs) {
+    s.worstMs = worst;
+    if (!agg || s.findings === num(f.count)) s.message = f.message;
+    if (!agg) s.reason = typeof f.reason === 'string' ? f.reason : null;
+    s.absFile = f.site?.file ?? null;
+    s.line = f.site?.line ?? 0;
+    s.column = f.site?.column ?? 0;
+  }
+  const thread = `pid ${f.pid} ${f.threadId === 0 ? 'main' : `worker ${f.threadId}`}`;
+  if (!s.threads.includes(thread)) s.threads.push(thread);
+  if (typeof f.api === 'string' && !s.apis.includes(f.api)) s.apis.push(f.api);
+  if (f.kind === 'block' && f.ongoing === true) s.ongoing = true;
+}
+
 export function groupSites(findings: ReportLine[], root: string): Site[] {
   const sites = new Map<string, Site>();
-  for (const line of findings) {
-    // A report's own records: `aggregate` stands for `count` findings of kind `of` at a site past its
-    // full records (docs/report-format.md); `dropped` and `health` are at no site.
-    const agg = (line.kind as string) === 'aggregate';
-    if (line.kind === 'summary' || isHealthLine(line) || (line.kind as string) === 'dropped' || isWithdrawn(line)) continue;
+  // A report's own records: `aggregate` stands for `count` findings of kind `of` at a site past its full
+  // records (docs/report-format.md), with the site's frame alone; `dropped` and `health` are at no site.
+  const isAggregate = (l: ReportLine) => (l.kind as string) === 'aggregate';
+  const lines = findings.filter((l) => l.kind !== 'summary' && !isHealthLine(l) && (l.kind as string) !== 'dropped' && !isWithdrawn(l));
+  // Full records first: an aggregate (which knows no caller) joins the site they made at its line.
+  for (const line of [...lines.filter((l) => !isAggregate(l)), ...lines.filter(isAggregate)]) {
+    const agg = isAggregate(line);
     const f = agg ? ({ ...line, kind: String(line.of) } as ReportLine) : line;
     const kind = siteKind(f);
     const file = f.site ? relativeFile(root, f.site.file) : null;
     const fn = f.site ? f.site.function || '<anonymous>' : null;
     const noStack = !f.site && f.frames.length === 0;
-    const key = siteKey(kind, file, fn, noStack);
+    const leaf = siteKey(kind, file, fn, noStack);
+    const joined = agg ? siteAtLine(sites, leaf, f.site?.line) : undefined;
+    const caller = joined ? joined.caller : agg ? null : callerOf(f, root);
+    const key = siteKey(kind, file, fn, noStack, caller);
     let s = sites.get(key);
     if (!s) {
-      s = { key, kind, file, function: fn, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, ownMs: 0, thresholdMs: 0, testCode: file !== null && isTestFile(file), totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
+      s = { key, kind, file, function: fn, caller, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, ownMs: 0, thresholdMs: 0, testCode: file !== null && isTestFile(file), totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
       sites.set(key, s);
     }
-    s.findings += agg ? num(f.count) : 1;
-    s.count += agg ? num(f.count) : f.kind === 'block' ? 1 : Math.max(1, num(f.count));
-    s.totalMs += num(agg ? f.totalMs : f.durationMs);
-    const worst = agg ? num(f.worstMs) : worstOf(f);
-    s.ownMs = Math.max(s.ownMs, agg ? num(f.worstMs) : ownOf(f));
-    if (typeof f.thresholdMs === 'number' && f.thresholdMs > 0) s.thresholdMs = Math.max(s.thresholdMs, f.thresholdMs);
-    if (worst > s.worstMs) {
-      s.worstMs = worst;
-      if (!agg || s.findings === num(f.count)) s.message = f.message;
-      if (!agg) s.reason = typeof f.reason === 'string' ? f.reason : null;
-      s.absFile = f.site?.file ?? null;
-      s.line = f.site?.line ?? 0;
-      s.column = f.site?.column ?? 0;
-    }
-    const thread = `pid ${f.pid} ${f.threadId === 0 ? 'main' : `worker ${f.threadId}`}`;
-    if (!s.threads.includes(thread)) s.threads.push(thread);
-    if (typeof f.api === 'string' && !s.apis.includes(f.api)) s.apis.push(f.api);
-    if (f.kind === 'block' && f.ongoing === true) s.ongoing = true;
+    addFinding(s, f, agg);
   }
   for (const s of sites.values()) {
     s.worstMs = Math.max(0, Math.round(s.worstMs * 100) / 100);

@@ -1,4 +1,4 @@
-// Findings per test, for test-runner integrations (asyncdebug/vitest): what this thread's agent
+// Findings per test, for test-runner integrations (asyncdebug/vitest, asyncdebug/node-test): what this thread's agent
 // wrote between the start and the end of a test. It reads this process's own JSON Lines report (where
 // the agent's config puts it: ASYNC_DEBUG_REPORT_DIR/asyncdebug-<pid>.jsonl, as `asyncdebug run|ci` set
 // it) rather than subscribe() from asyncdebug/api: the report holds every thread's findings, blocks
@@ -13,10 +13,45 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import { processReportPath, readConfig, type Config } from '../config.js';
 import { kindRow } from '../kinds.js';
-import type { Finding } from '../finding.js';
+import type { Finding, FindingKind } from '../finding.js';
 import { isHealthLine } from '../health-record.js';
 
 export type TestFinding = Finding & { durationMs?: number; maxMs?: number; ongoing?: boolean; api?: string; phase?: string };
+
+/** The options of a test-runner integration (vitest's `provide: { asyncdebug }`, configure()). */
+export interface TestOptions {
+  /** Kinds that fail the test they happen in (default none: findings are only shown); module loading (`phase: "module-load"`) never does. */
+  failOn?: FindingKind[];
+  /** Findings whose duration (a block's, a sync call's slowest) is under this are ignored: ms, or per kind. */
+  minMs?: number | Partial<Record<FindingKind, number>>;
+  /** Print one line per finding attributed to a test (default true). */
+  print?: boolean;
+  /** How long the hook after a test may wait for a block to be closed by the watchdog (default 2000 ms). */
+  waitMs?: number;
+}
+
+/** The findings of a test the options keep (not under their --min-ms). */
+export function keptFindings(found: TestFinding[], options: TestOptions): TestFinding[] {
+  const m = options.minMs;
+  const minFor = (kind: string) => (typeof m === 'number' ? m : ((m as Record<string, number> | undefined)?.[kind] ?? 0));
+  return found.filter((f) => (durationOf(f) ?? Infinity) >= minFor(f.kind));
+}
+
+/** The findings that fail their test: of a `failOn` kind, and not module loading (a warm-up is shown, never a failure). */
+export function failingFindings(found: TestFinding[], options: TestOptions): TestFinding[] {
+  return found.filter((f) => options.failOn?.includes(f.kind as FindingKind) && !isModuleLoad(f));
+}
+
+/**
+ * The error a test fails with: its message says the finding and where it was. No stack: its frames would
+ * be the integration's own, which say nothing about the test (and through the package's source maps,
+ * named files a user's install does not have).
+ */
+export function testFailure(found: TestFinding[]): Error {
+  const err = new Error(`asyncdebug: in this test ${found.map((f) => describeFinding(f)).join('; ')}`);
+  err.stack = `Error: ${err.message}`;
+  return err;
+}
 
 /** Module loading (a loader's own sync I/O, a lazy load): shown, never the test's failure. */
 export function isModuleLoad(f: TestFinding): boolean {
@@ -42,8 +77,10 @@ const holder = globalThis as typeof globalThis & { [STATE]?: ThreadState };
 const state: ThreadState = (holder[STATE] ??= { offset: 0, partial: '', seen: new Set(), lastTurn: now(), maxGap: 0, ticking: false, warned: false });
 
 export interface TestWatcher {
-  /** At the start of a test: what came before it (collection, other files) belongs to no test. */
-  begin(): Promise<void>;
+  /** At the start of a test: the findings made since the last read, before this test (with an
+   *  application frame; the vitest integration gives them to no test, node:test's to the test this one
+   *  runs inside). */
+  begin(): Promise<TestFinding[]>;
   /** At its end: the findings this thread made during the test, with an application frame. */
   end(waitMs: number): Promise<TestFinding[]>;
 }
@@ -61,11 +98,20 @@ export function notWatchedReason(env: NodeJS.ProcessEnv = process.env): string |
   return null;
 }
 
-/** Says once per thread why nothing is watched. */
-export function warnOnce(print: (line: string) => void, line: string): void {
+/**
+ * Says once why nothing is watched: once per thread, and with `runnerPid` (the process that started the
+ * test files' workers or processes) once per run (run-once.ts, loaded only here).
+ */
+export function warnOnce(print: (line: string) => void, line: string, runnerPid: number | null = null): void {
   if (state.warned) return;
   state.warned = true;
-  print(line);
+  if (runnerPid === null) return print(line);
+  import('./run-once.js')
+    .then(({ firstInRun }) => firstInRun(runnerPid), () => true)
+    .then((say) => {
+      if (say) print(line);
+    })
+    .catch(() => {});
 }
 
 export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWatcher | null {
@@ -117,9 +163,14 @@ export function createTestWatcher(env: NodeJS.ProcessEnv = process.env): TestWat
 
   return {
     async begin() {
-      for (const f of await readNew()) state.seen.add(f.id);
+      const before = new Map<string, TestFinding>();
+      for (const f of await readNew()) {
+        if (!state.seen.has(f.id)) before.set(f.id, f);
+        state.seen.add(f.id);
+      }
       state.lastTurn = now();
       state.maxGap = 0;
+      return [...before.values()].filter((f) => f.site && !withdrawn(f));
     },
     async end(waitMs) {
       const mine = new Map<string, TestFinding>();

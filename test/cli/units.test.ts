@@ -2,12 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { agentEnv, importsAsyncdebug, quoteNodeOption, REGISTER_URL } from '../../src/cli/inject.js';
 import { evaluate, parseBudgets } from '../../src/cli/gate.js';
-import { baselineEntries, formatBaseline } from '../../src/cli/baseline.js';
+import { baselineEntries, formatBaseline, type Baseline } from '../../src/cli/baseline.js';
 import { escapeData, escapeProperty } from '../../src/cli/github.js';
 import { toJunit } from '../../src/cli/junit.js';
 import { groupSites, runFacts } from '../../src/cli/sites.js';
 import type { ReportLine } from '../../src/cli/report-files.js';
 import { UsageError } from '../../src/cli/usage.js';
+
+/** A baseline of format 2 with these site keys. */
+function baselineOf(keys: string[]): Baseline {
+  return { sites: new Set(keys), anyCaller: new Set(), format: 2 };
+}
 
 function block(id: string, file: string | null, fn: string, durationMs: number, extra: Partial<ReportLine> = {}): ReportLine {
   const site = file ? { file, line: 10, column: 3, function: fn } : null;
@@ -44,7 +49,7 @@ describe('budgets and the gate', () => {
       { kind: 'sync-io', counted: 1, budget: Infinity, over: false },
     ]);
     expect(plain.status.get('block (no app frame)')).toBe('external');
-    const accepted = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: new Set(['block src/a.js hash']) });
+    const accepted = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: baselineOf(['block src/a.js hash']) });
     expect(accepted.status.get('block src/a.js hash')).toBe('baseline');
     // With a baseline, a new sync-io site is new: budget 0.
     expect(accepted.kinds).toEqual([{ kind: 'sync-io', counted: 1, budget: 0, over: true }]);
@@ -113,12 +118,12 @@ describe('budgets and the gate', () => {
     expect(byDefault.status.get('module-load src/a.js <anonymous>')).toBe('not-counted');
     expect(byDefault.kinds).toEqual([{ kind: 'block', counted: 1, budget: 0, over: true }]);
     // Neither `*` nor a baseline counts it: only a budget that names it.
-    const star = evaluate(sites, { budgets: parseBudgets(['*=0']), minMs: 0, baseline: new Set() });
+    const star = evaluate(sites, { budgets: parseBudgets(['*=0']), minMs: 0, baseline: baselineOf([]) });
     expect(star.status.get('module-load src/a.js <anonymous>')).toBe('not-counted');
     // A loader's own sync I/O (phase module-load, at the loader's frame) is module loading too.
     const loader = groupSites([{ ...block('s1', '/p/node_modules/vite-node/dist/client.mjs', 'directRequest', 2), kind: 'sync-io', api: 'fs.readFileSync', count: 40, phase: 'module-load' } as ReportLine], '/p');
     expect(loader.map((s) => s.key)).toEqual(['module-load node_modules/vite-node/dist/client.mjs directRequest']);
-    expect(evaluate(loader, { budgets: new Map(), minMs: 0, baseline: new Set() }).failed).toBe(false);
+    expect(evaluate(loader, { budgets: new Map(), minMs: 0, baseline: baselineOf([]) }).failed).toBe(false);
     const named = evaluate(sites, { budgets: parseBudgets(['module-load=0,block=1']), minMs: 0, baseline: null });
     expect(named.kinds).toEqual([
       { kind: 'block', counted: 1, budget: 1, over: false },
@@ -163,11 +168,11 @@ describe('escaping', () => {
     expect(escapeProperty('a:b,c')).toBe('a%3Ab%2Cc');
   });
 
-  it('JUnit XML attributes and text', () => {
+  it('JUnit XML attributes and text (more in ci-outputs.test.ts)', () => {
     const sites = groupSites([block('b1', '/p/<a>&"b".js', 'f', 300)], '/p');
     const gate = evaluate(sites, { budgets: new Map(), minMs: 0, baseline: null });
     const xml = toJunit(sites, gate, { code: 0, signal: null, startError: null }, 1234);
-    expect(xml).toContain('name="&lt;a&gt;&amp;&quot;b&quot;.js:10 f"');
+    expect(xml).toContain('name="&lt;a&gt;&amp;&quot;b&quot;.js f"');
     expect(xml).toContain('failures="1"');
   });
 });

@@ -1,5 +1,6 @@
 // asyncdebug/vitest inside real vitest runs of a fixture project, under `asyncdebug run`: the block
 // is attributed to the test that made it, which fails; the other tests pass. Threads and forks pools.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,12 +34,15 @@ describe('asyncdebug/vitest', () => {
     expect(r.tests['blocking test']?.status).toBe('failed');
     expect(r.tests['blocking test']?.failureMessages.join('\n')).toContain(`asyncdebug: in this test the event loop was blocked`);
     expect(r.tests['blocking test']?.failureMessages.join('\n')).toContain(`at blocking.test.mjs:${markerLine(TEST_FILE)} (spin)`);
+    // No frames of the setup file's own (through the package's source maps they named src/ files, which a
+    // user's install does not have): the message is the failure.
+    expect(r.tests['blocking test']?.failureMessages.join('\n')).not.toMatch(/[/\\](src|dist)[/\\]/);
     expect(r.tests['quick test']?.status).toBe('passed');
     expect(r.tests['async test after the block']?.status).toBe('passed');
     expect(r.code).toBe(1);
     // asyncdebug run's own table has the same site: the agent maps vite's in-memory transform with the
     // runner's own map, which the thread gives the watchdog.
-    expect(r.stderr).toMatch(new RegExp(`block\\s+blocking\\.test\\.mjs:${markerLine(TEST_FILE)} spin\\s+1\\s`));
+    expect(r.stderr).toMatch(new RegExp(`block\\s+blocking\\.test\\.mjs:${markerLine(TEST_FILE)} spin ← <anonymous>\\s+1\\s`));
   });
 
   it('without failOn it attributes the block to its test and lets it pass (forks pool)', async () => {
@@ -51,6 +55,21 @@ describe('asyncdebug/vitest', () => {
     ]);
     expect(r.tests['quick test']?.meta?.asyncdebug).toBeUndefined();
     expect(r.tests['async test after the block']?.meta?.asyncdebug).toBeUndefined();
+  });
+});
+
+describe('asyncdebug/vitest without asyncdebug run', () => {
+  it.each(['threads', 'forks'])('says why it watches nothing once for the run, not once per test file (%s pool)', async (pool) => {
+    const out = tempDir();
+    const r = spawnSync(process.execPath, [VITEST, 'run'], {
+      cwd: join(CLI_FIXTURES, 'vitest-unwatched'),
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '', ASYNC_DEBUG_REPORT_DIR: '', FIXTURE_POOL: pool, FIXTURE_CACHE_DIR: join(out, 'cache'), NO_COLOR: '1' },
+    });
+    expect(r.stdout, r.stderr).toMatch(/Tests\s+3 passed/);
+    expect(`${r.stdout}${r.stderr}`.match(/asyncdebug\/vitest: no ASYNC_DEBUG_REPORT_DIR/g)).toHaveLength(1);
+    expect(r.status).toBe(0);
   });
 });
 

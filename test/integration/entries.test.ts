@@ -81,9 +81,12 @@ describe('every entry from require and import', () => {
     const project = fixture('entries-types/tsconfig.json');
     const r = await run(process.execPath, [tsc, '-p', project, '--traceResolution'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch((e: { stdout: string; code: number }) => e);
     const resolved = [...r.stdout.matchAll(/Module name '(asyncdebug[^']*)' was successfully resolved to '[^']*\/(dist\/[^']+)'/g)].map((m) => `${m[1]} ${m[2]}`);
+    // The preload is a CommonJS file for both conditions: its types are the .d.cts for both.
     expect(new Set(resolved)).toEqual(new Set([
       'asyncdebug/api dist/api.d.cts', 'asyncdebug/auto dist/auto.d.cts', 'asyncdebug dist/register.d.cts',
-      'asyncdebug/api dist/api.d.ts', 'asyncdebug/auto dist/auto.d.ts', 'asyncdebug dist/register.d.ts',
+      'asyncdebug/api dist/api.d.ts', 'asyncdebug/auto dist/auto.d.ts',
+      'asyncdebug/node-test dist/node-test.d.cts', 'asyncdebug/node-test dist/node-test.d.ts',
+      'asyncdebug/vitest dist/vitest.d.cts', 'asyncdebug/vitest dist/vitest.d.ts',
     ]));
     expect(r.stdout.split('\n').filter((l) => /error TS/.test(l))).toEqual([]);
     // module node16: a CommonJS declaration file may not import an ESM one, so the .d.cts types are copies

@@ -2,6 +2,7 @@
 // included), not into the package's other entries, not into the other commands. Checked on the built
 // files (npm run build) by following their static imports.
 import { existsSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
@@ -16,13 +17,15 @@ function staticGraph(file: string, seen = new Set<string>(), packages = new Set<
   const specs = [
     ...text.matchAll(/^\s*import\s+(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm),
     ...text.matchAll(/^\s*export\s+[^'"]*?\s+from\s+['"]([^'"]+)['"]/gm),
+    // a minified bundle: `import{x as y}from"chalk"`, on one line with the rest
+    ...text.matchAll(/(?:^|[;}])\s*import\s*(?:[{*][^'"]*?from\s*)?['"]([^'"]+)['"]/g),
     ...text.matchAll(/\brequire\(['"]([^'"]+)['"]\)/g),
   ].map((m) => m[1]!);
   for (const spec of specs) {
     if (spec.startsWith('.')) {
       const target = resolve(dirname(file), spec);
       if (existsSync(target)) staticGraph(target, seen, packages);
-    } else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    } else if (!isBuiltin(spec)) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
   }
   return { files: seen, packages };
 }
@@ -34,10 +37,19 @@ describe('what loads React and Ink', () => {
     expect([...files].filter((f) => f.includes(`${join(DIST, 'tui')}/app.js`) || f.includes(`${join(DIST, 'tui')}/render.js`))).toEqual([]);
   });
 
-  it('the UI module does (it is what `asyncdebug tui` loads by import())', () => {
+  it('the UI module is one bundle with React and Ink inside (they are dev dependencies); `asyncdebug tui` loads it by import()', () => {
     const { packages } = staticGraph(join(DIST, 'tui', 'render.js'));
-    expect(packages.has('ink')).toBe(true);
-    expect(packages.has('react')).toBe(true);
+    // chalk is shared with the CLI (a runtime dependency): render.tsx sets the level of the instance Ink uses
+    expect([...packages].sort()).toEqual(['chalk']);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    for (const name of ['ink', 'react']) {
+      expect(pkg.dependencies[name]).toBeUndefined();
+      expect(pkg.devDependencies[name]).toBeDefined();
+    }
+    expect(readFileSync(join(DIST, 'tui', 'render.js'), 'utf8')).toContain('Ink');
+    // tsc's unbundled copies (they import ink and react) are gone
+    expect(existsSync(join(DIST, 'tui', 'app.js'))).toBe(false);
+    expect(readFileSync(join(DIST, 'tui', 'render.LICENSES.txt'), 'utf8')).toMatch(/^ink@\S+ \(MIT\)$/m);
     expect(readFileSync(join(DIST, 'cli', 'tui-command.js'), 'utf8')).toContain("import('../tui/render.js')");
   });
 });

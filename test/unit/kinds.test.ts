@@ -36,7 +36,7 @@ function summary(counts: SummaryFinding['counts']): SummaryFinding {
 }
 
 function site(kind: string, worstMs: number): Site {
-  return { key: `${kind} a.js f`, kind, file: 'a.js', function: 'f', absFile: '/p/a.js', line: 1, column: 1, findings: 1, count: 1, worstMs, ownMs: worstMs, thresholdMs: 100, testCode: false, totalMs: worstMs, message: 'm', threads: ['pid 1 main'], apis: [], ongoing: false, noStack: false, reason: null };
+  return { key: `${kind} a.js f`, kind, file: 'a.js', function: 'f', caller: null, absFile: '/p/a.js', line: 1, column: 1, findings: 1, count: 1, worstMs, ownMs: worstMs, thresholdMs: 100, testCode: false, totalMs: worstMs, message: 'm', threads: ['pid 1 main'], apis: [], ongoing: false, noStack: false, reason: null };
 }
 
 describe('the kinds table', () => {
@@ -94,8 +94,8 @@ describe('every consumer reads the row', () => {
 
   it("SARIF rules, JUnit and annotations: the kind's title", () => {
     const rule = () => toSarif({ root: '/p', sites: [site('never-settled', 0)], gate: evaluate([site('never-settled', 0)], { budgets: new Map(), minMs: 0, baseline: null }), command: ['x'], result: { code: 0, signal: null } as never }).runs[0]!.tool.driver.rules![0]!;
-    expect(rule()).toMatchObject({ id: 'never-settled', name: 'Awaited promise never settled' });
-    withRow('never-settled', { title: 'Still waiting' }, () => expect(rule()).toMatchObject({ name: 'Still waiting', shortDescription: { text: 'Still waiting' } }));
+    expect(rule()).toMatchObject({ id: 'never-settled', shortDescription: { text: 'Awaited promise never settled' } });
+    withRow('never-settled', { title: 'Still waiting' }, () => expect(rule()).toMatchObject({ shortDescription: { text: 'Still waiting' } }));
   });
 
   it("the TUI: the list's short name and colour, and the kinds `f` steps through", () => {
