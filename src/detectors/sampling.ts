@@ -9,3 +9,11 @@ const ALWAYS_SAMPLED = 16;
 export function isSampled(n: number, every: boolean): boolean {
   return every || n <= ALWAYS_SAMPLED || (n & (n - 1)) === 0 || n % 1024 === 0;
 }
+
+/**
+ * A sampled call that turned out to be no call of the app's (Node's or a runner's module loading, a
+ * library's machinery with no app frame) gives its place back, so that hundreds of reads by a test
+ * runner loading files do not use up an API's first calls and leave the app's one read after them
+ * unseen. Bounded, so that a library's hot loop of such calls is sampled like any other after a while.
+ */
+export const MAX_GIVEN_BACK = 4096;

@@ -33,6 +33,8 @@ export interface ApiState {
   api: string;
   calls: number;
   pending: number;
+  /** Sampled calls that were no finding of the app's and gave their place in the sampling back. */
+  givenBack: number;
   /** Where the last sampled call was: the calls still pending at exit are attributed there. */
   last: SiteStats | null;
 }

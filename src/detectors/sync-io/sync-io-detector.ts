@@ -18,7 +18,7 @@ import { wrapSyncFunction } from '../wrap-sync.js';
 import { ATOMICS_WAIT, WRAPPED_MODULES, syncApisOf, type SyncApi, type WrappedModule } from './apis.js';
 import { createAllowList, insideAllowSync } from './allow-list.js';
 import { createSiteBook, type ApiState } from './policy.js';
-import { isSampled } from '../sampling.js';
+import { isSampled, MAX_GIVEN_BACK } from '../sampling.js';
 
 export { allowSync } from './allow-list.js';
 
@@ -72,7 +72,7 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
   const book = createSiteBook(config.syncMinMs, emit);
 
   function wrap(a: SyncApi): (() => void) | null {
-    const state: ApiState = { api: a.api, calls: 0, pending: 0, last: null };
+    const state: ApiState = { api: a.api, calls: 0, pending: 0, givenBack: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
     // Where this API's calls are counted in the thread's slot, for readers of its health (the otel
     // reporter's exact counts at every collection): taken at its first counted call.
@@ -93,6 +93,11 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
       state.pending++;
       return false;
     };
+    const giveBack = () => {
+      if (state.givenBack >= MAX_GIVEN_BACK) return;
+      state.givenBack++;
+      state.calls--;
+    };
     const unwrap = wrapSyncFunction(a.owner, a.key, WRAPPED, (original, self, args, wrapper) => {
       let call: ReturnType<typeof attribute>;
       busy = true;
@@ -101,6 +106,7 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
       } finally {
         busy = false;
       }
+      if (!call || call.who.moduleLoad) giveBack();
       // Node's own call, code Node's loader runs, a library's own machinery with no application frame
       // on the stack (a worker pool waiting for work), or allowed: not a finding, and not counted.
       if (!call || allowed(a.api, call.who.site.file)) {

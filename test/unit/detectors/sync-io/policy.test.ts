@@ -18,7 +18,7 @@ describe('sync-I/O policy', () => {
   it('calls between samples go to the next sampled site, estimated; lines are written at the minimum, then at each doubling, and at exit', () => {
     const out: OtherFinding[] = [];
     const book = createSiteBook(1, (f: Finding) => out.push(f as OtherFinding));
-    const state: ApiState = { api: 'fs.readFileSync', calls: 0, pending: 0, last: null };
+    const state: ApiState = { api: 'fs.readFileSync', calls: 0, pending: 0, givenBack: 0, last: null };
     // Below the minimum: counted, not written.
     book.reportIfDue(book.record(state, [frame(10)], 0.5, 1000));
     expect(out).toHaveLength(0);
