@@ -95,7 +95,7 @@ describe('whenBuiltinsLoad', () => {
     const seen: string[] = [];
     watches.push(whenBuiltinsLoad([name], (n) => seen.push(n)));
     expect(seen).toEqual([]);
-    await import(`node:${name}`);
+    await import(/* @vite-ignore */ `node:${name}`);
     expect(seen).toEqual([name]);
   });
 
