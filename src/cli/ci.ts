@@ -78,7 +78,7 @@ const MARKS: Record<Exclude<SiteStatus, 'below-min'>, string> = {
   baseline: 'baseline',
   'not-counted': 'module-load (not counted)',
   'test-code': 'test code (not counted)',
-  external: '',
+  external: 'not counted',
 };
 
 /** A site's mark in the table: its status, and for one under the floor, the floor. */

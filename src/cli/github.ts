@@ -23,7 +23,9 @@ export function annotations(sites: Site[], gate: Gate): string[] {
     const status = gate.status.get(s.key);
     if (!s.file || (status !== 'over-budget' && status !== 'within-budget')) continue;
     const level = status === 'over-budget' ? 'error' : 'warning';
-    const props = [`file=${escapeProperty(s.file)}`, `line=${Math.max(1, s.line)}`, `col=${Math.max(1, s.column)}`, `title=${escapeProperty(`asyncdebug: ${kindTitle(s.kind)}`)}`];
+    // a transformed line would point at the wrong line of the source: the file alone
+    const at = s.generated ? [] : [`line=${Math.max(1, s.line)}`, `col=${Math.max(1, s.column)}`];
+    const props = [`file=${escapeProperty(s.file)}`, ...at, `title=${escapeProperty(`asyncdebug: ${kindTitle(s.kind)}`)}`];
     const via = s.caller ? `; called from ${callerLabel(s.caller, s.file)}` : '';
     out.push(`::${level} ${props.join(',')}::${escapeData(`${s.message} (${s.count}× at this site, worst ${formatDuration(s.worstMs)}${via}; ${s.threads.join(', ')})`)}`);
   }

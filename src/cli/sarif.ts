@@ -82,7 +82,11 @@ export function toSarif({ root, sites, gate, command, result }: SarifInput): Sar
       message: { text: message(s) },
       locations: [
         {
-          physicalLocation: { artifactLocation: { uri: uri(s.file!), uriBaseId: '%SRCROOT%' }, region: { startLine: Math.max(1, s.line), startColumn: Math.max(1, s.column) } },
+          physicalLocation: {
+            artifactLocation: { uri: uri(s.file!), uriBaseId: '%SRCROOT%' },
+            // a transformed line (Site.generated) would point at the wrong line of the source: the file alone
+            ...(s.generated ? {} : { region: { startLine: Math.max(1, s.line), startColumn: Math.max(1, s.column) } }),
+          },
           logicalLocations: [{ name: s.function ?? '<anonymous>', kind: 'function' }],
         },
       ],

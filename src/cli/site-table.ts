@@ -13,10 +13,64 @@ export function columns(rows: string[][], gap = '  '): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - plain(cell).length))).join(gap).trimEnd());
 }
 
+/**
+ * A dependency's file as the table shows it: from its package on (`vitest/dist/chunks/x.js`), not the
+ * package manager's store path (pnpm's `node_modules/.pnpm/vitest@4.1.11_<peers hash>/node_modules/…`
+ * made one column 250 characters wide). Display only: keys, SARIF and JUnit keep the whole path.
+ */
+export function shownFile(file: string): string {
+  const at = file.lastIndexOf('node_modules/');
+  return at < 0 ? file : file.slice(at + 'node_modules/'.length);
+}
+
 /** A site as the table shows it: control characters in a report's strings made visible (safe-text.ts). */
 export function siteLabel(s: Site): string {
   if (s.file === null) return s.noStack ? NO_STACK : s.reason ? safeText(`${NO_APP_FRAME} ${s.reason}`, true) : NO_APP_FRAME;
-  return safeText(`${s.file}:${s.line} ${s.function}${s.caller ? ` ← ${callerLabel(s.caller, s.file)}` : ''}`, true);
+  const caller = s.caller ? ` ← ${callerLabel(s.caller, s.file)}` : '';
+  const at = s.generated ? ` (transformed line ${s.line})` : `:${s.line}`;
+  return safeText(`${shownFile(s.file)}${at} ${s.function}${caller}`, true);
+}
+
+/** More rows than this for one line reached from different callers, all with the same status: one row. */
+const FOLD_CALLERS_OVER = 3;
+
+interface Row {
+  site: Site;
+  /** Callers folded into this row (0: the site's own row). */
+  callers: number;
+}
+
+/**
+ * One row per line when many callers reach it with the same status: a test runner's loader reached from
+ * each of 70 test files is one `module-load` row `← 70 callers`, not 70 rows. The gate still keys each.
+ */
+function foldCallers(sites: Site[], marks?: Marks): Row[] {
+  const groups = new Map<string, Site[]>();
+  for (const s of sites) {
+    const key = s.file === null || !s.caller ? s.key : `${s.kind}\0${s.file}\0${s.line}\0${s.function}\0${marks?.get(s.key) ?? ''}`;
+    const group = groups.get(key);
+    if (group) group.push(s);
+    else groups.set(key, [s]);
+  }
+  const rows: Row[] = [];
+  for (const group of groups.values()) {
+    if (group.length <= FOLD_CALLERS_OVER) {
+      for (const site of group) rows.push({ site, callers: 0 });
+      continue;
+    }
+    const first = group[0]!;
+    const folded: Site = {
+      ...first,
+      caller: null,
+      count: group.reduce((n, s) => n + s.count, 0),
+      totalMs: group.reduce((n, s) => n + s.totalMs, 0),
+      worstMs: Math.max(...group.map((s) => s.worstMs)),
+      threads: [...new Set(group.flatMap((s) => s.threads))],
+      ongoing: group.some((s) => s.ongoing),
+    };
+    rows.push({ site: folded, callers: group.length });
+  }
+  return rows;
 }
 
 function threadsLabel(s: Site): string {
@@ -40,18 +94,20 @@ export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, m
   const withdrawn = withdrawnNote(facts);
   if (sites.length === 0) return `${head}: no findings\n${withdrawn ? `  ${withdrawn}\n` : ''}`;
   const rows: string[][] = [['kind', 'site', 'count', 'worst', 'total', 'where', ...(marks ? ['status'] : [])].map((h) => c.dim(h))];
-  for (const s of sites) {
+  for (const { site: s, callers } of foldCallers(sites, marks)) {
     const worst = s.kind === 'block' || s.kind === MODULE_LOAD || s.worstMs > 0 ? formatDuration(s.worstMs) + (s.ongoing ? '+' : '') : '-';
     const total = s.totalMs > 0 ? formatDuration(s.totalMs) : '-';
     const kind = s.kind === 'block' ? c.red(s.kind) : c.yellow(safeText(s.kind, true));
-    const site = s.file === null ? c.dim(siteLabel(s)) : siteLabel(s);
+    const label = siteLabel(s) + (callers ? ` ← ${callers} callers` : '');
+    const site = s.file === null ? c.dim(label) : label;
     const row = [kind, site, String(s.count), worst, total, threadsLabel(s)];
     if (marks) row.push(marks.get(s.key) ?? '');
     rows.push(row);
   }
   const notes: string[] = [];
   if (withdrawn) notes.push(withdrawn);
-  if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} still blocked when its process ended`);
+  if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} the block's end was not written: its process ended (or was killed, as test runners end their workers) while it went on or just after`);
+  if (sites.some((s) => s.generated)) notes.push(`${c.dim('transformed line')}: a line of the code as the test runner transformed it; the process ended before its source map was read`);
   if (sites.some((s) => s.noStack)) notes.push(`${c.dim(NO_STACK)}: no stack was read, e.g. a block in the first 100-300 ms of a process, before the watchdog thread was up; not counted by ci`);
   if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner), or a block the stack could not name (its reason follows); not counted by ci`);
   if (sites.some((s) => s.kind === MODULE_LOAD)) notes.push(`${c.dim(MODULE_LOAD)}: module loading after start-up (a block spent loading, e.g. a lazy require or a test runner loading a test file; a loader's own sync I/O): a one-time warm-up; ci counts it only with --budget ${MODULE_LOAD}=N`);

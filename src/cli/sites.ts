@@ -62,6 +62,11 @@ export interface Site {
   noStack: boolean;
   /** For a block with no application frame: why, as its worst finding said. */
   reason: string | null;
+  /**
+   * The worst finding's line is of the code as a test runner transformed it, not of the source: its
+   * process ended before the source map was read (a block's final line maps it). Said, never pointed at.
+   */
+  generated: boolean;
 }
 
 export const NO_APP_FRAME = '(no app frame)';
@@ -166,6 +171,7 @@ function addFinding(s: Site, f: ReportLine, agg: boolean): void {
     s.absFile = f.site?.file ?? null;
     s.line = f.site?.line ?? 0;
     s.column = f.site?.column ?? 0;
+    s.generated = f.site?.generated === true;
   }
   const thread = `pid ${f.pid} ${f.threadId === 0 ? 'main' : `worker ${f.threadId}`}`;
   if (!s.threads.includes(thread)) s.threads.push(thread);
@@ -193,7 +199,7 @@ export function groupSites(findings: ReportLine[], root: string): Site[] {
     const key = siteKey(kind, file, fn, noStack, caller);
     let s = sites.get(key);
     if (!s) {
-      s = { key, kind, file, function: fn, caller, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, ownMs: 0, thresholdMs: 0, testCode: file !== null && isTestFile(file), totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null };
+      s = { key, kind, file, function: fn, caller, absFile: f.site?.file ?? null, line: f.site?.line ?? 0, column: f.site?.column ?? 0, findings: 0, count: 0, worstMs: -1, ownMs: 0, thresholdMs: 0, testCode: file !== null && isTestFile(file), totalMs: 0, message: f.message, threads: [], apis: [], ongoing: false, noStack, reason: null, generated: false };
       sites.set(key, s);
     }
     addFinding(s, f, agg);

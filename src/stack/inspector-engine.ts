@@ -1,5 +1,5 @@
 // Fallback engine when the native binary cannot load: the inspector, connected from the watchdog to the
-// main thread. An enabled Debugger slows promise-heavy code ~8.5x (README, "How the stack is read"), so
+// main thread. An enabled Debugger slows promise-heavy code ~8.5x (docs/performance.md, "How the stack is read"), so
 // it is enabled only for the one pause and disabled again at once. Main thread only.
 import { Session } from 'node:inspector';
 import type { RawFrame } from '../frames/frames.js';

@@ -17,7 +17,7 @@ function expectBlockAt(lines: Line[], file: string, opts: { threadId?: number } 
 }
 
 // Node 26's JSON.stringify does not stop for a stack read: the read is answered after it returned to the
-// timers' dispatch code, with no frame of the app (the README's "What counts as a block" says so).
+// timers' dispatch code, with no frame of the app (docs/blocks.md says so).
 const JSON_NAMED = Number(process.versions.node.split('.')[0]) < 26;
 
 describe('block detector: planted blocks are reported at the running line', () => {

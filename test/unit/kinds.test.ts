@@ -36,7 +36,7 @@ function summary(counts: SummaryFinding['counts']): SummaryFinding {
 }
 
 function site(kind: string, worstMs: number): Site {
-  return { key: `${kind} a.js f`, kind, file: 'a.js', function: 'f', caller: null, absFile: '/p/a.js', line: 1, column: 1, findings: 1, count: 1, worstMs, ownMs: worstMs, thresholdMs: 100, testCode: false, totalMs: worstMs, message: 'm', threads: ['pid 1 main'], apis: [], ongoing: false, noStack: false, reason: null };
+  return { key: `${kind} a.js f`, kind, file: 'a.js', function: 'f', caller: null, absFile: '/p/a.js', line: 1, column: 1, findings: 1, count: 1, worstMs, ownMs: worstMs, thresholdMs: 100, testCode: false, totalMs: worstMs, message: 'm', threads: ['pid 1 main'], apis: [], ongoing: false, noStack: false, reason: null, generated: false };
 }
 
 describe('the kinds table', () => {

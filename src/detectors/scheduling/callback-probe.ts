@@ -1,7 +1,7 @@
 // The watchdog half of the scheduling detector (debug mode, main thread): while the main thread is
 // blocked, asks it through the inspector which callback is running and where it was scheduled
 // (probe.ts). Runtime.evaluate runs at an interrupt without enabling the debugger (an enabled debugger
-// slows promise-heavy code ~8.5x: README, "How the stack is read"), and the session is closed at once:
+// slows promise-heavy code ~8.5x: docs/performance.md, "How the stack is read"), and the session is closed at once:
 // a session still connected at exit would make Node print "Waiting for the debugger to disconnect...".
 import { Session } from 'node:inspector';
 import { PROBE_EXPRESSION, type ProbeAnswer } from './probe.js';
