@@ -50,9 +50,16 @@ function originText(f: BlockFinding): string {
 
 /** "time by site: 62% a.js:5, 38% a.js:4" when the block was spread over several sites. */
 function profileText(f: BlockFinding, cwd = process.cwd()): string {
-  const p = f.profile ?? [];
-  if (p.length < 2 || (p[0]?.share ?? 1) >= 0.9) return '';
-  return `time by site: ${p.map((e) => `${Math.round(e.share * 100)}% ${where(e.site, cwd)}`).join(', ')}`;
+  // Entries at one line (different sync APIs in flight there, e.g. a loader's reads under one import())
+  // are one site in words.
+  const shares = new Map<string, number>();
+  for (const e of f.profile ?? []) {
+    const at = where(e.site, cwd);
+    shares.set(at, (shares.get(at) ?? 0) + e.share);
+  }
+  const p = [...shares].sort((a, b) => b[1] - a[1]);
+  if (p.length < 2 || (p[0]?.[1] ?? 1) >= 0.9) return '';
+  return `time by site: ${p.map(([at, share]) => `${Math.round(share * 100)}% ${at}`).join(', ')}`;
 }
 
 export interface ConsoleOptions {
@@ -147,7 +154,7 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
       const frame = codeFrame(f.site, level > 0);
       if (frame) lines.push(frame.replace(/^/gm, '    '));
     }
-    const spread = profileText(f);
+    const spread = profileText(f, cwd);
     if (spread) lines.push(`    ${c.dim(spread)}`);
     return lines.join('\n') + '\n';
   }

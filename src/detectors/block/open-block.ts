@@ -113,6 +113,8 @@ export class OpenBlock {
   /** Of the gap: time in start-up (module loading), and time no application frame was seen for. */
   startupMs = 0;
   unnamedMs = 0;
+  /** Of `unnamedMs`, the reads under a module loader (Node's ESM loader linking a graph has no app frame). */
+  unnamedLoadingMs = 0;
   /** Stack reads taken. */
   samples = 0;
   /** Set (by the watcher) once the block is written. */
@@ -239,7 +241,10 @@ export class OpenBlock {
     return f;
   }
 
-  /** Of the time credited to the app's sites, the share (0..1) spent under a module loader. */
+  /**
+   * Of the time credited to the app's sites, the share (0..1) spent under a module loader; for a block
+   * with no app site, of its unnamed reads (an `import()` of a large graph: Node's ESM loader alone).
+   */
   loadingShare(): number {
     let loading = 0;
     let total = 0;
@@ -247,7 +252,8 @@ export class OpenBlock {
       loading += s.loadingMs;
       total += s.ms;
     }
-    return total > 0 ? loading / total : 0;
+    if (total > 0) return loading / total;
+    return this.unnamedMs > 0 ? this.unnamedLoadingMs / this.unnamedMs : 0;
   }
 
   /** Every read's weight since the block began: the shares' whole. */
@@ -294,6 +300,7 @@ export class OpenBlock {
       // count only what came after (else they would be shares of more than the block).
       this.startupMs += weight + this.weighedMs();
       this.unnamedMs = 0;
+      this.unnamedLoadingMs = 0;
       this.sites.clear();
       this.outer = this.lastPrompt = this.lastPromptTop = null;
       this.lastPromptRaw = null;
@@ -331,6 +338,7 @@ export class OpenBlock {
     const site = siteOf(api ? frames.slice(api.index + 1) : frames);
     if (!site) {
       this.unnamedMs += weight;
+      if (loading) this.unnamedLoadingMs += weight;
       this.lastUnnamed = { frames, late: how === 'native' };
       return;
     }

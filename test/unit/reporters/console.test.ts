@@ -10,6 +10,18 @@ function block(id: string, line: number, durationMs: number, ongoing: boolean, s
 }
 
 describe('console reporter', () => {
+  it('time by site: entries at one line (different sync APIs in flight there) are one site', () => {
+    const at = (line: number, column: number) => ({ file: '/app/server.js', line, column, function: 'busy' });
+    const spread = (profile: [number, number, number][]) => {
+      const out: string[] = [];
+      const r = createConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/app' });
+      r.report({ ...block('a', 1, 300, false, 10), profile: profile.map(([line, column, share]) => ({ site: at(line, column), samples: 1, share })) });
+      return out.join('');
+    };
+    expect(spread([[1, 20, 0.6], [1, 20, 0.31], [1, 20, 0.09]])).not.toContain('time by site');
+    expect(spread([[1, 20, 0.5], [1, 20, 0.1], [2, 3, 0.4]])).toContain('time by site: 60% server.js:1:20, 40% server.js:2:3');
+  });
+
   it('shows a site in full once, then one line per repeat with a count', () => {
     const out: string[] = [];
     const r = createConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/app' });

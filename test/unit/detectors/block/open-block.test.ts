@@ -315,4 +315,14 @@ describe('open block', () => {
     expect(f.callback).toEqual({ type: 'immediate', api: 'setImmediate', scheduledAt: [] });
     expect(f.message).toMatch(/called at handler \(server\.js:44:5\)\. It ran in a setImmediate callback\.$/);
   });
+
+  it('a block with no app frame under Node\'s ESM loader (linking a graph an import() asked for) is loading', () => {
+    const LINK: RawFrame = { function: 'addJobsToDependencyGraph', file: 'node:internal/modules/esm/module_job', line: 453, column: 1 };
+    const b = open();
+    reads(b, [LINK, TICKS], 1010, 1300);
+    expect(b.loadingShare()).toBe(1);
+    const other = open();
+    reads(other, [TICKS], 1010, 1300);
+    expect(other.loadingShare()).toBe(0);
+  });
 });
