@@ -100,8 +100,11 @@ export function agentsOwn(last: { frames: Frame[] } | null): boolean {
   return false;
 }
 
+/** A frame in words; a dependency's file from its package on (not pnpm's 250-character store path). */
 function at(f: Frame): string {
-  return `${f.function} (${f.file}:${f.line})`;
+  const dep = f.file.lastIndexOf('/node_modules/');
+  const file = dep < 0 ? f.file : f.file.slice(dep + '/node_modules/'.length);
+  return `${f.function} (${file}:${f.line})`;
 }
 
 /**
