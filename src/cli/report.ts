@@ -2,7 +2,7 @@
 import { relative, resolve } from 'node:path';
 import { isReportedKind, REPORTED_KINDS } from '../kinds.js';
 import { isHealthLine } from '../health-record.js';
-import { takeHtmlOption } from '../html/cli-option.js';
+import { takeHtmlOption } from './html-option.js';
 import { formatProblem, readReports } from './report-files.js';
 import { groupSites, runFacts } from './sites.js';
 import { chalkFor } from './style.js';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { takeHtmlOption, DEFAULT_HTML } from '../../../src/html/cli-option.js';
+import { takeHtmlOption, DEFAULT_HTML } from '../../../src/cli/html-option.js';
 import { writeReportFile } from '../../../src/html/write-file.js';
 import { tempDir } from '../../helpers.js';
 
