@@ -120,7 +120,8 @@ describe.skipIf(missing !== null)('the HTML report in a browser', () => {
     expect(await detail.locator('.flame-cell').allTextContents()).toEqual(expect.arrayContaining(['slowHash', 'rehash']));
     const scheduled = detail.locator('section', { hasText: 'Where the callback was scheduled' });
     expect(await scheduled.locator('li').first().textContent()).toContain(`${APP_REL}:${markerLine(APP, '@sched')}:`);
-    expect(await detail.locator('.message').textContent()).toMatch(/^The event loop of the main thread was blocked for \d+ ms at slowHash/);
+    // not every read need land on slowHash's line (on a loaded machine): the message then gives its share
+    expect(await detail.locator('.message').textContent()).toMatch(/^The event loop of the main thread was blocked for \d+ ms(, \d+% of it)? at slowHash/);
   });
 
   it('the request a block belonged to, and the table: filtered by kind and thread, a row opens its worst finding', async () => {
