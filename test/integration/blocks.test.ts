@@ -152,6 +152,7 @@ describe('a gap no stack was read for', () => {
     const summary = run.lines.find((l) => l.kind === 'summary' && l.threadId > 0);
     expect(summary, JSON.stringify(run.lines)).toBeDefined();
     expect(summary!.unnamedBlocks).toBe(1);
-    expect(summary!.unnamedBlockMs as number).toBeGreaterThanOrEqual(250);
+    // the spin stops at 250 ms of the process's CPU time, which the other threads' time shortens a little
+    expect(summary!.unnamedBlockMs as number).toBeGreaterThanOrEqual(200);
   });
 });
