@@ -72,8 +72,11 @@ describe('with @opentelemetry/instrumentation-http', () => {
     expect(run.stderr).toBe('');
     const spans = JSON.parse(run.stdout) as Array<{ name: string; kind: number; spanId: string; parent: string | null; attributes: Record<string, unknown> }>;
     const server = spans.find((s) => s.kind === 1 /* SpanKind.SERVER */)!;
-    const block = spans.find((s) => s.name === S.SPAN_BLOCK)!;
+    // the handler's block (a site-less block can come first: on Node 22 the client's first connect
+    // sometimes holds the loop in node:net's address filtering, outside any request)
+    const block = spans.find((s) => s.name === S.SPAN_BLOCK && s.attributes[S.ATTR_CODE_FUNCTION_NAME] === 'renderInvoice')!;
     expect(server).toBeDefined();
+    expect(block, JSON.stringify(spans)).toBeDefined();
     expect(block.parent).toBe(server.spanId);
     expect(block.attributes[S.ATTR_CODE_FUNCTION_NAME]).toBe('renderInvoice');
     expect(block.attributes[S.ATTR_CODE_LINE_NUMBER]).toBe(markerLine(fixture('otel-http-instrumented.cjs')));
