@@ -15,6 +15,7 @@ import { createStore } from '../tui/store.js';
 import { importsAsyncdebug, quoteNodeOption, REGISTER_URL } from './inject.js';
 import { describeStatus, shellStatus, type CommandResult } from './launch.js';
 import { EXIT_USAGE, UsageError, parseWithCommand } from './usage.js';
+import { takeOptionalValue } from './optional-value.js';
 
 export const TUI_HELP = `Usage: asyncdebug tui [options] -- <command...>
        asyncdebug tui --attach [pid]
@@ -125,26 +126,11 @@ interface Parsed {
 
 function parseTuiArgs(args: string[]): Parsed {
   // --attach takes an optional pid, which parseArgs cannot express: take it out first.
-  const rest: string[] = [];
-  let attach = false;
+  const { given: attach, value, rest } = takeOptionalValue(args, 'attach', (word) => /^\d+$/.test(word));
   let pid: number | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') {
-      rest.push(...args.slice(i));
-      break;
-    }
-    const m = /^--attach(?:=(.*))?$/.exec(a);
-    if (!m) {
-      rest.push(a);
-      continue;
-    }
-    attach = true;
-    const value = m[1] ?? (args[i + 1] !== undefined && /^\d+$/.test(args[i + 1]!) ? args[++i] : undefined);
-    if (value !== undefined) {
-      if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`tui: --attach expects a process id, got ${JSON.stringify(value)}`);
-      pid = Number(value);
-    }
+  if (value !== undefined) {
+    if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`tui: --attach expects a process id, got ${JSON.stringify(value)}`);
+    pid = Number(value);
   }
   const { values, command } = parseWithCommand('tui', rest, { list: { type: 'boolean' }, log: { type: 'string' } });
   return { attach, pid, list: Boolean(values.list), log: typeof values.log === 'string' ? values.log : null, help: Boolean(values.help), command };
