@@ -39,3 +39,13 @@ const CALLBACK_WORDS: Record<BlockCallback['type'], (api?: string) => string> = 
 export function callbackText(c: BlockCallback, at: Frame | null, cwd: string): string {
   return `It ran in ${CALLBACK_WORDS[c.type](c.api)}${at ? ` scheduled at ${where(at, cwd)}` : ''}.`;
 }
+
+/**
+ * A dependency's file as words show it: from its package on (`vitest/dist/chunks/x.js`), not the package
+ * manager's store path (pnpm's `node_modules/.pnpm/vitest@4.1.11_<peers hash>/node_modules/…` is ~250
+ * characters). Display only: keys, reports, SARIF and JUnit keep the whole path.
+ */
+export function fromPackage(file: string): string {
+  const at = file.lastIndexOf('node_modules/');
+  return at < 0 ? file : file.slice(at + 'node_modules/'.length);
+}

@@ -1,6 +1,6 @@
 // The summary table of `run`, `ci` and `report`: one row per kind and site.
 import type { ChalkInstance } from 'chalk';
-import { formatDuration } from '../wording.js';
+import { formatDuration, fromPackage } from '../wording.js';
 import { safeText } from '../safe-text.js';
 import type { RunFacts, Site } from './sites.js';
 import { callerLabel, MODULE_LOAD, NO_APP_FRAME, NO_STACK } from './sites.js';
@@ -13,22 +13,13 @@ export function columns(rows: string[][], gap = '  '): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - plain(cell).length))).join(gap).trimEnd());
 }
 
-/**
- * A dependency's file as the table shows it: from its package on (`vitest/dist/chunks/x.js`), not the
- * package manager's store path (pnpm's `node_modules/.pnpm/vitest@4.1.11_<peers hash>/node_modules/…`
- * made one column 250 characters wide). Display only: keys, SARIF and JUnit keep the whole path.
- */
-export function shownFile(file: string): string {
-  const at = file.lastIndexOf('node_modules/');
-  return at < 0 ? file : file.slice(at + 'node_modules/'.length);
-}
 
 /** A site as the table shows it: control characters in a report's strings made visible (safe-text.ts). */
 export function siteLabel(s: Site): string {
   if (s.file === null) return s.noStack ? NO_STACK : s.reason ? safeText(`${NO_APP_FRAME} ${s.reason}`, true) : NO_APP_FRAME;
   const caller = s.caller ? ` ← ${callerLabel(s.caller, s.file)}` : '';
   const at = s.generated ? ` (transformed line ${s.line})` : `:${s.line}`;
-  return safeText(`${shownFile(s.file)}${at} ${s.function}${caller}`, true);
+  return safeText(`${fromPackage(s.file)}${at} ${s.function}${caller}`, true);
 }
 
 /** More rows than this for one line reached from different callers, all with the same status: one row. */

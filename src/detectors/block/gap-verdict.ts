@@ -5,7 +5,7 @@
 // says so). Plain values in; the watcher (block-watcher.ts) decides when, open-block.ts names sites.
 import { makeFinding, type BlockFinding, type Frame } from '../../finding.js';
 import { isAgentFrame, isAppFrame } from '../../frames/frames.js';
-import { formatDuration, threadName } from '../../wording.js';
+import { formatDuration, fromPackage, threadName } from '../../wording.js';
 import type { GapSplitMs } from './cpu-split.js';
 
 /** A split as written on a line: whole ms that add up to the whole rounded. */
@@ -100,11 +100,9 @@ export function agentsOwn(last: { frames: Frame[] } | null): boolean {
   return false;
 }
 
-/** A frame in words; a dependency's file from its package on (not pnpm's 250-character store path). */
+/** A frame in words; a dependency's file from its package on. */
 function at(f: Frame): string {
-  const dep = f.file.lastIndexOf('/node_modules/');
-  const file = dep < 0 ? f.file : f.file.slice(dep + '/node_modules/'.length);
-  return `${f.function} (${file}:${f.line})`;
+  return `${f.function} (${fromPackage(f.file)}:${f.line})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { shownFile, summaryTable } from '../../../src/cli/site-table.js';
+import { summaryTable } from '../../../src/cli/site-table.js';
+import { fromPackage } from '../../../src/wording.js';
 import { siteKey, type Site } from '../../../src/cli/sites.js';
 
 const c = new Chalk({ level: 0 });
@@ -36,8 +37,8 @@ const facts = { processes: 5, threads: 5, withdrawn: 0 } as Parameters<typeof su
 
 describe('the summary table', () => {
   it("names a dependency's file from its package on, not the package manager's store path", () => {
-    expect(shownFile(LOADER)).toBe('vitest/dist/chunks/runner.js');
-    expect(shownFile('src/app.ts')).toBe('src/app.ts');
+    expect(fromPackage(LOADER)).toBe('vitest/dist/chunks/runner.js');
+    expect(fromPackage('src/app.ts')).toBe('src/app.ts');
   });
 
   it('one row for a line reached from more than three callers with the same status, with their sums', () => {
