@@ -16,6 +16,8 @@ export interface Config {
   /** Bytes of JSON Lines one process writes at most (its summaries and the `dropped` record besides). */
   reportMaxBytes: number;
   strict: boolean;
+  /** Name the HTTP request behind a block (method and route); off for apps that hold routes sensitive. */
+  request: boolean;
   /** Internal knob for troubleshooting and tests: which stack engine the watchdog uses. */
   engine: StackEngine;
   /** When sync-I/O findings start: at the app's first loop turn, or when a server first listens. */

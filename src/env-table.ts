@@ -287,6 +287,15 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     },
   }),
   row({
+    name: 'ASYNC_DEBUG_REQUEST',
+    key: 'request',
+    default: true,
+    fallback: 'on',
+    accepted: '`1`/`true`/`on` or `0`/`false`/`off`',
+    help: 'name the HTTP request behind a block: method and route (the route pattern where express or fastify matched one, else the path; never the query string); in default mode on Node 24 and later, in debug mode on every line. `0` for apps whose routes are sensitive',
+    parse: (raw) => parseSwitch(raw) ?? BAD,
+  }),
+  row({
     name: 'ASYNC_DEBUG_STACK_ENGINE',
     key: 'engine',
     default: 'auto',

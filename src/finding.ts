@@ -112,6 +112,29 @@ export interface BlockFinding extends FindingBase {
   phase?: 'module-load';
   /** Extension: why a block has no `site` (no application frame was on any stack read). */
   reason?: string;
+  /** Extension: the HTTP request whose callbacks held the loop longest in the block (request-state.ts). */
+  request?: BlockRequest;
+  /** Extension: when callbacks of more than one request ran in the block, each with its part, in the order they ran. */
+  requests?: BlockRequestPart[];
+}
+
+/** The request behind a block (contract `request`): never its query string, headers or body. */
+export interface BlockRequest {
+  method: string;
+  /** The framework's route pattern (`/users/:id`) when its router matched one, else the URL's path. */
+  route: string;
+  /** Where `route` came from: the framework's router (express, fastify), or the URL's path. */
+  routeFrom: 'framework' | 'path';
+  /** The app's OpenTelemetry server span of the request, when the app traces with OpenTelemetry. */
+  traceId?: string;
+  spanId?: string;
+}
+
+/** One request's part of a block (contract `requests`). */
+export interface BlockRequestPart extends BlockRequest {
+  /** When its first callback in the block was seen running (epoch ms), and the ms its callbacks held the loop. */
+  time: number;
+  durationMs: number;
 }
 
 export interface SummaryFinding extends FindingBase {

@@ -1,7 +1,7 @@
 // How findings put things in words: durations, places, thread names. Used by the detectors to write
 // their messages and by every reporter; pure and dependency-free (it loads in the app's threads).
 import { relative } from 'node:path';
-import type { BlockCallback, Frame } from './finding.js';
+import type { BlockCallback, BlockRequest, Frame } from './finding.js';
 
 export function formatDuration(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
@@ -48,4 +48,15 @@ export function callbackText(c: BlockCallback, at: Frame | null, cwd: string): s
 export function fromPackage(file: string): string {
   const at = file.lastIndexOf('node_modules/');
   return at < 0 ? file : file.slice(at + 'node_modules/'.length);
+}
+
+/**
+ * The request(s) a block served, in words: `GET /users/:id`; `2 requests to GET /users/:id` (its
+ * parts all one route's); `GET /a and 2 other requests`.
+ */
+export function requestWords(request: BlockRequest, parts?: readonly BlockRequest[]): string {
+  const name = (r: BlockRequest) => `${r.method} ${r.route}`;
+  if (!parts || parts.length < 2) return name(request);
+  if (parts.every((p) => name(p) === name(request))) return `${parts.length} requests to ${name(request)}`;
+  return `${name(request)} and ${parts.length - 1} other request${parts.length > 2 ? 's' : ''}`;
 }

@@ -18,6 +18,8 @@ import type { Detector, DetectorContext } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/detector-list.js';
 import { startStartupPhase, type StartupControl } from '../detectors/startup.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
+import { startRequestNaming, type RequestNaming } from '../detectors/block/request-naming.js';
+import { contextFramesOn } from '../request-state.js';
 import { removeExportedMaps } from '../frames/exported-maps.js';
 import { REPORTERS } from '../reporters/reporter-list.js';
 import { startHealthPublisher, type HealthPublisher } from './loop-health.js';
@@ -152,6 +154,7 @@ interface ThreadRun {
   local: LocalDelivery;
   loopHealth: HealthPublisher;
   block: BlockThreadDetector;
+  requests: RequestNaming | null;
   startup: StartupControl;
   detectors: Detector[];
   watchdog: WatchdogLink | null;
@@ -176,6 +179,7 @@ function writeSummary(run: ThreadRun): void {
 
 function stopThread(run: ThreadRun): void {
   for (const d of run.detectors) d.stop();
+  run.requests?.stop();
   run.startup.stop();
   run.local.close();
   run.watchdog?.stop();
@@ -211,7 +215,11 @@ export function startAgent(config: Config): Agent | null {
   };
 
   const loopHealth = startHealthPublisher(slot, intervalMs);
-  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, loopHealth.beat);
+  // The request behind a block: where a store costs nothing per callback (AsyncContextFrame, which
+  // the native reader reads too), and in debug mode (async hooks run anyway; its probe reads it).
+  const framesOn = contextFramesOn();
+  const requests = config.request && (framesOn || config.mode === 'debug') ? startRequestNaming() : null;
+  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, loopHealth.beat, framesOn ? (requests?.store ?? null) : null);
   const startup = startStartupPhase(config);
   const detectors = startDetectors({ config, emit, startup: startup.phase, slot }, block);
 
@@ -222,7 +230,7 @@ export function startAgent(config: Config): Agent | null {
   const forwardFromHub = () => watchdog?.forward(local.deliver);
   if (local.wantsAll) forwardFromHub();
 
-  const run: ThreadRun = { config, startedAt, ownName, outbox, local, loopHealth, block, startup, detectors, watchdog };
+  const run: ThreadRun = { config, startedAt, ownName, outbox, local, loopHealth, block, startup, detectors, watchdog, requests };
   // The summary at exit, with no listener on the app's process (exit-hook.ts says why). No SIGINT/SIGTERM
   // listener either: a JavaScript listener replaces the signal's default action and cannot run while
   // the loop is stuck, so an app in an infinite loop could no longer be stopped with Ctrl-C (and a

@@ -17,6 +17,7 @@ import { toSarif } from './sarif.js';
 import { runSession } from './session.js';
 import { chalkFor, isTTY } from './style.js';
 import { summaryTable, type Marks } from './site-table.js';
+import { groupRequests, requestTable } from './request-table.js';
 import { parseWithCommand, UsageError, wholeNumber } from './usage.js';
 
 export const EXIT_FINDINGS = 1;
@@ -186,6 +187,7 @@ export async function ciCommandLine(args: string[]): Promise<number> {
   const { sites, result } = session;
   const gate = evaluate(sites, options);
   err(summaryTable(sites, session.facts, c, update ? updateMarks(gate, sites, options.minMs) : gateMarks(gate, sites, options.minMs, c)));
+  err(requestTable(groupRequests(session.reports.findings), c));
   err(statusNotes(gate, options.minMs, c));
 
   // What the gate could not do is a reason it has not passed.

@@ -8,6 +8,7 @@ import { groupSites, runFacts } from './sites.js';
 import { chalkFor } from './style.js';
 import { safeJson } from '../safe-text.js';
 import { summaryTable } from './site-table.js';
+import { groupRequests, requestTable } from './request-table.js';
 import { parse, UsageError } from './usage.js';
 
 export const REPORT_HELP = `Usage: asyncdebug report [options] <dir|file...>
@@ -52,9 +53,10 @@ export async function reportCommandLine(args: string[]): Promise<number> {
   const sites = groupSites(findings, root);
   const facts = runFacts(reports.findings);
   if (values.json) {
-    process.stdout.write(safeJson(JSON.stringify({ ...facts, files: reports.files, sites, problems: reports.problems }, null, 2)) + '\n');
+    process.stdout.write(safeJson(JSON.stringify({ ...facts, files: reports.files, sites, requests: groupRequests(findings), problems: reports.problems }, null, 2)) + '\n');
   } else {
     process.stdout.write(summaryTable(sites, facts, chalkFor(1)));
+    process.stdout.write(requestTable(groupRequests(findings), chalkFor(1)));
   }
   let failed = reports.problems.some((p) => p.line === 0);
   if (html !== null) {

@@ -5,6 +5,7 @@ import { describeStatus, shellStatus } from './launch.js';
 import { runSession } from './session.js';
 import { chalkFor } from './style.js';
 import { summaryTable } from './site-table.js';
+import { groupRequests, requestTable } from './request-table.js';
 import { parseWithCommand } from './usage.js';
 
 export const RUN_HELP = `Usage: asyncdebug run [options] -- <command...>
@@ -52,6 +53,7 @@ export async function runCommandLine(args: string[]): Promise<number> {
     err,
   });
   err(summaryTable(session.sites, session.facts, c));
+  err(requestTable(groupRequests(session.reports.findings), c));
   // What `ci` fails on (completeness.ts): said here as a warning; the exit status stays the command's.
   for (const reason of session.incomplete) err(`${c.yellow(`asyncdebug run: warning: ${reason}`)}\n`);
   const status = shellStatus(session.result);

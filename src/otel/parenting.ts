@@ -8,15 +8,30 @@
 // `await`) runs outside any `with`: then the spans' own lifetimes decide, but only when the spans
 // open across the block all belong to one trace (with concurrent requests it is unknowable).
 // Only in the main thread, and only while the otel reporter runs there.
-import type { Context, ContextManager, Span } from '@opentelemetry/api';
-import type { Finding } from '../finding.js';
+// Before all that, the request: where request naming is on (request-state.ts), the first server span
+// entered while a request's store is current is that request's, and its ids go into the store; a block
+// whose reads found the request (`request.spanId`) is that span's child, with overlapping requests too.
+import type { Context, ContextManager, Span, SpanContext } from '@opentelemetry/api';
+import type { BlockRequest, Finding } from '../finding.js';
+import { currentRequest } from '../request-state.js';
 
 /** The part of @opentelemetry/api this needs (the app's copy, or ours). */
 export interface ContextApi {
   context: { active(): Context };
-  trace: { getSpan(ctx: Context): Span | undefined; setSpan(ctx: Context, span: Span): Context };
+  trace: { getSpan(ctx: Context): Span | undefined; setSpan(ctx: Context, span: Span): Context; setSpanContext?(ctx: Context, spanContext: SpanContext): Context };
   ROOT_CONTEXT: Context;
 }
+
+/** A block's parent: its context, and the parent span's times (epoch ms) where known, to keep the block inside. */
+export interface Parent {
+  context: Context;
+  startMs?: number;
+  endMs?: number;
+}
+
+/** Server spans of requests kept by span id (a power of two is not needed: oldest out first). */
+const SERVER_SPANS = 1024;
+const SPAN_KIND_SERVER = 1;
 
 /** Entries kept (a power of two). */
 const RING = 512;
@@ -37,8 +52,29 @@ export function activeManager(api: { context: unknown }): ContextManager | undef
 export interface ContextRing {
   /** Wrap the app's current context manager if it is a new one; true when wrapped now or before. */
   attach(): boolean;
-  parentFor(finding: Finding): Context | undefined;
+  /** The parent of a block's span (`request`: of its part served to that request). */
+  parentFor(finding: Finding, request?: BlockRequest): Parent | undefined;
   detach(): void;
+}
+
+/** A span's start and end (epoch ms) as the SDK keeps them (`startTime`, `endTime` when ended). */
+function timesOf(span: Span): { startMs?: number; endMs?: number } {
+  const s = span as Span & { startTime?: unknown; endTime?: unknown; ended?: boolean };
+  const startMs = hrToMs(s.startTime);
+  const endMs = s.ended ? hrToMs(s.endTime) : undefined;
+  return { ...(startMs !== undefined ? { startMs } : {}), ...(endMs !== undefined ? { endMs } : {}) };
+}
+
+/** Notes the request's server span in its store (the first entered while the request's store is current). */
+function noteServerSpan(span: Span, servers: Map<string, Span>): void {
+  if ((span as { kind?: unknown }).kind !== SPAN_KIND_SERVER) return;
+  const request = currentRequest();
+  if (!request || request.spanId) return;
+  const { traceId, spanId } = span.spanContext();
+  request.traceId = traceId;
+  request.spanId = spanId;
+  servers.set(spanId, span);
+  if (servers.size > SERVER_SPANS) servers.delete(servers.keys().next().value as string);
 }
 
 /** `slowMs`: the block threshold; a span the loop stayed blocked in for that long is a parent. */
@@ -55,6 +91,7 @@ export function createContextRing(api: ContextApi & { context: unknown }, slowMs
   let on = true;
   let wrapped: { manager: ContextManager; own: boolean; original: unknown } | null = null;
   const getSpan = api.trace.getSpan;
+  const servers = new Map<string, Span>();
 
   type With = (this: ContextManager, ...args: unknown[]) => unknown;
   function wrap(manager: ContextManager): void {
@@ -70,6 +107,11 @@ export function createContextRing(api: ContextApi & { context: unknown }, slowMs
       }
       // eslint-disable-next-line prefer-rest-params
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      try {
+        noteServerSpan(span, servers);
+      } catch {
+        // a span of another SDK's shape: parented by the ring alone
+      }
       const i = next;
       next = (i + 1) & (RING - 1);
       const mine = ++seq;
@@ -101,7 +143,16 @@ export function createContextRing(api: ContextApi & { context: unknown }, slowMs
 
   // The span alone, not the context it was entered with (that may carry the SDK's own
   // suppress-tracing flag, when the entry was an exporter's `with`).
-  const parentOf = (span: Span) => api.trace.setSpan(api.ROOT_CONTEXT, span);
+  const parentOf = (span: Span): Parent => ({ context: api.trace.setSpan(api.ROOT_CONTEXT, span), ...timesOf(span) });
+
+  /** The request's server span: kept, or made from its ids (times unknown then). */
+  const requestParent = (r: BlockRequest | undefined): Parent | undefined => {
+    if (!r?.spanId || !r.traceId) return undefined;
+    const span = servers.get(r.spanId);
+    if (span) return parentOf(span);
+    const context = api.trace.setSpanContext?.(api.ROOT_CONTEXT, { traceId: r.traceId, spanId: r.spanId, traceFlags: 1 });
+    return context ? { context } : undefined;
+  };
 
   return {
     attach() {
@@ -112,8 +163,11 @@ export function createContextRing(api: ContextApi & { context: unknown }, slowMs
       wrap(manager);
       return true;
     },
-    parentFor(f) {
-      if (f.threadId !== 0 || f.kind !== 'block') return undefined;
+    parentFor(f, request) {
+      if (f.kind !== 'block') return undefined;
+      // The request the block's reads found: its server span, whatever else overlapped it.
+      const byRequest = requestParent(request ?? f.request);
+      if (byRequest || f.threadId !== 0) return byRequest;
       // The block's interval on the ring's clock (performance.now()), mapped now.
       const at = performance.now();
       const start = f.time - (Date.now() - at);
@@ -153,6 +207,7 @@ export function createContextRing(api: ContextApi & { context: unknown }, slowMs
       on = false;
       unwrap();
       spans.fill(undefined);
+      servers.clear();
     },
   };
 }

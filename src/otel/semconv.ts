@@ -63,6 +63,12 @@ export const ATTR_FINDING_ID = 'asyncdebug.finding.id';
 export const ATTR_API = 'asyncdebug.api';
 export const ATTR_DURATION_MS = 'asyncdebug.duration_ms';
 export const ATTR_PROCESS_PID = 'process.pid';
+/** The request a block served (OpenTelemetry's HTTP conventions): `http.route` is a router's pattern, else `url.path`. */
+export const ATTR_HTTP_METHOD = 'http.request.method';
+export const ATTR_HTTP_ROUTE = 'http.route';
+export const ATTR_URL_PATH = 'url.path';
+/** When the block began as measured (epoch ms), on a span whose start was moved inside its parent's. */
+export const ATTR_BLOCK_START_MS = 'asyncdebug.block.start_ms';
 
 /** The site value that stands for every site past the first N (bounded cardinality). */
 export const OTHER = 'other';

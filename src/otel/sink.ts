@@ -4,7 +4,8 @@
 // tracer and logger come from (the app's global SDK in the main thread, or providers the reporter
 // built itself in the watchdog); see src/reporters/otel.ts.
 import type { Attributes, BatchObservableResult, Context, Counter, Histogram, Logger, Meter, Observable, ObservableGauge, ObservableCounter, ObservableResult, Tracer } from '@opentelemetry/api';
-import type { BlockFinding, Finding, Frame } from '../finding.js';
+import type { BlockFinding, BlockRequest, BlockRequestPart, Finding, Frame } from '../finding.js';
+import type { Parent } from './parenting.js';
 import { kindRow, type KindRow } from '../kinds.js';
 import { metThreshold } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
@@ -27,8 +28,12 @@ export interface SinkSignals {
 export interface SinkOptions {
   /** Every watched thread's loop health now. */
   threads(): readonly ThreadHealth[];
-  /** The context a block's span and log record belong to (the span active when the blocking callback ran). */
-  parentFor?(finding: Finding): Context | undefined;
+  /**
+   * The context a block's span and log record belong to: the server span of the request the block
+   * served (`request`: of one part of a block that served several), else the span active when the
+   * blocking callback ran; with the parent's times, to keep the block's span inside them.
+   */
+  parentFor?(finding: Finding, request?: BlockRequest): Parent | undefined;
   maxSites?: number;
 }
 
@@ -170,14 +175,33 @@ function dropInstruments(i: Instruments | null, meter: Meter | undefined): void 
 }
 
 
-/** A block's span, from its start to its end, under the span that was active when it began (or the root). */
-function span(signals: SinkSignals, f: BlockFinding, attrs: Attributes, parent: Context | undefined): void {
-  const s = signals.tracer.startSpan(
-    S.SPAN_BLOCK,
-    { startTime: f.time, attributes: { ...attrs, [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames), [S.ATTR_FINDING_ID]: f.id, [S.ATTR_DURATION_MS]: f.durationMs } },
-    parent ?? signals.root,
-  );
-  s.end(f.time + f.durationMs);
+/** The request's attributes, by OpenTelemetry's HTTP conventions (`http.route` only for a router's pattern). */
+function requestAttributes(r: BlockRequest | undefined): Attributes {
+  if (!r) return {};
+  return { [S.ATTR_HTTP_METHOD]: r.method, [r.routeFrom === 'framework' ? S.ATTR_HTTP_ROUTE : S.ATTR_URL_PATH]: r.route };
+}
+
+/**
+ * A block's span, from its start to its end (`part`: the part of it one request's callbacks held),
+ * under its parent (or the root). A span starts and ends inside its parent's times: the block's own
+ * start, when it began before its parent (the loop's turn began before the request), is kept as an
+ * attribute.
+ */
+function span(signals: SinkSignals, f: BlockFinding, attrs: Attributes, parent: Parent | undefined, part?: BlockRequestPart): void {
+  const from = part ? part.time : f.time;
+  const to = from + (part ? part.durationMs : f.durationMs);
+  const start = parent?.startMs !== undefined ? Math.max(from, parent.startMs) : from;
+  const end = Math.max(start, parent?.endMs !== undefined ? Math.min(to, parent.endMs) : to);
+  const attributes: Attributes = {
+    ...attrs,
+    ...requestAttributes(part ?? f.request),
+    [S.ATTR_CODE_STACKTRACE]: formatStack(f.frames),
+    [S.ATTR_FINDING_ID]: f.id,
+    [S.ATTR_DURATION_MS]: part ? part.durationMs : f.durationMs,
+  };
+  if (start !== from) attributes[S.ATTR_BLOCK_START_MS] = from;
+  const s = signals.tracer.startSpan(S.SPAN_BLOCK, { startTime: start, attributes }, parent?.context ?? signals.root);
+  s.end(end);
 }
 
 /** A finding's log record, with the severity its kind has (kinds.ts). */
@@ -277,7 +301,9 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
           const block = f as BlockFinding;
           i.blocks.add(1, attrs);
           i.blockDuration.record(block.durationMs / SECOND, attrs);
-          span(current, block, attrs, parent);
+          // A block that served several requests: a span for each one's part, under that request's span.
+          if (block.requests && options.parentFor) for (const part of block.requests) span(current, block, attrs, options.parentFor(block, part), part);
+          else span(current, block, attrs, parent);
           break;
         }
         case 'unawaited':
@@ -293,7 +319,7 @@ export function createSink(signals: SinkSignals, options: SinkOptions): Sink {
         default:
           signal satisfies never;
       }
-      log(current, f, attrs, parent);
+      log(current, f, attrs, parent?.context);
     },
     note(threads) {
       windows.note(threads);

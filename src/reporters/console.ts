@@ -9,7 +9,7 @@ import { codeFrameColumns } from '../code-frame.js';
 import type { BlockFinding, Finding, Frame } from '../finding.js';
 import { isAppFrame, siteOf } from '../frames/frames.js';
 import { colorLevel, formatDuration, threadName, where as whereRaw, writeStderr, type ColorLevel } from './console-format.js';
-import { callbackText } from '../wording.js';
+import { callbackText, requestWords } from '../wording.js';
 import { metThreshold } from '../finding.js';
 import type { CreateReporter, Reporter } from './reporter.js';
 import { createPlainConsoleReporter } from './console-plain.js';
@@ -32,6 +32,11 @@ function codeFrame(frame: Frame, color: boolean): string {
   } catch {
     return '';
   }
+}
+
+/** ` serving GET /users/:id`: the request behind the block, when named. */
+function servingText(f: BlockFinding): string {
+  return f.request ? ` serving ${safeText(requestWords(f.request, f.requests), true)}` : '';
 }
 
 function originText(f: BlockFinding): string {
@@ -134,17 +139,17 @@ export function createConsoleReporter(options: ConsoleOptions = {}): Reporter {
       // A site already shown in full: one line when the block ends, or when a re-sample says it goes on.
       if (f.ongoing && (f.samples ?? 0) <= 1 && f.durationMs < LONG_MS) return '';
       const state = f.ongoing ? c.yellow(' (still blocked)') : '';
-      return `${tag} ${c.red('event loop blocked')} ${duration}${state} at ${c.cyan(at)} · ${thread} · ${n}× at this site\n`;
+      return `${tag} ${c.red('event loop blocked')} ${duration}${state}${servingText(f)} at ${c.cyan(at)} · ${thread} · ${n}× at this site\n`;
     }
     if (printed.has(f.id)) {
       if (f.ongoing) return `${tag} ${c.yellow('still blocked')} after ${duration} at ${c.cyan(at)} · ${thread}\n`;
       printed.delete(f.id);
       const spread = profileText(f, cwd);
-      return `${tag} loop turned again: blocked ${duration} in all${originText(f)} at ${c.cyan(at)} · ${thread}\n${spread ? `    ${c.dim(spread)}\n` : ''}`;
+      return `${tag} loop turned again: blocked ${duration} in all${servingText(f)}${originText(f)} at ${c.cyan(at)} · ${thread}\n${spread ? `    ${c.dim(spread)}\n` : ''}`;
     }
     if (f.ongoing) printed.add(f.id);
     const state = f.ongoing ? c.yellow(' (still blocked)') : '';
-    const lines = [`${tag} ${c.red('event loop blocked')} for ${duration}${state}${originText(f)} · ${thread}`];
+    const lines = [`${tag} ${c.red('event loop blocked')} for ${duration}${state}${servingText(f)}${originText(f)} · ${thread}`];
     const shown = f.frames.filter(isAppFrame).slice(0, 6);
     for (const fr of shown) lines.push(`    at ${safeText(fr.function, true)} (${c.cyan(where(fr, cwd))})${fr.generated ? c.dim(' (position in transpiled code)') : ''}`);
     if (!f.site && f.reason) lines.push(`    no application frame: ${safeText(f.reason, true)}`);

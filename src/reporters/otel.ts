@@ -192,7 +192,7 @@ async function inApp(context: ReporterContext): Promise<Reporter> {
   // proxies would then never get a delegate, so they are taken again whenever a provider changes.
   const providers = () => [api.metrics.getMeterProvider(), api.trace.getTracerProvider(), logs?.getLoggerProvider?.()];
   let registered = providers();
-  const sink = createSink(signals(), { threads: threads.threads, parentFor: (f) => ring.parentFor(f) });
+  const sink = createSink(signals(), { threads: threads.threads, parentFor: (f, request) => ring.parentFor(f, request) });
   let warned = false;
   const hasSdk = () => {
     const tracing = api.trace.getTracerProvider() as { getDelegate?: () => unknown };

@@ -11,5 +11,7 @@ export interface StackEngine {
    * (epoch ms): a read of every thread begun after it, and just made, answers for this thread too.
    */
   capture(threadId: number, since?: number): Promise<RawFrame[] | null | undefined>;
+  /** What the thread's registered AsyncLocalStorage held at the read `capture` last answered with (JSON), if any. */
+  stateOf?(threadId: number): string | undefined;
   dispose(): void;
 }

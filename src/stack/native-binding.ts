@@ -11,10 +11,14 @@ export interface NativeFrame {
 }
 
 export interface NativeStackTrace {
-  /** Registers the calling thread under `name` (its threadId), and lists it in getThreadsLastSeen(). */
-  registerThread(name: string): void;
+  /**
+   * Registers the calling thread under `name` (its threadId), and lists it in getThreadsLastSeen().
+   * With `storage`, each read of the thread also serializes that AsyncLocalStorage's store of the
+   * interrupted code (`asyncState`, JSON; only where the store is built on AsyncContextFrame).
+   */
+  registerThread(name: string, storage?: { asyncLocalStorage: object }): void;
   threadPoll(enableLastSeen?: boolean, state?: object): void;
-  captureStackTrace(): Record<string, { frames: NativeFrame[] }>;
+  captureStackTrace(): Record<string, { frames: NativeFrame[]; asyncState?: string }>;
   /** The registered threads that polled at least once, by name. */
   getThreadsLastSeen(): Record<string, number>;
 }
@@ -25,8 +29,9 @@ export interface NativeStackTrace {
  */
 function withListedRegistration(binding: NativeStackTrace): NativeStackTrace {
   return {
-    registerThread(name) {
-      binding.registerThread(name);
+    registerThread(name, storage) {
+      if (storage) (binding.registerThread as unknown as (s: object, n: string) => void)(storage, name); // the binding takes (storage, name)
+      else binding.registerThread(name);
       binding.threadPoll(true);
     },
     threadPoll: (enableLastSeen, state) => binding.threadPoll(enableLastSeen, state),

@@ -76,6 +76,10 @@ export function createNativeEngine(native: NativeStackTrace, options: NativeEngi
       }
       return framesOf(last, threadId);
     },
+    stateOf(threadId) {
+      const state = last?.threads[String(threadId)]?.asyncState;
+      return typeof state === 'string' ? state : undefined;
+    },
     dispose() {},
   };
 }

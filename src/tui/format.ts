@@ -2,7 +2,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { codeFrameColumns } from '../code-frame.js';
-import type { Finding, Frame } from '../finding.js';
+import type { BlockFinding, Finding, Frame } from '../finding.js';
+import { requestWords } from '../wording.js';
 
 export function ms(value: number): string {
   if (!Number.isFinite(value)) return '-';
@@ -63,12 +64,20 @@ export function threadText(threadId: number, name?: string): string {
 }
 
 /** The kind-specific number of a finding, for a list row: `251 ms`, `fs.readFileSync ×40`, `rejected`. */
+/** At most `max` characters, an ellipsis where cut. */
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 export function findingDetail(f: Finding): string {
   const x = f as Finding & Record<string, unknown>;
   const parts: string[] = [];
   if (typeof x.api === 'string') parts.push(x.api);
   if (typeof x.count === 'number' && f.kind === 'sync-io') parts.push(`×${x.count}`);
   if (typeof x.durationMs === 'number') parts.push(`${f.kind === 'block' && x.ongoing ? '≥' : ''}${ms(x.durationMs)}`);
+  // The request before the site: the list cuts a row at the terminal's width from the right.
+  const request = f.kind === 'block' ? (f as BlockFinding).request : undefined;
+  if (request) parts.push(clip(requestWords(request, (f as BlockFinding).requests), 48));
   if (typeof x.settled === 'string') parts.push(x.settled);
   if (typeof x.queued === 'number') parts.push(`${x.queued} queued`);
   const err = x.error as { name?: unknown; message?: unknown } | undefined;

@@ -248,6 +248,7 @@ function detailLines(f: Finding | undefined, data: DataState, ctx: ScreenContext
   const code = site && codeRows >= 3 ? codeFrame(site, Math.floor((codeRows - 2) / 2)) : [];
   if (isBlock(f) && full) {
     if (f.origin) out.push([seg(`origin: ${f.origin.type}${f.origin.api ? ` ${f.origin.api}` : ''}${f.origin.after ? ` after ${siteText(f.origin.after, cwd)}` : ''}`, { dim: true })]);
+    if (f.request) out.push([seg(`request: ${f.requests ? f.requests.map((r) => `${r.method} ${r.route} ${ms(r.durationMs)}`).join(', ') : `${f.request.method} ${f.request.route}`}`, { dim: true })]);
     if (f.profile?.length) out.push([seg(`seen at: ${f.profile.slice(0, 4).map((p) => `${siteText(p.site, cwd)} ${Math.round(p.share * 100)}%`).join(', ')}`, { dim: true })]);
   }
   const frameRows = Math.max(1, rows - out.length - code.length);

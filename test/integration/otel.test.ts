@@ -83,6 +83,33 @@ describe('with @opentelemetry/instrumentation-http', () => {
   });
 });
 
+describe('with @opentelemetry/instrumentation-http, overlapping requests', () => {
+  // Default mode names the request on Node 24+; before, debug mode's probe does.
+  const env = Number(process.versions.node.split('.')[0]) >= 24 ? {} : { ASYNC_DEBUG: '1' };
+  it('each block span is a child of its own request\'s server span and lies inside it', async () => {
+    const run = await runNode(fixture('otel-requests.cjs'), { env: { ASYNC_DEBUG_REPORTERS: 'otel', ...env }, timeoutMs: 30_000 });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    type Out = { name: string; kind: number; spanId: string; parent: string | null; start: number; end: number; attributes: Record<string, unknown> };
+    const spans = JSON.parse(run.stdout) as Out[];
+    const servers = new Map(spans.filter((s) => s.kind === 1 /* SpanKind.SERVER */).map((s) => [s.spanId, s]));
+    const made = spans.filter((s) => s.name === S.SPAN_BLOCK && s.attributes[S.ATTR_CODE_FUNCTION_NAME] === 'renderUser');
+    expect(made.length, JSON.stringify(spans)).toBeGreaterThanOrEqual(2);
+    const blocked = new Set<unknown>();
+    for (const b of made) {
+      const parent = servers.get(b.parent ?? '');
+      expect(parent, `block span ${JSON.stringify(b)} has no server span parent`).toBeDefined();
+      // its own request: the path the block names is the path of the server span it is under
+      expect(b.attributes[S.ATTR_URL_PATH]).toMatch(/^\/users\/[123]$/);
+      expect(parent!.attributes['url.path'] ?? parent!.attributes['http.target']).toBe(b.attributes[S.ATTR_URL_PATH]);
+      expect(b.start).toBeGreaterThanOrEqual(parent!.start);
+      expect(b.end).toBeLessThanOrEqual(parent!.end);
+      blocked.add(b.attributes[S.ATTR_URL_PATH]);
+    }
+    expect(blocked.has('/users/3')).toBe(true);
+  }, 40_000);
+});
+
 /** Runs otel-blocker.mjs until `until` resolves; returns its result. */
 function blocker(env: Record<string, string>, until: Promise<unknown>): Promise<RunResult> {
   let stop = false;

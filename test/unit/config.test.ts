@@ -56,14 +56,14 @@ describe('configuration from the environment', () => {
       ASYNC_DEBUG: 'on', ASYNC_DEBUG_SLOW_MS: '250', ASYNC_DEBUG_REPORTERS: 'console', ASYNC_DEBUG_REPORT_DIR: ' /tmp/r ',
       ASYNC_DEBUG_STRICT: 'true', ASYNC_DEBUG_SYNC_AFTER: 'listening', ASYNC_DEBUG_SYNC_MIN_MS: '2.5',
       ASYNC_DEBUG_ALLOW_SYNC: 'fs.*, scripts/** ,', ASYNC_DEBUG_STACK_ENGINE: 'Inspector', ASYNC_DEBUG_CPUPROFILE_DIR: ' /tmp/p ',
-      ASYNC_DEBUG_REPORT_MODE: '0640', ASYNC_DEBUG_REPORT_MAX_MB: '2',
+      ASYNC_DEBUG_REPORT_MODE: '0640', ASYNC_DEBUG_REPORT_MAX_MB: '2', ASYNC_DEBUG_REQUEST: 'off',
     });
     expect(warnings).toEqual([]);
     expect(config).toEqual({
       mode: 'debug', slowMs: 250, reporters: ['console', 'json'], reportDir: '/tmp/r', strict: true,
       syncAfter: 'listening', syncMinMs: 2.5, allowSync: ['fs.*', 'scripts/**'], engine: 'inspector', cpuProfileDir: '/tmp/p',
       messageMs: 20, messageBytes: 16777216, poolWaitMs: 50, maxThreads: 1024, otel: null, prometheusHost: '127.0.0.1', prometheusPort: 9464,
-      reportMode: 0o640, reportMaxBytes: 2 * 1024 * 1024,
+      reportMode: 0o640, reportMaxBytes: 2 * 1024 * 1024, request: false,
     });
   });
 
@@ -73,6 +73,7 @@ describe('configuration from the environment', () => {
     ['ASYNC_DEBUG_SLOW_MS', '1.5'],
     ['ASYNC_DEBUG_SLOW_MS', 'soon'],
     ['ASYNC_DEBUG_STRICT', 'maybe'],
+    ['ASYNC_DEBUG_REQUEST', 'routes'],
     ['ASYNC_DEBUG_REPORTERS', 'console,fax'],
     ['ASYNC_DEBUG_SYNC_AFTER', 'later'],
     ['ASYNC_DEBUG_SYNC_MIN_MS', '-1'],

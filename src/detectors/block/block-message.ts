@@ -25,12 +25,15 @@ export interface BlockWording {
   /** The heavy caller of the site, when it was reached by more than one way, and its weight: then the share is its. */
   caller?: Frame | null;
   callerMs?: number;
+  /** The request served (`GET /users/:id`), when known. */
+  request?: string | undefined;
 }
 
 export function blockMessage(w: BlockWording): string {
+  const serving = w.request ? ` serving ${w.request}` : '';
   const head = w.ongoing
-    ? `The event loop of the ${w.thread} has not turned for ${formatDuration(w.durationMs)}`
-    : `The event loop of the ${w.thread} was blocked for ${formatDuration(w.durationMs)}`;
+    ? `The event loop of the ${w.thread} has not turned for ${formatDuration(w.durationMs)}${serving}`
+    : `The event loop of the ${w.thread} was blocked for ${formatDuration(w.durationMs)}${serving}`;
   // "spin (app.js:3) ← renderReport (app.js:11)": the site, by the way that held the loop longest.
   const via = w.caller ? ` ← ${w.caller.function} (${where(w.caller, w.cwd)})` : '';
   const at = `${w.site.function} (${where(w.site, w.cwd)})${via}`;

@@ -9,6 +9,7 @@
 // (gap-verdict.ts), and no ongoing line is written before that much is certain. A gap no application
 // frame can be named for is a block with the reason instead of a site, unless it is start-up or
 // Node draining V8's tasks at exit (the thread's summary counts those).
+import { requestStateFrom } from '../../request-state.js';
 import type { Finding, Frame } from '../../finding.js';
 import type { Probe } from '../scheduling/callback-probe.js';
 import { isAppFrame, toFrames } from '../../frames/frames.js';
@@ -245,7 +246,8 @@ export class BlockWatcher {
     // over, and this read is not start-up either (it would move the block's start past the app's part).
     if (agentsOwn({ frames: toFrames(raw) })) return false;
     const late = t1 - t0 > this.lateMs + 2 * this.lag;
-    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned() });
+    const request = requestStateFrom(engine.stateOf?.(t.threadId));
+    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned(), request });
   }
 
   /**

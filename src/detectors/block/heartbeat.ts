@@ -37,6 +37,8 @@ function answerMapRequest(slot: ThreadSlot): void {
  * `slot` is this thread's registry slot, or a private one when nobody watches this thread (no agent in
  * the main thread, no free slot): its gaps are still counted in its summary, without stacks.
  * `onBeat` runs at each heartbeat (the loop-health publisher measures the loop's delay from it).
+ * `requests`: the thread's request store, which the native reader then reads with each stack
+ * (request-naming.ts), where it is built on AsyncContextFrame.
  */
 export function startBlockDetector(
   slowMs: number,
@@ -44,6 +46,7 @@ export function startBlockDetector(
   native: NativeStackTrace | null,
   slot: ThreadSlot,
   onBeat: () => void = () => {},
+  requests: object | null = null,
 ): BlockThreadDetector {
   slot.resetGapClaim();
   // Where the watchdog can read this thread's scheduler statistics (Linux), each beat also says how
@@ -60,7 +63,7 @@ export function startBlockDetector(
     slot.countUnnamedGap(gap);
   };
   try {
-    native?.registerThread(String(threadId));
+    native?.registerThread(String(threadId), requests ? { asyncLocalStorage: requests } : undefined);
   } catch {
     // the watchdog falls back to reporting without this thread's stack
   }

@@ -11,14 +11,15 @@
 //   compilation, or Node's own code between callbacks) and the stack is where it came back. With an
 //   application frame on it, the time away was a call from that code; without, nobody can name it;
 // - taken in the heartbeat: the loop already turned; it belongs to the next turn and is dropped.
-import { makeFinding, type BlockCallback, type BlockFinding, type Frame, type ProfileEntry } from '../../finding.js';
+import { makeFinding, type BlockCallback, type BlockFinding, type BlockRequest, type BlockRequestPart, type Frame, type ProfileEntry } from '../../finding.js';
+import { requestStateFrom, type RequestState } from '../../request-state.js';
 import type { ProbeAnswer, RawRow } from '../scheduling/probe.js';
 import { isAppFrame, isHeartbeat, isLazyLoading, isModuleLoading, siteOf, syncApiOf, toFrames, type RawFrame } from '../../frames/frames.js';
 import { mayNeedThreadMap } from '../../frames/source-maps.js';
 import { isUnderRunner } from '../../frames/runner-maps.js';
 import { addPath, splitPaths, type PathGroup, type PathWeight } from './call-paths.js';
 import type { ProfileSample } from './cpuprofile.js';
-import { callbackText, threadName } from '../../wording.js';
+import { callbackText, requestWords, threadName } from '../../wording.js';
 import { blockMessage, type SiteOrigin } from './block-message.js';
 
 /** Sites kept per block; the profile lists the heaviest few. */
@@ -26,6 +27,8 @@ const MAX_SITES = 32;
 /** Reads kept for a block's `.cpuprofile` (about 15 minutes at 10 ms). */
 const MAX_TRACE = 100_000;
 const PROFILE_SIZE = 5;
+/** Requests kept per block (a block of more is rare; the rest count as outside any request). */
+const MAX_REQUESTS = 16;
 
 /** What the watcher's settings mean for every block it opens. */
 export interface BlockRules {
@@ -49,7 +52,23 @@ export interface StackRead {
   late: boolean;
   /** The thread's loop has not turned since its entry module ran: it is still starting. */
   starting: boolean;
+  /** The HTTP request the interrupted code served, as the stack reader read it from the thread's store. */
+  request?: RequestState | undefined;
 }
+
+/** One request's part of the block: its latest state (the route may be matched meanwhile), when first seen, its weight. */
+interface RequestPart {
+  state: RequestState;
+  time: number;
+  ms: number;
+}
+
+const requestOf = (s: RequestState): BlockRequest => ({
+  method: s.method,
+  route: s.route ?? s.path,
+  routeFrom: s.route ? 'framework' : 'path',
+  ...(s.traceId && s.spanId ? { traceId: s.traceId, spanId: s.spanId } : {}),
+});
 
 interface SiteWeight {
   /** The latest stack at this site, as read (mapped when written: a thread's map may arrive meanwhile). */
@@ -123,10 +142,15 @@ export class OpenBlock {
   cpuprofile: string | null = null;
   /** Debug mode: the running callback, as the thread itself answered the probe. */
   callback: BlockCallback | null = null;
+  /** Debug mode: the request the probe found the blocking callback serving (every Node line). */
+  probeRequest: RequestState | null = null;
   /** The last read no application frame was on, and whether it was answered late (a block with no site says why). */
   lastUnnamed: { frames: Frame[]; late: boolean } | null = null;
   private lastSampleAt: number;
   private readonly sites = new Map<string, SiteWeight>();
+  /** The reads' weight by request served, and outside any. */
+  private readonly requestParts = new Map<number, RequestPart>();
+  private outsideRequestsMs = 0;
   /** Outermost frame of the prompt samples: the callback that is running; and the last prompt site. */
   private outer: string | null = null;
   private lastPrompt: Frame | null = null;
@@ -164,9 +188,9 @@ export class OpenBlock {
     // read saw it (it answers at once while it runs JavaScript).
     if (r.late && this.lastPromptRaw) {
       const prompt = this.lastPromptRaw;
-      this.addSample(prompt, toFrames(prompt), false, r.askedAt, r.starting, false);
+      this.addSample(prompt, toFrames(prompt), false, r.askedAt, r.starting, r.request, false);
     }
-    this.addSample(r.raw, frames, r.late, r.answeredAt, r.starting);
+    this.addSample(r.raw, frames, r.late, r.answeredAt, r.starting, r.request);
     return true;
   }
 
@@ -183,6 +207,7 @@ export class OpenBlock {
     if (answer.gen !== this.gen) return false;
     const outer = answer.outer ? toFrames([rawOf(answer.outer)])[0] : undefined;
     if (outer && this.outer && !this.outer.startsWith(`${outer.file}:`)) return false;
+    this.probeRequest = requestStateFrom(answer.request) ?? null;
     this.callback = {
       type: answer.type as BlockCallback['type'],
       ...(answer.api ? { api: answer.api } : {}),
@@ -207,6 +232,7 @@ export class OpenBlock {
     // The heavy caller, when the reads came into the site by more than one way.
     const first = callersOf(top, runner)[0];
     const heavy = first?.caller ? { caller: first.caller, ms: first.group.ms } : null;
+    const { request, requests } = this.requestFacts();
     const f = makeFinding<BlockFinding>('block', {
       id: this.id as string,
       time: this.appStart,
@@ -215,6 +241,7 @@ export class OpenBlock {
         thread: threadName(threadId, name),
         durationMs, ongoing, site, siteMs: top.ms, totalMs: total, origin: type, api: top.api, after: top.after, cwd: this.rules.cwd,
         caller: heavy?.caller ?? null, callerMs: heavy?.ms ?? 0,
+        request: request ? requestWords(request, requests) : undefined,
       }),
       site,
       frames,
@@ -224,6 +251,8 @@ export class OpenBlock {
       profile: this.profile(top, site, runner, total),
     });
     if (heavy) f.caller = heavy.caller;
+    if (request) f.request = request;
+    if (requests) f.requests = requests;
     if (name) f.threadName = name;
     if (this.cpuprofile) f.cpuprofile = this.cpuprofile;
     if (type) {
@@ -284,13 +313,50 @@ export class OpenBlock {
     return profile;
   }
 
+  /** Adds a read's weight to the request it served (or to none), keeping the request's latest state. */
+  private creditRequest(request: RequestState | undefined, weight: number, at: number): void {
+    const part = request ? this.requestParts.get(request.id) : undefined;
+    if (part) {
+      part.state = request as RequestState;
+      part.ms += weight;
+    } else if (request && this.requestParts.size < MAX_REQUESTS) {
+      this.requestParts.set(request.id, { state: request, time: at - weight, ms: weight });
+    } else {
+      this.outsideRequestsMs += weight;
+    }
+  }
+
+  /**
+   * The request behind the block: the one whose callbacks the reads found most, when the reads found
+   * requests more than outside any; with each request's part when more than one ran. Where the reader
+   * cannot see the store (before Node 24), debug mode's probe answers for the blocking callback.
+   */
+  private requestFacts(): { request?: BlockRequest; requests?: BlockRequestPart[] } {
+    let best: RequestPart | null = null;
+    let inRequests = 0;
+    for (const p of this.requestParts.values()) {
+      inRequests += p.ms;
+      if (!best || p.ms > best.ms) best = p;
+    }
+    if (!best) return this.probeRequest ? { request: requestOf(this.probeRequest) } : {};
+    if (inRequests < this.outsideRequestsMs) return {};
+    // A request seen on a read or so (the turn passed through its callback) is not one of the parts.
+    const parts = [...this.requestParts.values()].filter((p) => p === best || p.ms >= 2 * this.rules.sampleMs);
+    if (parts.length === 1) return { request: requestOf(best.state) };
+    const requests = parts
+      .sort((a, b) => a.time - b.time)
+      .map((p): BlockRequestPart => ({ ...requestOf(p.state), time: Math.round(p.time), durationMs: Math.round(p.ms) }));
+    return { request: requestOf(best.state), requests };
+  }
+
   /** Weighs one read (`read`: false for the replay of the last prompt read) and credits it. */
-  private addSample(raw: RawFrame[], frames: Frame[], late: boolean, at: number, starting: boolean, read = true): void {
+  private addSample(raw: RawFrame[], frames: Frame[], late: boolean, at: number, starting: boolean, request: RequestState | undefined, read = true): void {
     const { slowMs, sampleMs } = this.rules;
     let weight = Math.max(0, at - this.lastSampleAt);
     this.lastSampleAt = at;
     if (read) this.samples++;
     if (frames.length === 0) {
+      this.creditRequest(request, weight, at);
       this.unnamedMs += weight;
       this.lastUnnamed = { frames, late };
       return;
@@ -302,6 +368,8 @@ export class OpenBlock {
       this.unnamedMs = 0;
       this.unnamedLoadingMs = 0;
       this.sites.clear();
+      this.requestParts.clear();
+      this.outsideRequestsMs = 0;
       this.outer = this.lastPrompt = this.lastPromptTop = null;
       this.lastPromptRaw = null;
       this.appStart = at;
@@ -322,6 +390,7 @@ export class OpenBlock {
     // the very instruction of the last prompt sample: JavaScript that did not get the CPU in time.
     const top = frames[0] as Frame;
     if (late && (isAppFrame(top) || this.lastPromptTop === frameKey(top))) late = false;
+    this.creditRequest(request, weight, at);
     this.credit(raw, frames, weight, late ? 'native' : 'js', late && this.outer === outer ? this.lastPrompt : null, read);
     if (!late) {
       this.outer = outer;

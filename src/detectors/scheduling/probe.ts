@@ -7,6 +7,7 @@
 // block. It never throws and leaves Error.prepareStackTrace and stackTraceLimit as they were.
 import { executionAsyncResource } from 'node:async_hooks';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
+import { currentRequest, type RequestState } from '../../request-state.js';
 
 export type ScheduledAt = WeakMap<object, { stack?: unknown }>;
 
@@ -26,6 +27,8 @@ export interface ProbeAnswer {
   scheduled: RawRow[];
   /** The outermost frame of the interrupted stack: the watchdog checks it is the block's callback. */
   outer?: RawRow;
+  /** The HTTP request the interrupted code serves (request-state.ts), when request naming is on. */
+  request?: RequestState;
 }
 
 const rowsOf = (_error: Error, sites: NodeJS.CallSite[]): RawRow[] =>
@@ -109,7 +112,8 @@ export function installProbe(slot: ThreadSlot, scheduledAt: ScheduledAt): () => 
       while (first < stack.length && !stack[first]?.[0]) first++;
       const interrupted = stack.slice(first);
       const outer = interrupted[interrupted.length - 1];
-      const answer: ProbeAnswer = { gen: slot.gen(), ...classify(interrupted, executionAsyncResource(), scheduledAt), ...(outer ? { outer } : {}) };
+      const request = currentRequest();
+      const answer: ProbeAnswer = { gen: slot.gen(), ...classify(interrupted, executionAsyncResource(), scheduledAt), ...(outer ? { outer } : {}), ...(request ? { request } : {}) };
       return JSON.stringify(answer);
     } catch {
       return null;

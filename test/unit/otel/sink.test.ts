@@ -3,7 +3,7 @@
 // record per finding. The reporter runs in its `main` place here: the test is the app and registers the
 // SDK globally, as an app would.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { context, logs, metrics, trace, type Span } from '@opentelemetry/api';
+import { context, logs, metrics, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -11,6 +11,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { readConfig, type Config } from '../../../src/config.js';
 import type { BlockFinding, Finding, Frame } from '../../../src/finding.js';
 import type { ThreadHealth } from '../../../src/thread-health.js';
+import { requestStore, type RequestState } from '../../../src/request-state.js';
 import { createReporter } from '../../../src/reporters/otel.js';
 import type { Reporter } from '../../../src/reporters/reporter.js';
 import { SiteLimiter } from '../../../src/otel/sink.js';
@@ -316,6 +317,51 @@ describe('otel reporter, spans and logs', () => {
     });
     r.report(block('late', Date.now() - began, false, { time: began }));
     expect(spans.getFinishedSpans().find((s) => s.name === S.SPAN_BLOCK)!.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+  });
+
+  it('a block that served a request is the child of that request\'s server span, whatever else overlaps, and lies inside it', async () => {
+    const r = await start();
+    const tracer = trace.getTracer('app');
+    // Two overlapping requests, each entering its server span while its request store is current (as
+    // Node's http.server.request.start and instrumentation-http do).
+    const states = [{ id: 1, method: 'GET', path: '/users/1' }, { id: 2, method: 'GET', path: '/users/2' }] as RequestState[];
+    const servers: Span[] = [];
+    const began = Date.now();
+    spin(20); // the loop's turn began before the requests did
+    for (const state of states) {
+      requestStore().run(state, () => tracer.startActiveSpan('GET', { kind: SpanKind.SERVER }, (span) => {
+        servers.push(span);
+        tracer.startActiveSpan('inner', (inner) => inner.end()); // a span of its own entered later: not the request's
+      }));
+    }
+    spin(20);
+    for (const s of servers) s.end();
+    expect(states[0]!.spanId).toBe(servers[0]!.spanContext().spanId);
+    expect(states[1]!.spanId).toBe(servers[1]!.spanContext().spanId);
+    const request = (st: RequestState) => ({ method: 'GET', route: st.path, routeFrom: 'path' as const, traceId: st.traceId!, spanId: st.spanId! });
+    r.report(block('first', Date.now() - began, false, { time: began, request: request(states[0]!) }));
+    const made = spans.getFinishedSpans().filter((s) => s.name === S.SPAN_BLOCK);
+    expect(made).toHaveLength(1);
+    const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+    expect(made[0]!.parentSpanContext?.spanId).toBe(servers[0]!.spanContext().spanId);
+    expect(ms(made[0]!.startTime)).toBeGreaterThanOrEqual(ms((servers[0] as unknown as { startTime: [number, number] }).startTime));
+    expect(ms(made[0]!.endTime)).toBeLessThanOrEqual(ms((servers[0] as unknown as { endTime: [number, number] }).endTime));
+    expect(made[0]!.attributes[S.ATTR_BLOCK_START_MS]).toBe(began);
+    expect(made[0]!.attributes[S.ATTR_HTTP_METHOD]).toBe('GET');
+    expect(made[0]!.attributes[S.ATTR_URL_PATH]).toBe('/users/1');
+    expect(made[0]!.attributes[S.ATTR_HTTP_ROUTE]).toBeUndefined();
+
+    // A block over both requests' callbacks: a span for each part, under its own request's span.
+    spans.reset();
+    const parts = states.map((st, i) => ({ ...request(st), route: i ? '/users/:id' : st.path, routeFrom: i ? ('framework' as const) : ('path' as const), time: began + 20 * i, durationMs: 20 }));
+    r.report(block('both', 40, false, { time: began, request: parts[1], requests: parts }));
+    const split = spans.getFinishedSpans().filter((s) => s.name === S.SPAN_BLOCK);
+    expect(split.map((s) => s.parentSpanContext?.spanId)).toEqual(servers.map((s) => s.spanContext().spanId));
+    expect(split[1]!.attributes[S.ATTR_HTTP_ROUTE]).toBe('/users/:id');
+    expect(split.map((s) => s.attributes[S.ATTR_DURATION_MS])).toEqual([20, 20]);
+    // counted once
+    const blocks = points((await collected()).get(S.METRIC_BLOCKS));
+    expect(blocks.reduce((n, p) => n + Number(p.value), 0)).toBe(2);
   });
 
   it('blocks outside any span, and in workers, are root spans', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OpenBlock, type BlockRules } from '../../../../src/detectors/block/open-block.js';
 import type { Frame } from '../../../../src/finding.js';
 import type { RawFrame } from '../../../../src/frames/frames.js';
+import type { RequestState } from '../../../../src/request-state.js';
 
 const APP = '/app/server.js';
 const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });
@@ -25,10 +26,14 @@ function open(rules: Partial<BlockRules> = {}, onSite?: (frames: Frame[]) => voi
   return new OpenBlock(BEAT, GEN, { ...RULES, ...rules }, onSite);
 }
 
-/** Prompt reads of `raw` every 10 ms, answered at `from`, `from + 10` ... up to `to`. */
-function reads(b: OpenBlock, raw: RawFrame[], from: number, to: number, starting = false): void {
-  for (let t = from; t <= to; t += 10) expect(b.read({ raw, askedAt: t - 1, answeredAt: t, late: false, starting })).toBe(true);
+/** Prompt reads of `raw` every 10 ms, answered at `from`, `from + 10` ... up to `to` (serving `request`). */
+function reads(b: OpenBlock, raw: RawFrame[], from: number, to: number, starting = false, request?: RequestState): void {
+  for (let t = from; t <= to; t += 10) expect(b.read({ raw, askedAt: t - 1, answeredAt: t, late: false, starting, request })).toBe(true);
 }
+
+const req = (id: number, path: string, route?: string, span?: string): RequestState => ({
+  id, method: 'GET', path, ...(route ? { route } : {}), ...(span ? { traceId: 'a'.repeat(32), spanId: span } : {}),
+});
 
 describe('open block', () => {
   it('is named by the site that held the loop longest, with each site\'s share in the profile', () => {
@@ -324,5 +329,51 @@ describe('open block', () => {
     const other = open();
     reads(other, [TICKS], 1010, 1300);
     expect(other.loadingShare()).toBe(0);
+  });
+
+  it('names the request its reads served, with the route once matched (the latest read of the request wins)', () => {
+    const b = open();
+    reads(b, [at(30), TIMERS], 1010, 1050, false, req(4, '/users/7'));
+    reads(b, [at(30), TIMERS], 1060, 1300, false, req(4, '/users/7', '/users/:id', 'c'.repeat(16)));
+    b.id = 'block-0-1';
+    const f = b.finding(1300, false, 0, undefined)!;
+    expect(f.request).toEqual({ method: 'GET', route: '/users/:id', routeFrom: 'framework', traceId: 'a'.repeat(32), spanId: 'c'.repeat(16) });
+    expect(f.requests).toBeUndefined();
+    expect(f.message).toBe('The event loop of the main thread was blocked for 300 ms serving GET /users/:id at handler (server.js:30:5).');
+  });
+
+  it('a block over callbacks of several requests names the heaviest and lists each part in order; a request seen once is no part', () => {
+    const b = open();
+    reads(b, [at(30), TIMERS], 1010, 1200, false, req(1, '/users/1'));
+    reads(b, [at(31), TIMERS], 1210, 1210, false, req(2, '/health'));
+    reads(b, [at(30), TIMERS], 1220, 1500, false, req(3, '/users/3'));
+    b.id = 'block-0-1';
+    const f = b.finding(1500, false, 0, undefined)!;
+    expect(f.request).toEqual({ method: 'GET', route: '/users/3', routeFrom: 'path' });
+    expect(f.requests).toEqual([
+      { method: 'GET', route: '/users/1', routeFrom: 'path', time: 1000, durationMs: 200 },
+      { method: 'GET', route: '/users/3', routeFrom: 'path', time: 1210, durationMs: 290 },
+    ]);
+    expect(f.message).toContain('blocked for 500 ms serving GET /users/3 and 1 other request at handler');
+  });
+
+  it('names no request when the reads found the block mostly outside any; none at all without request naming', () => {
+    const b = open();
+    reads(b, [at(30), TIMERS], 1010, 1100, false, req(1, '/a'));
+    reads(b, [at(30), TIMERS], 1110, 1400);
+    b.id = 'block-0-1';
+    expect(b.finding(1400, false, 0, undefined)!.request).toBeUndefined();
+    const plain = open();
+    reads(plain, [at(30), TIMERS], 1010, 1300);
+    plain.id = 'block-0-2';
+    expect(plain.finding(1300, false, 0, undefined)).not.toHaveProperty('request');
+  });
+
+  it('debug mode before Node 24: the probe\'s request names the block when no read could', () => {
+    const b = open();
+    reads(b, [at(30), TIMERS], 1010, 1200);
+    expect(b.takeCallback({ gen: GEN, type: 'promise', scheduled: [], request: req(9, '/report') })).toBe(true);
+    b.id = 'block-0-1';
+    expect(b.finding(1200, false, 0, undefined)!.request).toEqual({ method: 'GET', route: '/report', routeFrom: 'path' });
   });
 });

@@ -1,0 +1,104 @@
+// The in-thread half of naming the request behind a block: each HTTP request Node's server starts
+// enters a fresh state in the thread's request store (request-state.ts), which every callback the
+// request schedules inherits; the framework's route pattern is added once its router matched one.
+// - Node publishes `http.server.request.start` right before it emits `request`: the store entered
+//   there is the handler's, and that of everything the handler schedules.
+// - express (4 and 5) sets `req.route` when a route matches: a setter on IncomingMessage's prototype,
+//   installed at the first request, notes it (and defines the same own property the assignment would).
+// - fastify publishes `tracing:fastify.request.handler:start` with the route's pattern.
+// Never the query string, headers or body; nothing here holds a request object (a WeakMap does).
+import diagnostics from 'node:diagnostics_channel';
+import { MAX_ROUTE_CHARS, requestStore, type RequestState } from '../../request-state.js';
+
+export interface RequestNaming {
+  /** The store the native stack reader is told to read (registerThread). */
+  store: ReturnType<typeof requestStore>;
+  stop(): void;
+}
+
+const REQUEST_START = 'http.server.request.start';
+const FASTIFY_HANDLER = 'tracing:fastify.request.handler:start';
+
+/** The path of a request's URL: no query string, no fragment, bounded. */
+export function pathOf(url: unknown): string {
+  const s = typeof url === 'string' ? url : '';
+  const end = s.search(/[?#]/);
+  return (end < 0 ? s : s.slice(0, end)).slice(0, MAX_ROUTE_CHARS) || '/';
+}
+
+/** express: the route's path under the router's mount (`baseUrl`); a RegExp or list of paths as written. */
+export function expressRoute(baseUrl: unknown, path: unknown): string | undefined {
+  const p = typeof path === 'string' ? path : path instanceof RegExp || Array.isArray(path) ? String(path) : undefined;
+  if (p === undefined) return undefined;
+  const base = typeof baseUrl === 'string' ? baseUrl : '';
+  return (base + p).slice(0, MAX_ROUTE_CHARS) || '/';
+}
+
+export function startRequestNaming(): RequestNaming {
+  const store = requestStore();
+  const states = new WeakMap<object, RequestState>();
+  let seq = 0;
+  let setterTried = false;
+
+  // express assigns `req.route = route` once a route matched: a setter on the prototype that request
+  // objects inherit from sees it. It defines the own data property the assignment would have made,
+  // so the app reads and writes `req.route` as before.
+  const installRouteSetter = (req: object) => {
+    const isIncomingMessage = (p: object) => Object.prototype.hasOwnProperty.call(p, 'constructor') && (p as { constructor?: { name?: string } }).constructor?.name === 'IncomingMessage';
+    let proto = Object.getPrototypeOf(req) as object | null;
+    while (proto && !isIncomingMessage(proto)) proto = Object.getPrototypeOf(proto) as object | null;
+    if (!proto || Object.prototype.hasOwnProperty.call(proto, 'route')) return;
+    Object.defineProperty(proto, 'route', {
+      configurable: true,
+      enumerable: false,
+      get: undefined,
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, 'route', { value, writable: true, enumerable: true, configurable: true });
+        const state = states.get(this);
+        if (!state || !value || typeof value !== 'object') return;
+        const route = expressRoute((this as { baseUrl?: unknown }).baseUrl, (value as { path?: unknown }).path);
+        if (route) state.route = route;
+      },
+    });
+  };
+
+  const onRequest = (message: unknown) => {
+    try {
+      const req = (message as { request?: { method?: unknown; url?: unknown } } | null)?.request;
+      if (!req || typeof req !== 'object') return;
+      if (!setterTried) {
+        setterTried = true;
+        installRouteSetter(req);
+      }
+      const state: RequestState = { id: ++seq, method: typeof req.method === 'string' ? req.method.slice(0, 16) : 'GET', path: pathOf(req.url) };
+      states.set(req, state);
+      store.enterWith(state);
+    } catch {
+      // never into the app's request
+    }
+  };
+  const onFastifyHandler = (message: unknown) => {
+    try {
+      const m = message as { request?: { raw?: unknown }; route?: { url?: unknown } } | null;
+      const raw = m?.request?.raw;
+      const state = raw && typeof raw === 'object' ? states.get(raw) : undefined;
+      if (state && typeof m?.route?.url === 'string') state.route = m.route.url.slice(0, MAX_ROUTE_CHARS);
+    } catch {
+      // never into the app's request
+    }
+  };
+  diagnostics.subscribe(REQUEST_START, onRequest);
+  diagnostics.subscribe(FASTIFY_HANDLER, onFastifyHandler);
+
+  let stopped = false;
+  return {
+    store,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      diagnostics.unsubscribe(REQUEST_START, onRequest);
+      diagnostics.unsubscribe(FASTIFY_HANDLER, onFastifyHandler);
+      // The setter stays (a request may be mid-route); with no state in the WeakMap it only defines the property.
+    },
+  };
+}
