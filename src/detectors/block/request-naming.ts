@@ -7,7 +7,8 @@
 //   installed at the first request, notes it (and defines the same own property the assignment would).
 // - fastify publishes `tracing:fastify.request.handler:start` with the route's pattern.
 // Never the query string, headers or body; nothing here holds a request object (a WeakMap does).
-import diagnostics from 'node:diagnostics_channel';
+import type * as Diagnostics from 'node:diagnostics_channel';
+import { builtin } from '../../lazy-builtin.js';
 import { MAX_ROUTE_CHARS, requestStore, type RequestState } from '../../request-state.js';
 
 export interface RequestNaming {
@@ -35,6 +36,8 @@ export function expressRoute(baseUrl: unknown, path: unknown): string | undefine
 }
 
 export function startRequestNaming(): RequestNaming {
+  // Loaded here, not with the agent: Node 20 and 22 load it only when asked (and name no request by default).
+  const diagnostics = builtin<typeof Diagnostics>('diagnostics_channel');
   const store = requestStore();
   const states = new WeakMap<object, RequestState>();
   let seq = 0;
@@ -53,7 +56,11 @@ export function startRequestNaming(): RequestNaming {
       enumerable: false,
       get: undefined,
       set(this: object, value: unknown) {
-        Object.defineProperty(this, 'route', { value, writable: true, enumerable: true, configurable: true });
+        try {
+          Object.defineProperty(this, 'route', { value, writable: true, enumerable: true, configurable: true });
+        } catch {
+          return; // a frozen request: the assignment would not have added it either
+        }
         const state = states.get(this);
         if (!state || !value || typeof value !== 'object') return;
         const route = expressRoute((this as { baseUrl?: unknown }).baseUrl, (value as { path?: unknown }).path);
