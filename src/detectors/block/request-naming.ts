@@ -6,10 +6,11 @@
 // - express (4 and 5) sets `req.route` when a route matches: a setter on IncomingMessage's prototype,
 //   installed at the first request, notes it (and defines the same own property the assignment would).
 // - fastify publishes `tracing:fastify.request.handler:start` with the route's pattern.
-// Never the query string, headers or body; nothing here holds a request object (a WeakMap does).
+// Never the query string, headers or body; nothing here holds a request object. The route is written
+// into the state of the request being served (the store current where the router runs).
 import type * as Diagnostics from 'node:diagnostics_channel';
 import { builtin } from '../../lazy-builtin.js';
-import { MAX_ROUTE_CHARS, requestStore, type RequestState } from '../../request-state.js';
+import { currentRequest, MAX_ROUTE_CHARS, requestStore, type RequestState } from '../../request-state.js';
 
 export interface RequestNaming {
   /** The store the native stack reader is told to read (registerThread). */
@@ -22,9 +23,13 @@ const FASTIFY_HANDLER = 'tracing:fastify.request.handler:start';
 
 /** The path of a request's URL: no query string, no fragment, bounded. */
 export function pathOf(url: unknown): string {
-  const s = typeof url === 'string' ? url : '';
-  const end = s.search(/[?#]/);
-  return (end < 0 ? s : s.slice(0, end)).slice(0, MAX_ROUTE_CHARS) || '/';
+  if (typeof url !== 'string' || url.length === 0) return '/';
+  // indexOf twice beats a regular expression here: this runs once per request.
+  const q = url.indexOf('?');
+  const h = url.indexOf('#');
+  const end = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  const path = end < 0 ? url : url.slice(0, end);
+  return path.length > MAX_ROUTE_CHARS ? path.slice(0, MAX_ROUTE_CHARS) : path || '/';
 }
 
 /** express: the route's path under the router's mount (`baseUrl`); a RegExp or list of paths as written. */
@@ -39,7 +44,6 @@ export function startRequestNaming(): RequestNaming {
   // Loaded here, not with the agent: Node 20 and 22 load it only when asked (and name no request by default).
   const diagnostics = builtin<typeof Diagnostics>('diagnostics_channel');
   const store = requestStore();
-  const states = new WeakMap<object, RequestState>();
   let seq = 0;
   let setterTried = false;
 
@@ -61,7 +65,7 @@ export function startRequestNaming(): RequestNaming {
         } catch {
           return; // a frozen request: the assignment would not have added it either
         }
-        const state = states.get(this);
+        const state = currentRequest();
         if (!state || !value || typeof value !== 'object') return;
         const route = expressRoute((this as { baseUrl?: unknown }).baseUrl, (value as { path?: unknown }).path);
         if (route) state.route = route;
@@ -78,7 +82,6 @@ export function startRequestNaming(): RequestNaming {
         installRouteSetter(req);
       }
       const state: RequestState = { id: ++seq, method: typeof req.method === 'string' ? req.method.slice(0, 16) : 'GET', path: pathOf(req.url) };
-      states.set(req, state);
       store.enterWith(state);
     } catch {
       // never into the app's request
@@ -86,10 +89,9 @@ export function startRequestNaming(): RequestNaming {
   };
   const onFastifyHandler = (message: unknown) => {
     try {
-      const m = message as { request?: { raw?: unknown }; route?: { url?: unknown } } | null;
-      const raw = m?.request?.raw;
-      const state = raw && typeof raw === 'object' ? states.get(raw) : undefined;
-      if (state && typeof m?.route?.url === 'string') state.route = m.route.url.slice(0, MAX_ROUTE_CHARS);
+      const url = (message as { route?: { url?: unknown } } | null)?.route?.url;
+      const state = currentRequest();
+      if (state && typeof url === 'string') state.route = url.slice(0, MAX_ROUTE_CHARS);
     } catch {
       // never into the app's request
     }
