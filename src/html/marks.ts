@@ -70,14 +70,15 @@ export function callPaths(f: ReportLine, tables: Tables): ProfilePath[] {
   return paths;
 }
 
-/** The request a finding belonged to, when the agent knew it (debug mode: the blocking handler's). */
+/** The request a finding belonged to: a block's `request` (method and route), else debug mode's blocking handler. */
 function requestOf(f: ReportLine): string | null {
+  const r = f.request as { method?: unknown; route?: unknown } | string | undefined;
+  if (r && typeof r === 'object' && typeof r.method === 'string' && typeof r.route === 'string') return cleanLine(`${r.method} ${r.route}`, 300);
+  if (typeof r === 'string') return cleanLine(r, 300);
   for (const key of ['callback', 'origin'] as const) {
     const c = f[key] as { type?: unknown; api?: unknown } | undefined;
     if (c && c.type === 'http-request' && typeof c.api === 'string') return cleanLine(c.api, 300);
   }
-  const r = f.request;
-  if (typeof r === 'string') return cleanLine(r, 300);
   return null;
 }
 
@@ -110,6 +111,12 @@ function factsOf(f: ReportLine, tables: Tables): { facts: Facts; more: StackSect
       facts.push(['origin', [o.type, o.api].filter((x) => typeof x === 'string').map((x) => cleanLine(x, 300)).join(' · ')]);
       if (isFrame(o.after)) facts.push(['last line before', tables.frameText(o.after)]);
       addStack(o.type === 'sync-api' || o.type === 'module-load' || o.type === 'native' ? 'Origin' : 'Where the callback was scheduled', o.frames);
+    } else if (key === 'request' && typeof value === 'object' && value !== null) {
+      const r = value as Record<string, unknown>;
+      facts.push(['request', [`${String(r.method)} ${String(r.route)}`, r.routeFrom === 'path' ? '(the path: no router matched)' : '', typeof r.traceId === 'string' ? `trace ${r.traceId} span ${String(r.spanId)}` : ''].filter(Boolean).map((x) => cleanLine(x, 300)).join(' · ')]);
+    } else if (key === 'requests' && Array.isArray(value)) {
+      const parts = value.filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null);
+      facts.push(['requests in it', parts.map((p) => cleanLine(`${String(p.method)} ${String(p.route)} ${formatDuration(num(p.durationMs) ?? 0)}`, 300)).join(', ')]);
     } else if (isFrameList(value)) addStack(fieldLabel(key).replace(/^./, (c) => c.toUpperCase()), value);
     else facts.push([fieldLabel(key), describe(value, tables)]);
   }
