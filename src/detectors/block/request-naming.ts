@@ -107,7 +107,7 @@ export function startRequestNaming(): RequestNaming {
       stopped = true;
       diagnostics.unsubscribe(REQUEST_START, onRequest);
       diagnostics.unsubscribe(FASTIFY_HANDLER, onFastifyHandler);
-      // The setter stays (a request may be mid-route); with no state in the WeakMap it only defines the property.
+      // The setter stays (a request may be mid-route); once no request enters a state it only defines the property.
     },
   };
 }
