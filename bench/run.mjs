@@ -555,18 +555,27 @@ function agentBuild() {
   return `commit ${commit ?? 'unknown'}${dirty ? ' with uncommitted changes in src/' : ''}, dist/ built ${newest ? new Date(newest).toISOString() : 'unknown'}`;
 }
 
+/**
+ * Writes this run's report into RESULTS.md between markers of its own Node major version, so that runs on
+ * several Node versions each keep their block: a block of the same major is replaced (or the one block of
+ * the older, version-less markers, if it was written by the same major), a new major's block goes after
+ * the last block. Everything outside the markers is kept.
+ */
 function writeResults(lines, res, command) {
   const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-  const START = '<!-- bench:results:start -->';
-  const END = '<!-- bench:results:end -->';
+  const major = process.versions.node.split('.')[0];
+  const START = `<!-- bench:results:start node${major} -->`;
+  const END = `<!-- bench:results:end node${major} -->`;
+  const LEGACY = ['<!-- bench:results:start -->', '<!-- bench:results:end -->'];
   const m = res.machine;
   const block = [
     START,
-    `<!-- written by \`node bench/run.mjs --write-results\`; everything outside these two markers is kept -->`,
+    `<!-- written by \`node bench/run.mjs --write-results\` on Node ${major}; everything outside these two markers is kept -->`,
     '',
     `- Date: ${res.date}`,
     `- Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}; load average ${res.load_start.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min) at the start`,
     `- Node: ${m.node}`,
+    `- Agent: ${res.agent}`,
     `- Command: \`${command}\` (${QUICK ? 'the --quick run' : 'a full run'}, ${res.seconds} s)`,
     '',
     '```text',
@@ -578,11 +587,21 @@ function writeResults(lines, res, command) {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    text = `# Benchmark results\n\n${START}\n${END}\n`;
+    text = '# Benchmark results\n';
   }
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const span = ([start, end]) => {
+    const a = text.indexOf(start);
+    const b = a >= 0 ? text.indexOf(end, a) : -1;
+    return b > a ? [a, b + end.length] : null;
+  };
+  const legacy = span(LEGACY);
+  const own = span([START, END]) ?? (legacy && text.slice(...legacy).includes(`- Node: v${major}.`) ? legacy : null);
+  if (own) text = text.slice(0, own[0]) + block + text.slice(own[1]);
+  else {
+    const ends = [...text.matchAll(/<!-- bench:results:end[^>]*-->/g)];
+    const at = ends.length ? ends.at(-1).index + ends.at(-1)[0].length : -1;
+    text = at >= 0 ? `${text.slice(0, at)}\n\n${block}${text.slice(at)}` : `${text.trimEnd()}\n\n${block}\n`;
+  }
   writeFileSync(file, text);
   log(`wrote ${file}`);
 }
