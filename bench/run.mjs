@@ -687,7 +687,7 @@ try {
     for (const [kind, key, figUnit = g.unit] of g.figures) {
       const v = res[key];
       const f = fmt(figUnit);
-      const sign = g.unit !== 'x' && g.unit !== '%' && kind !== 'time' && Number.isFinite(v) && v >= 0 ? '+' : '';
+      const sign = figUnit !== 'x' && figUnit !== '%' && kind !== 'time' && Number.isFinite(v) && v >= 0 ? '+' : ''; // an added amount
       let text = v === undefined ? 'n/a' : `${sign}${f(v)} ${figUnit}`;
       if (v !== undefined && figUnit === g.unit) {
         const ok = Number.isFinite(v) && v <= g.limit;
@@ -701,7 +701,7 @@ try {
     }
     goalVerdicts[g.key] = verdict ?? 'FAIL';
     failed ||= goalVerdicts[g.key] !== 'PASS';
-    say(`  ${g.label.padEnd(56)} <= ${g.limit}${g.unit === 'x' ? '' : ` ${g.unit}`}`.padEnd(72) + goalVerdicts[g.key]);
+    say(`  ${g.label.padEnd(56)} <= ${g.unit === 'x' ? g.limit.toFixed(2) : `${g.limit} ${g.unit}`}`.padEnd(72) + goalVerdicts[g.key]);
     for (const l of lines) say(l);
   }
   const ir = res.callgrind;
