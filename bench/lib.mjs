@@ -108,8 +108,16 @@ export function start(config, name, args = [], { timeoutMs = 30_000, nodeArgs = 
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', CONFIGS[config].discardStderr ? 'ignore' : 'pipe'],
+    detached: childCpu, // under bash, node is a grandchild: the timeout kills the whole process group
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    try {
+      if (childCpu) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
   let stdout = '';
   let stderr = '';
   let partial = '';
