@@ -7,7 +7,7 @@
 // files (one "totals:" line each), then deleted. Choices, and why:
 // - --single-threaded (a V8 flag, both configurations): V8 then compiles and collects garbage on the
 //   thread that asks instead of on helper threads, whose share of the count changed from run to run by
-//   tens of millions of instructions; with it the main thread's count repeats to about 1 %.
+//   tens of millions of instructions; with it the main thread's count repeats within 1-3 %.
 // - A workload's own instructions are those of a run doing the work minus those of the same run doing
 //   none (--n 0, ...): start-up and exit cancel. Both runs first idle SETTLE_MS (valgrind is ~50x slower:
 //   the agent's watchdog thread takes seconds to start under it, and how far it got when a short run
