@@ -76,21 +76,48 @@ function childEnv(config) {
   return { env, reportDir, peerLog };
 }
 
+// bash's `times` prints, after the command, the CPU time (user, system; ms resolution) of the children it
+// waited for: the whole of node's process, every thread included, however short it ran. Node has no
+// getrusage(RUSAGE_CHILDREN), and /proc/<pid>/stat is gone once node has reaped the child.
+const TIMES_WRAPPER = ['-c', '"$@"; rc=$?; times; exit $rc', 'bash'];
+const TIMES_LINE = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/;
+
+/** The last two lines `times` printed: { cpuMs: the child's user + system, stdout: what was before them }. */
+function splitTimes(stdout) {
+  const lines = stdout.trimEnd().split('\n');
+  const m = TIMES_LINE.exec(lines.at(-1) ?? '');
+  if (!m || lines.length < 2) return { cpuMs: null, stdout };
+  const cpuMs = (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+  return { cpuMs, stdout: lines.slice(0, -2).join('\n') };
+}
+
 /**
  * Starts `node [nodeArgs] [config flags] workloads/<name> ...args`. Returns the child, its report
  * directory (agent configs) or blocked-at log (blockedat), `onLine` to watch stdout line by line, and
  * `done`, which resolves at exit with the output and the wall time from spawn to exit. The child is
- * SIGKILLed after timeoutMs whatever happens.
+ * SIGKILLed after timeoutMs whatever happens. childCpu: node runs under bash, which adds `cpuMs` (CPU of
+ * all node's threads, start to exit) to the result; the wall time then includes bash's few ms. prefix: a
+ * command node runs under (valgrind); extraEnv: more variables for the child.
  */
-export function start(config, name, args = [], { timeoutMs = 30_000, nodeArgs = [] } = {}) {
+export function start(config, name, args = [], { timeoutMs = 30_000, nodeArgs = [], childCpu = false, prefix = [], extraEnv = {} } = {}) {
   const { env, reportDir, peerLog } = childEnv(config);
+  Object.assign(env, extraEnv);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, ...CONFIGS[config].execArgv, workload(name), ...args], {
+  const command = [...(childCpu ? ['bash', ...TIMES_WRAPPER] : []), ...prefix, process.execPath, ...nodeArgs, ...CONFIGS[config].execArgv, workload(name), ...args];
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', CONFIGS[config].discardStderr ? 'ignore' : 'pipe'],
+    detached: childCpu, // under bash, node is a grandchild: the timeout kills the whole process group
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    try {
+      if (childCpu) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
   let stdout = '';
   let stderr = '';
   let partial = '';
@@ -112,7 +139,7 @@ export function start(config, name, args = [], { timeoutMs = 30_000, nodeArgs = 
       const ms = performance.now() - t0;
       clearTimeout(timer);
       // 'exit' can come before the pipes drain; 'close' means all output is in.
-      child.on('close', () => resolve({ code, signal, stdout, stderr, ms }));
+      child.on('close', () => resolve({ code, signal, stdout, stderr, ms, ...(childCpu ? splitTimes(stdout) : {}) }));
     });
   });
   return { config, child, reportDir, peerLog, done, onLine: (fn) => lineListeners.push(fn) };

@@ -46,7 +46,8 @@ function runOnce(name) {
   for (const k of Object.keys(env)) if (k.startsWith('ASYNC_DEBUG') && !(k in CONFIGS[name])) delete env[k];
   const cpu0 = childrenCpuMs();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--test', '--test-reporter=dot', dir], { env, stdio: 'ignore' });
+  // Bounded: SIGKILL after 10 minutes (run.mjs also kills this script's whole process group on its timeout).
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=dot', dir], { env, stdio: 'ignore', timeout: 600_000, killSignal: 'SIGKILL' });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`the suite failed under ${name} (exit ${r.status})`);
   return { wall, cpu: childrenCpuMs() - cpu0 };
@@ -76,4 +77,19 @@ for (const name of ['none', 'agent']) {
 }
 const range = (xs) => `[${Math.min(...xs).toFixed(2)}..${Math.max(...xs).toFixed(2)}]`;
 console.log(`  agent/none: CPU ${median(ratios.cpu).toFixed(3)} ${range(ratios.cpu)} (budget <= 1.10: ${median(ratios.cpu) <= 1.1 ? 'PASS' : 'FAIL'}), wall ${median(ratios.wall).toFixed(3)} ${range(ratios.wall)}`);
-console.log(`  per process: +${((median(results.agent.map((r) => r.cpu)) - median(results.none.map((r) => r.cpu))) / files).toFixed(1)} ms of CPU`);
+const perProcessMs = (median(results.agent.map((r) => r.cpu)) - median(results.none.map((r) => r.cpu))) / files;
+console.log(`  per process: +${perProcessMs.toFixed(1)} ms of CPU`);
+// Last, one JSON line for run.mjs: the medians (ms) and the per-round ratios' medians and ranges.
+const stats = (name) => ({ wall: median(results[name].map((r) => r.wall)), cpu: median(results[name].map((r) => r.cpu)) });
+console.log(
+  JSON.stringify({
+    files,
+    rounds,
+    none: stats('none'),
+    agent: stats('agent'),
+    cpu: median(ratios.cpu),
+    wall: median(ratios.wall),
+    ranges: { cpu: [Math.min(...ratios.cpu), Math.max(...ratios.cpu)], wall: [Math.min(...ratios.wall), Math.max(...ratios.wall)] },
+    perProcessMs,
+  }),
+);
