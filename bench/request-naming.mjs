@@ -64,7 +64,8 @@ async function once(name) {
     const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: 10, duration: SECONDS, sampleInt: 100 });
     const used = cpuMs(s.child.pid) - before;
     if (result.errors || result.timeouts || result.non2xx) throw new Error(`[${name}] autocannon: ${result.errors} errors, ${result.timeouts} timeouts`);
-    return { rps: result.requests.average, usPerReq: (used * 1000) / result.requests.total };
+    // requests.average is per sample interval (100 ms): the total over the run is the rate.
+    return { rps: result.requests.total / result.duration, usPerReq: (used * 1000) / result.requests.total };
   } finally {
     s.stop();
   }
