@@ -104,6 +104,18 @@ describe('tui app (ink-testing-library)', () => {
     await until(() => quits.length === 1, 'q to quit');
   });
 
+  it('a block that served a request shows it in the list, before the site, and in its detail', async () => {
+    const store = createStore();
+    store.dispatch(msg(hello()));
+    const request = { method: 'GET', route: '/api/users/:id', routeFrom: 'framework' };
+    store.dispatch(msg({ t: 'finding', f: block({ durationMs: 420, request, requests: [{ ...request, time: 1, durationMs: 240 }, { ...request, time: 2, durationMs: 170 }] }) }));
+    const { frame, press } = show(store, { size: { columns: 120, rows: 24 } });
+    await until(() => frame().includes('2 requests to GET /api/users/:id'), 'the request in the list');
+    expect(frame()).toMatch(/420 ms 2 requests to GET \/api\/users\/:id server\.js:8 spin/);
+    await press('\r', 'enter/esc: back');
+    expect(frame()).toContain('request: GET /api/users/:id 240 ms, GET /api/users/:id 170 ms');
+  });
+
   it('uses a larger terminal: more rows, a sync-I/O table', async () => {
     const store = busyStore();
     for (let i = 0; i < 6; i++) store.dispatch(msg({ t: 'finding', f: finding('sync-io', { api: `fs.statSync`, count: i + 1, durationMs: i, site: at(100 + i, `stat${i}`) }) }));
