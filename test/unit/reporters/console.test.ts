@@ -35,6 +35,18 @@ describe('console reporter', () => {
     expect(out.slice(2)).toEqual(['asyncdebug event loop blocked 150 ms at server.js:12:3 · main thread · pid 1 · 2× at this site\n']);
   });
 
+  it('a block that served a request says so on its lines', () => {
+    const out: string[] = [];
+    const r = createConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/app' });
+    const request = { method: 'GET', route: '/users/:id', routeFrom: 'framework' as const };
+    r.report({ ...block('a', 12, 120, true), request });
+    r.report({ ...block('a', 12, 480, false), request, requests: [{ ...request, time: 0, durationMs: 240 }, { ...request, method: 'POST', time: 1, durationMs: 230 }] });
+    r.report({ ...block('b', 12, 150, false), request });
+    expect(out[0]).toContain('event loop blocked for 120 ms (still blocked) serving GET /users/:id · main thread');
+    expect(out[1]).toContain('loop turned again: blocked 480 ms in all serving GET /users/:id and 1 other request at server.js:12:3');
+    expect(out[2]).toContain('blocked 150 ms serving GET /users/:id at server.js:12:3');
+  });
+
   it('a flood from one site: the first lines, then "N more at this site" now and then and at exit; the total is all of them', () => {
     const out: string[] = [];
     let clock = 0;
