@@ -130,6 +130,12 @@ export interface BlockRequest {
   spanId?: string;
 }
 
+/** Whether a value read from a report is a block's `request` (or one of its `requests`): what every reader checks. */
+export function isBlockRequest(v: unknown): v is BlockRequest {
+  const r = v as BlockRequest | null;
+  return !!r && typeof r === 'object' && typeof r.method === 'string' && typeof r.route === 'string';
+}
+
 /** One request's part of a block (contract `requests`). */
 export interface BlockRequestPart extends BlockRequest {
   /** When its first callback in the block was seen running (epoch ms), and the ms its callbacks held the loop. */

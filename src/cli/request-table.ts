@@ -1,7 +1,7 @@
 // The blocks of a run grouped by the HTTP request they served (a block's `request`, or each of its
 // `requests` with its part): which routes hold the loop, apart from which lines do.
 import type { ChalkInstance } from 'chalk';
-import type { BlockRequest } from '../finding.js';
+import { isBlockRequest, type BlockRequest } from '../finding.js';
 import { formatDuration } from '../wording.js';
 import { safeText } from '../safe-text.js';
 import type { ReportLine } from './report-files.js';
@@ -21,11 +21,6 @@ export interface RequestRow {
 /** Rows shown at most; the rest are summed in one line. */
 const SHOWN = 10;
 
-function isRequest(v: unknown): v is BlockRequest {
-  const r = v as BlockRequest | null;
-  return !!r && typeof r === 'object' && typeof r.method === 'string' && typeof r.route === 'string';
-}
-
 export function groupRequests(findings: readonly ReportLine[]): RequestRow[] {
   const rows = new Map<string, RequestRow>();
   const add = (r: BlockRequest, ms: number) => {
@@ -37,9 +32,9 @@ export function groupRequests(findings: readonly ReportLine[]): RequestRow[] {
     row.totalMs += ms;
   };
   for (const f of findings) {
-    if (f.kind !== 'block' || isWithdrawn(f) || !isRequest(f.request)) continue;
+    if (f.kind !== 'block' || isWithdrawn(f) || !isBlockRequest(f.request)) continue;
     const ms = typeof f.durationMs === 'number' ? f.durationMs : 0;
-    const parts = Array.isArray(f.requests) ? f.requests.filter(isRequest) : [];
+    const parts = Array.isArray(f.requests) ? f.requests.filter(isBlockRequest) : [];
     if (parts.length === 0) {
       add(f.request, ms);
       continue;

@@ -6,6 +6,7 @@ import type { Mark, ProfilePath, StackSection } from './model.js';
 import { Tables, isFrame, isFrameList, type FrameLike } from './tables.js';
 import { cleanLine, cleanText, fieldLabel } from './text.js';
 import { formatDuration } from '../wording.js';
+import { isBlockRequest } from '../finding.js';
 
 /** Fields every line has (docs/report-format.md), shown elsewhere on the page. */
 const ENVELOPE = new Set(['v', 'id', 'kind', 'time', 'pid', 'threadId', 'threadName', 'message', 'site', 'frames']);
@@ -72,8 +73,8 @@ export function callPaths(f: ReportLine, tables: Tables): ProfilePath[] {
 
 /** The request a finding belonged to: a block's `request` (method and route), else debug mode's blocking handler. */
 function requestOf(f: ReportLine): string | null {
-  const r = f.request as { method?: unknown; route?: unknown } | string | undefined;
-  if (r && typeof r === 'object' && typeof r.method === 'string' && typeof r.route === 'string') return cleanLine(`${r.method} ${r.route}`, 300);
+  const r = f.request;
+  if (isBlockRequest(r)) return cleanLine(`${r.method} ${r.route}`, 300);
   if (typeof r === 'string') return cleanLine(r, 300);
   for (const key of ['callback', 'origin'] as const) {
     const c = f[key] as { type?: unknown; api?: unknown } | undefined;
@@ -111,12 +112,11 @@ function factsOf(f: ReportLine, tables: Tables): { facts: Facts; more: StackSect
       facts.push(['origin', [o.type, o.api].filter((x) => typeof x === 'string').map((x) => cleanLine(x, 300)).join(' · ')]);
       if (isFrame(o.after)) facts.push(['last line before', tables.frameText(o.after)]);
       addStack(o.type === 'sync-api' || o.type === 'module-load' || o.type === 'native' ? 'Origin' : 'Where the callback was scheduled', o.frames);
-    } else if (key === 'request' && typeof value === 'object' && value !== null) {
-      const r = value as Record<string, unknown>;
-      facts.push(['request', [`${String(r.method)} ${String(r.route)}`, r.routeFrom === 'path' ? '(the path: no router matched)' : '', typeof r.traceId === 'string' ? `trace ${r.traceId} span ${String(r.spanId)}` : ''].filter(Boolean).map((x) => cleanLine(x, 300)).join(' · ')]);
+    } else if (key === 'request' && isBlockRequest(value)) {
+      facts.push(['request', [`${value.method} ${value.route}`, value.routeFrom === 'path' ? '(the path: no router matched)' : '', typeof value.traceId === 'string' ? `trace ${value.traceId} span ${String(value.spanId)}` : ''].filter(Boolean).map((x) => cleanLine(x, 300)).join(' · ')]);
     } else if (key === 'requests' && Array.isArray(value)) {
-      const parts = value.filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null);
-      facts.push(['requests in it', parts.map((p) => cleanLine(`${String(p.method)} ${String(p.route)} ${formatDuration(num(p.durationMs) ?? 0)}`, 300)).join(', ')]);
+      const parts = value.filter(isBlockRequest);
+      facts.push(['requests in it', parts.map((p) => cleanLine(`${p.method} ${p.route} ${formatDuration(num((p as { durationMs?: unknown }).durationMs) ?? 0)}`, 300)).join(', ')]);
     } else if (isFrameList(value)) addStack(fieldLabel(key).replace(/^./, (c) => c.toUpperCase()), value);
     else facts.push([fieldLabel(key), describe(value, tables)]);
   }

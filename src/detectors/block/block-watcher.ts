@@ -9,8 +9,8 @@
 // (gap-verdict.ts), and no ongoing line is written before that much is certain. A gap no application
 // frame can be named for is a block with the reason instead of a site, unless it is start-up or
 // Node draining V8's tasks at exit (the thread's summary counts those).
-import { requestStateFrom } from '../../request-state.js';
 import type { Finding, Frame } from '../../finding.js';
+import { requestStateFrom } from '../../request-state.js';
 import type { Probe } from '../scheduling/callback-probe.js';
 import { isAppFrame, toFrames } from '../../frames/frames.js';
 import { fileNeedingThreadMap } from '../../frames/source-maps.js';
