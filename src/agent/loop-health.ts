@@ -11,8 +11,9 @@ export interface HealthPublisher {
   /**
    * Called by the heartbeat (an interval timer of `intervalMs`) each time it runs: how late it ran is
    * the loop's delay (what monitorEventLoopDelay measures with a timer of its own, which this saves).
+   * `unplanned`: a beat of a resting thread, or the one that woke it: no interval to be late against.
    */
-  beat(): void;
+  beat(unplanned?: boolean): void;
   /** Delay percentiles (ms) and utilization over the thread's whole life, for its summary. */
   lifetime(): { p50: number; p99: number; max: number; elu: number };
 }
@@ -44,11 +45,11 @@ export function startHealthPublisher(slot: ThreadSlot, intervalMs: number): Heal
   };
   slot.stampHealth();
   return {
-    beat() {
+    beat(unplanned = false) {
       const now = monotonicNow();
       const late = lastBeat < 0 ? wallNow() - startedAt - intervalMs : now - lastBeat - intervalMs;
       lastBeat = now;
-      window.record(late);
+      if (!unplanned) window.record(late);
       if (now - lastPublish >= PUBLISH_MS) {
         lastPublish = now;
         publish();

@@ -45,7 +45,9 @@ export const RING_DROPPED = 10; // findings that did not fit
 export const DONE = 11; // 1 once the thread wrote its last finding (its summary): the slot may be reused once drained
 export const KERNEL_TID = 12; // the thread's kernel thread id (Linux, from /proc/thread-self), 0 = not known
 export const SYNC_API_COUNT = 13; // sync APIs with a count below (the thread only; names written before this moves)
-export const I32_SLOTS = 14;
+export const RESTING = 14; // 1 while the thread's loop is idle and its heartbeat slow (detectors/block/heartbeat.ts)
+export const NO_REST = 15; // 1 once the watchdog cannot watch this thread resting: it keeps its fast heartbeat
+export const I32_SLOTS = 16;
 
 /** A byte mailbox after the Int32 slots: the path of a file whose source map the watchdog asks for. */
 export const MAILBOX_OFFSET = I32_OFFSET + I32_SLOTS * 4;

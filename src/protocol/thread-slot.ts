@@ -8,7 +8,7 @@ import { atomicsWait, now as wallNow, pid } from '../original.js';
 import {
   BEAT, BEAT_CPU, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
   H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, KERNEL_TID, MAILBOX_BYTES,
-  MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, OPEN_BLOCK, OWNER, RING_BYTES, RING_DROPPED,
+  MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, NO_REST, OPEN_BLOCK, OWNER, RESTING, RING_BYTES, RING_DROPPED,
   RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, STARVED_GAPS, STARVED_MS, SYNC_API_COUNT, SYNC_APIS, SYNC_COUNTS_OFFSET,
   SYNC_NAME_BYTES, SYNC_NAMES_OFFSET, TURNED, UNNAMED_COUNT, UNNAMED_MS, WORST_MS,
 } from './layout.js';
@@ -108,6 +108,28 @@ export class ThreadSlot {
   claimGap(gen: number): boolean {
     const claimed = Atomics.load(this.i32, CLAIMED);
     return claimed !== gen && Atomics.compareExchange(this.i32, CLAIMED, claimed, gen) === claimed;
+  }
+
+  /**
+   * The thread's loop is idle and it beats slowly (`true`), or beats at every turn again (`false`,
+   * written after the beat that wakes it). While it rests the watchdog tells idle from blocked by the
+   * thread's CPU time, not by its heartbeat (detectors/block/block-watcher.ts).
+   */
+  setResting(resting: boolean): void {
+    Atomics.store(this.i32, RESTING, resting ? 1 : 0);
+  }
+
+  resting(): boolean {
+    return Atomics.load(this.i32, RESTING) === 1;
+  }
+
+  /** The watchdog cannot watch this thread resting (no scheduler statistics): it must keep beating. */
+  forbidRest(): void {
+    Atomics.store(this.i32, NO_REST, 1);
+  }
+
+  restForbidden(): boolean {
+    return Atomics.load(this.i32, NO_REST) === 1;
   }
 
   /** The loop turned after the entry module ran: start-up is over. */
@@ -344,9 +366,11 @@ export class ThreadSlot {
     if (threadId < 0) return null;
     const f = this.f64;
     const exited = f[EXITED] === 1;
-    const beatAge = now - (f[BEAT] ?? now);
+    // A resting thread beats once a second: it is blocked only once the watchdog opened a block on it.
+    const since = this.resting() ? (f[OPEN_BLOCK] ?? 0) : (f[BEAT] ?? 0);
+    const beatAge = now - since;
     // Start-up (before the first loop turn) is not a block: the summary counts it apart.
-    const blockedMs = !exited && this.hasTurned() && (f[BEAT] ?? 0) > 0 && beatAge >= slowMs ? beatAge : 0;
+    const blockedMs = !exited && this.hasTurned() && since > 0 && beatAge >= slowMs ? beatAge : 0;
     const name = this.readName();
     return {
       pid,

@@ -23,6 +23,8 @@ export interface NativeEngineOptions {
   registry?: Registry | null;
   /** A read that ended this long ago or less answers for another thread (ms; 0: never). */
   freshMs?: number;
+  /** Right before each read: wakes the threads that would answer it late (protocol/wake.ts wakeResting). */
+  beforeRead?: () => void;
   now?: () => number;
 }
 
@@ -54,7 +56,7 @@ function everyListedRuns(native: NativeStackTrace, registry: Registry, running: 
 }
 
 export function createNativeEngine(native: NativeStackTrace, options: NativeEngineOptions = {}): StackEngine {
-  const { registry = null, freshMs = 0, now = Date.now } = options;
+  const { registry = null, freshMs = 0, now = Date.now, beforeRead = () => {} } = options;
   let last: Read | null = null;
   const running = new Set<number>();
   const mayRead = () => registry === null || everyListedRuns(native, registry, running);
@@ -68,6 +70,7 @@ export function createNativeEngine(native: NativeStackTrace, options: NativeEngi
       }
       if (registry && !registry.beginRead(mayRead)) return undefined;
       try {
+        beforeRead();
         const askedAt = now();
         const threads = native.captureStackTrace();
         last = { askedAt, answeredAt: now(), threads };

@@ -7,6 +7,7 @@ import type { Finding } from '../finding.js';
 import { startHub } from './hub.js';
 import { healthReader } from '../protocol/health.js';
 import { Registry } from '../protocol/registry.js';
+import { wakeResting } from '../protocol/wake.js';
 import { reportersAt } from '../reporters/load-reporters.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
@@ -24,7 +25,7 @@ export interface WatchdogData {
 function chooseEngine(config: Config, registry: Registry): StackEngine | null {
   if (config.engine !== 'inspector') {
     const native = loadNativeStackTrace();
-    if (native) return createNativeEngine(native, { registry, freshMs: intervalMs });
+    if (native) return createNativeEngine(native, { registry, freshMs: intervalMs, beforeRead: () => wakeResting(registry) });
   }
   return config.engine === 'native' ? null : createInspectorEngine();
 }

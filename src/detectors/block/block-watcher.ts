@@ -9,6 +9,9 @@
 // (gap-verdict.ts), and no ongoing line is written before that much is certain. A gap no application
 // frame can be named for is a block with the reason instead of a site, unless it is start-up or
 // Node draining V8's tasks at exit (the thread's summary counts those).
+// A resting thread (heartbeat.ts: idle, beating once a second) is watched by its CPU time instead of its
+// beats: when that moves, something runs; the thread is woken, and one that does not beat within the
+// threshold is blocked, from when it was last seen idle.
 import type { Finding, Frame } from '../../finding.js';
 import { requestStateFrom } from '../../request-state.js';
 import type { Probe } from '../scheduling/callback-probe.js';
@@ -17,7 +20,7 @@ import { fileNeedingThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
-import { appPart, chargeSiblingWaits, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedSource, type SiblingWaits } from './cpu-split.js';
+import { appPart, chargeSiblingWaits, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedReading, type SchedSource, type SiblingWaits } from './cpu-split.js';
 import { addBlockFacts, agentsOwn, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
 import { threadName } from '../../wording.js';
 import { Registry, type ThreadSlot } from '../../protocol/registry.js';
@@ -34,6 +37,51 @@ export function sampleEvery(slowMs: number, intervalMs: number): number {
   return Math.max(intervalMs, Math.min(50, Math.round(slowMs / 5)));
 }
 
+/** A resting thread as the watchdog last saw it. */
+interface RestWatch {
+  reader: SchedReader;
+  /** The last reading at which the thread had used no CPU since the one before: idle until then. */
+  idle: SchedReading;
+  /** The thread's beat and generation when that reading was taken (a rest beat moves them). */
+  beat: number;
+  gen: number;
+  /** False until a read found it idle since the one before (it still ends the beat that began its rest). */
+  settled: boolean;
+  /** The system call of its loop's poll (`281 0x12`), seen once it settled; null: not known. */
+  loopPoll: string | null;
+  /** Once its CPU time moved: when it was woken, and since when it is taken to be running. */
+  wokenAt: number;
+  runningSince: number;
+}
+
+/**
+ * How often a resting thread's CPU time is read: twice per threshold. A block's start is taken from
+ * the CPU it used, not from when it was seen, so this sets how soon it is seen, not how long it seems.
+ */
+export function restPollMs(slowMs: number, intervalMs: number): number {
+  return Math.max(intervalMs, Math.round(slowMs / 2));
+}
+
+/**
+ * The system calls a loop polls in (Linux: epoll_wait, epoll_pwait, epoll_pwait2 on x86-64; epoll_pwait
+ * and epoll_pwait2 on arm64), so that a thread first seen in another one (Atomics.wait's futex, a
+ * child's wait) is never taken to be in its loop.
+ */
+const EPOLL_CALLS: Record<string, string[]> = { x64: ['232', '281', '441'], arm64: ['22', '441'] };
+function epollCall(call: string | null): string | null {
+  const nr = call?.split(' ')[0];
+  return nr && EPOLL_CALLS[process.arch]?.includes(nr) ? call : null;
+}
+
+/** CPU (ms) a resting thread may use between two reads and still count as idle (the kernel's rounding). */
+const IDLE_CPU_MS = 0.01;
+/**
+ * CPU (ms) it may use just after it began its rest or beat while resting: the rest of that callback
+ * and the loop's way back to its poll run after its slot says so (tens of microseconds, more on a
+ * loaded machine). Its wait for a CPU meanwhile is not counted then.
+ */
+const SETTLING_CPU_MS = 2;
+
 interface Watched {
   index: number;
   threadId: number;
@@ -49,6 +97,8 @@ interface Watched {
   siblings: SiblingWaits | null;
   /** Before the first write: when the split can next have reached the threshold. */
   nextSplitAt: number;
+  /** While the thread rests (and no block is open). */
+  rest: RestWatch | null;
 }
 
 export interface BlockWatcherOptions {
@@ -68,6 +118,8 @@ export interface BlockWatcherOptions {
   probe?: Probe | null;
   /** Where a thread's scheduler statistics come from (default: the kernel's; null: the wall clock only). */
   sched?: SchedSource | null;
+  /** Wakes a resting thread (a message on its wake channel, protocol/wake.ts); none: threads may not rest. */
+  wake?: ((threadId: number) => void) | null;
 }
 
 export function createBlockWatcher(options: BlockWatcherOptions): BlockWatcher {
@@ -88,6 +140,8 @@ export class BlockWatcher {
   private readonly canRelease: (slot: ThreadSlot) => boolean;
   private readonly probe: Probe | null;
   private readonly sched: SchedSource | null;
+  private readonly wake: ((threadId: number) => void) | null;
+  private readonly restMs: number;
   /** Its views are made once: a scan every tick must not allocate. */
   private readonly slots: Registry;
   private readonly threads = new Map<number, Watched>();
@@ -110,6 +164,8 @@ export class BlockWatcher {
     this.canRelease = options.canRelease ?? (() => true);
     this.probe = options.probe ?? null;
     this.sched = options.sched === undefined ? procSchedSource : options.sched;
+    this.wake = options.wake ?? null;
+    this.restMs = restPollMs(slowMs, intervalMs);
     // With a profile to write, read at every tick: the profile's resolution.
     this.sampleMs = this.profileDir ? intervalMs : sampleEvery(slowMs, intervalMs);
     // Healthy threads answer within a heartbeat (the reader waits for every registered thread), so a
@@ -155,7 +211,7 @@ export class BlockWatcher {
       const threadId = slot.owner();
       if (threadId < 0 || slot.exited()) continue;
       if (this.engine && !this.engine.canCapture(threadId)) continue;
-      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0, sched: null, split: null, siblings: null, nextSplitAt: 0 });
+      this.threads.set(i, { index: i, threadId, slot, block: null, nextSampleAt: 0, nextWriteAt: 0, sched: null, split: null, siblings: null, nextSplitAt: 0, rest: null });
     }
   }
 
@@ -171,6 +227,12 @@ export class BlockWatcher {
       if (t.block) return t0 + this.intervalMs;
       const beat = t.slot.lastBeat();
       if (beat === 0 || t.slot.exited()) continue;
+      if (t.rest || t.slot.resting()) {
+        // Woken and not beating yet: when it would reach the threshold; else the next read of its CPU.
+        const due = t.rest?.wokenAt ? Math.max(t0 + 1, t.rest.runningSince + this.slowMs) : t0 + this.restMs;
+        if (due < at) at = due;
+        continue;
+      }
       // Already past the threshold but not opened (claimed by the thread, or the watchdog stalled).
       const due = beat + this.slowMs > t0 ? beat + this.slowMs : t0 + this.intervalMs;
       if (due < at) at = due;
@@ -184,25 +246,100 @@ export class BlockWatcher {
     const exited = t.slot.exited();
     const b = t.block;
     if (b) {
-      if (beat !== b.beat || exited) this.close(t, exited && beat === b.beat ? t0 : beat);
+      // The loop turned when the thread beat again (its generation moved).
+      const turned = t.slot.gen() !== b.gen;
+      if (turned || exited) this.close(t, turned ? beat : t0);
       else if (t0 >= t.nextSampleAt) await this.step(t, b);
+    } else if (!exited && beat !== 0 && t.slot.resting()) {
+      await this.watchResting(t, watchdogStalled);
     } else if (!exited && beat !== 0 && !watchdogStalled && this.now() - beat >= this.slowMs) {
       // Judged at now, not at the tick's start: the reads of the threads before this one took time.
       // The thread counts a gap itself when it turns first (see heartbeat.ts): one owner per gap.
       const gen = t.slot.gen();
       if (t.slot.lastBeat() === beat && t.slot.claimGap(gen)) await this.open(t, beat, gen);
     }
+    if (t.rest && (t.block || exited || !t.slot.resting())) this.endRest(t);
     if (exited && !t.block && this.canRelease(t.slot)) this.forget(t);
   }
 
-  private async open(t: Watched, beat: number, gen: number): Promise<void> {
+  /**
+   * A resting thread: its CPU time, read at every look, says whether anything ran since the last. When
+   * it moved, the thread is woken; if it has not beaten within the threshold of when it was last seen
+   * idle (or later, by the CPU it used), the gap from then on is opened like any other.
+   */
+  private async watchResting(t: Watched, watchdogStalled: boolean): Promise<void> {
+    const at = this.now();
+    const r = t.rest;
+    if (!r) {
+      const reader = this.wake ? (this.sched?.open(t.slot.kernelThread()) ?? null) : null;
+      const first = reader?.read(at, true) ?? null;
+      if (!reader || !first) {
+        // It cannot be watched resting: it is told to keep beating, and woken to do so.
+        reader?.close();
+        t.slot.forbidRest();
+        this.wake?.(t.threadId);
+        return;
+      }
+      t.rest = { reader, idle: first, beat: t.slot.lastBeat(), gen: t.slot.gen(), settled: false, loopPoll: null, wokenAt: 0, runningSince: 0 };
+      // Where the thread stamps its CPU at each beat: what it used since its last beat ran after it.
+      const beatCpu = t.slot.beatCpuMs();
+      if (beatCpu !== null && first.cpuMs - beatCpu > 1) this.wakeRunning(t, t.rest, t.rest.beat);
+      return;
+    }
+    const reading = r.reader.read(at, true);
+    if (!reading) return;
+    const gen = t.slot.gen();
+    if (gen !== r.gen) {
+      // A rest beat: the thread turned its loop and found it idle.
+      Object.assign(r, { idle: reading, beat: t.slot.lastBeat(), gen, settled: false, wokenAt: 0, runningSince: 0 });
+      return;
+    }
+    if (!r.wokenAt) {
+      const cpuMs = reading.cpuMs - r.idle.cpuMs;
+      const usedMs = cpuMs + (reading.waitMs - r.idle.waitMs);
+      if (r.settled ? usedMs <= IDLE_CPU_MS : cpuMs <= SETTLING_CPU_MS) {
+        r.idle = reading;
+        if (!r.settled) r.loopPoll ??= epollCall(r.reader.syscall?.() ?? null);
+        r.settled = true;
+        return;
+      }
+      // A short callback that already ended: the thread is back in its loop's poll.
+      if (r.settled && r.loopPoll && r.reader.syscall?.() === r.loopPoll) {
+        r.idle = reading;
+        return;
+      }
+      // It ran (or waited for a CPU to run) for usedMs: since then at the earliest.
+      this.wakeRunning(t, r, Math.max(r.idle.at, at - usedMs));
+      return;
+    }
+    if (watchdogStalled || at - r.runningSince < this.slowMs) return;
+    if (t.slot.gen() === gen && t.slot.claimGap(gen)) {
+      const { runningSince, idle } = r;
+      this.endRest(t);
+      await this.open(t, runningSince, gen, idle.cpuMs);
+    }
+  }
+
+  private wakeRunning(t: Watched, r: RestWatch, since: number): void {
+    r.wokenAt = this.now();
+    r.runningSince = since;
+    this.wake?.(t.threadId);
+  }
+
+  private endRest(t: Watched): void {
+    t.rest?.reader.close();
+    t.rest = null;
+  }
+
+  /** `beatCpuMs`: the thread's CPU at `beat` where the watchdog read it (a resting thread), else its stamp. */
+  private async open(t: Watched, beat: number, gen: number, beatCpuMs?: number): Promise<void> {
     const b = new OpenBlock(beat, gen, this.rules, (frames) => this.requestMaps(t, frames));
     t.block = b;
     t.nextSampleAt = 0;
     t.nextWriteAt = 0;
     t.slot.openGap(beat);
     // Before the first stack read: a thread outside JavaScript answers it only when it comes back.
-    this.startSplit(t, b);
+    this.startSplit(t, b, beatCpuMs);
     await this.step(t, b);
     if (this.probe && t.block === b) this.askCallback(t, b, this.probe);
   }
@@ -326,7 +463,7 @@ export class BlockWatcher {
   // --- what the thread did in the gap (cpu-split.ts) ---
 
   /** Opens the thread's scheduler statistics for this gap and takes the first reading. */
-  private startSplit(t: Watched, b: OpenBlock): void {
+  private startSplit(t: Watched, b: OpenBlock, beatCpuMs?: number): void {
     t.sched?.close();
     t.sched = null;
     t.split = null;
@@ -339,7 +476,7 @@ export class BlockWatcher {
       return;
     }
     t.sched = reader;
-    t.split = new GapSplit(b.beat, t.slot.beatCpuMs(), first);
+    t.split = new GapSplit(b.beat, beatCpuMs ?? t.slot.beatCpuMs(), first);
     t.siblings = this.sched?.siblings?.(t.slot.kernelThread()) ?? null;
   }
 
@@ -422,6 +559,7 @@ export class BlockWatcher {
   }
 
   private forget(t: Watched): void {
+    this.endRest(t);
     t.sched?.close();
     t.sched = null;
     t.split = null;

@@ -30,8 +30,17 @@ export interface SchedReading {
 
 /** Reads one thread's statistics while a gap is open. */
 export interface SchedReader {
-  /** A reading as of `at`; null when the thread is gone or the numbers cannot be read. */
-  read(at: number): SchedReading | null;
+  /**
+   * A reading as of `at`; null when the thread is gone or the numbers cannot be read. `cpuOnly`: one
+   * file read instead of two, `asleep` then false (a resting thread's watchdog reads only its times).
+   */
+  read(at: number, cpuOnly?: boolean): SchedReading | null;
+  /**
+   * The system call the thread is in now, as its number and first argument (`281 0x12`: epoll_pwait on
+   * fd 18), `running` when it is on a CPU; null where it cannot be read. A resting thread's watchdog
+   * tells the thread back in its loop's poll from one stuck elsewhere by it (block-watcher.ts).
+   */
+  syscall?(): string | null;
   close(): void;
 }
 
@@ -121,15 +130,26 @@ export const procSchedSource: SchedSource = {
     const buffer = Buffer.alloc(1024);
     const text = (fd: number) => buffer.toString('latin1', 0, readFile(fd, buffer, 0, buffer.length, 0));
     let open = true;
+    let syscallFd = -1;
     return {
-      read(at) {
+      syscall() {
+        if (!open) return null;
+        try {
+          if (syscallFd < 0) syscallFd = openFile(`/proc/self/task/${tid}/syscall`, 'r');
+          const [nr, arg] = text(syscallFd).trim().split(' ');
+          return nr === 'running' ? nr : nr && arg ? `${nr} ${arg}` : null;
+        } catch {
+          return null;
+        }
+      },
+      read(at, cpuOnly = false) {
         if (!open) return null;
         try {
           const [cpu, wait] = text(schedFd).split(' ');
           const cpuNs = Number(cpu);
           const waitNs = Number(wait);
           if (!Number.isFinite(cpuNs) || !Number.isFinite(waitNs)) return null;
-          return { at, cpuMs: cpuNs / 1e6, waitMs: waitNs / 1e6, asleep: parseAsleep(text(statFd)) };
+          return { at, cpuMs: cpuNs / 1e6, waitMs: waitNs / 1e6, asleep: cpuOnly ? false : parseAsleep(text(statFd)) };
         } catch {
           return null; // the thread exited
         }
@@ -137,7 +157,8 @@ export const procSchedSource: SchedSource = {
       close() {
         if (!open) return;
         open = false;
-        for (const fd of [schedFd, statFd]) {
+        for (const fd of [schedFd, statFd, syscallFd]) {
+          if (fd < 0) continue;
           try {
             closeFile(fd);
           } catch {

@@ -2,14 +2,21 @@
 // the (unref'd) interval timer, which stamps the time into shared memory: no message, no allocation.
 // The heartbeat also answers the watchdog's one question to the thread: the in-memory source map of a
 // file (tsx & co.), which only this thread has.
-import { threadId } from 'node:worker_threads';
+// An idle thread rests: once its loop has been idle through a run of beats, it beats once a second
+// instead of at every interval, and says so in its slot. A timer that wakes an idle loop 100 times a
+// second costs ~1 % of a core by itself, per thread. While it rests, the watchdog watches the thread's
+// CPU time instead (block-watcher.ts): the moment it moves, the watchdog wakes the thread with a
+// message (protocol/wake.ts); a thread that then does not beat within the threshold is blocked.
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
 import { ownThreadMap } from '../../frames/source-maps.js';
 import { writeExportedMap } from '../../frames/exported-maps.js';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
+import { wakeChannelName } from '../../protocol/wake.js';
 import { kernelThreadId, threadCpuMs } from './thread-cpu.js';
-import { now } from '../../original.js';
+import { builtin } from '../../lazy-builtin.js';
+import { monotonicNow, now } from '../../original.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -18,6 +25,35 @@ export interface BlockThreadDetector extends Detector {
 
 /** How long exit may wait for the watchdog to write the final line of a block that just ended. */
 const EXIT_WAIT_MS = 250;
+
+/**
+ * A beat is quiet when the loop was idle for at least this share of the time since the one before.
+ * Time runnable but waiting for a CPU counts as busy, so a loaded machine needs the slack.
+ */
+const QUIET_SHARE = 0.75;
+/** A resting thread wakes itself when its loop was busy for more than half of the last rest beat. */
+const REST_QUIET_SHARE = 0.5;
+/** This many quiet beats in a row (50 ms at the default 10 ms heartbeat) and the thread rests. */
+const QUIET_BEATS = 5;
+/** While it rests, the thread beats this often, and wakes itself if its loop was not idle. */
+const REST_BEAT_MS = 1000;
+/**
+ * No rest in a thread's first second: reading the loop's idle time needs `performance`, whose first
+ * use costs ~2 ms, which a short process (a test file) should not pay for nothing.
+ */
+const REST_AFTER_MS = 1000;
+
+/** The loop's idle time so far, ms (uv_metrics_idle_time); perf_hooks' own, not a global a test may fake. */
+type IdleClock = () => number;
+function idleClock(): IdleClock | null {
+  try {
+    const { performance } = builtin<{ performance: { nodeTiming: { idleTime: number } } }>('perf_hooks');
+    const timing = performance.nodeTiming;
+    return typeof timing.idleTime === 'number' ? () => timing.idleTime : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Answers the watchdog's request for a file's in-memory source map (see frames/exported-maps.ts). */
 function answerMapRequest(slot: ThreadSlot): void {
@@ -36,7 +72,8 @@ function answerMapRequest(slot: ThreadSlot): void {
 /**
  * `slot` is this thread's registry slot, or a private one when nobody watches this thread (no agent in
  * the main thread, no free slot): its gaps are still counted in its summary, without stacks.
- * `onBeat` runs at each heartbeat (the loop-health publisher measures the loop's delay from it).
+ * `onBeat` runs at each heartbeat (the loop-health publisher measures the loop's delay from it;
+ * `unplanned`: this beat came after a rest or a wake-up, not one interval after the last).
  * `requests`: the thread's request store, which the native reader then reads with each stack
  * (request-naming.ts), where it is built on AsyncContextFrame.
  */
@@ -45,10 +82,11 @@ export function startBlockDetector(
   intervalMs: number,
   native: NativeStackTrace | null,
   slot: ThreadSlot,
-  onBeat: () => void = () => {},
+  onBeat: (unplanned: boolean) => void = () => {},
   requests: object | null = null,
 ): BlockThreadDetector {
   slot.resetGapClaim();
+  slot.setResting(false);
   // Where the watchdog can read this thread's scheduler statistics (Linux), each beat also says how
   // much CPU the thread had used: the part of a gap before the watchdog's first read is then known too.
   const tid = kernelThreadId();
@@ -68,11 +106,69 @@ export function startBlockDetector(
     // the watchdog falls back to reporting without this thread's stack
   }
   slot.beat(now(), cpuMs());
+
+  // --- rest (see the top of this file); only where the watchdog can read the thread's CPU time ---
+  const startedAt = monotonicNow();
+  let idle: IdleClock | null | undefined;
+  let quiet = 0;
+  let lastIdle = 0;
+  let lastAt = 0;
+  let resting = false;
+  let wakeChannel: BroadcastChannel | null = null;
+  let restTimer: ReturnType<typeof setInterval> | null = null;
+  /** Whether the loop was idle through nearly all of the time since the last call (and notes now). */
+  const wasQuiet = (share: number): boolean => {
+    const at = monotonicNow();
+    const idleMs = idle ? idle() : 0;
+    const quietNow = lastAt > 0 && idleMs - lastIdle >= share * (at - lastAt);
+    lastIdle = idleMs;
+    lastAt = at;
+    return quietNow;
+  };
+  const mayRest = (): boolean => {
+    if (tid <= 0 || slot.restForbidden() || monotonicNow() - startedAt < REST_AFTER_MS) return false;
+    if (idle === undefined) idle = idleClock();
+    return idle !== null;
+  };
+  const wake = () => {
+    if (!resting) return;
+    resting = false;
+    quiet = 0;
+    if (restTimer) clearInterval(restTimer);
+    restTimer = null;
+    // The beat first: a watchdog that sees the thread awake sees this beat too.
+    slot.beat(now(), cpuMs());
+    slot.setResting(false);
+    onBeat(true);
+    timer = setInterval(asyncdebugHeartbeat, intervalMs);
+    timer.unref();
+  };
+  const rest = () => {
+    try {
+      if (!wakeChannel) {
+        wakeChannel = new BroadcastChannel(wakeChannelName(threadId));
+        wakeChannel.onmessage = wake;
+        wakeChannel.unref();
+      }
+    } catch {
+      return; // no way to be woken: keep beating
+    }
+    resting = true;
+    clearInterval(timer);
+    slot.setResting(true);
+    restTimer = setInterval(function asyncdebugRestBeat() {
+      if (!wasQuiet(REST_QUIET_SHARE) || slot.restForbidden()) return wake();
+      slot.beat(now(), cpuMs());
+      onBeat(true);
+    }, REST_BEAT_MS);
+    restTimer.unref();
+  };
+
   // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
   // watched that gap it classified it from stacks (start-up, or the app's first callbacks); if not,
   // the whole gap counts as start-up.
   let first = true;
-  const timer = setInterval(function asyncdebugHeartbeat() {
+  function asyncdebugHeartbeat() {
     if (first) {
       first = false;
       const gap = now() - slot.lastBeat() - intervalMs;
@@ -83,8 +179,13 @@ export function startBlockDetector(
     }
     answerMapRequest(slot);
     slot.beat(now(), cpuMs());
-    onBeat();
-  }, intervalMs);
+    onBeat(false);
+    if (mayRest()) {
+      quiet = wasQuiet(QUIET_SHARE) ? quiet + 1 : 0;
+      if (quiet >= QUIET_BEATS) rest();
+    }
+  }
+  let timer = setInterval(asyncdebugHeartbeat, intervalMs);
   timer.unref();
 
   let stopped = false;
@@ -102,9 +203,10 @@ export function startBlockDetector(
       starvedGaps: slot.starvedGaps(),
     }),
     atExit() {
-      if (!first) countUnclaimedGap();
+      if (!first && !resting) countUnclaimedGap();
       answerMapRequest(slot);
       slot.beat(now(), cpuMs());
+      slot.setResting(false);
       slot.markExitBeat();
       slot.markExited();
       // A block that ended just before exit: let the watchdog write its final duration first.
@@ -114,6 +216,12 @@ export function startBlockDetector(
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      if (restTimer) clearInterval(restTimer);
+      try {
+        wakeChannel?.close();
+      } catch {
+        // already closed
+      }
       slot.markExited();
     },
   };

@@ -23,7 +23,10 @@ const LOADER: RawFrame = { function: 'Module._load', file: 'node:internal/module
  * runnable but kept from a CPU (its wait is added to its total only once it runs again, as the
  * kernel does), or sharing its core with a busy process (half and half, in slices too short to see).
  */
-type Doing = 'cpu' | 'sleep' | 'starved' | 'shared';
+type Doing = 'cpu' | 'sleep' | 'starved' | 'shared' | 'idle';
+
+/** The system call the kernel shows the scripted thread in: its loop's poll when idle, a futex when asleep. */
+const SYSCALL: Record<Doing, string> = { cpu: 'running', shared: 'running', starved: 'running', sleep: '202 0x7f00', idle: '281 0x9' };
 
 function scriptedThread() {
   let doing: Doing = 'cpu';
@@ -56,7 +59,7 @@ function scriptedThread() {
       }
     },
     source: {
-      open: (tid: number) => (tid === 4242 ? { read: (at: number) => ({ at, cpuMs, waitMs, asleep: doing === 'sleep' }), close() {} } : null),
+      open: (tid: number) => (tid === 4242 ? { read: (at: number) => ({ at, cpuMs, waitMs, asleep: doing === 'sleep' || doing === 'idle' }), syscall: () => SYSCALL[doing], close() {} } : null),
       siblings: (tid: number) => {
         if (tid !== 4242) return null;
         const start = siblingWaitMs;
@@ -106,6 +109,8 @@ function setup(
     /** From now on the thread is on a CPU, asleep, starved, or sharing its core (the kernel's view). */
     doing: (d: Doing) => thread.set(d),
     siblingWaits: (ms: number) => thread.siblingWaits(ms),
+    /** Lets `ms` pass without a tick of the watchdog. */
+    pass: advance,
     found,
     beat,
     watcher,
@@ -614,5 +619,125 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     expect(last.durationMs).toBeLessThan(100);
     expect(last.message).toMatch(/no block of the app: .* start-up/);
     expect(metThreshold(last)).toBe(false);
+  });
+});
+
+describe('a resting thread (idle, beating once a second): watched by its CPU time', () => {
+  /** The thread rested after its last beat; its loop sits in its poll. */
+  function resting(kernel: 'stamps' | 'no-stamps' = 'stamps') {
+    const wakes: number[] = [];
+    const w = setup(100, 10, null, { kernel, wake: (id) => wakes.push(id) });
+    w.slot.setResting(true);
+    w.doing('idle');
+    return { ...w, wakes };
+  }
+
+  it('idle: no finding, no wake-up, and the watchdog looks twice per threshold', async () => {
+    const w = resting();
+    const ticks = await w.follow(2000, 0);
+    expect(w.found).toEqual([]);
+    expect(w.wakes).toEqual([]);
+    expect(ticks).toBeGreaterThanOrEqual(35);
+    expect(ticks).toBeLessThanOrEqual(45);
+  });
+
+  it('a CPU block that starts while it rests: woken once, then found, from when its CPU began to move', async () => {
+    for (const kernel of ['stamps', 'no-stamps'] as const) {
+      const w = resting(kernel);
+      w.stack([at(30), TIMERS]);
+      await w.run(730);
+      w.doing('cpu');
+      await w.run(400);
+      expect(w.wakes, kernel).toEqual([0]);
+      expect(w.blocks()[0], kernel).toMatchObject({ ongoing: true, site: { line: 30 } });
+      w.slot.setResting(false);
+      w.beat();
+      await w.run(20);
+      const last = w.blocks().at(-1)!;
+      expect(last.ongoing).toBe(false);
+      // 400 ms of work, not the 730 ms of rest before it
+      expect(last.durationMs, kernel).toBeGreaterThanOrEqual(380);
+      expect(last.durationMs, kernel).toBeLessThanOrEqual(420);
+      expect(last.cpuMs, kernel).toBeGreaterThanOrEqual(380);
+    }
+  });
+
+  it('a short callback that ended before the watchdog looked (the thread is back in its poll): no wake-up', async () => {
+    const w = resting();
+    await w.run(300);
+    w.doing('cpu');
+    w.pass(10);
+    w.doing('idle');
+    await w.run(500);
+    expect(w.wakes).toEqual([]);
+    expect(w.found).toEqual([]);
+  });
+
+  it('woken while it runs callbacks, it beats: no block', async () => {
+    const w = resting();
+    await w.run(300);
+    w.doing('cpu');
+    await w.run(60);
+    expect(w.wakes).toEqual([0]);
+    w.slot.setResting(false);
+    w.beat();
+    await w.follow(500);
+    expect(w.found).toEqual([]);
+  });
+
+  it('asleep in another call than its poll (Atomics.wait, a sync read) after a little CPU: woken, then a block spent asleep', async () => {
+    const w = resting();
+    w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, at(44), TIMERS], 1);
+    await w.run(300);
+    w.doing('cpu');
+    await w.run(1);
+    w.doing('sleep');
+    await w.run(400);
+    expect(w.wakes).toEqual([0]);
+    w.doing('cpu');
+    w.slot.setResting(false);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last).toMatchObject({ ongoing: false, site: { line: 44 } });
+    expect(last.sleepMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it('its own rest beat is no activity', async () => {
+    const w = resting();
+    for (let i = 0; i < 3; i++) {
+      await w.run(990);
+      w.doing('cpu');
+      w.pass(0.05);
+      w.beat();
+      w.pass(0.05); // the rest of its callback, after the beat
+      w.doing('idle');
+    }
+    await w.run(200);
+    expect(w.wakes).toEqual([]);
+    expect(w.found).toEqual([]);
+  });
+
+  it('a thread whose statistics cannot be read may not rest: it is told so and woken', async () => {
+    const wakes: number[] = [];
+    const w = setup(100, 10, null, { wake: (id) => wakes.push(id) });
+    w.slot.setResting(true);
+    await w.run(50);
+    expect(w.slot.restForbidden()).toBe(true);
+    expect(wakes.length).toBeGreaterThanOrEqual(1);
+    expect(w.found).toEqual([]);
+  });
+
+  it('health() says a resting thread is not blocked, though its beat is old', () => {
+    const registry = new Registry();
+    const slot = registry.claim(0)!;
+    slot.beat(1000, -1);
+    slot.markTurned();
+    slot.setResting(true);
+    expect(slot.readHealth(1900, 100)!.blockedMs).toBe(0);
+    slot.openGap(1500);
+    expect(slot.readHealth(1900, 100)!.blockedMs).toBe(400);
+    slot.setResting(false);
+    expect(slot.readHealth(1900, 100)!.blockedMs).toBe(900);
   });
 });
