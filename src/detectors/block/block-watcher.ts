@@ -228,8 +228,8 @@ export class BlockWatcher {
       const beat = t.slot.lastBeat();
       if (beat === 0 || t.slot.exited()) continue;
       if (t.rest || t.slot.resting()) {
-        // Woken and not beating yet: when it would reach the threshold; else the next read of its CPU.
-        const due = t.rest?.wokenAt ? Math.max(t0 + 1, t.rest.runningSince + this.slowMs) : t0 + this.restMs;
+        // Woken and not beating yet: when it would be blocked; else the next read of its CPU.
+        const due = t.rest?.wokenAt ? Math.max(t0 + 1, t.rest.wokenAt + this.slowMs) : t0 + this.restMs;
         if (due < at) at = due;
         continue;
       }
@@ -264,8 +264,10 @@ export class BlockWatcher {
 
   /**
    * A resting thread: its CPU time, read at every look, says whether anything ran since the last. When
-   * it moved, the thread is woken; if it has not beaten within the threshold of when it was last seen
-   * idle (or later, by the CPU it used), the gap from then on is opened like any other.
+   * it moved (and the thread is not back in its loop's poll), the thread is woken; if it has not beaten
+   * within the threshold of that, the gap is opened like any other, from when it began to run (as its
+   * CPU time says: the turn it is stuck in began then or later, so the gap may be longer than the turn
+   * by at most one look's interval, never shorter than the threshold).
    */
   private async watchResting(t: Watched, watchdogStalled: boolean): Promise<void> {
     const at = this.now();
@@ -312,7 +314,9 @@ export class BlockWatcher {
       this.wakeRunning(t, r, Math.max(r.idle.at, at - usedMs));
       return;
     }
-    if (watchdogStalled || at - r.runningSince < this.slowMs) return;
+    // Blocked once it has not turned its loop for the threshold since it was woken: the turn it is in
+    // began before that. (Sooner, it may be in the last of many short turns since runningSince.)
+    if (watchdogStalled || at - r.wokenAt < this.slowMs) return;
     if (t.slot.gen() === gen && t.slot.claimGap(gen)) {
       const { runningSince, idle } = r;
       this.endRest(t);

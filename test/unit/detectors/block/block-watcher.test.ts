@@ -685,6 +685,19 @@ describe('a resting thread (idle, beating once a second): watched by its CPU tim
     expect(w.found).toEqual([]);
   });
 
+  it('busy with turns under the threshold, it answers the wake-up at its next turn: no block, though it ran for longer', async () => {
+    const w = resting();
+    w.stack([at(30), TIMERS]);
+    await w.run(300);
+    w.doing('cpu'); // a turn of 10 ms (seen by the watchdog, which wakes it), then one of 90 ms
+    await w.run(100);
+    expect(w.wakes).toEqual([0]);
+    w.slot.setResting(false);
+    w.beat();
+    await w.follow(300);
+    expect(w.found).toEqual([]);
+  });
+
   it('asleep in another call than its poll (Atomics.wait, a sync read) after a little CPU: woken, then a block spent asleep', async () => {
     const w = resting();
     w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, at(44), TIMERS], 1);
