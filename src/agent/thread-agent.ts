@@ -219,7 +219,8 @@ export function startAgent(config: Config): Agent | null {
   // the native reader reads too), and in debug mode (async hooks run anyway; its probe reads it).
   const framesOn = contextFramesOn();
   const requests = config.request && (framesOn || config.mode === 'debug') ? startRequestNaming() : null;
-  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, loopHealth.beat, framesOn ? (requests?.store ?? null) : null);
+  const readingStacks = registry ? () => registry.reading() : undefined;
+  const block = startBlockDetector(config.slowMs, intervalMs, native, slot, loopHealth.beat, framesOn ? (requests?.store ?? null) : null, readingStacks);
   const startup = startStartupPhase(config);
   const detectors = startDetectors({ config, emit, startup: startup.phase, slot }, block);
 

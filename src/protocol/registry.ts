@@ -207,6 +207,11 @@ export class Registry {
     return false;
   }
 
+  /** Whether a read is under way: a thread about to rest checks this after it says it rests. */
+  reading(): boolean {
+    return Atomics.load(this.globals, READING) === 1;
+  }
+
   endRead(): void {
     Atomics.store(this.globals, READING, 0);
     Atomics.notify(this.globals, READING);

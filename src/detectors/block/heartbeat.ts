@@ -75,7 +75,8 @@ function answerMapRequest(slot: ThreadSlot): void {
  * `onBeat` runs at each heartbeat (the loop-health publisher measures the loop's delay from it;
  * `unplanned`: this beat came after a rest or a wake-up, not one interval after the last).
  * `requests`: the thread's request store, which the native reader then reads with each stack
- * (request-naming.ts), where it is built on AsyncContextFrame.
+ * (request-naming.ts), where it is built on AsyncContextFrame. `readingStacks`: whether the native
+ * reader is reading every thread's stack now (it waits for each thread to answer: none may rest then).
  */
 export function startBlockDetector(
   slowMs: number,
@@ -84,6 +85,7 @@ export function startBlockDetector(
   slot: ThreadSlot,
   onBeat: (unplanned: boolean) => void = () => {},
   requests: object | null = null,
+  readingStacks: () => boolean = () => false,
 ): BlockThreadDetector {
   slot.resetGapClaim();
   slot.setResting(false);
@@ -153,9 +155,15 @@ export function startBlockDetector(
     } catch {
       return; // no way to be woken: keep beating
     }
+    // Said first, then the reader checked: a reader that begins meanwhile sees this thread resting and
+    // wakes it (protocol/wake.ts), or this thread sees the read and keeps beating (the registry's order).
+    slot.setResting(true);
+    if (readingStacks()) {
+      slot.setResting(false);
+      return;
+    }
     resting = true;
     clearInterval(timer);
-    slot.setResting(true);
     restTimer = setInterval(function asyncdebugRestBeat() {
       if (!wasQuiet(REST_QUIET_SHARE) || slot.restForbidden()) return wake();
       slot.beat(now(), cpuMs());
