@@ -6,7 +6,7 @@
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
 import type { Frame } from '../../finding.js';
-import { isAgentFile } from '../../frames/agent-files.js';
+import { isAgentFile, mayBeAgentFile } from '../../frames/agent-files.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { toFrames } from '../../frames/frames.js';
 import { now, monotonicNow } from '../../original.js';
@@ -43,17 +43,23 @@ const WRAPPED = wrappedMark('');
 const moduleCache = (Module as unknown as { _cache: Record<string, { loaded?: boolean } | undefined> })._cache;
 
 /** Node's CJS loader reading a module it is loading (it is in the cache, not loaded yet). */
-function isLoaderRead(a: SyncApi, path: unknown): boolean {
-  return a.key === 'readFileSync' && typeof path === 'string' && moduleCache[path]?.loaded === false;
+function isLoaderRead(path: unknown): boolean {
+  return typeof path === 'string' && moduleCache[path]?.loaded === false;
 }
+
+const A = 'a'.charCodeAt(0);
 
 /**
  * A call on one of the agent's own files (a library checking each `--import` path of NODE_OPTIONS,
  * where `asyncdebug run` put the agent's): the agent's doing, not the app's.
  */
 function onAgentFile(path: unknown): boolean {
-  if (typeof path === 'string') return isAgentFile(path) || /^asyncdebug(\/|$)/.test(path);
-  return path instanceof URL && isAgentFile(path.href);
+  if (typeof path === 'string') {
+    // On every call the app makes: the first characters rule out most paths.
+    if (path.charCodeAt(0) === A && path.startsWith('asyncdebug') && (path.length === 10 || path.charCodeAt(10) === 47)) return true;
+    return mayBeAgentFile(path) && isAgentFile(path);
+  }
+  return typeof path === 'object' && path instanceof URL && isAgentFile(path.href);
 }
 
 /** The call's stack and whose call it is (attribution.ts); null when it is nobody's finding. */
@@ -74,6 +80,8 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, givenBack: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
+    const loaderReads = a.key === 'readFileSync';
+    const when = a.when;
     // Where this API's calls are counted in the thread's slot, for readers of its health (the otel
     // reporter's exact counts at every collection): taken at its first counted call.
     let counted = -2;
@@ -85,7 +93,7 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
     // others are counted here and attributed to the next sampled call's site).
     const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
       if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
-      if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0) || onAgentFile(a0)) return false;
+      if ((when && !when(a0, a1, a2)) || (loaderReads && isLoaderRead(a0)) || onAgentFile(a0)) return false;
       const n = ++state.calls;
       totals[kind]++;
       count(1);
