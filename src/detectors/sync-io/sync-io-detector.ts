@@ -69,6 +69,18 @@ function attribute(wrapper: Function): { frames: Frame[]; who: SyncAttribution }
   return who && { frames, who };
 }
 
+/** One wrapped API, as its wrapper's quick look at each call sees it. */
+interface Watched {
+  state: ApiState;
+  api: string;
+  atomics: boolean;
+  /** fs.readFileSync: Node's CJS loader reads modules with it (isLoaderRead). */
+  loaderReads: boolean;
+  when: SyncApi['when'];
+  /** Its index among the slot's sync-API counts: -2 before its first counted call, -1 when full. */
+  counted: number;
+}
+
 export function startSyncIoDetector({ config, emit, startup, slot }: DetectorContext): Detector {
   /** The agent's own work inside a wrapper must not be seen by the wrappers again. */
   let busy = false;
@@ -77,30 +89,32 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
   const allowed = createAllowList(config);
   const book = createSiteBook(config.syncMinMs, emit);
 
+  // Where an API's calls are counted in the thread's slot, for readers of its health (the otel
+  // reporter's exact counts at every collection): taken at its first counted call.
+  const countCalls = (w: Watched, delta: number) => {
+    if (w.counted === -2) w.counted = slot.addSyncApi(w.api);
+    if (w.counted >= 0) slot.countSyncCalls(w.counted, delta);
+  };
+  // Which calls are seen: after start-up, not the agent's own or Node's loader's, and sampled (the
+  // others are counted here and attributed to the next sampled call's site). One function for every
+  // API (it gets the API's own state), so that V8 compiles the wrappers' call of it once.
+  const observe = (a0: unknown, a1: unknown, a2: unknown, w: Watched): boolean => {
+    if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
+    if ((w.when && !w.when(a0, a1, a2)) || (w.loaderReads && isLoaderRead(a0)) || onAgentFile(a0)) return false;
+    const n = ++w.state.calls;
+    if (w.atomics) totals['atomics-wait']++;
+    else totals['sync-io']++;
+    countCalls(w, 1);
+    if (isSampled(n, config.strict)) return true;
+    w.state.pending++;
+    return false;
+  };
+
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, givenBack: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
-    const loaderReads = a.key === 'readFileSync';
-    const when = a.when;
-    // Where this API's calls are counted in the thread's slot, for readers of its health (the otel
-    // reporter's exact counts at every collection): taken at its first counted call.
-    let counted = -2;
-    const count = (delta: number) => {
-      if (counted === -2) counted = slot.addSyncApi(a.api);
-      if (counted >= 0) slot.countSyncCalls(counted, delta);
-    };
-    // Which calls are seen: after start-up, not the agent's own or Node's loader's, and sampled (the
-    // others are counted here and attributed to the next sampled call's site).
-    const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
-      if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
-      if ((when && !when(a0, a1, a2)) || (loaderReads && isLoaderRead(a0)) || onAgentFile(a0)) return false;
-      const n = ++state.calls;
-      totals[kind]++;
-      count(1);
-      if (isSampled(n, config.strict)) return true;
-      state.pending++;
-      return false;
-    };
+    const w: Watched = { state, api: a.api, atomics: kind === 'atomics-wait', loaderReads: a.key === 'readFileSync', when: a.when, counted: -2 };
+    const count = (delta: number) => countCalls(w, delta);
     const giveBack = () => {
       if (state.givenBack >= MAX_GIVEN_BACK) return;
       state.givenBack++;
@@ -151,7 +165,7 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
           busy = false;
         }
       }
-    }, observe);
+    }, observe, w);
     if (unwrap) apis.set(a.api, state);
     return unwrap;
   }
