@@ -17,7 +17,7 @@ export type OnSyncCall = (original: Function, self: unknown, args: unknown[], wr
  * read without copying them). A call not seen runs straight through, without `arguments` ever being
  * made into an object: most calls of a sync-heavy loop are counted, not timed.
  */
-export type ShouldObserve = (a0: unknown, a1: unknown, a2: unknown) => boolean;
+export type ShouldObserve<C = never> = (a0: unknown, a1: unknown, a2: unknown, context: C) => boolean;
 
 /** Taken before any detector wraps the global timers (debug mode's scheduling detector does). */
 const later = setImmediate;
@@ -45,7 +45,12 @@ export function putBackLater(owner: Record<string, unknown>, key: string, origin
 }
 
 /** Returns how to unwrap, or null when `mark` says this function is wrapped already. */
-export function wrapSyncFunction(owner: Record<string, unknown>, key: string, mark: symbol, onCall: OnSyncCall, observe?: ShouldObserve): (() => void) | null {
+/**
+ * `observe` gets `context` (the API's own state) as its fourth argument: a detector can then give every
+ * API one and the same function (the wrappers share their code and V8's feedback about it: a different
+ * closure per API makes V8 throw the wrapper's optimized code away at each new API called).
+ */
+export function wrapSyncFunction<C = never>(owner: Record<string, unknown>, key: string, mark: symbol, onCall: OnSyncCall, observe?: ShouldObserve<C>, context?: C): (() => void) | null {
   const original = owner[key] as Function;
   if (isWrapped(original, mark)) return null;
   hideAgentFramesFromStacks();
@@ -65,7 +70,7 @@ export function wrapSyncFunction(owner: Record<string, unknown>, key: string, ma
     try {
       let result: unknown;
       // eslint-disable-next-line prefer-rest-params
-      if (nested || (observe && !observe(arguments[0], arguments[1], arguments[2]))) result = original.apply(this, arguments);
+      if (nested || (observe && !observe(arguments[0], arguments[1], arguments[2], context as C))) result = original.apply(this, arguments);
       else {
         const more = raiseStackLimit(OBSERVED_FRAMES);
         try {

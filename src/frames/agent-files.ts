@@ -11,10 +11,30 @@ const DIRS = ['dist', 'src'];
 /** As paths, and as file: URLs (a raw frame of an ES module names its file by URL). */
 const PREFIXES = [...DIRS.map((d) => join(ROOT, d) + sep), ...DIRS.map((d) => `${pathToFileURL(join(ROOT, d)).href}/`)];
 
-/** Whether `file` (a path or a file: URL) is one of the agent's own files. */
+/** The package root as a path and as a URL, each followed by its separator: every prefix starts with one. */
+const ROOT_PATH = ROOT + sep;
+const ROOT_URL = `${pathToFileURL(ROOT).href}/`;
+const AFTER_ROOT = ROOT_PATH.length;
+const D = 'd'.charCodeAt(0);
+const S = 's'.charCodeAt(0);
+const F = 'f'.charCodeAt(0);
+
+/**
+ * Whether `file` (a path or a file: URL) is one of the agent's own files. It runs on every sync call the
+ * app makes (on the path it names) and for every frame of a stack read, so most files are told apart by
+ * a character or two: what follows the package root (`dist/`, `src/`), or the `f` of a file: URL.
+ */
 export function isAgentFile(file: string): boolean {
-  for (const p of PREFIXES) if (file.startsWith(p)) return true;
+  if (!mayBeAgentFile(file)) return false;
+  if (file.startsWith(ROOT_PATH)) return file.startsWith(PREFIXES[0]!) || file.startsWith(PREFIXES[1]!);
+  if (file.startsWith(ROOT_URL)) return file.startsWith(PREFIXES[2]!) || file.startsWith(PREFIXES[3]!);
   return false;
+}
+
+/** False for most files that are not the agent's, by one or two characters (isAgentFile says for sure). */
+export function mayBeAgentFile(file: string): boolean {
+  const c = file.charCodeAt(AFTER_ROOT);
+  return c === D || c === S || file.charCodeAt(0) === F;
 }
 
 /** Whether a text (a formatted stack, one of its lines) names one of the agent's own files. */

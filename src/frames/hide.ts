@@ -18,14 +18,14 @@ export function raiseStackLimit(ours: number): number {
   const limit = Error.stackTraceLimit;
   if (typeof limit !== 'number' || !(limit > 0) || limit === Infinity) return -1;
   Error.stackTraceLimit = limit + ours;
-  shared().raised += ours;
+  (found ?? shared()).raised += ours;
   return limit;
 }
 
 /** Puts the app's limit back, unless the app changed it meanwhile. */
 export function restoreStackLimit(limit: number, ours: number): void {
   if (limit < 0) return;
-  shared().raised -= ours;
+  (found ?? shared()).raised -= ours;
   if (Error.stackTraceLimit === limit + ours) Error.stackTraceLimit = limit;
 }
 
@@ -42,10 +42,14 @@ interface Shared {
 /** Where Error cannot take it (frozen): this copy's own. */
 let local: Shared | null = null;
 
+/** What shared() found: it never changes once found (Error's property is neither writable nor configurable). */
+let found: Shared | null = null;
+
 function shared(): Shared {
+  if (found) return found;
   const E = Error as unknown as Record<symbol, Shared | undefined>;
   const s = E[SHARED] ?? local;
-  if (s) return s;
+  if (s) return (found = s);
   local = { installed: false, raised: 0, methods: new Set() };
   try {
     Object.defineProperty(Error, SHARED, { value: local });

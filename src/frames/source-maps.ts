@@ -7,6 +7,7 @@
 // - the `//# sourceMappingURL=` comment of the file on disk (inline data: URL or a file), e.g. tsc output.
 import { readFileSync } from '../original.js';
 import { SourceMap, findSourceMap } from 'node:module';
+import { isAgentFile } from './agent-files.js';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Frame } from '../finding.js';
@@ -144,7 +145,9 @@ function resolveSource(source: string, base: string): string {
 
 /** Maps a frame; `inThread` when the frame comes from this thread's own stack. */
 export function mapFrame(frame: Frame, inThread = false): Frame {
-  if (!isAbsolute(frame.file)) return frame;
+  // The agent's own frames (a wrapper on a blocked stack) are never shown and stay the agent's either way:
+  // their map is the bundle's, ~0.5 MB of JSON to parse (tens of ms of the watchdog's CPU at a block).
+  if (!isAbsolute(frame.file) || isAgentFile(frame.file)) return frame;
   if (inThread) {
     const own = ownThreadMap(frame.file);
     if (own) return lookup({ map: own, base: dirname(frame.file) }, frame) ?? frame;

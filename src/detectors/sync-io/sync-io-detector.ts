@@ -6,7 +6,7 @@
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
 import type { Frame } from '../../finding.js';
-import { isAgentFile } from '../../frames/agent-files.js';
+import { isAgentFile, mayBeAgentFile } from '../../frames/agent-files.js';
 import { captureOwnStack } from '../../frames/capture.js';
 import { toFrames } from '../../frames/frames.js';
 import { now, monotonicNow } from '../../original.js';
@@ -43,17 +43,23 @@ const WRAPPED = wrappedMark('');
 const moduleCache = (Module as unknown as { _cache: Record<string, { loaded?: boolean } | undefined> })._cache;
 
 /** Node's CJS loader reading a module it is loading (it is in the cache, not loaded yet). */
-function isLoaderRead(a: SyncApi, path: unknown): boolean {
-  return a.key === 'readFileSync' && typeof path === 'string' && moduleCache[path]?.loaded === false;
+function isLoaderRead(path: unknown): boolean {
+  return typeof path === 'string' && moduleCache[path]?.loaded === false;
 }
+
+const A = 'a'.charCodeAt(0);
 
 /**
  * A call on one of the agent's own files (a library checking each `--import` path of NODE_OPTIONS,
  * where `asyncdebug run` put the agent's): the agent's doing, not the app's.
  */
 function onAgentFile(path: unknown): boolean {
-  if (typeof path === 'string') return isAgentFile(path) || /^asyncdebug(\/|$)/.test(path);
-  return path instanceof URL && isAgentFile(path.href);
+  if (typeof path === 'string') {
+    // On every call the app makes: the first characters rule out most paths.
+    if (path.charCodeAt(0) === A && path.startsWith('asyncdebug') && (path.length === 10 || path.charCodeAt(10) === 47)) return true;
+    return mayBeAgentFile(path) && isAgentFile(path);
+  }
+  return typeof path === 'object' && path instanceof URL && isAgentFile(path.href);
 }
 
 /** The call's stack and whose call it is (attribution.ts); null when it is nobody's finding. */
@@ -61,6 +67,18 @@ function attribute(wrapper: Function): { frames: Frame[]; who: SyncAttribution }
   const frames = toFrames(captureOwnStack(wrapper), true);
   const who = attributeSyncCall(frames);
   return who && { frames, who };
+}
+
+/** One wrapped API, as its wrapper's quick look at each call sees it. */
+interface Watched {
+  state: ApiState;
+  api: string;
+  atomics: boolean;
+  /** fs.readFileSync: Node's CJS loader reads modules with it (isLoaderRead). */
+  loaderReads: boolean;
+  when: SyncApi['when'];
+  /** Its index among the slot's sync-API counts: -2 before its first counted call, -1 when full. */
+  counted: number;
 }
 
 export function startSyncIoDetector({ config, emit, startup, slot }: DetectorContext): Detector {
@@ -71,28 +89,32 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
   const allowed = createAllowList(config);
   const book = createSiteBook(config.syncMinMs, emit);
 
+  // Where an API's calls are counted in the thread's slot, for readers of its health (the otel
+  // reporter's exact counts at every collection): taken at its first counted call.
+  const countCalls = (w: Watched, delta: number) => {
+    if (w.counted === -2) w.counted = slot.addSyncApi(w.api);
+    if (w.counted >= 0) slot.countSyncCalls(w.counted, delta);
+  };
+  // Which calls are seen: after start-up, not the agent's own or Node's loader's, and sampled (the
+  // others are counted here and attributed to the next sampled call's site). One function for every
+  // API (it gets the API's own state), so that V8 compiles the wrappers' call of it once.
+  const observe = (a0: unknown, a1: unknown, a2: unknown, w: Watched): boolean => {
+    if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
+    if ((w.when && !w.when(a0, a1, a2)) || (w.loaderReads && isLoaderRead(a0)) || onAgentFile(a0)) return false;
+    const n = ++w.state.calls;
+    if (w.atomics) totals['atomics-wait']++;
+    else totals['sync-io']++;
+    countCalls(w, 1);
+    if (isSampled(n, config.strict)) return true;
+    w.state.pending++;
+    return false;
+  };
+
   function wrap(a: SyncApi): (() => void) | null {
     const state: ApiState = { api: a.api, calls: 0, pending: 0, givenBack: 0, last: null };
     const kind = a.api === ATOMICS_WAIT.api ? 'atomics-wait' : 'sync-io';
-    // Where this API's calls are counted in the thread's slot, for readers of its health (the otel
-    // reporter's exact counts at every collection): taken at its first counted call.
-    let counted = -2;
-    const count = (delta: number) => {
-      if (counted === -2) counted = slot.addSyncApi(a.api);
-      if (counted >= 0) slot.countSyncCalls(counted, delta);
-    };
-    // Which calls are seen: after start-up, not the agent's own or Node's loader's, and sampled (the
-    // others are counted here and attributed to the next sampled call's site).
-    const observe = (a0: unknown, a1: unknown, a2: unknown): boolean => {
-      if (!startup.serving || startup.exiting || busy || insideAllowSync()) return false;
-      if ((a.when && !a.when(a0, a1, a2)) || isLoaderRead(a, a0) || onAgentFile(a0)) return false;
-      const n = ++state.calls;
-      totals[kind]++;
-      count(1);
-      if (isSampled(n, config.strict)) return true;
-      state.pending++;
-      return false;
-    };
+    const w: Watched = { state, api: a.api, atomics: kind === 'atomics-wait', loaderReads: a.key === 'readFileSync', when: a.when, counted: -2 };
+    const count = (delta: number) => countCalls(w, delta);
     const giveBack = () => {
       if (state.givenBack >= MAX_GIVEN_BACK) return;
       state.givenBack++;
@@ -143,7 +165,7 @@ export function startSyncIoDetector({ config, emit, startup, slot }: DetectorCon
           busy = false;
         }
       }
-    }, observe);
+    }, observe, w);
     if (unwrap) apis.set(a.api, state);
     return unwrap;
   }

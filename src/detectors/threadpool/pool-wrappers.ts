@@ -47,12 +47,32 @@ const taken = new WeakSet<object>();
 const DNS_REQUEST = /^Get(AddrInfo|NameInfo)ReqWrap$/;
 const FS_REQUEST = /^FSReq/;
 
+/**
+ * The list of the thread's requests is made whole at each look (Node asks each request for its owner):
+ * with 400 readFiles in flight, a look at each of them cost the main thread more than the app's own
+ * work. A call made of requests is looked at only while the list is short, else one in every
+ * length / CHEAP_LIST of them (the others are judged by the shared counts alone, as they are when no
+ * request is found), so a look costs each call about CHEAP_LIST entries at most.
+ */
+const CHEAP_LIST = 16;
+let listLength = 0;
+let skipped = 0;
+
+function mayLookAtRequests(): boolean {
+  if (listLength <= CHEAP_LIST || ++skipped * CHEAP_LIST >= listLength) {
+    skipped = 0;
+    return true;
+  }
+  return false;
+}
+
 /** The request the call just made: the newest the thread has, of its kind, if no call took it already. */
 function newestRequest(kind: RegExp): object | null {
   const list = (process as unknown as { _getActiveRequests?: () => unknown[] })._getActiveRequests;
   if (typeof list !== 'function') return null;
   try {
     const all = list.call(process);
+    listLength = all.length;
     const req = all[all.length - 1];
     if (typeof req !== 'object' || req === null || taken.has(req) || !kind.test(req.constructor?.name ?? '')) return null;
     taken.add(req);
@@ -111,7 +131,7 @@ export function wrapPoolApi<S extends PoolSite>(a: PoolApi, ledger: PoolLedger<S
       const result = original.apply(self, args);
       sent = true;
       // A call made of requests, waiting for the pool: its first request says when it started.
-      const look = completion === 'request' || (composite && !call.resolved);
+      const look = completion === 'request' || (composite && !call.resolved && mayLookAtRequests());
       if (look && !watchRequest(newestRequest(kind), ledger, call) && !composite) unsent(ledger, call);
       return result;
     } finally {
