@@ -6,7 +6,6 @@ import { createBlockWatcher } from './block/block-watcher.js';
 import { createProbe } from './scheduling/callback-probe.js';
 import type { StackEngine } from '../stack/engine.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
-import { wakeThread } from '../protocol/wake.js';
 
 export interface WatchdogContext {
   config: Config;
@@ -33,7 +32,6 @@ export const WATCHDOG_HALVES: { name: string; start(context: WatchdogContext): W
         registry, slowMs: config.slowMs, intervalMs, engine, emit, cpuProfileDir: config.cpuProfileDir, canRelease,
         // Debug mode: the block's callback and where it was scheduled (detectors/scheduling/).
         probe: config.mode === 'debug' ? createProbe() : null,
-        wake: wakeThread,
       }),
   },
 ];

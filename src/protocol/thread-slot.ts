@@ -8,7 +8,7 @@ import { atomicsWait, now as wallNow, pid } from '../original.js';
 import {
   BEAT, BEAT_CPU, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
   H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, KERNEL_TID, MAILBOX_BYTES,
-  MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, NO_REST, OPEN_BLOCK, OWNER, RESTING, RING_BYTES, RING_DROPPED,
+  MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, NO_REST, OPEN_BLOCK, OWNER, RESTING, WAKE_REQUEST, RING_BYTES, RING_DROPPED,
   RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, STARVED_GAPS, STARVED_MS, SYNC_API_COUNT, SYNC_APIS, SYNC_COUNTS_OFFSET,
   SYNC_NAME_BYTES, SYNC_NAMES_OFFSET, TURNED, UNNAMED_COUNT, UNNAMED_MS, WORST_MS,
 } from './layout.js';
@@ -121,6 +121,29 @@ export class ThreadSlot {
 
   resting(): boolean {
     return Atomics.load(this.i32, RESTING) === 1;
+  }
+
+  /**
+   * In the resting thread: resolves when the watchdog asks it to wake ('ok') or after `timeoutMs`
+   * ('timed-out'; its rest beat). Atomics.waitAsync wakes the loop through V8's task queue: no handle
+   * that would keep the thread alive, and no message event (whose first dispatch loads undici's
+   * MessageEvent on Node 22+, ~40 ms of CPU). `async: false`: a wake-up was asked already.
+   */
+  waitForWake(timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } {
+    // Not in TypeScript's lib before ES2024 (as in registry.ts); in V8 since Node 16.
+    const atomics = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: false; value: string } | { async: true; value: Promise<string> } };
+    return atomics.waitAsync(this.i32, WAKE_REQUEST, 0, timeoutMs);
+  }
+
+  /** The thread is awake (or about to rest): a wake-up asked before now is answered. */
+  clearWakeRequest(): void {
+    Atomics.store(this.i32, WAKE_REQUEST, 0);
+  }
+
+  /** The watchdog wakes the thread (a resting thread's loop runs its wake-up at once). */
+  requestWake(): void {
+    Atomics.store(this.i32, WAKE_REQUEST, 1);
+    Atomics.notify(this.i32, WAKE_REQUEST);
   }
 
   /** The watchdog cannot watch this thread resting (no scheduler statistics): it must keep beating. */

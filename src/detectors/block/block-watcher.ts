@@ -118,8 +118,8 @@ export interface BlockWatcherOptions {
   probe?: Probe | null;
   /** Where a thread's scheduler statistics come from (default: the kernel's; null: the wall clock only). */
   sched?: SchedSource | null;
-  /** Wakes a resting thread (a message on its wake channel, protocol/wake.ts); none: threads may not rest. */
-  wake?: ((threadId: number) => void) | null;
+  /** Wakes a resting thread (default: through its slot, protocol/thread-slot.ts requestWake; a test's spy). */
+  wake?: (slot: ThreadSlot, threadId: number) => void;
 }
 
 export function createBlockWatcher(options: BlockWatcherOptions): BlockWatcher {
@@ -140,7 +140,7 @@ export class BlockWatcher {
   private readonly canRelease: (slot: ThreadSlot) => boolean;
   private readonly probe: Probe | null;
   private readonly sched: SchedSource | null;
-  private readonly wake: ((threadId: number) => void) | null;
+  private readonly wake: (slot: ThreadSlot, threadId: number) => void;
   private readonly restMs: number;
   /** Its views are made once: a scan every tick must not allocate. */
   private readonly slots: Registry;
@@ -164,7 +164,7 @@ export class BlockWatcher {
     this.canRelease = options.canRelease ?? (() => true);
     this.probe = options.probe ?? null;
     this.sched = options.sched === undefined ? procSchedSource : options.sched;
-    this.wake = options.wake ?? null;
+    this.wake = options.wake ?? ((slot) => slot.requestWake());
     this.restMs = restPollMs(slowMs, intervalMs);
     // With a profile to write, read at every tick: the profile's resolution.
     this.sampleMs = this.profileDir ? intervalMs : sampleEvery(slowMs, intervalMs);
@@ -273,13 +273,13 @@ export class BlockWatcher {
     const at = this.now();
     const r = t.rest;
     if (!r) {
-      const reader = this.wake ? (this.sched?.open(t.slot.kernelThread()) ?? null) : null;
+      const reader = this.sched?.open(t.slot.kernelThread()) ?? null;
       const first = reader?.read(at, true) ?? null;
       if (!reader || !first) {
         // It cannot be watched resting: it is told to keep beating, and woken to do so.
         reader?.close();
         t.slot.forbidRest();
-        this.wake?.(t.threadId);
+        this.wake(t.slot, t.threadId);
         return;
       }
       t.rest = { reader, idle: first, beat: t.slot.lastBeat(), gen: t.slot.gen(), settled: false, loopPoll: null, wokenAt: 0, runningSince: 0 };
@@ -327,7 +327,7 @@ export class BlockWatcher {
   private wakeRunning(t: Watched, r: RestWatch, since: number): void {
     r.wokenAt = this.now();
     r.runningSince = since;
-    this.wake?.(t.threadId);
+    this.wake(t.slot, t.threadId);
   }
 
   private endRest(t: Watched): void {

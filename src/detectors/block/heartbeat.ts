@@ -5,15 +5,15 @@
 // An idle thread rests: once its loop has been idle through a run of beats, it beats once a second
 // instead of at every interval, and says so in its slot. A timer that wakes an idle loop 100 times a
 // second costs ~1 % of a core by itself, per thread. While it rests, the watchdog watches the thread's
-// CPU time instead (block-watcher.ts): the moment it moves, the watchdog wakes the thread with a
-// message (protocol/wake.ts); a thread that then does not beat within the threshold is blocked.
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+// CPU time instead (block-watcher.ts): the moment it moves, the watchdog wakes the thread (the
+// thread waits for that with Atomics.waitAsync on its slot, whose timeout is also its rest beat); a
+// thread that then does not beat within the threshold is blocked.
+import { threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
 import { ownThreadMap } from '../../frames/source-maps.js';
 import { writeExportedMap } from '../../frames/exported-maps.js';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
-import { wakeChannelName } from '../../protocol/wake.js';
 import { kernelThreadId, threadCpuMs } from './thread-cpu.js';
 import { builtin } from '../../lazy-builtin.js';
 import { monotonicNow, now } from '../../original.js';
@@ -116,8 +116,7 @@ export function startBlockDetector(
   let lastIdle = 0;
   let lastAt = 0;
   let resting = false;
-  let wakeChannel: BroadcastChannel | null = null;
-  let restTimer: ReturnType<typeof setInterval> | null = null;
+  let stopped = false;
   /** Whether the loop was idle through nearly all of the time since the last call (and notes now). */
   const wasQuiet = (share: number): boolean => {
     const at = monotonicNow();
@@ -133,28 +132,35 @@ export function startBlockDetector(
     return idle !== null;
   };
   const wake = () => {
-    if (!resting) return;
+    if (!resting || stopped) return;
     resting = false;
     quiet = 0;
-    if (restTimer) clearInterval(restTimer);
-    restTimer = null;
     // The beat first: a watchdog that sees the thread awake sees this beat too.
     slot.beat(now(), cpuMs());
     slot.setResting(false);
+    slot.clearWakeRequest();
     onBeat(true);
     timer = setInterval(asyncdebugHeartbeat, intervalMs);
     timer.unref();
   };
-  const rest = () => {
-    try {
-      if (!wakeChannel) {
-        wakeChannel = new BroadcastChannel(wakeChannelName(threadId));
-        wakeChannel.onmessage = wake;
-        wakeChannel.unref();
+  /** While resting: wait for the watchdog's wake-up, or the rest beat, whichever comes first. */
+  const awaitWake = () => {
+    const waited = slot.waitForWake(REST_BEAT_MS);
+    if (!waited.async) return wake();
+    void waited.value.then(function asyncdebugRestBeat(why) {
+      try {
+        if (!resting || stopped) return;
+        if (why !== 'timed-out' || !wasQuiet(REST_QUIET_SHARE) || slot.restForbidden()) return wake();
+        slot.beat(now(), cpuMs());
+        onBeat(true);
+        awaitWake();
+      } catch {
+        // never into the app: the thread stays as it is
       }
-    } catch {
-      return; // no way to be woken: keep beating
-    }
+    });
+  };
+  const rest = () => {
+    slot.clearWakeRequest();
     // Said first, then the reader checked: a reader that begins meanwhile sees this thread resting and
     // wakes it (protocol/wake.ts), or this thread sees the read and keeps beating (the registry's order).
     slot.setResting(true);
@@ -164,12 +170,7 @@ export function startBlockDetector(
     }
     resting = true;
     clearInterval(timer);
-    restTimer = setInterval(function asyncdebugRestBeat() {
-      if (!wasQuiet(REST_QUIET_SHARE) || slot.restForbidden()) return wake();
-      slot.beat(now(), cpuMs());
-      onBeat(true);
-    }, REST_BEAT_MS);
-    restTimer.unref();
+    awaitWake();
   };
 
   // The first tick ends start-up: the loop could not turn while the entry module ran. If the watchdog
@@ -196,7 +197,6 @@ export function startBlockDetector(
   let timer = setInterval(asyncdebugHeartbeat, intervalMs);
   timer.unref();
 
-  let stopped = false;
   return {
     name: 'block',
     counts: () => ({ block: slot.blocks() }),
@@ -224,12 +224,6 @@ export function startBlockDetector(
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      if (restTimer) clearInterval(restTimer);
-      try {
-        wakeChannel?.close();
-      } catch {
-        // already closed
-      }
       slot.markExited();
     },
   };

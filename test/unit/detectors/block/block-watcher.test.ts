@@ -626,7 +626,7 @@ describe('a resting thread (idle, beating once a second): watched by its CPU tim
   /** The thread rested after its last beat; its loop sits in its poll. */
   function resting(kernel: 'stamps' | 'no-stamps' = 'stamps') {
     const wakes: number[] = [];
-    const w = setup(100, 10, null, { kernel, wake: (id) => wakes.push(id) });
+    const w = setup(100, 10, null, { kernel, wake: (_slot, id) => wakes.push(id) });
     w.slot.setResting(true);
     w.doing('idle');
     return { ...w, wakes };
@@ -733,7 +733,7 @@ describe('a resting thread (idle, beating once a second): watched by its CPU tim
 
   it('a thread whose statistics cannot be read may not rest: it is told so and woken', async () => {
     const wakes: number[] = [];
-    const w = setup(100, 10, null, { wake: (id) => wakes.push(id) });
+    const w = setup(100, 10, null, { wake: (_slot, id) => wakes.push(id) });
     w.slot.setResting(true);
     await w.run(50);
     expect(w.slot.restForbidden()).toBe(true);
