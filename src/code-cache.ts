@@ -17,12 +17,13 @@
 // bundle is compiled as usual and its cache written when the thread exits (once the functions the run
 // used were compiled, the exit's own included). `ASYNC_DEBUG_CODE_CACHE=0` turns it off.
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import * as vm from 'node:vm';
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from './original.js';
 import { createNewFile, ensurePrivateDir } from './private-files.js';
-import { threadId } from 'node:worker_threads';
+import { builtin } from './lazy-builtin.js';
+// node:vm, node:os and node:worker_threads load only when a bundle does (this file is in every entry:
+// with ASYNC_DEBUG=0, loading node:worker_threads alone cost ~45 M instructions).
+type Vm = typeof import('node:vm');
 
 /** A cache file larger than this is not read (the agent's is ~200 kB). */
 const MAX_CACHE_BYTES = 16 * 1024 * 1024;
@@ -61,7 +62,7 @@ export function codeCacheOn(env: NodeJS.ProcessEnv = process.env): boolean {
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   try {
     const xdg = env.XDG_CACHE_HOME;
-    const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+    const base = xdg && isAbsolute(xdg) ? xdg : join(builtin<typeof import('node:os')>('os').homedir(), '.cache');
     if (!isAbsolute(base)) return null;
     const dir = join(base, 'asyncdebug');
     return ensurePrivateDir(dir) === null ? dir : null;
@@ -114,6 +115,7 @@ function removeStale(dir: string): void {
 
 /** Writes `data` as `path`: a new private file beside it, renamed into place (another process may do the same). */
 function writeCache(path: string, data: Buffer): void {
+  const { threadId } = builtin<typeof import('node:worker_threads')>('worker_threads');
   const temp = `${path}.${process.pid}-${threadId}.tmp`;
   let fd: number | null = null;
   try {
@@ -174,6 +176,7 @@ export function loadBundle(file: string, execArgv: readonly string[] = process.e
   // import() of this file's, for the bundle's own (reporters/load-reporters.ts). An import() run from a
   // vm.Script needs --experimental-vm-modules, or vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, which
   // prints an ExperimentalWarning on the app's stderr.
+  const vm = builtin<Vm>('vm');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, ${HOST_IMPORT}) { ${source}\n});`, {
     filename: file,
     cachedData,
