@@ -1,7 +1,7 @@
 // Builds the CommonJS side of the package (run by `npm run bundle`, after tsc):
 // - dist/agent/thread-agent.cjs: the agent, one bundle, loaded by every entry (ESM and CJS) through
 //   require, so that there is one instance per thread (src/agent-module.ts says why);
-// - dist/watchdog/worker.cjs: the watchdog worker's code, one bundle;
+// - dist/watchdog/worker.cjs: the watchdog worker's code, one bundle, loaded by dist/watchdog/boot.cjs;
 // - dist/{register,auto,api,node-test}.cjs: the `require` entries, each with the config code inlined and
 //   the agent left to the bundle above; dist/vitest.cjs requires the ES module (see below);
 // - a .d.cts next to every .d.ts: the types of the `require` entries. Copies, not re-exports: under
@@ -21,6 +21,10 @@ await build({ ...common, entryPoints: ['src/agent/thread-agent.ts'], outfile: 'd
 // The watchdog worker, one CommonJS file too: a worker whose entry is an ES module first sets up the ESM
 // loader in its thread, which made its boot (and a process's exit while it still boots) ~10 ms longer.
 await build({ ...common, entryPoints: ['src/watchdog/worker.ts'], outfile: 'dist/watchdog/worker.cjs', sourcemap: true });
+// Its entry, boot.cjs, loads it through V8's code cache (src/code-cache.ts).
+await build({ ...common, entryPoints: ['src/watchdog/boot.ts'], outfile: 'dist/watchdog/boot.cjs' });
+rmSync(new URL('watchdog/boot.js', dist), { force: true });
+rmSync(new URL('watchdog/boot.js.map', dist), { force: true });
 rmSync(new URL('watchdog/worker.js', dist), { force: true });
 rmSync(new URL('watchdog/worker.js.map', dist), { force: true });
 // tsc's unbundled ESM copy of the agent must not be loadable by mistake (it would be a second instance).

@@ -312,6 +312,13 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     help: 'where the `tui` reporter puts its socket (`<pid>.sock`, mode 600) and where `asyncdebug tui --attach` looks for them',
   },
   {
+    name: 'ASYNC_DEBUG_CODE_CACHE',
+    key: null,
+    fallback: 'on',
+    accepted: '`0` (or `false`, `off`) to turn it off',
+    help: 'V8\'s code cache of the agent\'s own two bundles (not the app\'s modules), in this user\'s cache directory (`$XDG_CACHE_HOME/asyncdebug` or `~/.cache/asyncdebug`, mode 700, checked before use), so that a process does not compile the agent again: written when a thread exits with none usable for its Node version and flags',
+  },
+  {
     name: 'NO_COLOR / FORCE_COLOR',
     key: null,
     fallback: 'colors when stderr is a TTY',

@@ -7,6 +7,11 @@ import type { ThreadHealth } from '../thread-health.js';
 import { fanOut, type CreateReporter, type Reporter, type ReporterContext, type ReporterPlace } from './reporter.js';
 import { REPORTERS } from './reporter-list.js';
 
+// Set by code-cache.ts when this code runs from the agent's bundle loaded through V8's code cache: its
+// own import(), since an import() from a vm.Script needs an experimental loader (with a warning on stderr).
+declare const __asyncdebug_import: ((url: string) => Promise<unknown>) | undefined;
+const importUrl = (url: string): Promise<unknown> => (typeof __asyncdebug_import === 'function' ? __asyncdebug_import(url) : import(url));
+
 export interface LoadedReporters extends Required<Reporter> {
   /** Names of the reporters of this place (loaded or loading). */
   readonly names: readonly string[];
@@ -42,7 +47,7 @@ export function reportersAt(place: ReporterPlace, config: Config, context: Omit<
         made[i] = created;
         return;
       }
-      const later = created ?? import(new URL(`../reporters/${entry.module}`, import.meta.url).href).then((m: { createReporter: CreateReporter }) => m.createReporter(ctx));
+      const later = created ?? importUrl(new URL(`../reporters/${entry.module}`, import.meta.url).href).then((m) => (m as { createReporter: CreateReporter }).createReporter(ctx));
       pending.push(Promise.resolve(later).then((r) => void (made[i] = r), failed));
     } catch (err) {
       failed(err);

@@ -8,9 +8,11 @@ import type { WatchdogData } from './worker.js';
 
 export function spawnWatchdog(config: Config, intervalMs: number, registry: Registry): Worker | null {
   try {
-    const data: WatchdogData & { [WATCHDOG_MARK]: true } = { config, intervalMs, registry: registry.buffer, [WATCHDOG_MARK]: true };
-    // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/).
-    const worker = new Worker(new URL('../watchdog/worker.cjs', import.meta.url), {
+    // mainExecArgv: for boot.cjs's code cache (the process's V8 flags; the watchdog's own execArgv is empty).
+    const data: WatchdogData & { [WATCHDOG_MARK]: true; mainExecArgv: string[] } = { config, intervalMs, registry: registry.buffer, [WATCHDOG_MARK]: true, mainExecArgv: process.execArgv };
+    // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/). boot.cjs
+    // loads worker.cjs through the code cache.
+    const worker = new Worker(new URL('../watchdog/boot.cjs', import.meta.url), {
       workerData: data,
       execArgv: [],
       // Not piped into process.stdout/stderr: that would create handles the app can see. The watchdog

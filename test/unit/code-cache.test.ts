@@ -1,0 +1,86 @@
+// The agent's bundles load through V8's code cache in this user's private cache directory, and only there.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codeCacheDir, codeCacheOn, loadBundle } from '../../src/code-cache.js';
+
+const requireHere = createRequire(import.meta.url);
+let root: string;
+let bundle: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'asyncdebug-code-cache-'));
+  bundle = join(root, 'bundle.cjs');
+  // A CommonJS bundle like the agent's: module state, require, and an import() through the loader's.
+  writeFileSync(
+    bundle,
+    `"use strict";\nlet calls = 0;\nexports.count = () => ++calls;\nexports.os = require('node:os').platform();\n` +
+      `exports.file = __filename;\nexports.load = (url) => (typeof __asyncdebug_import === 'function' ? __asyncdebug_import(url) : import(url));\n`,
+  );
+});
+afterEach(() => {
+  delete requireHere.cache[bundle];
+  rmSync(root, { recursive: true, force: true });
+});
+
+const env = () => ({ XDG_CACHE_HOME: join(root, 'cache') });
+const load = () => {
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = env().XDG_CACHE_HOME;
+  try {
+    return loadBundle(bundle);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
+};
+
+describe('code cache', () => {
+  it('runs the bundle as require() would, one instance in the require cache, and writes its cache new and private', async () => {
+    const first = load();
+    const mod = first.exports as { count(): number; os: string; file: string; load(url: string): Promise<{ platform(): string }> };
+    expect(mod.os).toBe(process.platform);
+    expect(mod.file).toBe(bundle);
+    expect(mod.count()).toBe(1);
+    expect(requireHere(bundle)).toBe(mod);
+    expect(load().exports).toBe(mod); // already loaded: the same instance, nothing to write
+    expect((await mod.load('node:os')).platform()).toBe(process.platform);
+    expect(first.save).toBeTypeOf('function');
+    first.save?.();
+    const dir = join(root, 'cache', 'asyncdebug');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^bundle\.cjs-v.*\.v8cache$/);
+    expect(statSync(join(dir, files[0])).mode & 0o777).toBe(0o600);
+
+    // A new instance (as in the next process) takes the cache: nothing to write.
+    delete requireHere.cache[bundle];
+    const second = load();
+    expect(second.save).toBeNull();
+    expect((second.exports as { count(): number }).count()).toBe(1);
+  });
+
+  it('a cache directory open to others, or not a directory, is not used: the bundle loads as before', () => {
+    const dir = join(root, 'cache', 'asyncdebug');
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    expect(codeCacheDir(env())).toBeNull();
+    const got = load();
+    expect(got.save).toBeNull();
+    expect((got.exports as { count(): number }).count()).toBe(1);
+    expect(readdirSync(dir)).toHaveLength(0);
+    rmSync(dir, { recursive: true });
+    writeFileSync(dir, '');
+    expect(codeCacheDir(env())).toBeNull();
+  });
+
+  it('ASYNC_DEBUG_CODE_CACHE=0 turns it off; a relative XDG_CACHE_HOME is not used', () => {
+    expect(codeCacheOn({ ASYNC_DEBUG_CODE_CACHE: '0' })).toBe(false);
+    expect(codeCacheOn({ ASYNC_DEBUG_CODE_CACHE: 'off' })).toBe(false);
+    expect(codeCacheOn({})).toBe(true);
+    expect(codeCacheDir({ XDG_CACHE_HOME: 'relative/dir', HOME: join(root, 'home') })).not.toContain('relative');
+  });
+});
