@@ -99,15 +99,29 @@ function readCache(path: string): Buffer | undefined {
 /** How old a cache file of the agent's is when a write removes it (a bundle or a Node no longer run). */
 const STALE_MS = 30 * 24 * 3600 * 1000;
 
-/** Removes the cache files nobody wrote for STALE_MS (each write checks; the directory holds a few files). */
+/**
+ * At most this many cache files are kept (~170 KB each): each build of the agent, Node version and set
+ * of flags has its own, and a developer who rebuilds often would otherwise pile them up for 30 days.
+ */
+const MAX_FILES = 24;
+
+/**
+ * Removes the cache files nobody wrote for STALE_MS, and the oldest beyond MAX_FILES (each write
+ * checks; the directory holds a few files).
+ */
 function removeStale(dir: string): void {
   try {
     const old = Date.now() - STALE_MS;
+    const kept: { path: string; at: number }[] = [];
     for (const name of readdirSync(dir)) {
       if (!name.endsWith('.v8cache')) continue;
       const path = join(dir, name);
-      if (lstatSync(path).mtimeMs < old) unlinkSync(path);
+      const at = lstatSync(path).mtimeMs;
+      if (at < old) unlinkSync(path);
+      else kept.push({ path, at });
     }
+    kept.sort((x, y) => y.at - x.at);
+    for (const { path } of kept.slice(MAX_FILES)) unlinkSync(path);
   } catch {
     // left for the next write
   }

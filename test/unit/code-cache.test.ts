@@ -1,5 +1,5 @@
 // The agent's bundles load through V8's code cache in this user's private cache directory, and only there.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,28 @@ const load = () => {
 };
 
 describe('code cache', () => {
+  it('a write keeps the directory bounded: files older than 30 days go, and the oldest beyond 24', () => {
+    const dir = join(root, 'cache', 'asyncdebug');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    const now = Date.now() / 1000;
+    for (let i = 0; i < 40; i++) {
+      const file = join(dir, `old-${i}.v8cache`);
+      writeFileSync(file, 'x', { mode: 0o600 });
+      utimesSync(file, now - 3600 * (i + 1), now - 3600 * (i + 1)); // one an hour older than the last
+    }
+    const stale = join(dir, 'stale.v8cache');
+    writeFileSync(stale, 'x', { mode: 0o600 });
+    utimesSync(stale, now - 31 * 24 * 3600, now - 31 * 24 * 3600);
+    load().save?.();
+    const left = readdirSync(dir).filter((f) => f.endsWith('.v8cache'));
+    expect(left).toHaveLength(24);
+    expect(left).not.toContain('stale.v8cache');
+    expect(left.some((f) => f.startsWith('bundle.cjs-'))).toBe(true); // the one just written
+    expect(left).toContain('old-0.v8cache');
+    expect(left).not.toContain('old-39.v8cache');
+  });
+
   it('runs the bundle as require() would, one instance in the require cache, and writes its cache new and private', async () => {
     const first = load();
     const mod = first.exports as { count(): number; os: string; file: string; load(url: string): Promise<{ platform(): string }> };
