@@ -135,6 +135,9 @@ export function startBlockDetector(
     if (!resting || stopped) return;
     resting = false;
     quiet = 0;
+    // A block that began while it rested may have asked for a source map: answered before the beat
+    // that ends the block, as the heartbeat does (the watchdog reads the answer at the final line).
+    answerMapRequest(slot);
     // The beat first: a watchdog that sees the thread awake sees this beat too.
     slot.beat(now(), cpuMs());
     slot.setResting(false);
@@ -151,6 +154,7 @@ export function startBlockDetector(
       try {
         if (!resting || stopped) return;
         if (why !== 'timed-out' || !wasQuiet(REST_QUIET_SHARE) || slot.restForbidden()) return wake();
+        answerMapRequest(slot);
         slot.beat(now(), cpuMs());
         onBeat(true);
         awaitWake();
