@@ -107,7 +107,7 @@ describe('tui app (ink-testing-library)', () => {
   it('a block that served a request shows it in the list, before the site, and in its detail', async () => {
     const store = createStore();
     store.dispatch(msg(hello()));
-    const request = { method: 'GET', route: '/api/users/:id', routeFrom: 'framework' };
+    const request = { method: 'GET', route: '/api/users/:id', routeFrom: 'framework' as const };
     store.dispatch(msg({ t: 'finding', f: block({ durationMs: 420, request, requests: [{ ...request, time: 1, durationMs: 240 }, { ...request, time: 2, durationMs: 170 }] }) }));
     const { frame, press } = show(store, { size: { columns: 120, rows: 24 } });
     await until(() => frame().includes('2 requests to GET /api/users/:id'), 'the request in the list');

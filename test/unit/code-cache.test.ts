@@ -76,7 +76,7 @@ describe('code cache', () => {
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^bundle\.cjs-v.*\.v8cache$/);
-    expect(statSync(join(dir, files[0])).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
 
     // A new instance (as in the next process) takes the cache: nothing to write.
     delete requireHere.cache[bundle];
