@@ -40,4 +40,12 @@ describe.skipIf(!linux)('blocks that start while a thread rests', () => {
     // Nothing else: the worker's short callbacks while it rested are no block.
     expect(blocks(run.lines).length, JSON.stringify(blocks(run.lines), null, 1)).toBe(3);
   }, 40_000);
+
+  it('an app that replaces the timer globals (fake timers) after start-up: a woken thread keeps beating, no block', async () => {
+    const run = await runNode(fixture('resting-fake-timers.mjs'), { timeoutMs: 30_000 });
+    expect(run.code, run.stderr).toBe(0);
+    // At rest again after the last wake-up: a beat left running every 10 ms would be ~50 runs.
+    expect(Number(/idle runs (\d+)/.exec(run.stdout)?.[1])).toBeLessThan(25);
+    expect(blocks(run.lines), JSON.stringify(blocks(run.lines), null, 1)).toEqual([]);
+  }, 40_000);
 });

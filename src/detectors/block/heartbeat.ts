@@ -16,7 +16,9 @@ import { writeExportedMap } from '../../frames/exported-maps.js';
 import type { ThreadSlot } from '../../protocol/thread-slot.js';
 import { kernelThreadId, threadCpuMs } from './thread-cpu.js';
 import { builtin } from '../../lazy-builtin.js';
-import { monotonicNow, now } from '../../original.js';
+// The timers as they were before the app ran: a thread re-arms its beat when it wakes from rest, by
+// then the app may have replaced the globals (fake timers in a test).
+import { monotonicNow, now, realClearInterval, realSetInterval } from '../../original.js';
 
 export interface BlockThreadDetector extends Detector {
   startupBlockMs(): number;
@@ -143,7 +145,7 @@ export function startBlockDetector(
     slot.setResting(false);
     slot.clearWakeRequest();
     onBeat(true);
-    timer = setInterval(asyncdebugHeartbeat, intervalMs);
+    timer = realSetInterval(asyncdebugHeartbeat, intervalMs);
     timer.unref();
   };
   /** While resting: wait for the watchdog's wake-up, or the rest beat, whichever comes first. */
@@ -173,7 +175,7 @@ export function startBlockDetector(
       return;
     }
     resting = true;
-    clearInterval(timer);
+    realClearInterval(timer);
     awaitWake();
   };
 
@@ -193,12 +195,12 @@ export function startBlockDetector(
     answerMapRequest(slot);
     slot.beat(now(), cpuMs());
     onBeat(false);
-    if (mayRest()) {
+    if (!resting && mayRest()) {
       quiet = wasQuiet(QUIET_SHARE) ? quiet + 1 : 0;
       if (quiet >= QUIET_BEATS) rest();
     }
   }
-  let timer = setInterval(asyncdebugHeartbeat, intervalMs);
+  let timer = realSetInterval(asyncdebugHeartbeat, intervalMs);
   timer.unref();
 
   return {
@@ -227,7 +229,7 @@ export function startBlockDetector(
     stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(timer);
+      realClearInterval(timer);
       slot.markExited();
     },
   };
