@@ -673,24 +673,14 @@ describe('a resting thread (idle, beating once a second): watched by its CPU tim
     expect(w.found).toEqual([]);
   });
 
-  it('woken while it runs callbacks, it beats: no block', async () => {
-    const w = resting();
-    await w.run(300);
-    w.doing('cpu');
-    await w.run(60);
-    expect(w.wakes).toEqual([0]);
-    w.slot.setResting(false);
-    w.beat();
-    await w.follow(500);
-    expect(w.found).toEqual([]);
-  });
-
-  it('busy with turns under the threshold, it answers the wake-up at its next turn: no block, though it ran for longer', async () => {
+  // Woken while it runs callbacks, it answers at its next turn; 100 ms: a turn of 10 ms (seen by the
+  // watchdog, which wakes it), then one of 90 ms: it ran for longer than the threshold, in two turns.
+  it.each([60, 100])('woken after %d ms of callbacks, it beats at its next turn: no block', async (ms) => {
     const w = resting();
     w.stack([at(30), TIMERS]);
     await w.run(300);
-    w.doing('cpu'); // a turn of 10 ms (seen by the watchdog, which wakes it), then one of 90 ms
-    await w.run(100);
+    w.doing('cpu');
+    await w.run(ms);
     expect(w.wakes).toEqual([0]);
     w.slot.setResting(false);
     w.beat();
