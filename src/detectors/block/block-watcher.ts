@@ -42,8 +42,7 @@ interface RestWatch {
   reader: SchedReader;
   /** The last reading at which the thread had used no CPU since the one before: idle until then. */
   idle: SchedReading;
-  /** The thread's beat and generation when that reading was taken (a rest beat moves them). */
-  beat: number;
+  /** The thread's beat generation when that reading was taken (a rest beat moves it). */
   gen: number;
   /** False until a read found it idle since the one before (it still ends the beat that began its rest). */
   settled: boolean;
@@ -282,10 +281,10 @@ export class BlockWatcher {
         this.wake(t.slot, t.threadId);
         return;
       }
-      t.rest = { reader, idle: first, beat: t.slot.lastBeat(), gen: t.slot.gen(), settled: false, loopPoll: null, wokenAt: 0, runningSince: 0 };
+      t.rest = { reader, idle: first, gen: t.slot.gen(), settled: false, loopPoll: null, wokenAt: 0, runningSince: 0 };
       // Where the thread stamps its CPU at each beat: what it used since its last beat ran after it.
       const beatCpu = t.slot.beatCpuMs();
-      if (beatCpu !== null && first.cpuMs - beatCpu > 1) this.wakeRunning(t, t.rest, t.rest.beat);
+      if (beatCpu !== null && first.cpuMs - beatCpu > 1) this.wakeRunning(t, t.rest, t.slot.lastBeat());
       return;
     }
     const reading = r.reader.read(at, true);
@@ -293,7 +292,7 @@ export class BlockWatcher {
     const gen = t.slot.gen();
     if (gen !== r.gen) {
       // A rest beat: the thread turned its loop and found it idle.
-      Object.assign(r, { idle: reading, beat: t.slot.lastBeat(), gen, settled: false, wokenAt: 0, runningSince: 0 });
+      Object.assign(r, { idle: reading, gen, settled: false, wokenAt: 0, runningSince: 0 });
       return;
     }
     if (!r.wokenAt) {
