@@ -337,6 +337,7 @@ export class BlockWatcher {
   /** `beatCpuMs`: the thread's CPU at `beat` where the watchdog read it (a resting thread), else its stamp. */
   private async open(t: Watched, beat: number, gen: number, beatCpuMs?: number): Promise<void> {
     const b = new OpenBlock(beat, gen, this.rules, (frames) => this.requestMaps(t, frames));
+    b.beforeFirstTurn = !t.slot.hasTurned();
     t.block = b;
     t.nextSampleAt = 0;
     t.nextWriteAt = 0;
@@ -417,7 +418,9 @@ export class BlockWatcher {
       }
     } else if (b.startupMs === 0 || appMs >= this.slowMs) {
       if (t.slot.atExitBeat() && !inCallback(b.lastUnnamed)) t.slot.addExitIdleMs(appMs);
-      else if (isBlock && t.slot.hasTurned() && !agentsOwn(b.lastUnnamed)) this.writeSiteless(t, b, end, split);
+      // Begun before the first turn (the thread may have turned by now: a read answered only in the
+      // first tick's dispatch, or none) with no application frame read: nobody can say the app ran.
+      else if (isBlock && !b.beforeFirstTurn && !agentsOwn(b.lastUnnamed)) this.writeSiteless(t, b, end, split);
       else if (!starved) t.slot.countUnnamedGap(appMs);
     }
     t.slot.closeGap();

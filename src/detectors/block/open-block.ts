@@ -136,6 +136,8 @@ export class OpenBlock {
   unnamedLoadingMs = 0;
   /** Stack reads taken. */
   samples = 0;
+  /** Set (by the watcher) when the gap began before the thread's first loop turn: in its start-up. */
+  beforeFirstTurn = false;
   /** Set (by the watcher) once the block is written. */
   id: string | null = null;
   /** The block's `.cpuprofile`, once written. */
