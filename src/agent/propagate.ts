@@ -12,7 +12,7 @@ import { isMainThread, setEnvironmentData, threadId } from 'node:worker_threads'
 import { builtin } from '../lazy-builtin.js';
 import { raiseStackLimit, restoreStackLimit } from '../frames/hide.js';
 import { IDENTITY_KEY, PORT_WORKER, WORKER_NAME, threadIdentity } from '../thread-identity.js';
-import type { Registry } from '../protocol/registry.js';
+import { READ_WAIT_MS, type Registry } from '../protocol/registry.js';
 
 // The thread agent reads its own identity through here.
 
@@ -68,8 +68,6 @@ function publicPort(worker: object): object | null {
 
 let patched = false;
 
-/** How long terminate() waits for a stack read already begun before Node frees the worker. */
-const TERMINATE_WAIT_MS = 250;
 
 /** This thread's workers, for its exit: Node terminates them then, with no exit of their own. */
 const children = new Set<WeakRef<import('node:worker_threads').Worker>>();
@@ -151,7 +149,7 @@ export function followWorkers(registry: Registry | null = null): void {
       value: {
         terminate(this: import('node:worker_threads').Worker) {
           try {
-            if (this.threadId >= 0) registry.leave(this.threadId, TERMINATE_WAIT_MS);
+            if (this.threadId >= 0) registry.leave(this.threadId, READ_WAIT_MS);
           } catch {
             // terminated all the same
           }

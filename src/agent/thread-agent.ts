@@ -9,7 +9,7 @@ import { openProcessReport } from '../reporters/jsonl.js';
 import { Flag, processFiles } from '../process-files.js';
 import type { Finding } from '../finding.js';
 import type { ThreadHealth } from '../thread-health.js';
-import { Registry, REGISTRY_KEY, newRegistryBuffer, privateSlot, type WatchedSlot } from '../protocol/registry.js';
+import { Registry, READ_WAIT_MS, REGISTRY_KEY, newRegistryBuffer, privateSlot, type WatchedSlot } from '../protocol/registry.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
 import { healthReader, readUnwatched } from '../protocol/health.js';
 import { WATCHDOG_MARK } from '../watchdog/marker.js';
@@ -100,8 +100,6 @@ function takeSlot(maxThreads: number): { registry: Registry | null; slot: Thread
   return { registry, slot: claimed ?? privateSlot(), watched: registry && claimed ? { registry, slot: claimed } : null };
 }
 
-/** How long a thread about to be freed waits for a stack read already begun (it answers it meanwhile). */
-const LEAVE_WAIT_MS = 250;
 
 /**
  * The thread's last word to the registry as it exits, before Node frees it: from now on no stack read
@@ -109,10 +107,10 @@ const LEAVE_WAIT_MS = 250;
  */
 function leaveRegistry(registry: Registry, listedUnwatched: boolean): void {
   try {
-    if (isMainThread) registry.close(LEAVE_WAIT_MS);
+    if (isMainThread) registry.close(READ_WAIT_MS);
     else {
       childrenLeave(registry);
-      registry.leave(threadId, LEAVE_WAIT_MS);
+      registry.leave(threadId, READ_WAIT_MS);
     }
     if (listedUnwatched) registry.unwatchedExits(threadId);
   } catch {

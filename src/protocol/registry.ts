@@ -23,6 +23,17 @@ export { MAX_THREADS } from './layout.js';
 /** The environment-data key under which the main thread hands the buffer to every worker. */
 export const REGISTRY_KEY = 'asyncdebug:registry';
 
+/**
+ * How long a thread about to be freed waits for a stack read begun before (leave, close). The native
+ * reader asks each thread from a thread of its own, which on a starved machine may run long after the
+ * read began; a thread freed before it was asked is written to after it was freed (the likely cause of the
+ * crashes seen with 40 workers at a load of 30-40 while this was 250 ms). The reader also waits up to 5 s
+ * for a thread that does not answer (one inside a long native call): waiting for all of that would make
+ * such an app's exit late by seconds, so the wait ends at 1 s. A read is under way only while some
+ * thread is blocked, and normally ends within a millisecond.
+ */
+export const READ_WAIT_MS = 1_000;
+
 /** Where the findings hub (in the watchdog worker) is. */
 export const HubState = { starting: HUB_STARTING, up: HUB_UP, gone: HUB_GONE } as const;
 export type HubState = (typeof HubState)[keyof typeof HubState];
