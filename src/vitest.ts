@@ -5,6 +5,7 @@
 import { SourceMap } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { afterEach, beforeEach, inject } from 'vitest';
+import { entryAt } from './frames/map-entry.js';
 import { runnerMapPayload } from './frames/runner-maps.js';
 import {
   createTestWatcher,
@@ -75,7 +76,7 @@ function mapSite(f: TestFinding): void {
   const map = site?.generated && runnerMap(site.file);
   if (!site || !map) return;
   try {
-    const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number };
+    const entry = entryAt(map, site.line - 1, site.column - 1);
     if (typeof entry?.originalLine === 'number') {
       const { generated: _, ...rest } = site;
       f.site = { ...rest, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };

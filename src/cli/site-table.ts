@@ -98,7 +98,7 @@ export function summaryTable(sites: Site[], facts: RunFacts, c: ChalkInstance, m
   const notes: string[] = [];
   if (withdrawn) notes.push(withdrawn);
   if (sites.some((s) => s.ongoing)) notes.push(`${c.dim('+')} the block's end was not written: its process ended (or was killed, as test runners end their workers) while it went on or just after`);
-  if (sites.some((s) => s.generated)) notes.push(`${c.dim('transformed line')}: a line of the code as the test runner transformed it; the process ended before its source map was read`);
+  if (sites.some((s) => s.generated)) notes.push(`${c.dim('transformed line')}: a line of the code as the test runner transformed it; the process ended before its source map was read, or the map has no mapping for that line`);
   if (sites.some((s) => s.noStack)) notes.push(`${c.dim(NO_STACK)}: no stack was read, e.g. a block in the first 100-300 ms of a process, before the watchdog thread was up; not counted by ci`);
   if (sites.some((s) => s.file === null && !s.noStack)) notes.push(`${c.dim(NO_APP_FRAME)}: only node_modules or Node internals on the stack (the tool's own work, e.g. the test runner), or a block the stack could not name (its reason follows); not counted by ci`);
   if (sites.some((s) => s.kind === MODULE_LOAD)) notes.push(`${c.dim(MODULE_LOAD)}: module loading after start-up (a block spent loading, e.g. a lazy require or a test runner loading a test file; a loader's own sync I/O): a one-time warm-up; ci counts it only with --budget ${MODULE_LOAD}=N`);

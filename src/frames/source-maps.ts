@@ -12,6 +12,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Frame } from '../finding.js';
 import { readExportedMap } from './exported-maps.js';
+import { entryAt } from './map-entry.js';
 import { isUnderRunner, runnerMapPayload } from './runner-maps.js';
 
 const MAP_URL = /\/\/[#@]\s*sourceMappingURL=(\S+)\s*$/;
@@ -123,11 +124,7 @@ export function fileNeedingThreadMap(frames: readonly Frame[], isApp: (f: Frame)
 }
 
 function lookup(loaded: LoadedMap | { map: SourceMap; base: string }, frame: Frame): Frame | null {
-  const entry = loaded.map.findEntry(frame.line - 1, frame.column - 1) as {
-    originalSource?: string;
-    originalLine?: number;
-    originalColumn?: number;
-  };
+  const entry = entryAt(loaded.map, frame.line - 1, frame.column - 1);
   if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return null;
   return {
     file: resolveSource(entry.originalSource, loaded.base),
@@ -135,6 +132,11 @@ function lookup(loaded: LoadedMap | { map: SourceMap; base: string }, frame: Fra
     column: (entry.originalColumn ?? 0) + 1,
     function: frame.function,
   };
+}
+
+/** A frame of code transpiled in memory that its map has no mapping for: its line is the transformed code's. */
+function unmapped(frame: Frame): Frame {
+  return { ...frame, generated: true };
 }
 
 function resolveSource(source: string, base: string): string {
@@ -150,7 +152,7 @@ export function mapFrame(frame: Frame, inThread = false): Frame {
   if (!isAbsolute(frame.file) || isAgentFile(frame.file)) return frame;
   if (inThread) {
     const own = ownThreadMap(frame.file);
-    if (own) return lookup({ map: own, base: dirname(frame.file) }, frame) ?? frame;
+    if (own) return lookup({ map: own, base: dirname(frame.file) }, frame) ?? unmapped(frame);
   }
   const disk = loadDiskMap(frame.file);
   if (disk) return lookup(disk, frame) ?? frame;
@@ -158,7 +160,7 @@ export function mapFrame(frame: Frame, inThread = false): Frame {
   // and looking for one (a failed read) cost every sampled sync call ~70 us.
   if (!inThread && hasExportedAnswer(frame.file)) {
     const exported = exportedMaps.get(frame.file);
-    if (exported) return lookup(exported, frame) ?? frame;
+    if (exported) return lookup(exported, frame) ?? unmapped(frame);
   }
   return frame;
 }
