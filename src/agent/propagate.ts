@@ -68,7 +68,6 @@ function publicPort(worker: object): object | null {
 
 let patched = false;
 
-
 /** This thread's workers, for its exit: Node terminates them then, with no exit of their own. */
 const children = new Set<WeakRef<import('node:worker_threads').Worker>>();
 /** The set is pruned of workers gone when it doubles since the last pruning. */

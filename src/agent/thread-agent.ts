@@ -100,7 +100,6 @@ function takeSlot(maxThreads: number): { registry: Registry | null; slot: Thread
   return { registry, slot: claimed ?? privateSlot(), watched: registry && claimed ? { registry, slot: claimed } : null };
 }
 
-
 /**
  * The thread's last word to the registry as it exits, before Node frees it: from now on no stack read
  * may begin (the main thread: for every thread), and one begun is waited for (protocol/registry.ts).

@@ -11,7 +11,7 @@ export interface MapEntry {
  * A map's entry for a generated position (0-based), from that generated line's own mappings only. Node's
  * `findEntry` answers with the nearest mapping before the position, also one on an earlier line: a line
  * with no mapping of its own (code a transformer added) was named as a line far above it, often the
- * source's first (`path.ts:1` for a frame deep in a vitest-transformed file). No entry: null.
+ * source's first. No entry: null.
  */
 export function entryAt(map: SourceMap, line: number, column: number): MapEntry | null {
   const entry = map.findEntry(line, column) as MapEntry & { generatedLine?: number };
