@@ -110,6 +110,11 @@ export function startBlockDetector(
     // the watchdog falls back to reporting without this thread's stack
   }
   slot.beat(now(), cpuMs());
+  /** A beat that ends a turn: the watchdog's source-map request first, whose answer it reads once it sees the beat. */
+  const beatAnswering = () => {
+    answerMapRequest(slot);
+    slot.beat(now(), cpuMs());
+  };
 
   // --- rest (see the top of this file); only where the watchdog can read the thread's CPU time ---
   const startedAt = monotonicNow();
@@ -137,11 +142,9 @@ export function startBlockDetector(
     if (!resting || stopped) return;
     resting = false;
     quiet = 0;
-    // A block that began while it rested may have asked for a source map: answered before the beat
-    // that ends the block, as the heartbeat does (the watchdog reads the answer at the final line).
-    answerMapRequest(slot);
-    // The beat first: a watchdog that sees the thread awake sees this beat too.
-    slot.beat(now(), cpuMs());
+    // A block that began while it rested may have asked for a source map: answered with the beat that
+    // ends it. The beat first: a watchdog that sees the thread awake sees this beat too.
+    beatAnswering();
     slot.setResting(false);
     slot.clearWakeRequest();
     onBeat(true);
@@ -156,8 +159,7 @@ export function startBlockDetector(
       try {
         if (!resting || stopped) return;
         if (why !== 'timed-out' || !wasQuiet(REST_QUIET_SHARE) || slot.restForbidden()) return wake();
-        answerMapRequest(slot);
-        slot.beat(now(), cpuMs());
+        beatAnswering();
         onBeat(true);
         awaitWake();
       } catch {
@@ -192,8 +194,7 @@ export function startBlockDetector(
     } else {
       countUnclaimedGap();
     }
-    answerMapRequest(slot);
-    slot.beat(now(), cpuMs());
+    beatAnswering();
     onBeat(false);
     if (!resting && mayRest()) {
       quiet = wasQuiet(QUIET_SHARE) ? quiet + 1 : 0;
@@ -218,8 +219,7 @@ export function startBlockDetector(
     }),
     atExit() {
       if (!first && !resting) countUnclaimedGap();
-      answerMapRequest(slot);
-      slot.beat(now(), cpuMs());
+      beatAnswering();
       slot.setResting(false);
       slot.markExitBeat();
       slot.markExited();
