@@ -15,6 +15,8 @@ interface Case {
   args?: string[];
   /** What the bare run must show, so that the case cannot pass by showing nothing. */
   shows: RegExp;
+  /** Node's own flags for both runs. */
+  node?: string[];
 }
 
 const CASES: Record<string, Case> = {
@@ -30,6 +32,9 @@ const CASES: Record<string, Case> = {
   "errors the app catches and formats with its own prepareStackTrace": { file: 'stacks.cjs', shows: /in readFile callback: Error: callback \[5 sites\]/ },
   'nine exit listeners of the app': { file: 'exit-listeners.cjs', shows: /exit listeners later: 9/ },
   'ten exit listeners of the app': { file: 'exit-listeners.cjs', args: ['10'], shows: /exit listeners later: 10/ },
+  // Node 20 has no process.threadCpuUsage: the heartbeat reads its CPU time from /proc, a sync call that
+  // --trace-sync-io would print a warning for at every beat.
+  'a block after start-up under --trace-sync-io': { file: 'trace-sync-io.cjs', node: ['--trace-sync-io'], shows: /busy for 250 ms/ },
 };
 
 // Node's warnings name the process: `(node:1234)`, the one thing two runs of the same app differ by.
@@ -40,10 +45,10 @@ describe('the app\'s output with and without the agent', () => {
     it.concurrent(`${name}: the same stdout, stderr and exit code`, async () => {
       const file = fixture(`unchanged/${c.file}`);
       for (const flag of FLAGS) {
-        const bare = await runNode(file, { nodeArgs: [flag, EMPTY], args: c.args });
+        const bare = await runNode(file, { nodeArgs: [...(c.node ?? []), flag, EMPTY], args: c.args });
         expect(`${bare.stdout}${bare.stderr}`).toMatch(c.shows);
         for (const [mode, value] of Object.entries(MODES)) {
-          const watched = await runNode(file, { nodeArgs: [flag, 'asyncdebug'], args: c.args, env: { ASYNC_DEBUG: value } });
+          const watched = await runNode(file, { nodeArgs: [...(c.node ?? []), flag, 'asyncdebug'], args: c.args, env: { ASYNC_DEBUG: value } });
           expect(outputOf(watched), `${flag} asyncdebug, ${mode} mode`).toEqual(outputOf(bare));
           // the agent ran: its summary is in the report
           expect(watched.lines.some((l) => l.kind === 'summary' && l.threadId === 0), `${flag}, ${mode} mode: no summary`).toBe(true);

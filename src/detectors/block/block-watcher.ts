@@ -223,7 +223,12 @@ export class BlockWatcher {
   private nextTickAt(t0: number): number {
     let at = t0 + Math.max(this.intervalMs, this.slowMs / 2);
     for (const t of this.threads.values()) {
-      if (t.block) return t0 + this.intervalMs;
+      // While a block is open, every heartbeat; sooner when its first line may be certain by then.
+      if (t.block) {
+        const soon = t.nextSplitAt > t0 && !t.block.id ? Math.min(t.nextSplitAt, t0 + this.intervalMs) : t0 + this.intervalMs;
+        if (soon < at) at = soon;
+        continue;
+      }
       const beat = t.slot.lastBeat();
       if (beat === 0 || t.slot.exited()) continue;
       if (t.rest || t.slot.resting()) {
@@ -249,6 +254,9 @@ export class BlockWatcher {
       const turned = t.slot.gen() !== b.gen;
       if (turned || exited) this.close(t, turned ? beat : t0);
       else if (t0 >= t.nextSampleAt) await this.step(t, b);
+      // Not written yet, only because the thread's time had not certainly reached the threshold at the
+      // last read: written as soon as it has, with the reads so far (the next read may be 20 ms off).
+      else if (!b.id && t.split && t.nextSplitAt > 0 && t0 >= t.nextSplitAt) this.writeIfDue(t, b, this.now());
     } else if (!exited && beat !== 0 && t.slot.resting()) {
       await this.watchResting(t, watchdogStalled);
     } else if (!exited && beat !== 0 && !watchdogStalled && this.now() - beat >= this.slowMs) {
@@ -354,6 +362,11 @@ export class BlockWatcher {
     const at = this.now();
     // The inspector engine pauses the thread under a debugger for each read: only at the writes.
     t.nextSampleAt = this.engine?.name === 'inspector' ? Math.max(at + this.sampleMs, t.nextWriteAt) : at + this.sampleMs;
+    this.writeIfDue(t, b, at);
+  }
+
+  /** The ongoing line, when the block is found (named, the threshold certainly reached) or a write is due. */
+  private writeIfDue(t: Watched, b: OpenBlock, at: number): void {
     if (!b.named || at - b.appStart < this.slowMs) return;
     // A read answered late, after the loop turned: the gap is over, its close writes the final line.
     if (t.slot.gen() !== b.gen) return;
@@ -510,7 +523,8 @@ export class BlockWatcher {
     // Start-up inside the gap may have been all on a CPU: it is taken off the bound.
     const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0)) - (b.appStart - b.beat);
     if (bound >= this.slowMs) return true;
-    t.nextSplitAt = at + Math.max(this.sampleMs, this.slowMs - bound);
+    // The bound grows by at most the time that passes: not sooner than the shortfall (checked at ticks).
+    t.nextSplitAt = at + Math.max(1, this.slowMs - bound);
     return false;
   }
 

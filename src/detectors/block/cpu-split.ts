@@ -9,7 +9,7 @@
 // - the wait of a thread that is runnable right now is added to its total only once it gets a CPU,
 //   so at a read the part of the gap not yet accounted for may be a wait still pending, not sleep;
 // - the gap opens only once it is `slowMs` old: the stretch before the first read is not measured.
-//   Where the thread stamps its CPU time at each heartbeat (`process.threadCpuUsage`: not on Node 20), that stretch's CPU is known;
+//   Where the thread stamps its CPU time at each heartbeat (thread-cpu.ts), that stretch's CPU is known;
 //   the rest of it is split as the measured stretch was.
 import fs from 'node:fs';
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 
 const readlink = fs.readlinkSync;
 const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage?.bind(process);
+const { openSync, readSync, closeSync } = fs;
 
 /**
  * This thread's kernel thread id: Linux names it in `/proc/thread-self` (`<pid>/task/<tid>`); 0
@@ -23,15 +24,56 @@ export function kernelThreadId(): number {
 }
 
 /**
- * The CPU time this thread has used, ms; -1 where Node cannot say (`process.threadCpuUsage`: Node 23.9+ and
- * the later 22.x lines, not 20). One call is about half a microsecond (getrusage of the thread), once per heartbeat.
+ * The CPU time this thread has used, ms; -1 where it cannot be said. Node 23.9+ and the later 22.x
+ * lines have `process.threadCpuUsage` (getrusage of the thread, about half a microsecond). Node 20 has
+ * not: there it is the first field of `/proc/thread-self/schedstat` (the same kernel total, in ns),
+ * opened, read and closed at each call (a few microseconds, once per heartbeat: 100 a second on a busy
+ * loop, one a second at rest). The descriptor is not kept: a worker may end without saying so, and a
+ * descriptor left open per ended worker would leak. Without the stamp, a block is certain only a
+ * threshold after the watchdog's first reading of the thread (about 100 ms later).
  */
 export function threadCpuMs(): number {
-  if (!threadCpuUsage) return -1;
+  if (threadCpuUsage) {
+    try {
+      const u = threadCpuUsage();
+      return (u.user + u.system) / 1000;
+    } catch {
+      return -1;
+    }
+  }
+  return schedstatCpuMs();
+}
+
+/** One buffer per thread (each thread loads its own copy of the agent): `<ns on CPU> <ns waiting> <slices>`. */
+const statBuffer = Buffer.alloc(80);
+/**
+ * Under `--trace-sync-io` Node prints a warning with a stack for every sync call after the first tick,
+ * these reads too: the app's output is not the agent's to add to, so there are no stamps then.
+ */
+const TRACE_SYNC_IO = /(^|\s)--trace-sync-io(\s|=|$)/;
+let schedstatFails =
+  process.platform !== 'linux' || process.execArgv.some((a) => TRACE_SYNC_IO.test(a)) || TRACE_SYNC_IO.test(process.env.NODE_OPTIONS ?? '');
+
+function schedstatCpuMs(): number {
+  if (schedstatFails) return -1;
+  let fd = -1;
   try {
-    const u = threadCpuUsage();
-    return (u.user + u.system) / 1000;
+    fd = openSync('/proc/thread-self/schedstat', 'r');
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    const space = statBuffer.indexOf(32);
+    const ns = Number(statBuffer.toString('latin1', 0, space > 0 && space < n ? space : n));
+    return Number.isFinite(ns) ? ns / 1e6 : -1;
   } catch {
+    // no /proc, or no schedstat (a kernel without CONFIG_SCHEDSTATS): never asked again
+    schedstatFails = true;
     return -1;
+  } finally {
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {
+        // nothing to do
+      }
+    }
   }
 }

@@ -485,7 +485,20 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     expect(metThreshold(last)).toBe(true);
   });
 
-  it('without CPU stamps (Node 20), the first line waits until the measured stretch alone reaches the threshold', async () => {
+  it('the first line is written at the tick its CPU time certainly reaches the threshold, not at the next read', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    w.stack([at(30), TIMERS], 1);
+    w.doing('cpu');
+    // Beats for 50 ms, then a block: opened at the threshold, its CPU short of it by the kernel's tick;
+    // the next read is a sampling interval (20 ms) later.
+    await w.follow(300, 50);
+    const first = w.blocks()[0];
+    expect(first).toMatchObject({ ongoing: true, site: { line: 30 } });
+    expect(first.durationMs).toBeGreaterThanOrEqual(100);
+    expect(first.durationMs).toBeLessThan(100 + sampleEvery(100, 10));
+  });
+
+  it('without CPU stamps (a thread that could not read its own CPU time), the first line waits until the measured stretch alone reaches the threshold', async () => {
     const w = setup(100, 10, null, { kernel: 'no-stamps' });
     w.stack([at(30), TIMERS]);
     w.doing('cpu');

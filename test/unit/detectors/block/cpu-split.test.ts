@@ -68,9 +68,9 @@ describe.runIf(HAS_SCHEDSTAT)('the kernel\'s numbers for a thread of this proces
     expect(procSchedSource.open(2 ** 30)).toBeNull();
   });
 
-  it('the CPU stamp of a beat is on the kernel\'s clock (where Node has process.threadCpuUsage)', () => {
+  it('the CPU stamp of a beat is on the kernel\'s clock (process.threadCpuUsage, or schedstat on Node 20)', () => {
     const stamp = threadCpuMs();
-    if (stamp < 0) return void console.log(`skipped: process.threadCpuUsage is missing on Node ${process.version}`);
+    if (stamp < 0) return void console.log(`skipped: neither process.threadCpuUsage nor /proc/thread-self/schedstat on Node ${process.version}`);
     const reader = procSchedSource.open(kernelThreadId())!;
     const r = reader.read(Date.now())!;
     reader.close();
@@ -92,7 +92,7 @@ describe('a gap\'s split from its readings', () => {
     expect(s.sleepMs).toBe(0);
   });
 
-  it('without the stamp (Node 20), the whole gap is split as the measured stretch was', () => {
+  it('without the stamp (a thread that could not read its own CPU time), the whole gap is split as the measured stretch was', () => {
     const split = new GapSplit(0, null, reading(100, 1000, 500));
     split.add(reading(200, 1025, 500, true));
     const s = split.estimate(200, null);
