@@ -1,5 +1,6 @@
 // Starts the process's one watchdog worker from the main thread. It is unref'd (never keeps the process
-// alive), gets no --import (so the agent does not load inside it), and its failures stay silent.
+// alive), gets none of the app's Node options (so neither the agent nor the app's own preloads load
+// inside it), and its failures stay silent.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { WATCHDOG_MARK } from './marker.js';
@@ -8,13 +9,20 @@ import type { WatchdogData } from './worker.js';
 
 export function spawnWatchdog(config: Config, intervalMs: number, registry: Registry): Worker | null {
   try {
-    // mainExecArgv: for boot.cjs's code cache (the process's V8 flags; the watchdog's own execArgv is empty).
-    const data: WatchdogData & { [WATCHDOG_MARK]: true; mainExecArgv: string[] } = { config, intervalMs, registry: registry.buffer, [WATCHDOG_MARK]: true, mainExecArgv: process.execArgv };
+    // A worker given execArgv still parses NODE_OPTIONS from its env: every preload there (the agent under
+    // `asyncdebug run`, the app's tsx, dotenv, an OpenTelemetry register) would load in the watchdog too,
+    // and --trace-sync-io would print a warning for each of its reads. Its env is the process's without it.
+    const { NODE_OPTIONS: nodeOptions, ...env } = process.env;
+    // mainExecArgv: for boot.cjs's code cache (the process's V8 flags, which NODE_OPTIONS may hold too;
+    // the watchdog's own execArgv is empty).
+    const mainExecArgv = nodeOptions ? [...process.execArgv, `NODE_OPTIONS=${nodeOptions}`] : process.execArgv;
+    const data: WatchdogData & { [WATCHDOG_MARK]: true; mainExecArgv: string[] } = { config, intervalMs, registry: registry.buffer, [WATCHDOG_MARK]: true, mainExecArgv };
     // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/). boot.cjs
     // loads worker.cjs through the code cache.
     const worker = new Worker(new URL('../watchdog/boot.cjs', import.meta.url), {
       workerData: data,
       execArgv: [],
+      env,
       // Not piped into process.stdout/stderr: that would create handles the app can see. The watchdog
       // writes with writeSync(2) instead.
       stdout: true,

@@ -17,6 +17,8 @@ interface Case {
   shows: RegExp;
   /** Node's own flags for both runs. */
   node?: string[];
+  /** The environment of both runs. */
+  env?: Record<string, string>;
 }
 
 const CASES: Record<string, Case> = {
@@ -35,6 +37,9 @@ const CASES: Record<string, Case> = {
   // Node 20 has no process.threadCpuUsage: the heartbeat reads its CPU time from /proc, a sync call that
   // --trace-sync-io would print a warning for at every beat.
   'a block after start-up under --trace-sync-io': { file: 'trace-sync-io.cjs', node: ['--trace-sync-io'], shows: /busy for 250 ms/ },
+  // Flags in NODE_OPTIONS reach every worker that does not say otherwise: not the agent's watchdog.
+  'a block after start-up under NODE_OPTIONS=--trace-sync-io': { file: 'trace-sync-io.cjs', env: { NODE_OPTIONS: '--trace-sync-io' }, shows: /busy for 250 ms/ },
+  "the app's own preload in NODE_OPTIONS": { file: 'trace-sync-io.cjs', env: { NODE_OPTIONS: `--require ${fixture('unchanged/say-thread.cjs')}` }, shows: /preload ran in thread 0\n/ },
 };
 
 // Node's warnings name the process: `(node:1234)`, the one thing two runs of the same app differ by.
@@ -45,10 +50,10 @@ describe('the app\'s output with and without the agent', () => {
     it.concurrent(`${name}: the same stdout, stderr and exit code`, async () => {
       const file = fixture(`unchanged/${c.file}`);
       for (const flag of FLAGS) {
-        const bare = await runNode(file, { nodeArgs: [...(c.node ?? []), flag, EMPTY], args: c.args });
+        const bare = await runNode(file, { nodeArgs: [...(c.node ?? []), flag, EMPTY], args: c.args, env: c.env });
         expect(`${bare.stdout}${bare.stderr}`).toMatch(c.shows);
         for (const [mode, value] of Object.entries(MODES)) {
-          const watched = await runNode(file, { nodeArgs: [...(c.node ?? []), flag, 'asyncdebug'], args: c.args, env: { ASYNC_DEBUG: value } });
+          const watched = await runNode(file, { nodeArgs: [...(c.node ?? []), flag, 'asyncdebug'], args: c.args, env: { ...c.env, ASYNC_DEBUG: value } });
           expect(outputOf(watched), `${flag} asyncdebug, ${mode} mode`).toEqual(outputOf(bare));
           // the agent ran: its summary is in the report
           expect(watched.lines.some((l) => l.kind === 'summary' && l.threadId === 0), `${flag}, ${mode} mode: no summary`).toBe(true);
