@@ -31,15 +31,21 @@ export interface ProbeAnswer {
   request?: RequestState;
 }
 
-const rowsOf = (_error: Error, sites: NodeJS.CallSite[]): RawRow[] =>
-  sites.map((s) => [s.getFileName() ?? null, s.getLineNumber(), s.getColumnNumber(), s.getFunctionName()]);
+const rowOf = (s: NodeJS.CallSite): RawRow => [s.getFileName() ?? null, s.getLineNumber(), s.getColumnNumber(), s.getFunctionName()];
+const rowsOf = (_error: Error, sites: NodeJS.CallSite[]): RawRow[] => sites.map(rowOf);
+/**
+ * The frames on the thread's stack only: V8 appends a continuation's awaiting callers (`at async f`),
+ * which the stack reader never sees, so the outermost frame compared with its reads must not be one.
+ */
+const syncRowsOf = (_error: Error, sites: NodeJS.CallSite[]): RawRow[] =>
+  sites.filter((s) => !(s as { isAsync?: () => boolean }).isAsync?.()).map(rowOf);
 
 /** Formats a stack with our formatter: a captured holder's (formatted only now), or the current one. */
-function format(read: () => unknown): RawRow[] {
+function format(read: () => unknown, rows: typeof rowsOf = rowsOf): RawRow[] {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   try {
-    Error.prepareStackTrace = rowsOf as typeof Error.prepareStackTrace;
+    Error.prepareStackTrace = rows as typeof Error.prepareStackTrace;
     Error.stackTraceLimit = 200;
     const stack = read();
     return Array.isArray(stack) ? (stack as RawRow[]) : [];
@@ -51,7 +57,7 @@ function format(read: () => unknown): RawRow[] {
   }
 }
 
-const currentStack = () => format(() => new Error().stack);
+const currentStack = () => format(() => new Error().stack, syncRowsOf);
 const scheduledRows = (holder: { stack?: unknown } | undefined) => (holder ? format(() => holder.stack) : []);
 
 /** The functions that call a callback, as they appear below it; the innermost one found says which kind. */
