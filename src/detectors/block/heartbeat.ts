@@ -150,12 +150,7 @@ export function startBlockDetector(
   let listening = false;
   const asyncdebugRequestWakes = () => {
     try {
-      if (!resting || stopped) return;
       wake();
-      // The handler runs next: one beat after it that finds the loop idle since now, and the thread
-      // rests again (an idle server's short requests each cost a beat or two, not five).
-      wasQuiet(QUIET_SHARE);
-      quiet = QUIET_BEATS - 1;
     } catch {
       // never into the app's request
     }
