@@ -41,23 +41,6 @@ describe.skipIf(!linux)('blocks that start while a thread rests', () => {
     expect(blocks(run.lines).length, JSON.stringify(blocks(run.lines), null, 1)).toBe(3);
   }, 40_000);
 
-  it('an idle server whose request blocks in its handler: found at its line, with the request (the request woke the thread)', async () => {
-    const app = fixture('resting-server.mjs');
-    // Debug mode names the request on every Node line; the default mode from Node 24.
-    for (const env of [{}, { ASYNC_DEBUG: '1' }]) {
-      const run = await runNode(app, { env, timeoutMs: 30_000 });
-      expect(run.stdout, run.stderr).toBe('client exited 0\n');
-      const found = blockAt(run.lines, app);
-      expect(found.durationMs as number).toBeGreaterThanOrEqual(250);
-      expect(found.durationMs as number).toBeLessThan(1000); // not the rest before the request
-      if ('ASYNC_DEBUG' in env || Number(process.versions.node.split('.')[0]) >= 24) {
-        expect(found.request, JSON.stringify(found, null, 1)).toMatchObject({ method: 'GET', route: '/report' });
-      }
-      expect(JSON.stringify(run.lines)).not.toContain('secret');
-      expect(blocks(run.lines).length, JSON.stringify(blocks(run.lines), null, 1)).toBe(1);
-    }
-  }, 70_000);
-
   it('an app that replaces the timer globals (fake timers) after start-up: a woken thread keeps beating, no block', async () => {
     const run = await runNode(fixture('resting-fake-timers.mjs'), { timeoutMs: 30_000 });
     expect(run.code, run.stderr).toBe(0);

@@ -7,12 +7,7 @@
 // second costs ~1 % of a core by itself, per thread. While it rests, the watchdog watches the thread's
 // CPU time instead (block-watcher.ts): the moment it moves, the watchdog wakes the thread (the
 // thread waits for that with Atomics.waitAsync on its slot, whose timeout is also its rest beat); a
-// thread that then does not beat within the threshold is blocked. An HTTP request that reaches a resting
-// thread wakes it before its handler runs (Node's `http.server.request.start`, listened to only while
-// the thread rests): a handler that blocks is then watched by the beats, found a threshold after it
-// began, where the watchdog's looks at the CPU would see it up to half a threshold later and then wait a
-// threshold more (missing a block of up to about one and a half thresholds).
-import type * as Diagnostics from 'node:diagnostics_channel';
+// thread that then does not beat within the threshold is blocked.
 import { threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
@@ -49,8 +44,6 @@ const REST_BEAT_MS = 1000;
  * use costs ~2 ms, which a short process (a test file) should not pay for nothing.
  */
 const REST_AFTER_MS = 1000;
-
-const REQUEST_START = 'http.server.request.start';
 
 /** The loop's idle time so far, ms (uv_metrics_idle_time); perf_hooks' own, not a global a test may fake. */
 type IdleClock = () => number;
@@ -145,32 +138,10 @@ export function startBlockDetector(
     if (idle === undefined) idle = idleClock();
     return idle !== null;
   };
-  // --- a request wakes a resting thread (see the top of this file) ---
-  let channels: typeof Diagnostics | null | undefined;
-  let listening = false;
-  const asyncdebugRequestWakes = () => {
-    try {
-      wake();
-    } catch {
-      // never into the app's request
-    }
-  };
-  const listenForRequests = (on: boolean) => {
-    if (on === listening) return;
-    try {
-      channels ??= builtin<typeof Diagnostics>('diagnostics_channel');
-      if (on) channels.subscribe(REQUEST_START, asyncdebugRequestWakes);
-      else channels.unsubscribe(REQUEST_START, asyncdebugRequestWakes);
-      listening = on;
-    } catch {
-      channels = null;
-    }
-  };
   const wake = () => {
     if (!resting || stopped) return;
     resting = false;
     quiet = 0;
-    listenForRequests(false);
     // A block that began while it rested may have asked for a source map: answered with the beat that
     // ends it. The beat first: a watchdog that sees the thread awake sees this beat too.
     beatAnswering();
@@ -207,7 +178,6 @@ export function startBlockDetector(
     }
     resting = true;
     realClearInterval(timer);
-    listenForRequests(true);
     awaitWake();
   };
 
@@ -249,7 +219,6 @@ export function startBlockDetector(
     }),
     atExit() {
       if (!first && !resting) countUnclaimedGap();
-      listenForRequests(false);
       beatAnswering();
       slot.setResting(false);
       slot.markExitBeat();
@@ -261,7 +230,6 @@ export function startBlockDetector(
       if (stopped) return;
       stopped = true;
       realClearInterval(timer);
-      listenForRequests(false);
       slot.markExited();
     },
   };
