@@ -2,17 +2,13 @@
 // --import of this package's register.cjs by absolute file URL (a bare name would not resolve in a
 // child whose cwd is elsewhere), after whatever the user already had there.
 import { pathToFileURL, fileURLToPath } from 'node:url';
+// A file URL has no spaces or quotes (they are percent-encoded), but it is quoted whenever it could need it.
+import { quoteNodeOption } from '../watchdog/node-options.js';
+
+export { quoteNodeOption };
 
 /** dist/register.cjs of this installation (this file is dist/cli/inject.js). */
 export const REGISTER_URL = pathToFileURL(fileURLToPath(new URL('../register.cjs', import.meta.url))).href;
-
-/**
- * NODE_OPTIONS splits on spaces and honours double quotes with backslash escapes. A file URL has no
- * spaces or quotes (they are percent-encoded), but quote it whenever it could need it.
- */
-export function quoteNodeOption(value: string): string {
-  return /[\s"\\]/.test(value) ? `"${value.replace(/(["\\])/g, '\\$1')}"` : value;
-}
 
 /** True when NODE_OPTIONS already imports an asyncdebug entry (two copies would start two agents). */
 export function importsAsyncdebug(nodeOptions: string): boolean {

@@ -1,18 +1,20 @@
 // Starts the process's one watchdog worker from the main thread. It is unref'd (never keeps the process
-// alive), gets none of the app's Node options (so neither the agent nor the app's own preloads load
-// inside it), and its failures stay silent.
+// alive), gets none of the app's preloads (so neither the agent nor the app's own tools load inside it:
+// node-options.ts), and its failures stay silent.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { WATCHDOG_MARK } from './marker.js';
 import type { Registry } from '../protocol/registry.js';
 import type { WatchdogData } from './worker.js';
+import { watchdogNodeOptions } from './node-options.js';
 
 export function spawnWatchdog(config: Config, intervalMs: number, registry: Registry): Worker | null {
   try {
-    // A worker given execArgv still parses NODE_OPTIONS from its env: every preload there (the agent under
-    // `asyncdebug run`, the app's tsx, dotenv, an OpenTelemetry register) would load in the watchdog too,
-    // and --trace-sync-io would print a warning for each of its reads. Its env is the process's without it.
+    // A worker given execArgv still parses NODE_OPTIONS from its env: the watchdog's is the process's
+    // without its preloads (node-options.ts).
     const { NODE_OPTIONS: nodeOptions, ...env } = process.env;
+    const kept = watchdogNodeOptions(nodeOptions);
+    if (kept) env.NODE_OPTIONS = kept;
     // mainExecArgv: for boot.cjs's code cache (the process's V8 flags, which NODE_OPTIONS may hold too;
     // the watchdog's own execArgv is empty).
     const mainExecArgv = nodeOptions ? [...process.execArgv, `NODE_OPTIONS=${nodeOptions}`] : process.execArgv;
