@@ -492,7 +492,7 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     // Beats for 50 ms, then a block: opened at the threshold, its CPU short of it by the kernel's tick;
     // the next read is a sampling interval (20 ms) later.
     await w.follow(300, 50);
-    const first = w.blocks()[0];
+    const first = w.blocks()[0]!;
     expect(first).toMatchObject({ ongoing: true, site: { line: 30 } });
     expect(first.durationMs).toBeGreaterThanOrEqual(100);
     expect(first.durationMs).toBeLessThan(100 + sampleEvery(100, 10));
