@@ -51,9 +51,12 @@ describe('more threads than the old limit of 128', () => {
     const found = blocks(r.lines).filter((b) => b.threadId === seen.last);
     const named = found.some((b) => b.site?.file === MANY_WORKER && b.site.line === markerLine(MANY_WORKER));
     // The block is watched in thread 141: named, or, on a machine so loaded that the thread got little of
-    // its CPU (on Node 20 the fixture's clock is the whole process's), accounted for in its summary.
+    // its CPU (on Node 20 the fixture's clock is the whole process's), accounted for in its summary, or
+    // written without a site when its own time reached the threshold but no read came while it ran
+    // (the reads answered only after it, the thread kept waiting for a CPU: seen once in CI on Node 20).
     const summary = summaries(r.lines).find((s) => s.threadId === seen.last)!;
-    expect(named || countedSiteless(summary), JSON.stringify({ found, summary })).toBe(true);
+    const siteless = found.some((b) => b.site === null && typeof b.reason === 'string' && (b.cpuMs as number) >= 100);
+    expect(named || siteless || countedSiteless(summary), JSON.stringify({ found, summary })).toBe(true);
   });
 
   it('past ASYNC_DEBUG_MAX_THREADS: one line on stderr says so, and health() lists the threads not watched', async () => {
