@@ -5,6 +5,7 @@
 // (Node 24+, where AsyncLocalStorage is built on AsyncContextFrame and costs nothing per callback),
 // and debug mode's probe reads it in the thread on every Node line.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { hasNodeFlag } from './node-options.js';
 
 /** What a request's store holds. Plain data properties only: it is read at an interrupt, where a getter must not run. */
 export interface RequestState {
@@ -48,10 +49,6 @@ export function currentRequest(): RequestState | undefined {
   }
 }
 
-function hasFlag(flag: string): boolean {
-  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(flag);
-}
-
 /**
  * Whether AsyncLocalStorage is built on AsyncContextFrame here: Node 24 and later unless turned off,
  * Node 22 when turned on. Only there is a store cheap enough for default mode (elsewhere it enables
@@ -59,8 +56,8 @@ function hasFlag(flag: string): boolean {
  */
 export function contextFramesOn(version = process.versions.node): boolean {
   const major = Number(version.split('.')[0]);
-  if (major >= 24) return !hasFlag('--no-async-context-frame');
-  return major === 22 && hasFlag('--experimental-async-context-frame');
+  if (major >= 24) return !hasNodeFlag('--no-async-context-frame');
+  return major === 22 && hasNodeFlag('--experimental-async-context-frame');
 }
 
 const text = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined);

@@ -3,7 +3,7 @@
 // child whose cwd is elsewhere), after whatever the user already had there.
 import { pathToFileURL, fileURLToPath } from 'node:url';
 // A file URL has no spaces or quotes (they are percent-encoded), but it is quoted whenever it could need it.
-import { quoteNodeOption } from '../watchdog/node-options.js';
+import { quoteNodeOption } from '../node-options.js';
 
 export { quoteNodeOption };
 

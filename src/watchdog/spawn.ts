@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { WATCHDOG_MARK } from './marker.js';
 import type { Registry } from '../protocol/registry.js';
 import type { WatchdogData } from './worker.js';
-import { watchdogNodeOptions } from './node-options.js';
+import { watchdogNodeOptions } from '../node-options.js';
 
 export function spawnWatchdog(config: Config, intervalMs: number, registry: Registry): Worker | null {
   try {
@@ -15,9 +15,9 @@ export function spawnWatchdog(config: Config, intervalMs: number, registry: Regi
     const { NODE_OPTIONS: nodeOptions, ...env } = process.env;
     const kept = watchdogNodeOptions(nodeOptions);
     if (kept) env.NODE_OPTIONS = kept;
-    // mainExecArgv: for boot.cjs's code cache (the process's V8 flags, which NODE_OPTIONS may hold too;
-    // the watchdog's own execArgv is empty).
-    const mainExecArgv = nodeOptions ? [...process.execArgv, `NODE_OPTIONS=${nodeOptions}`] : process.execArgv;
+    // mainExecArgv: for boot.cjs's code cache name (the process's V8 flags; the watchdog's own execArgv
+    // is empty). Those in NODE_OPTIONS are in the watchdog's own, which the name hashes too (code-cache.ts).
+    const mainExecArgv = process.execArgv;
     const data: WatchdogData & { [WATCHDOG_MARK]: true; mainExecArgv: string[] } = { config, intervalMs, registry: registry.buffer, [WATCHDOG_MARK]: true, mainExecArgv };
     // Spelled from dist/ so that it holds both here and inside the bundled agent (dist/agent/). boot.cjs
     // loads worker.cjs through the code cache.

@@ -4,6 +4,7 @@
 // time it had used at each heartbeat. Both are taken from functions copied when this module loads,
 // before the app can replace them.
 import fs from 'node:fs';
+import { hasNodeFlag } from '../../node-options.js';
 
 const readlink = fs.readlinkSync;
 const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage?.bind(process);
@@ -50,9 +51,7 @@ const statBuffer = Buffer.alloc(80);
  * Under `--trace-sync-io` Node prints a warning with a stack for every sync call after the first tick,
  * these reads too: the app's output is not the agent's to add to, so there are no stamps then.
  */
-const TRACE_SYNC_IO = /(^|\s)--trace-sync-io(\s|=|$)/;
-let schedstatFails =
-  process.platform !== 'linux' || process.execArgv.some((a) => TRACE_SYNC_IO.test(a)) || TRACE_SYNC_IO.test(process.env.NODE_OPTIONS ?? '');
+let schedstatFails = process.platform !== 'linux' || hasNodeFlag('--trace-sync-io');
 
 function schedstatCpuMs(): number {
   if (schedstatFails) return -1;

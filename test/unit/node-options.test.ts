@@ -3,7 +3,7 @@
 // process given the kept string must see the same options.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { splitNodeOptions, watchdogNodeOptions } from '../../../src/watchdog/node-options.js';
+import { hasNodeFlag, splitNodeOptions, watchdogNodeOptions } from '../../src/node-options.js';
 
 describe('the watchdog\'s NODE_OPTIONS', () => {
   it('drops preloads in each spelling, with their module, and --trace-sync-io', () => {
@@ -30,5 +30,16 @@ describe('the watchdog\'s NODE_OPTIONS', () => {
     const r = spawnSync(process.execPath, ['-p', 'process.title + "|" + process.noDeprecation'], { env: { ...process.env, NODE_OPTIONS: kept }, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('asyncdebug kept|true');
+  });
+});
+
+describe('hasNodeFlag', () => {
+  it('finds a flag on the command line or in NODE_OPTIONS, as Node splits it, and nothing that only starts like it', () => {
+    expect(hasNodeFlag('--trace-sync-io', ['--trace-sync-io'], undefined)).toBe(true);
+    expect(hasNodeFlag('--trace-sync-io', [], '--max-old-space-size=64 --trace-sync-io')).toBe(true);
+    expect(hasNodeFlag('--trace-sync-io', [], '--require "/a dir/x.cjs"\t--trace-sync-io')).toBe(true);
+    expect(hasNodeFlag('--trace-sync-io', ['--trace-sync-io-x'], '--trace-sync-iox')).toBe(false);
+    expect(hasNodeFlag('--no-async-context-frame', ['--no-async-context-frame=true'], '')).toBe(true);
+    expect(hasNodeFlag('--trace-sync-io', [], '"unclosed --trace-sync-io')).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-// NODE_OPTIONS as the watchdog worker gets it. Node parses NODE_OPTIONS for every worker that is not
+// Node's options as the agent reads them: whether the process runs with a flag (on its command line or in
+// NODE_OPTIONS), and NODE_OPTIONS as the watchdog worker gets it. Node parses NODE_OPTIONS for every worker that is not
 // given an env of its own (`execArgv: []` or not): the app's preloads would load in the watchdog too
 // (tsx, dotenv, an OpenTelemetry register; under `asyncdebug run` the agent's register), and
 // --trace-sync-io would print a warning for each of its reads. Those go; every other option stays (the
@@ -37,6 +38,16 @@ export function splitNodeOptions(value: string): string[] | null {
   if (quoted) return null;
   if (started) out.push(current);
   return out;
+}
+
+/**
+ * Whether this process runs with `flag` (a boolean option: `--trace-sync-io`), on its command line or
+ * in NODE_OPTIONS, whichever thread asks (a worker's execArgv is its own, its env the process's or one
+ * it was given).
+ */
+export function hasNodeFlag(flag: string, execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): boolean {
+  const given = (token: string) => token === flag || token.startsWith(`${flag}=`);
+  return execArgv.some(given) || (splitNodeOptions(nodeOptions ?? '') ?? []).some(given);
 }
 
 /** A value as NODE_OPTIONS needs it written: quoted when it holds a space, a quote or a backslash. */
