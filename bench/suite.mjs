@@ -5,6 +5,8 @@
 // and the median CPU time of all the suite's processes (the runner's children, from /proc/self/stat's
 // cutime + cstime: they are counted once waited for), and the ratios against no agent measured in the
 // same round. CPU time is the steadier figure on a shared machine; read it first.
+// --reporters: the agent's reporters (default json, as `asyncdebug ci` runs a suite; console,json is
+// what `asyncdebug run` gives it).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { files: { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' }, reporters: { type: 'string', default: 'json' } } });
 const files = Number(values.files);
 const rounds = Number(values.rounds);
 const register = pathToFileURL(fileURLToPath(new URL('../dist/register.cjs', import.meta.url))).href;
@@ -39,7 +41,7 @@ function childrenCpuMs() {
 
 const CONFIGS = {
   none: {},
-  agent: { NODE_OPTIONS: `--import=${register}`, ASYNC_DEBUG_REPORTERS: 'json', ASYNC_DEBUG_REPORT_DIR: join(dir, 'reports') },
+  agent: { NODE_OPTIONS: `--import=${register}`, ASYNC_DEBUG_REPORTERS: values.reporters, ASYNC_DEBUG_REPORT_DIR: join(dir, 'reports') },
 };
 function runOnce(name) {
   const env = { ...process.env, NODE_OPTIONS: '', ...CONFIGS[name] };
@@ -69,7 +71,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`node:test suite of ${files} files (one process each), Node ${process.version}, ${rounds} rounds`);
+console.log(`node:test suite of ${files} files (one process each), Node ${process.version}, ${rounds} rounds, reporters ${values.reporters}`);
 for (const name of ['none', 'agent']) {
   const w = median(results[name].map((r) => r.wall));
   const c = median(results[name].map((r) => r.cpu));

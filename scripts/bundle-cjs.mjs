@@ -20,7 +20,11 @@ const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20'
 await build({ ...common, entryPoints: ['src/agent/thread-agent.ts'], outfile: 'dist/agent/thread-agent.cjs', sourcemap: true });
 // The watchdog worker, one CommonJS file too: a worker whose entry is an ES module first sets up the ESM
 // loader in its thread, which made its boot (and a process's exit while it still boots) ~10 ms longer.
-await build({ ...common, entryPoints: ['src/watchdog/worker.ts'], outfile: 'dist/watchdog/worker.cjs', sourcemap: true });
+// It holds the console reporter and chalk (an ES module package, which a `require` could not take on every
+// Node line we support): loading them as ES modules set up the ESM loader in the watchdog of every process.
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const otherPackages = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies }).filter((name) => name !== 'chalk');
+await build({ ...common, packages: undefined, external: otherPackages.flatMap((name) => [name, `${name}/*`]), entryPoints: ['src/watchdog/worker.ts'], outfile: 'dist/watchdog/worker.cjs', sourcemap: true });
 // Its entry, boot.cjs, loads it through V8's code cache (src/code-cache.ts).
 await build({ ...common, entryPoints: ['src/watchdog/boot.ts'], outfile: 'dist/watchdog/boot.cjs' });
 rmSync(new URL('watchdog/boot.js', dist), { force: true });

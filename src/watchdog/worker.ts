@@ -8,7 +8,8 @@ import { startHub } from './hub.js';
 import { healthReader } from '../protocol/health.js';
 import { Registry } from '../protocol/registry.js';
 import { wakeResting } from '../protocol/wake.js';
-import { reportersAt } from '../reporters/load-reporters.js';
+import { bundleReporter, reportersAt } from '../reporters/load-reporters.js';
+import { createReporter as createConsoleReporter } from '../reporters/console.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
@@ -35,9 +36,12 @@ const { config, intervalMs } = data;
 const registry = new Registry(data.registry);
 const health = healthReader(registry, config.slowMs);
 const engine = chooseEngine(config, registry);
-// The findings made here (blocks) are written here too (json); the hub's reporters (console: chalk,
-// code frames) load after the watcher runs: on a loaded machine every ms of boot is a block the
-// watchdog might miss. Findings made before they are ready wait for them.
+// The console reporter is part of this bundle (scripts/bundle-cjs.mjs), chalk included: made at once.
+// @babel/code-frame still loads at the first block it shows (code-frame.ts). Other reporters of the hub
+// (tui, otel) load their modules after the watcher runs: on a loaded machine every ms of boot is a block
+// the watchdog might miss. Findings made before they are ready wait for them.
+bundleReporter('console', createConsoleReporter);
+// The findings made here (blocks) are written here too (json).
 const own = reportersAt('thread', config, { warn: warnOnStderr, health });
 const hub = startHub({
   config,

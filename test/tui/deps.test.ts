@@ -53,3 +53,14 @@ describe('what loads React and Ink', () => {
     expect(readFileSync(join(DIST, 'cli', 'tui-command.js'), 'utf8')).toContain("import('../tui/render.js')");
   });
 });
+
+describe('the watchdog bundle', () => {
+  it('holds the console reporter and chalk: no module is imported for them when a process starts', () => {
+    const { packages, files } = staticGraph(join(DIST, 'watchdog', 'worker.cjs'));
+    expect([...packages]).not.toContain('chalk');
+    expect([...files].filter((f) => f.includes(join(DIST, 'reporters')))).toEqual([]);
+    const text = readFileSync(join(DIST, 'watchdog', 'worker.cjs'), 'utf8');
+    expect(text).toContain('bundleReporter("console"');
+    expect(text).toContain('var Chalk = class');
+  });
+});
