@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "sentinel",
+      "sources": ["sentinel.cc"],
+      "cflags_cc": ["-std=c++20", "-O2"]
+    }
+  ]
+}
