@@ -471,7 +471,7 @@ export class BlockWatcher {
       threadName: t.slot.readName(),
       durationMs: Math.round(end - b.appStart),
       samples: b.samples,
-      reason: sitelessReason(b.lastUnnamed, this.engine !== null, b.samples),
+      reason: sitelessReason(b.lastUnnamed, this.engine !== null, b.samples, split),
       frames: b.lastUnnamed?.frames ?? [],
     });
     t.slot.noteBlockMs(f.durationMs);

@@ -108,14 +108,19 @@ function at(f: Frame): string {
 /**
  * Why a block has no site, from the last read no application frame was on (`late`: answered only
  * after a stretch outside JavaScript), or from there being no read at all. `samples`: how many reads
- * the gap had (one or two that land in a callback's dispatch came as the callback ended).
+ * the gap had (one or two that land in a callback's dispatch came as the callback ended). `split`:
+ * what the thread did in the gap, when known. A read is also late when the thread was kept off the
+ * CPUs: when that was most of the gap, the reason says so rather than guess at native code.
  */
-export function sitelessReason(last: { frames: Frame[]; late: boolean } | null, canRead: boolean, samples = Infinity): string {
+export function sitelessReason(last: { frames: Frame[]; late: boolean } | null, canRead: boolean, samples = Infinity, split: GapSplitMs | null = null): string {
   if (!canRead) return 'no stack reader could run in this process, so no stack was read';
   if (!last) return 'no stack read was answered while it lasted';
   const frames = last.frames.filter((f) => !isAgentFrame(f));
   if (frames.length === 0) return 'no JavaScript was on the stack at any read: native code, or Node\'s own work between callbacks';
   const what = dispatcher(frames);
+  if (last.late && split && split.starvedMs * 2 >= split.cpuMs + split.sleepMs + split.starvedMs) {
+    return `the thread waited ${formatDuration(split.starvedMs)} of it for a CPU (other work had the cores), so the stack was read only when it ran again${what ? `, in ${what}` : `, at ${at(frames[0] as Frame)}`}`;
+  }
   if (last.late) {
     return what
       ? `outside JavaScript in ${what}: the stack could only be read after it returned`

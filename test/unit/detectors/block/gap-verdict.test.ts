@@ -31,6 +31,18 @@ describe('a gap in words', () => {
     expect(sitelessReason(null, false)).toMatch(/no stack reader/);
   });
 
+  it('a late read in a gap spent mostly waiting for a CPU: the wait is the reason, not native code', () => {
+    const timers = { frames: [node('node:internal/timers', 'listOnTimeout')], late: true };
+    // CI, Node 20, 140 workers on 2 cores: 115 ms on a CPU, 255 ms waiting for one.
+    expect(sitelessReason(timers, true, 3, { cpuMs: 115, sleepMs: 0, starvedMs: 255 })).toBe(
+      'the thread waited 255 ms of it for a CPU (other work had the cores), so the stack was read only when it ran again, in a timer callback',
+    );
+    // A native call that was also kept waiting a while: still outside JavaScript.
+    expect(sitelessReason(timers, true, 3, { cpuMs: 150, sleepMs: 0, starvedMs: 100 })).toBe('outside JavaScript in a timer callback: the stack could only be read after it returned');
+    // A prompt read says what ran, whatever the wait.
+    expect(sitelessReason({ ...timers, late: false }, true, 9, { cpuMs: 100, sleepMs: 0, starvedMs: 300 })).toMatch(/^only Node's own code on the stack in a timer callback/);
+  });
+
   it('the agent\'s own work is never a block of the app; a library passing through the agent\'s wrappers is', () => {
     const agent = node(`${process.cwd()}/dist/reporters/otel.js`, 'makeInstruments');
     const wrapper = node(`${process.cwd()}/dist/detectors/wrap-sync.js`, 'readFileSync');
