@@ -24,6 +24,8 @@ interface SiteLine {
   count: number;
   durationMs: number;
   estimated: boolean;
+  /** A module loader's own calls (`phase: module-load`): shown only in the thread's exit lines. */
+  loader: boolean;
 }
 
 export interface PlainOptions {
@@ -56,9 +58,12 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
       count: Number(f.count ?? 1),
       durationMs: Number(f.durationMs ?? 0),
       estimated: f.estimated === true,
+      loader: (f as { phase?: unknown }).phase === 'module-load',
     };
     sites.set(f.id, line);
-    if (first && sites.size <= MAX_SITE_LINES && lineAllowed()) {
+    // A loader reading the modules it loads (vitest's, tsx's) is a warm-up at the loader's own line, not
+    // the app's: not a live line (a vitest suite printed one per test file), still in the exit lines.
+    if (first && !line.loader && sites.size <= MAX_SITE_LINES && lineAllowed()) {
       write(`${tag} ${bold(safeText(line.api, true))} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId, f.threadName)} · later calls here are counted, shown at exit\n`);
     }
   }
@@ -97,7 +102,8 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
       if (s.threadId !== f.threadId || f.pid !== pid) continue;
       sites.delete(id);
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
-      write(`${tag} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)} · ${threadName(f.threadId, f.threadName)}\n`);
+      const loader = s.loader ? ' (a module loader loading modules)' : '';
+      write(`${tag} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)}${loader} · ${threadName(f.threadId, f.threadName)}\n`);
     }
     for (const m of limit.atThreadExit(f.pid, f.threadId)) if (m.kind !== 'block') write(moreLine(m));
     const hidden = limit.hidden(now(), true);

@@ -84,6 +84,15 @@ describe('every consumer reads the row', () => {
     withRow('atomics-wait', { bySite: false }, () => expect(lines(f)).toBe('asyncdebug atomics-wait here At server.js:20:3. · main thread\n'));
   });
 
+  it("the plain console: a module loader's own sync calls are no live line, only the thread's exit line, which says whose they are", () => {
+    const out: string[] = [];
+    const console = createPlainConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/srv/app' });
+    console.report({ ...finding('sync-io', { id: 'l', api: 'fs.readFileSync', durationMs: 0.08 }), phase: 'module-load' } as Finding);
+    expect(out).toEqual([]);
+    console.report({ ...summary({ 'sync-io': 54 }), pid: process.pid });
+    expect(out.join('')).toContain('asyncdebug fs.readFileSync 1×, 0.08 ms in all, at server.js:20:3 (a module loader loading modules) · main thread\n');
+  });
+
   it('ci: which kinds --budget takes, and which are timed (--min-ms)', () => {
     expect(() => parseBudgets(['summary=1'])).toThrow(`kinds: ${REPORTED_KINDS.join(', ')}, module-load, test-code, or * for all`);
     const options = { budgets: parseBudgets([]), minMs: 10, baseline: null };
