@@ -30,7 +30,10 @@ describe('block detector: planted blocks are reported at the running line', () =
     expect(b.site).toBeNull();
     expect(b.ongoing).toBe(false);
     expect(b.durationMs as number).toBeGreaterThanOrEqual(100);
-    expect(b.reason).toMatch(/^outside JavaScript in a timer callback/);
+    // The read came when the timers' code ran again. Judged late (outside JavaScript) or, when the
+    // watchdog itself ran late on a loaded machine, prompt (as the callback ended): either way no frame of
+    // the app was there to name (CI, Node 26, under the suite's own load: the second).
+    expect(b.reason).toMatch(/^outside JavaScript in a timer callback|^the stack was first read as a timer callback ended/);
     expect(b.frames.some((f) => f.file === 'node:internal/timers')).toBe(true);
     // Not the exit's idle time, though the process ends right after it.
     expect(run.lines.find((l) => l.kind === 'summary' && l.threadId === 0)!.exitIdleMs).toBe(0);

@@ -33,7 +33,7 @@ describe.each(['otel-sdk-app.cjs', 'otel-sdk-app-esm.mjs'])('through the app\'s 
     // The app's three; a loaded machine may add a block no application frame was seen in (no code site).
     const atApp = blocks.points.filter((p) => p.attributes[S.ATTR_CODE_FILE_PATH] !== undefined);
     const total = atApp.reduce((n, p) => n + Number(p.value), 0);
-    expect(total).toBe(3);
+    expect(total, JSON.stringify(atApp)).toBe(3);
     for (const p of atApp) {
       expect(p.attributes[S.ATTR_THREAD_ID]).toBe(0);
       expect(p.attributes[S.ATTR_CODE_FILE_PATH]).toBe(fixture(app));
@@ -46,7 +46,7 @@ describe.each(['otel-sdk-app.cjs', 'otel-sdk-app-esm.mjs'])('through the app\'s 
   it('each block is a span parented to the request span that was active, also after an await; the one outside any request is a root', () => {
     const requests = new Map(out.spans.filter((s) => s.name.startsWith('GET ')).map((s) => [s.name, s]));
     const blocks = out.spans.filter((s) => s.name === S.SPAN_BLOCK && s.attributes[S.ATTR_CODE_FILE_PATH] !== undefined);
-    expect(blocks).toHaveLength(3);
+    expect(blocks, JSON.stringify(blocks.map((b) => b.attributes))).toHaveLength(3);
     const [slow, afterAwait, outside] = blocks;
     expect(slow!.parent).toBe(requests.get('GET /slow')!.spanId);
     expect(slow!.traceId).toBe(requests.get('GET /slow')!.traceId);
