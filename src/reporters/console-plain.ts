@@ -98,9 +98,11 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
   }
 
   function summary(f: SummaryFinding): void {
+    let loaderCalls = 0;
     for (const [id, s] of sites) {
       if (s.threadId !== f.threadId || f.pid !== pid) continue;
       sites.delete(id);
+      if (s.loader) loaderCalls += s.count;
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
       const loader = s.loader ? ' (a module loader loading modules)' : '';
       write(`${tag} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)}${loader} · ${threadName(f.threadId, f.threadName)}\n`);
@@ -108,7 +110,10 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
     for (const m of limit.atThreadExit(f.pid, f.threadId)) if (m.kind !== 'block') write(moreLine(m));
     const hidden = limit.hidden(now(), true);
     if (hidden) write(hiddenLine(hidden));
-    const text = summaryLine(f, level);
+    // The loader's calls had their line above: the exit line counts the app's (a vitest process whose
+    // only sync calls were its loader's gets none).
+    const counts = loaderCalls > 0 ? { ...f.counts, 'sync-io': Math.max(0, (f.counts['sync-io'] ?? 0) - loaderCalls) } : f.counts;
+    const text = summaryLine(counts === f.counts ? f : { ...f, counts }, level);
     if (text) write(text);
   }
 

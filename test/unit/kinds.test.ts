@@ -87,10 +87,18 @@ describe('every consumer reads the row', () => {
   it("the plain console: a module loader's own sync calls are no live line, only the thread's exit line, which says whose they are", () => {
     const out: string[] = [];
     const console = createPlainConsoleReporter({ write: (t) => out.push(t), level: 0, cwd: '/srv/app' });
-    console.report({ ...finding('sync-io', { id: 'l', api: 'fs.readFileSync', durationMs: 0.08 }), phase: 'module-load' } as Finding);
+    const loader = { ...finding('sync-io', { id: 'l', api: 'fs.readFileSync', durationMs: 0.08, count: 54 }), phase: 'module-load' } as Finding;
+    console.report(loader);
     expect(out).toEqual([]);
+    // Only the loader's calls: its line, and no "exiting: 54 sync I/O calls".
     console.report({ ...summary({ 'sync-io': 54 }), pid: process.pid });
-    expect(out.join('')).toContain('asyncdebug fs.readFileSync 1×, 0.08 ms in all, at server.js:20:3 (a module loader loading modules) · main thread\n');
+    expect(out.join('')).toBe('asyncdebug fs.readFileSync 54×, 0.08 ms in all, at server.js:20:3 (a module loader loading modules) · main thread\n');
+    // With a call of the app's too: the exit line counts the app's.
+    out.length = 0;
+    console.report(loader);
+    console.report(finding('sync-io', { id: 'a', api: 'fs.statSync', durationMs: 0.01 }));
+    console.report({ ...summary({ 'sync-io': 55 }), pid: process.pid });
+    expect(out.join('')).toContain(': 1 sync I/O call; loop delay');
   });
 
   it('ci: which kinds --budget takes, and which are timed (--min-ms)', () => {
