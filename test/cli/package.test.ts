@@ -67,6 +67,8 @@ describe('the packed package', () => {
       expect(types, entry).toBe(code.endsWith('.cjs') ? code.replace(/\.cjs$/, '.d.cts') : code.replace(/\.js$/, '.d.ts'));
     }
     expect(files.filter((f) => f.endsWith('.map') || f.startsWith('src/'))).toEqual([]);
+    // the rest sentinel: its prebuilt binary and the source it is built from (scripts/build-rest-sentinel.sh)
+    expect(files).toEqual(expect.arrayContaining(['prebuilds/linux-x64/rest-sentinel.node', 'native/rest-sentinel.c', 'scripts/build-rest-sentinel.sh']));
     expect(new Set(pkg.files).size).toBe(pkg.files.length);
   });
 });

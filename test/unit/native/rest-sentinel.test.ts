@@ -1,0 +1,93 @@
+// The shipped rest sentinel binary (prebuilds/linux-x64), loaded for real: it calls back once a watched
+// thread has run, stays quiet while that thread is idle or unwatched, and stops cleanly.
+import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { startRestSentinel } from '../../../src/detectors/block/rest-sentinel.js';
+
+const supported = process.platform === 'linux' && process.arch === 'x64';
+const BINARY = new URL('../../../prebuilds/linux-x64/rest-sentinel.node', import.meta.url);
+
+/** A worker that says its kernel thread id, then spins for `ms` of CPU at each message. */
+async function spinner(): Promise<{ tid: number; spin(ms: number): Promise<void>; end(): Promise<number> }> {
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     const tid = Number(/task\\/(\\d+)$/.exec(require('node:fs').readlinkSync('/proc/thread-self'))[1]);
+     parentPort.postMessage(tid);
+     parentPort.on('message', (ms) => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) / 1000 < ms); parentPort.postMessage('spun'); });`,
+    { eval: true },
+  );
+  const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
+  return {
+    tid,
+    spin: (ms) => new Promise((resolve) => { worker.once('message', () => resolve()); worker.postMessage(ms); }),
+    end: () => worker.terminate(),
+  };
+}
+
+const until = async (done: () => boolean, ms: number) => {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe.skipIf(!supported)('the rest sentinel (native)', () => {
+  it('ships as one Node-API binary that needs nothing newer than glibc 2.17', () => {
+    expect(existsSync(BINARY)).toBe(true);
+    const text = readFileSync(BINARY).toString('latin1');
+    expect(text).toContain('napi_register_module_v1');
+    const versions = [...text.matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]));
+    expect(Math.max(...versions)).toBeLessThanOrEqual(17);
+  });
+
+  it('calls once a watched thread has run, and not for an unwatched one', async () => {
+    let calls = 0;
+    const sentinel = startRestSentinel(() => calls++, 5);
+    expect(sentinel).not.toBeNull();
+    const w = await spinner();
+    try {
+      // unwatched: its work calls nobody
+      await w.spin(30);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBe(0);
+      expect(sentinel!.watch(w.tid, 2000)).toBe(true);
+      await w.spin(30);
+      await until(() => calls > 0, 5000);
+      expect(calls).toBe(1);
+      // disarmed after its call: more work calls nobody until it is watched again
+      await w.spin(30);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBe(1);
+      expect(sentinel!.watch(w.tid, 2000)).toBe(true);
+      sentinel!.unwatch(w.tid);
+      await w.spin(30);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBe(1);
+    } finally {
+      sentinel!.stop();
+      await w.end();
+    }
+  });
+
+  it('a thread that is gone cannot be watched', async () => {
+    const sentinel = startRestSentinel(() => {}, 5);
+    const w = await spinner();
+    await w.end();
+    expect(sentinel!.watch(w.tid, 10)).toBe(false);
+    expect(sentinel!.watch(0, 10)).toBe(false);
+    sentinel!.stop();
+  });
+
+  it('in a worker terminated while it watches: the process goes on and ends normally', async () => {
+    const code = `
+      import(${JSON.stringify(new URL('../../../dist/detectors/block/rest-sentinel.js', import.meta.url).href)}).then(({ startRestSentinel }) => {
+        const s = startRestSentinel(() => {}, 1);
+        s.watch(${process.pid}, 0);
+        setInterval(() => s.watch(${process.pid}, 0), 1);
+        require('node:worker_threads').parentPort.postMessage('armed');
+      });`;
+    for (let i = 0; i < 20; i++) {
+      const w = new Worker(code, { eval: true });
+      await new Promise((r) => w.once('message', r));
+      expect(await w.terminate()).toBe(1);
+    }
+  });
+});
