@@ -33,6 +33,10 @@ import { CALLGRIND_WORK, callgrindBench as countInstructions, hasValgrind } from
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const WRITE_RESULTS = argv.includes('--write-results');
+// --only rss,idleWorkers,latency: just those parts (named as below without "Bench"), their raw figures as
+// JSON; no report, no goals (a quick look at a few figures after a change).
+const onlyAt = argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? String(argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : null;
 const soakAt = argv.indexOf('--soak-seconds');
 const SOAK_SECONDS = soakAt >= 0 ? Number(argv[soakAt + 1]) : QUICK ? 12 : 300;
 const ROUNDS = QUICK ? 3 : 6;
@@ -627,7 +631,8 @@ try {
     suiteBench,
     callgrindBench,
     soakBench,
-  ];
+  ].filter((part) => !ONLY || ONLY.includes(part.name.replace(/Bench$/, '')));
+  if (ONLY && parts.length !== ONLY.length) throw new Error(`--only: unknown part in ${ONLY.join(',')}`);
   const res = {};
   const rss = {};
   const ranges = {};
@@ -639,6 +644,10 @@ try {
     Object.assign(ranges, partRanges);
     if (partRss) rss[part.name.replace('Bench', '')] = partRss;
     await sleep(200); // let the last child's exit and the parent's clean-up settle before the next part
+  }
+  if (ONLY) {
+    console.log(JSON.stringify({ node: process.version, agent: agentBuild(), ...res, ranges }, null, 1));
+    process.exit(0);
   }
   res.machine = machine();
   res.agent = agentBuild();

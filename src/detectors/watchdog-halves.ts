@@ -6,6 +6,7 @@ import { createBlockWatcher } from './block/block-watcher.js';
 import { createProbe } from './scheduling/callback-probe.js';
 import type { StackEngine } from '../stack/engine.js';
 import type { ThreadSlot } from '../protocol/thread-slot.js';
+import type { RestSentinel } from './block/rest-sentinel.js';
 
 export interface WatchdogContext {
   config: Config;
@@ -17,6 +18,8 @@ export interface WatchdogContext {
   emit(finding: Finding): void;
   /** Whether an exited thread's slot may be given back (its findings drained by the hub). */
   canRelease(slot: ThreadSlot): boolean;
+  /** Watches resting threads natively and asks for a tick when one ran (null: not on this platform). */
+  restSentinel: RestSentinel | null;
 }
 
 export interface WatchdogHalf {
@@ -27,9 +30,9 @@ export interface WatchdogHalf {
 export const WATCHDOG_HALVES: { name: string; start(context: WatchdogContext): WatchdogHalf }[] = [
   {
     name: 'block',
-    start: ({ config, registry, intervalMs, engine, emit, canRelease }) =>
+    start: ({ config, registry, intervalMs, engine, emit, canRelease, restSentinel }) =>
       createBlockWatcher({
-        registry, slowMs: config.slowMs, intervalMs, engine, emit, cpuProfileDir: config.cpuProfileDir, canRelease,
+        registry, slowMs: config.slowMs, intervalMs, engine, emit, cpuProfileDir: config.cpuProfileDir, canRelease, restSentinel,
         // Debug mode: the block's callback and where it was scheduled (detectors/scheduling/).
         probe: config.mode === 'debug' ? createProbe() : null,
       }),

@@ -48,7 +48,8 @@ export const SYNC_API_COUNT = 13; // sync APIs with a count below (the thread on
 export const RESTING = 14; // 1 while the thread's loop is idle and its heartbeat slow (detectors/block/heartbeat.ts)
 export const NO_REST = 15; // 1 once the watchdog cannot watch this thread resting: it keeps its fast heartbeat
 export const WAKE_REQUEST = 16; // 1 + notify: the watchdog wakes the resting thread (its Atomics.waitAsync)
-export const I32_SLOTS = 17;
+export const REST_WATCHED = 17; // 1 once the watchdog's rest sentinel watches this thread: its rest beat may be slow
+export const I32_SLOTS = 18;
 
 /** A byte mailbox after the Int32 slots: the path of a file whose source map the watchdog asks for. */
 export const MAILBOX_OFFSET = I32_OFFSET + I32_SLOTS * 4;

@@ -138,6 +138,8 @@ export class Registry {
       for (let used = this.slotsUsed(); used < i + 1; used = this.slotsUsed()) {
         if (Atomics.compareExchange(this.globals, SLOTS_USED, used, i + 1) === used) break;
       }
+      // The watchdog of an idle process sleeps until something wakes it (block-watcher.ts).
+      this.nudgeHub();
       return slot;
     }
     return null;
@@ -336,6 +338,14 @@ export class Registry {
 
   wakeHub(): void {
     Atomics.add(this.globals, WAKE, 1);
+    Atomics.notify(this.globals, WAKE);
+  }
+
+  /**
+   * Wakes a waiting hub without counting a finding (a thread claimed a slot). A hub busy at that moment
+   * misses it; its next scan (at most a second later) picks the thread up.
+   */
+  nudgeHub(): void {
     Atomics.notify(this.globals, WAKE);
   }
 

@@ -8,7 +8,7 @@ import { atomicsWait, now as wallNow, pid } from '../original.js';
 import {
   BEAT, BEAT_CPU, BLOCKS, CLAIMED, CLAIMING, CLOSED_SIGNAL, DONE, EXITED, EXIT_GEN, EXIT_IDLE_MS, F64_SLOTS, GEN, H_ACTIVE_MS,
   H_ELU, H_IDLE_MS, H_MAX, H_MEAN, H_MIN, H_P50, H_P90, H_P99, H_TIME, I32_OFFSET, I32_SLOTS, KERNEL_TID, MAILBOX_BYTES,
-  MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, NO_REST, OPEN_BLOCK, OWNER, RESTING, WAKE_REQUEST, RING_BYTES, RING_DROPPED,
+  MAILBOX_OFFSET, MAP_REQUEST, NAME_BYTES, NAME_LENGTH, NAME_OFFSET, NO_REST, OPEN_BLOCK, REST_WATCHED, OWNER, RESTING, WAKE_REQUEST, RING_BYTES, RING_DROPPED,
   RING_OFFSET, RING_READ, RING_WRITE, STARTUP_MS, STARVED_GAPS, STARVED_MS, SYNC_API_COUNT, SYNC_APIS, SYNC_COUNTS_OFFSET,
   SYNC_NAME_BYTES, SYNC_NAMES_OFFSET, TURNED, UNNAMED_COUNT, UNNAMED_MS, WORST_MS,
 } from './layout.js';
@@ -153,6 +153,15 @@ export class ThreadSlot {
 
   restForbidden(): boolean {
     return Atomics.load(this.i32, NO_REST) === 1;
+  }
+
+  /** The watchdog's rest sentinel watches this thread's CPU time natively (block-watcher.ts). */
+  markRestWatched(): void {
+    Atomics.store(this.i32, REST_WATCHED, 1);
+  }
+
+  restWatched(): boolean {
+    return Atomics.load(this.i32, REST_WATCHED) === 1;
   }
 
   /** The loop turned after the entry module ran: start-up is over. */

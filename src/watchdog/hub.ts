@@ -22,6 +22,8 @@ export interface HubOptions {
   toMain(finding: Finding): void;
   /** At every health tick, with the same readings the hub's reporters get (the json reporter's `health` lines). */
   onHealth?(threads: readonly ThreadHealth[]): void;
+  /** When the hub was woken with no finding: a thread claimed a slot (Registry.nudgeHub). */
+  onNudge?(): void;
 }
 
 export interface Hub {
@@ -79,9 +81,12 @@ export function startHub(options: HubOptions): Hub {
   const wait = () => {
     const waited = registry.waitForWake(seen);
     const again = () => {
+      // Woken with no new finding: a nudge (a thread claimed a slot; Registry.nudgeHub).
+      const nudged = registry.wakes() === seen;
       seen = registry.wakes();
       drain();
       exportIfAsked();
+      if (nudged) options.onNudge?.();
       wait();
     };
     if (waited.async) void (waited.value as Promise<string>).then(again);

@@ -15,6 +15,7 @@ import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
 import { createInspectorEngine } from '../stack/inspector-engine.js';
 import { WATCHDOG_HALVES, type WatchdogHalf } from '../detectors/watchdog-halves.js';
+import { startRestSentinel } from '../detectors/block/rest-sentinel.js';
 
 export interface WatchdogData {
   config: Config;
@@ -36,6 +37,8 @@ const { config, intervalMs } = data;
 const registry = new Registry(data.registry);
 const health = healthReader(registry, config.slowMs);
 const engine = chooseEngine(config, registry);
+/** Set once the ticks are planned (below): a thread that claimed a slot asks for a tick through the hub. */
+let wakeOnHub = (): void => {};
 // The console reporter is part of this bundle (scripts/bundle-cjs.mjs), chalk included: made at once.
 // @babel/code-frame still loads at the first block it shows (code-frame.ts). Other reporters of the hub
 // (tui, otel) load their modules after the watcher runs: on a loaded machine every ms of boot is a block
@@ -56,6 +59,7 @@ const hub = startHub({
   },
   // The json reporter here writes the periodic `health` lines (reporters/health-lines.ts).
   onHealth: (threads) => own.health(threads),
+  onNudge: () => wakeOnHub(),
 });
 // Findings go to the main thread only once it asked (in the registry, set by subscribe() or a reporter
 // of place `main`); nothing comes the other way.
@@ -66,10 +70,18 @@ function emit(finding: Finding): void {
   hub.emit(finding);
 }
 
-const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry: data.registry, intervalMs, engine, emit, canRelease: hub.drained }));
+// The rest sentinel asks for a tick when a resting thread ran; a thread that claims a slot wakes the hub,
+// which asks for one too (the watchdog of an idle process otherwise sleeps: block-watcher.ts).
+const restSentinel = startRestSentinel(() => kick());
+const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry: data.registry, intervalMs, engine, emit, canRelease: hub.drained, restSentinel }));
 // Each tick is planned by the halves (a healthy process wakes the watchdog a few times per threshold,
 // not at every heartbeat); a tick still reading a stack is waited for, as it was skipped before.
+let timer: ReturnType<typeof setTimeout> | undefined;
+let ticking = false;
+let kicked = false;
 const tick = async (): Promise<void> => {
+  ticking = true;
+  kicked = false;
   let delay = Infinity;
   for (const h of halves) {
     try {
@@ -78,9 +90,20 @@ const tick = async (): Promise<void> => {
       delay = Math.min(delay, intervalMs);
     }
   }
-  setTimeout(tick, Number.isFinite(delay) ? Math.max(1, delay) : intervalMs);
+  ticking = false;
+  timer = setTimeout(tick, kicked ? 0 : Number.isFinite(delay) ? Math.max(1, delay) : intervalMs);
 };
-setTimeout(tick, intervalMs);
+/** A tick now (or right after the one running). */
+function kick(): void {
+  if (ticking) {
+    kicked = true;
+    return;
+  }
+  clearTimeout(timer);
+  void tick();
+}
+wakeOnHub = kick;
+timer = setTimeout(tick, intervalMs);
 // A tick waiting on a stack read has no timer pending (the inspector's own timeout is unref'd): this one
 // keeps the watchdog's loop alive meanwhile. It holds nothing else: the main thread unrefs this worker.
 setInterval(() => {}, 2 ** 30);

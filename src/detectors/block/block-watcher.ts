@@ -11,7 +11,9 @@
 // Node draining V8's tasks at exit (the thread's summary counts those).
 // A resting thread (heartbeat.ts: idle, beating once a second) is watched by its CPU time instead of its
 // beats: when that moves, something runs; the thread is woken, and one that does not beat within the
-// threshold is blocked, from when it was last seen idle.
+// threshold is blocked, from when it was last seen idle. Where the rest sentinel runs (rest-sentinel.ts),
+// the CPU time is read by its native thread, which calls the watchdog when it moved; the watchdog then
+// looks as below, and otherwise sleeps.
 import type { Finding, Frame } from '../../finding.js';
 import { requestStateFrom } from '../../request-state.js';
 import type { Probe } from '../scheduling/callback-probe.js';
@@ -24,6 +26,7 @@ import { appPart, chargeSiblingWaits, GapSplit, procSchedSource, type GapSplitMs
 import { addBlockFacts, agentsOwn, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
 import { threadName } from '../../wording.js';
 import { Registry, type ThreadSlot } from '../../protocol/registry.js';
+import type { RestSentinel } from './rest-sentinel.js';
 
 /** After the first report, a long block is written again at 1 s, 2 s, 4 s ... then every minute. */
 export function nextSampleDelay(elapsedMs: number, slowMs: number): number {
@@ -51,6 +54,8 @@ interface RestWatch {
   /** Once its CPU time moved: when it was woken, and since when it is taken to be running. */
   wokenAt: number;
   runningSince: number;
+  /** The rest sentinel watches its CPU time: no look is planned until it calls. */
+  armed: boolean;
 }
 
 /**
@@ -80,6 +85,8 @@ const IDLE_CPU_MS = 0.01;
  * loaded machine). Its wait for a CPU meanwhile is not counted then.
  */
 const SETTLING_CPU_MS = 2;
+/** With the rest sentinel, the watchdog's own look for new and exited threads (they also wake it). */
+const SENTINEL_SCAN_MS = 1000;
 
 interface Watched {
   index: number;
@@ -119,6 +126,8 @@ export interface BlockWatcherOptions {
   sched?: SchedSource | null;
   /** Wakes a resting thread (default: through its slot, protocol/thread-slot.ts requestWake; a test's spy). */
   wake?: (slot: ThreadSlot, threadId: number) => void;
+  /** Watches resting threads' CPU time natively and calls for a tick (null: resting threads are polled). */
+  restSentinel?: RestSentinel | null;
 }
 
 export function createBlockWatcher(options: BlockWatcherOptions): BlockWatcher {
@@ -141,6 +150,7 @@ export class BlockWatcher {
   private readonly sched: SchedSource | null;
   private readonly wake: (slot: ThreadSlot, threadId: number) => void;
   private readonly restMs: number;
+  private readonly sentinel: RestSentinel | null;
   /** Its views are made once: a scan every tick must not allocate. */
   private readonly slots: Registry;
   private readonly threads = new Map<number, Watched>();
@@ -165,6 +175,7 @@ export class BlockWatcher {
     this.sched = options.sched === undefined ? procSchedSource : options.sched;
     this.wake = options.wake ?? ((slot) => slot.requestWake());
     this.restMs = restPollMs(slowMs, intervalMs);
+    this.sentinel = options.restSentinel ?? null;
     // With a profile to write, read at every tick: the profile's resolution.
     this.sampleMs = this.profileDir ? intervalMs : sampleEvery(slowMs, intervalMs);
     // Healthy threads answer within a heartbeat (the reader waits for every registered thread), so a
@@ -218,10 +229,13 @@ export class BlockWatcher {
    * When the next tick is wanted: while every thread beats, at the moment the stalest one would reach
    * the threshold (a wake-up per threshold or so, not per heartbeat: the watchdog's wake-ups were most
    * of the agent's CPU in an idle process); while a block is open, every heartbeat (reads and the close
-   * are timely); at least every half threshold, to pick up new threads.
+   * are timely); at least every half threshold, to pick up new threads. With the rest sentinel, a
+   * resting thread it watches plans nothing, and new threads are picked up when they wake the hub
+   * (Registry.claim; the watchdog then ticks), so an idle process's watchdog sleeps.
    */
   private nextTickAt(t0: number): number {
-    let at = t0 + Math.max(this.intervalMs, this.slowMs / 2);
+    const scanMs = Math.max(this.intervalMs, this.slowMs / 2);
+    let at = t0 + (this.sentinel ? SENTINEL_SCAN_MS : scanMs);
     for (const t of this.threads.values()) {
       // While a block is open, every heartbeat; sooner when its first line may be certain by then.
       if (t.block) {
@@ -230,7 +244,13 @@ export class BlockWatcher {
         continue;
       }
       const beat = t.slot.lastBeat();
-      if (beat === 0 || t.slot.exited()) continue;
+      if (t.slot.exited()) continue;
+      if (beat === 0) {
+        // Claimed, not beating yet: looked at as often as without the sentinel.
+        if (t0 + scanMs < at) at = t0 + scanMs;
+        continue;
+      }
+      if (t.rest?.armed && !t.rest.wokenAt) continue;
       if (t.rest || t.slot.resting()) {
         // Woken and not beating yet: when it would be blocked; else the next read of its CPU.
         const due = t.rest?.wokenAt ? Math.max(t0 + 1, t.rest.wokenAt + this.slowMs) : t0 + this.restMs;
@@ -289,18 +309,21 @@ export class BlockWatcher {
         this.wake(t.slot, t.threadId);
         return;
       }
-      t.rest = { reader, idle: first, gen: t.slot.gen(), settled: false, loopPoll: null, wokenAt: 0, runningSince: 0 };
+      t.rest = { reader, idle: first, gen: t.slot.gen(), settled: false, loopPoll: null, wokenAt: 0, runningSince: 0, armed: false };
       // Where the thread stamps its CPU at each beat: what it used since its last beat ran after it.
       const beatCpu = t.slot.beatCpuMs();
       if (beatCpu !== null && first.cpuMs - beatCpu > 1) this.wakeRunning(t, t.rest, t.slot.lastBeat());
+      else this.arm(t, t.rest, SETTLING_CPU_MS);
       return;
     }
+    r.armed = false;
     const reading = r.reader.read(at, true);
     if (!reading) return;
     const gen = t.slot.gen();
     if (gen !== r.gen) {
       // A rest beat: the thread turned its loop and found it idle.
       Object.assign(r, { idle: reading, gen, settled: false, wokenAt: 0, runningSince: 0 });
+      this.arm(t, r, SETTLING_CPU_MS);
       return;
     }
     if (!r.wokenAt) {
@@ -310,11 +333,17 @@ export class BlockWatcher {
         r.idle = reading;
         if (!r.settled) r.loopPoll ??= epollCall(r.reader.syscall?.() ?? null);
         r.settled = true;
+        this.arm(t, r, IDLE_CPU_MS);
         return;
       }
-      // A short callback that already ended: the thread is back in its loop's poll.
-      if (r.settled && r.loopPoll && r.reader.syscall?.() === r.loopPoll) {
+      // A short callback that already ended: the thread is back in its loop's poll. (With the sentinel
+      // a settling thread is not looked at again unless it ran on: its poll is learnt from where it is.)
+      // Not handed back to the sentinel at once: a loop that runs short callbacks all the time would
+      // call the watchdog at every poll; it is looked at every restMs, as without the sentinel, until idle.
+      if (this.sentinel && !r.settled) r.loopPoll ??= epollCall(r.reader.syscall?.() ?? null);
+      if ((r.settled || this.sentinel) && r.loopPoll && r.reader.syscall?.() === r.loopPoll) {
         r.idle = reading;
+        r.settled = true;
         return;
       }
       // It ran (or waited for a CPU to run) for usedMs: since then at the earliest.
@@ -338,8 +367,20 @@ export class BlockWatcher {
   }
 
   private endRest(t: Watched): void {
+    if (t.rest?.armed) this.sentinel?.unwatch(t.slot.kernelThread());
     t.rest?.reader.close();
     t.rest = null;
+  }
+
+  /** Hands a resting thread to the sentinel: it calls once the thread ran `slackMs` more (else polled). */
+  private arm(t: Watched, r: RestWatch, slackMs: number): void {
+    if (!this.sentinel) return;
+    try {
+      r.armed = this.sentinel.watch(t.slot.kernelThread(), slackMs * 1000);
+    } catch {
+      r.armed = false;
+    }
+    if (r.armed && !t.slot.restWatched()) t.slot.markRestWatched();
   }
 
   /** `beatCpuMs`: the thread's CPU at `beat` where the watchdog read it (a resting thread), else its stamp. */

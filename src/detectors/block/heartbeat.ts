@@ -7,7 +7,9 @@
 // second costs ~1 % of a core by itself, per thread. While it rests, the watchdog watches the thread's
 // CPU time instead (block-watcher.ts): the moment it moves, the watchdog wakes the thread (the
 // thread waits for that with Atomics.waitAsync on its slot, whose timeout is also its rest beat); a
-// thread that then does not beat within the threshold is blocked.
+// thread that then does not beat within the threshold is blocked. Where the watchdog's rest sentinel
+// reads the thread's CPU clock (rest-sentinel.ts), the rest beat comes every 10 s: each one wakes the
+// watchdog, and the sentinel sees any work the beat would have seen.
 import { threadId } from 'node:worker_threads';
 import type { Detector } from '../detector.js';
 import type { NativeStackTrace } from '../../stack/native-binding.js';
@@ -39,6 +41,8 @@ const REST_QUIET_SHARE = 0.5;
 const QUIET_BEATS = 5;
 /** While it rests, the thread beats this often, and wakes itself if its loop was not idle. */
 const REST_BEAT_MS = 1000;
+/** The same, while the watchdog's rest sentinel watches the thread (its slot says so). */
+const WATCHED_REST_BEAT_MS = 10_000;
 /**
  * No rest in a thread's first second: reading the loop's idle time needs `performance`, whose first
  * use costs ~2 ms, which a short process (a test file) should not pay for nothing.
@@ -153,7 +157,7 @@ export function startBlockDetector(
   };
   /** While resting: wait for the watchdog's wake-up, or the rest beat, whichever comes first. */
   const awaitWake = () => {
-    const waited = slot.waitForWake(REST_BEAT_MS);
+    const waited = slot.waitForWake(slot.restWatched() ? WATCHED_REST_BEAT_MS : REST_BEAT_MS);
     if (!waited.async) return wake();
     void waited.value.then(function asyncdebugRestBeat(why) {
       try {

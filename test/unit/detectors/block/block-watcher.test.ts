@@ -12,6 +12,7 @@ import type { StackEngine } from '../../../../src/stack/engine.js';
 import type { ProbeAnswer } from '../../../../src/detectors/scheduling/probe.js';
 import type { SchedSource } from '../../../../src/detectors/block/cpu-split.js';
 import { metThreshold } from '../../../../src/finding.js';
+import type { RestSentinel } from '../../../../src/detectors/block/rest-sentinel.js';
 
 const APP = '/app/server.js';
 const at = (line: number, fn = 'handler', file = APP): RawFrame => ({ function: fn, file, line, column: 5 });
@@ -104,6 +105,7 @@ function setup(
     dispose() {},
   };
   const found: Finding[] = [];
+  let sentinelClock: { nextTick: number; nextPoll: number } | undefined;
   const watcher = createBlockWatcher({ registry: registry.buffer, slowMs, intervalMs, engine, emit: (f) => found.push(f), now: () => clock, cwd: '/app', cpuProfileDir, sched: kernel ? thread.source : null, ...options });
   return {
     slot,
@@ -153,7 +155,56 @@ function setup(
       return ticks;
     },
     blocks: () => found.filter((f): f is BlockFinding => f.kind === 'block'),
+    /** The scripted thread's CPU time (ms), as its CPU clock reads. */
+    cpuMs: () => thread.cpuMs,
+    /**
+     * Lets `ms` pass with the thread resting and `sentinel` polling its clock every 15 ms: the watchdog
+     * ticks when its last tick asked to be, or when the sentinel calls; returns how many ticks ran.
+     */
+    async followSentinel(ms: number, sentinel: ScriptedSentinel) {
+      const end = clock + ms;
+      // the watchdog's and the sentinel's timers run on across calls
+      sentinelClock ??= { nextTick: clock, nextPoll: clock + 15 };
+      const at = sentinelClock;
+      let ticks = 0;
+      while (clock < end) {
+        advance(Math.max(0, Math.min(at.nextTick, at.nextPoll, end) - clock));
+        if (clock >= at.nextPoll) {
+          at.nextPoll += 15;
+          if (sentinel.poll()) at.nextTick = clock;
+        }
+        if (clock >= at.nextTick && clock < end) {
+          const delay = await watcher.tick();
+          ticks++;
+          at.nextTick = clock + delay;
+        }
+      }
+      return ticks;
+    },
   };
+}
+
+/** The rest sentinel as the native one behaves (rest-sentinel.ts), on the scripted thread's CPU clock. */
+class ScriptedSentinel implements RestSentinel {
+  cpuMs: () => number = () => 0;
+  armed: { baseline: number; slackMs: number } | null = null;
+  calls = 0;
+  watch(tid: number, slackUs: number): boolean {
+    if (tid !== 4242) return false;
+    this.armed = { baseline: this.cpuMs(), slackMs: slackUs / 1000 };
+    return true;
+  }
+  unwatch(): void {
+    this.armed = null;
+  }
+  stop(): void {}
+  /** One poll of the native thread: true when it calls the watchdog. */
+  poll(): boolean {
+    if (!this.armed || this.cpuMs() <= this.armed.baseline + this.armed.slackMs) return false;
+    this.armed = null;
+    this.calls++;
+    return true;
+  }
 }
 
 describe('block watcher', () => {
@@ -772,3 +823,79 @@ describe('a resting thread (idle, beating once a second): watched by its CPU tim
     expect(slot.readHealth(1900, 100)!.blockedMs).toBe(900);
   });
 });
+
+describe('a resting thread watched by the rest sentinel: the watchdog sleeps until the thread runs', () => {
+  function watched() {
+    const wakes: number[] = [];
+    const sentinel = new ScriptedSentinel();
+    const w = setup(100, 10, null, { kernel: 'stamps', wake: (_slot, id) => wakes.push(id), restSentinel: sentinel });
+    sentinel.cpuMs = w.cpuMs;
+    w.slot.setResting(true);
+    w.doing('idle');
+    return { ...w, wakes, sentinel };
+  }
+
+  it('idle: no finding, no wake-up, and the watchdog looks once a second (new threads wake it too)', async () => {
+    const w = watched();
+    const ticks = await w.followSentinel(3000, w.sentinel);
+    expect(w.found).toEqual([]);
+    expect(w.wakes).toEqual([]);
+    expect(w.sentinel.calls).toBe(0);
+    // without the sentinel: 2000 / 50 = ~40 looks in 2 s (the test above)
+    expect(ticks).toBeLessThanOrEqual(6);
+    expect(w.slot.restWatched()).toBe(true);
+  });
+
+  it('a CPU block that starts while it rests: the sentinel calls, the thread is woken once, the block found with its own length', async () => {
+    const w = watched();
+    w.stack([at(30), TIMERS]);
+    await w.followSentinel(730, w.sentinel);
+    w.doing('cpu');
+    await w.followSentinel(400, w.sentinel);
+    expect(w.sentinel.calls).toBe(1);
+    expect(w.wakes).toEqual([0]);
+    expect(w.blocks()[0]).toMatchObject({ ongoing: true, site: { line: 30 } });
+    w.slot.setResting(false);
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.durationMs).toBeGreaterThanOrEqual(380);
+    expect(last.durationMs).toBeLessThanOrEqual(420);
+  });
+
+  it('its rest beat calls the watchdog once and is no activity', async () => {
+    const w = watched();
+    let ticks = 0;
+    for (let i = 0; i < 3; i++) {
+      ticks += await w.followSentinel(990, w.sentinel);
+      w.doing('cpu');
+      w.pass(0.05);
+      w.beat();
+      w.pass(0.05);
+      w.doing('idle');
+    }
+    ticks += await w.followSentinel(200, w.sentinel);
+    expect(w.wakes).toEqual([]);
+    expect(w.found).toEqual([]);
+    expect(ticks).toBeLessThanOrEqual(10);
+  });
+
+  it('a loop that runs short callbacks all the time is looked at every half threshold, as without the sentinel, not at every poll', async () => {
+    const w = watched();
+    await w.followSentinel(100, w.sentinel);
+    let ticks = 0;
+    for (let i = 0; i < 100; i++) {
+      // 1 ms of work every 10 ms, back in its poll in between
+      w.doing('cpu');
+      w.pass(1);
+      w.doing('idle');
+      ticks += await w.followSentinel(9, w.sentinel);
+    }
+    expect(w.wakes).toEqual([]);
+    expect(w.found).toEqual([]);
+    // 1 s: about 20 looks at 50 ms; at every 15 ms poll it would be ~67
+    expect(ticks).toBeLessThanOrEqual(30);
+  });
+});
+
