@@ -16,6 +16,7 @@ import { createNativeEngine } from '../stack/native-engine.js';
 import { createInspectorEngine } from '../stack/inspector-engine.js';
 import { WATCHDOG_HALVES, type WatchdogHalf } from '../detectors/watchdog-halves.js';
 import { startRestSentinel } from '../detectors/block/rest-sentinel.js';
+import { restPollMs } from '../detectors/block/block-watcher.js';
 
 export interface WatchdogData {
   config: Config;
@@ -72,7 +73,7 @@ function emit(finding: Finding): void {
 
 // The rest sentinel asks for a tick when a resting thread ran; a thread that claims a slot wakes the hub,
 // which asks for one too (the watchdog of an idle process otherwise sleeps: block-watcher.ts).
-const restSentinel = startRestSentinel(() => kick());
+const restSentinel = startRestSentinel(() => kick(), restPollMs(config.slowMs, intervalMs));
 const halves: WatchdogHalf[] = WATCHDOG_HALVES.map((h) => h.start({ config, registry: data.registry, intervalMs, engine, emit, canRelease: hub.drained, restSentinel }));
 // Each tick is planned by the halves (a healthy process wakes the watchdog a few times per threshold,
 // not at every heartbeat); a tick still reading a stack is waited for, as it was skipped before.

@@ -1,9 +1,10 @@
 // The rest sentinel (native/rest-sentinel.c, shipped prebuilt for linux-x64): a native thread of the
-// watchdog that reads the CPU clocks of resting threads and calls back when one of them ran. With it,
-// the watchdog no longer looks at resting threads every half threshold: an idle process costs a native
-// wake-up per poll instead of a JavaScript one (~0.05 ms of CPU against ~0.2-0.3 ms on a 2-core VM), and a
-// block that starts while its thread rests is seen within a poll. Where it does not load (another
-// platform, an unusual libc), the watchdog polls as before (block-watcher.ts).
+// watchdog that calls it back once a resting thread ran: the kernel wakes it when a thread has used a
+// little CPU (a timer on that thread's CPU clock: a CPU-bound block is seen within a scheduler tick or
+// two), and it reads the resting threads' CPU clocks every `pollMs` for a thread that ran a little and
+// then sleeps. Each of its wake-ups costs ~0.05 ms of CPU where the watchdog's JavaScript one cost
+// ~0.2-0.3 ms (2-core VM), so the watchdog no longer looks at resting threads itself. Where it does not
+// load (another platform, an unusual libc), the watchdog polls them as before (block-watcher.ts).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,9 +24,6 @@ interface Binding {
   stop(): void;
 }
 
-/** How often the native thread reads the armed clocks: a resting thread's block is seen this soon. */
-export const SENTINEL_POLL_MS = 15;
-
 /** The prebuilt binary, found from this file up (dist/watchdog/worker.cjs, dist/detectors/block/…, src/…). */
 function binaryPath(): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return null;
@@ -39,9 +37,10 @@ function binaryPath(): string | null {
 
 /**
  * Starts the sentinel in this thread (the watchdog), or null where it cannot run. `onRan` runs on this
- * thread's loop (never keeping it alive) after a watched thread ran; calls are coalesced.
+ * thread's loop (never keeping it alive) after a watched thread ran; calls are coalesced. `pollMs`: how
+ * often it reads the watched clocks (the watchdog's own rest poll, block-watcher.ts restPollMs).
  */
-export function startRestSentinel(onRan: () => void, pollMs: number = SENTINEL_POLL_MS): RestSentinel | null {
+export function startRestSentinel(onRan: () => void, pollMs: number): RestSentinel | null {
   const file = binaryPath();
   if (!file) return null;
   try {

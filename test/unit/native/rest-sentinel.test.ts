@@ -8,13 +8,17 @@ import { startRestSentinel } from '../../../src/detectors/block/rest-sentinel.js
 const supported = process.platform === 'linux' && process.arch === 'x64';
 const BINARY = new URL('../../../prebuilds/linux-x64/rest-sentinel.node', import.meta.url);
 
-/** A worker that says its kernel thread id, then spins for `ms` of CPU at each message. */
+/** A worker that says its kernel thread id, then spins for `ms` of CPU at each message (sleeps -ms). */
 async function spinner(): Promise<{ tid: number; spin(ms: number): Promise<void>; end(): Promise<number> }> {
   const worker = new Worker(
     `const { parentPort } = require('node:worker_threads');
      const tid = Number(/task\\/(\\d+)$/.exec(require('node:fs').readlinkSync('/proc/thread-self'))[1]);
      parentPort.postMessage(tid);
-     parentPort.on('message', (ms) => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) / 1000 < ms); parentPort.postMessage('spun'); });`,
+     parentPort.on('message', (ms) => {
+       if (ms < 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, -ms); // asleep, nearly no CPU
+       else { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) / 1000 < ms); }
+       parentPort.postMessage('spun');
+     });`,
     { eval: true },
   );
   const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
@@ -40,7 +44,7 @@ describe.skipIf(!supported)('the rest sentinel (native)', () => {
 
   it('calls once a watched thread has run, and not for an unwatched one', async () => {
     let calls = 0;
-    const sentinel = startRestSentinel(() => calls++, 5);
+    const sentinel = startRestSentinel(() => calls++, 50);
     expect(sentinel).not.toBeNull();
     const w = await spinner();
     try {
@@ -67,8 +71,38 @@ describe.skipIf(!supported)('the rest sentinel (native)', () => {
     }
   });
 
+  it('a CPU-bound thread is seen by its CPU-clock timer, without waiting for a poll', async () => {
+    let calls = 0;
+    const sentinel = startRestSentinel(() => calls++, 60_000);
+    const w = await spinner();
+    try {
+      expect(sentinel!.watch(w.tid, 10)).toBe(true);
+      await w.spin(100);
+      await until(() => calls > 0, 5000);
+      expect(calls).toBe(1);
+    } finally {
+      sentinel!.stop();
+      await w.end();
+    }
+  });
+
+  it('a thread that runs a little and then sleeps (too little CPU for the timer) is seen at the next poll', async () => {
+    let calls = 0;
+    const sentinel = startRestSentinel(() => calls++, 20);
+    const w = await spinner();
+    try {
+      expect(sentinel!.watch(w.tid, 10)).toBe(true);
+      await w.spin(-200);
+      await until(() => calls > 0, 5000);
+      expect(calls).toBe(1);
+    } finally {
+      sentinel!.stop();
+      await w.end();
+    }
+  });
+
   it('a thread that is gone cannot be watched', async () => {
-    const sentinel = startRestSentinel(() => {}, 5);
+    const sentinel = startRestSentinel(() => {}, 50);
     const w = await spinner();
     await w.end();
     expect(sentinel!.watch(w.tid, 10)).toBe(false);

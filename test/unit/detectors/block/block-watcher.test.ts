@@ -158,19 +158,20 @@ function setup(
     /** The scripted thread's CPU time (ms), as its CPU clock reads. */
     cpuMs: () => thread.cpuMs,
     /**
-     * Lets `ms` pass with the thread resting and `sentinel` polling its clock every 15 ms: the watchdog
-     * ticks when its last tick asked to be, or when the sentinel calls; returns how many ticks ran.
+     * Lets `ms` pass with the thread resting and `sentinel` checking its clock every 4 ms (the kernel
+     * checks a CPU-clock timer at its scheduler tick): the watchdog ticks when its last tick asked to be,
+     * or when the sentinel calls; returns how many ticks ran.
      */
     async followSentinel(ms: number, sentinel: ScriptedSentinel) {
       const end = clock + ms;
       // the watchdog's and the sentinel's timers run on across calls
-      sentinelClock ??= { nextTick: clock, nextPoll: clock + 15 };
+      sentinelClock ??= { nextTick: clock, nextPoll: clock + 4 };
       const at = sentinelClock;
       let ticks = 0;
       while (clock < end) {
         advance(Math.max(0, Math.min(at.nextTick, at.nextPoll, end) - clock));
         if (clock >= at.nextPoll) {
-          at.nextPoll += 15;
+          at.nextPoll += 4;
           if (sentinel.poll()) at.nextTick = clock;
         }
         if (clock >= at.nextTick && clock < end) {
@@ -198,7 +199,7 @@ class ScriptedSentinel implements RestSentinel {
     this.armed = null;
   }
   stop(): void {}
-  /** One poll of the native thread: true when it calls the watchdog. */
+  /** One scheduler tick: true when the thread's timer expired and the sentinel calls the watchdog. */
   poll(): boolean {
     if (!this.armed || this.cpuMs() <= this.armed.baseline + this.armed.slackMs) return false;
     this.armed = null;
@@ -894,7 +895,7 @@ describe('a resting thread watched by the rest sentinel: the watchdog sleeps unt
     }
     expect(w.wakes).toEqual([]);
     expect(w.found).toEqual([]);
-    // 1 s: about 20 looks at 50 ms; at every 15 ms poll it would be ~67
+    // 1 s: about 20 looks at 50 ms; called back at every callback it would be ~100
     expect(ticks).toBeLessThanOrEqual(30);
   });
 });
