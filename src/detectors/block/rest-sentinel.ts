@@ -24,13 +24,17 @@ interface Binding {
   stop(): void;
 }
 
-/** The prebuilt binary, found from this file up (dist/watchdog/worker.cjs, dist/detectors/block/…, src/…). */
+/**
+ * The prebuilt binary in this package's own root: the first folder up from this file (dist/watchdog/
+ * worker.cjs, dist/detectors/block/…, src/…) that holds a package.json. Never looked for beyond it.
+ */
 function binaryPath(): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return null;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    if (!existsSync(join(dir, 'package.json'))) continue;
     const file = join(dir, 'prebuilds', 'linux-x64', 'rest-sentinel.node');
-    if (existsSync(file)) return file;
+    return existsSync(file) ? file : null;
   }
   return null;
 }
