@@ -49,7 +49,7 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
   /** Other kinds: one line per finding id, when it is final (a later line with the same id updates it). */
   const shown = new Set<string>();
 
-  function siteFinding(f: Finding & { api?: unknown; count?: unknown; durationMs?: unknown; estimated?: unknown }): void {
+  function siteFinding(f: Finding & { api?: unknown; count?: unknown; durationMs?: unknown; estimated?: unknown; phase?: unknown }): void {
     const first = !sites.has(f.id);
     const line: SiteLine = {
       threadId: f.threadId,
@@ -58,7 +58,7 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
       count: Number(f.count ?? 1),
       durationMs: Number(f.durationMs ?? 0),
       estimated: f.estimated === true,
-      loader: (f as { phase?: unknown }).phase === 'module-load',
+      loader: f.phase === 'module-load',
     };
     sites.set(f.id, line);
     // A loader reading the modules it loads (vitest's, tsx's) is a warm-up at the loader's own line, not
