@@ -54,7 +54,7 @@ interface RestWatch {
   /** Once its CPU time moved: when it was woken, and since when it is taken to be running. */
   wokenAt: number;
   runningSince: number;
-  /** The rest sentinel watches its CPU time: no look is planned until it calls. */
+  /** The rest sentinel watches its CPU time: once settled, no look is planned until it calls. */
   armed: boolean;
 }
 
@@ -250,7 +250,9 @@ export class BlockWatcher {
         if (t0 + scanMs < at) at = t0 + scanMs;
         continue;
       }
-      if (t.rest?.armed && !t.rest.wokenAt) continue;
+      // Watched by the sentinel once settled; a settling thread (its slack is 2 ms) is still looked at
+      // after restMs, as without it, or a sleep that begins soon after with less CPU goes unseen.
+      if (t.rest?.armed && t.rest.settled && !t.rest.wokenAt) continue;
       if (t.rest || t.slot.resting()) {
         // Woken and not beating yet: when it would be blocked; else the next read of its CPU.
         const due = t.rest?.wokenAt ? Math.max(t0 + 1, t.rest.wokenAt + this.slowMs) : t0 + this.restMs;
@@ -367,7 +369,8 @@ export class BlockWatcher {
   }
 
   private endRest(t: Watched): void {
-    if (t.rest?.armed) this.sentinel?.unwatch(t.slot.kernelThread());
+    // Always told: a look since the last arm leaves it armed there (a later call is only a spare tick).
+    if (t.rest) this.sentinel?.unwatch(t.slot.kernelThread());
     t.rest?.reader.close();
     t.rest = null;
   }

@@ -105,7 +105,10 @@ describe.skipIf(!supported)('the rest sentinel (native)', () => {
     const sentinel = startRestSentinel(() => {}, 50);
     const w = await spinner();
     await w.end();
-    expect(sentinel!.watch(w.tid, 10)).toBe(false);
+    // terminate() resolves before the kernel has reaped the thread; and a thread started meanwhile (tests
+    // run in parallel) may be given the same id, which is then a live thread
+    await until(() => !existsSync(`/proc/self/task/${w.tid}`), 5000);
+    if (!existsSync(`/proc/self/task/${w.tid}`)) expect(sentinel!.watch(w.tid, 10)).toBe(false);
     expect(sentinel!.watch(0, 10)).toBe(false);
     sentinel!.stop();
   });

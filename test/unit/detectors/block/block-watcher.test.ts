@@ -193,10 +193,14 @@ class ScriptedSentinel implements RestSentinel {
   watch(tid: number, slackUs: number): boolean {
     if (tid !== 4242) return false;
     this.armed = { baseline: this.cpuMs(), slackMs: slackUs / 1000 };
+    this.watching = true;
     return true;
   }
+  /** Whether the thread is known to the sentinel at all (armed or not): unwatch() forgets it. */
+  watching = false;
   unwatch(): void {
     this.armed = null;
+    this.watching = false;
   }
   stop(): void {}
   /** One scheduler tick: true when the thread's timer expired and the sentinel calls the watchdog. */
@@ -863,6 +867,25 @@ describe('a resting thread watched by the rest sentinel: the watchdog sleeps unt
     expect(last.ongoing).toBe(false);
     expect(last.durationMs).toBeGreaterThanOrEqual(380);
     expect(last.durationMs).toBeLessThanOrEqual(420);
+    // awake again: the sentinel no longer watches it
+    expect(w.sentinel.armed).toBeNull();
+    expect(w.sentinel.watching).toBe(false);
+  });
+
+  it('a sleep soon after its rest began, with less CPU than the settling slack: still found (the watchdog looks once more to settle it)', async () => {
+    const w = watched();
+    w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, at(44), TIMERS], 1);
+    await w.followSentinel(300, w.sentinel);
+    w.doing('cpu');
+    w.pass(0.5);
+    w.doing('sleep');
+    await w.followSentinel(400, w.sentinel);
+    expect(w.wakes).toEqual([0]);
+    w.doing('cpu');
+    w.slot.setResting(false);
+    w.beat();
+    await w.run(20);
+    expect(w.blocks().at(-1)).toMatchObject({ ongoing: false, site: { line: 44 } });
   });
 
   it('its rest beat calls the watchdog once and is no activity', async () => {
