@@ -71,34 +71,28 @@ describe.skipIf(!supported)('the rest sentinel (native)', () => {
     }
   });
 
-  it('a CPU-bound thread is seen by its CPU-clock timer, without waiting for a poll', async () => {
+  /** Calls made once a watched worker has done `work` (spin ms of CPU; negative: sleep), with the sentinel polling every `pollMs`. */
+  async function callsAfter(pollMs: number, work: number): Promise<number> {
     let calls = 0;
-    const sentinel = startRestSentinel(() => calls++, 60_000);
+    const sentinel = startRestSentinel(() => calls++, pollMs);
     const w = await spinner();
     try {
       expect(sentinel!.watch(w.tid, 10)).toBe(true);
-      await w.spin(100);
+      await w.spin(work);
       await until(() => calls > 0, 5000);
-      expect(calls).toBe(1);
+      return calls;
     } finally {
       sentinel!.stop();
       await w.end();
     }
+  }
+
+  it('a CPU-bound thread is seen by its CPU-clock timer, without waiting for a poll', async () => {
+    expect(await callsAfter(60_000, 100)).toBe(1);
   });
 
   it('a thread that runs a little and then sleeps (too little CPU for the timer) is seen at the next poll', async () => {
-    let calls = 0;
-    const sentinel = startRestSentinel(() => calls++, 20);
-    const w = await spinner();
-    try {
-      expect(sentinel!.watch(w.tid, 10)).toBe(true);
-      await w.spin(-200);
-      await until(() => calls > 0, 5000);
-      expect(calls).toBe(1);
-    } finally {
-      sentinel!.stop();
-      await w.end();
-    }
+    expect(await callsAfter(20, -200)).toBe(1);
   });
 
   it('a thread that is gone cannot be watched', async () => {
