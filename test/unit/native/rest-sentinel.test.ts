@@ -1,5 +1,6 @@
 // The shipped rest sentinel binary (prebuilds/linux-x64), loaded for real: it calls back once a watched
 // thread has run, stays quiet while that thread is idle or unwatched, and stops cleanly.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +106,23 @@ describe.skipIf(!supported)('the rest sentinel (native)', () => {
     if (!existsSync(`/proc/self/task/${w.tid}`)) expect(sentinel!.watch(w.tid, 10)).toBe(false);
     expect(sentinel!.watch(0, 10)).toBe(false);
     sentinel!.stop();
+  });
+
+  it('loads and starts its thread at the first watch(), not before (a short process never pays for it)', () => {
+    // A process of its own: the test runner's threads come and go.
+    const code = `
+      const { startRestSentinel } = await import(${JSON.stringify(new URL('../../../dist/detectors/block/rest-sentinel.js', import.meta.url).href)});
+      const { readdirSync } = await import('node:fs');
+      const threads = () => readdirSync('/proc/self/task').length;
+      const before = threads();
+      const s = startRestSentinel(() => {}, 50);
+      const made = threads();
+      const watched = s.watch(process.pid, 1000);
+      const after = threads();
+      s.stop();
+      console.log(JSON.stringify({ before, made, after, watched }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' }));
+    expect(out).toEqual({ before: out.before, made: out.before, after: out.before + 1, watched: true });
   });
 
   it('in a worker terminated while it watches: the process goes on and ends normally', async () => {
