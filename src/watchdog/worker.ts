@@ -9,7 +9,7 @@ import { healthReader } from '../protocol/health.js';
 import { Registry } from '../protocol/registry.js';
 import { wakeResting } from '../protocol/wake.js';
 import { bundleReporter, reportersAt } from '../reporters/load-reporters.js';
-import { createReporter as createConsoleReporter } from '../reporters/console.js';
+import { createConsoleOnDemand } from './console-on-demand.js';
 import type { StackEngine } from '../stack/engine.js';
 import { loadNativeStackTrace } from '../stack/native-binding.js';
 import { createNativeEngine } from '../stack/native-engine.js';
@@ -40,11 +40,11 @@ const health = healthReader(registry, config.slowMs);
 const engine = chooseEngine(config, registry);
 /** Set once the ticks are planned (below): a thread that claimed a slot asks for a tick through the hub. */
 let wakeOnHub = (): void => {};
-// The console reporter is part of this bundle (scripts/bundle-cjs.mjs), chalk included: made at once.
-// @babel/code-frame still loads at the first block it shows (code-frame.ts). Other reporters of the hub
+// The console reporter is part of this bundle (scripts/bundle-cjs.mjs), chalk included: made at its first
+// finding (console-on-demand.ts). @babel/code-frame loads at the first block it shows (code-frame.ts). Other reporters of the hub
 // (tui, otel) load their modules after the watcher runs: on a loaded machine every ms of boot is a block
 // the watchdog might miss. Findings made before they are ready wait for them.
-bundleReporter('console', createConsoleReporter);
+bundleReporter('console', createConsoleOnDemand);
 // The findings made here (blocks) are written here too (json).
 const own = reportersAt('thread', config, { warn: warnOnStderr, health });
 const hub = startHub({
