@@ -29,15 +29,18 @@ function countWords(kind: string, n: number): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** One line for a thread's exit summary, or null when the thread found nothing worth a line. */
-export function summaryLine(f: SummaryFinding, level: ColorLevel): string | null {
+/**
+ * One line for a thread's exit summary, or null when the thread found nothing worth a line. `level` may
+ * be a function: asked only when there is a line (console-plain.ts says why).
+ */
+export function summaryLine(f: SummaryFinding, level: ColorLevel | (() => ColorLevel)): string | null {
   const total = Object.entries(f.counts).reduce((n, [k, v]) => (k === 'summary' ? n : n + (v ?? 0)), 0);
   if (total === 0) return null;
   const parts = Object.entries(f.counts)
     .filter(([, v]) => v)
     .map(([k, v]) => countWords(k, v ?? 0));
   const d = f.loopDelay;
-  const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
+  const tag = (typeof level === 'function' ? level() : level) > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
   return `${tag} ${threadName(f.threadId, f.threadName)} (pid ${f.pid}) exiting: ${parts.join(', ')}; loop delay p50 ${formatDuration(d.p50)}, p99 ${formatDuration(d.p99)}, max ${formatDuration(d.max)}; utilization ${Math.round(f.elu * 100)}%\n`;
 }
 

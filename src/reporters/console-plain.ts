@@ -42,9 +42,12 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
   const limit = options.limit ?? createConsoleLimit();
   const now = options.now ?? agentNow;
   const cwd = options.cwd ?? process.cwd();
-  const level = options.level ?? colorLevel();
-  const bold = (t: string) => (level > 0 ? `\u001b[1m${t}\u001b[22m` : t);
-  const tag = level > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug';
+  // Decided at the first line written: asking whether stderr is a terminal loads node:tty (and node:net),
+  // and a thread that reports for itself at exit (its hub never came up) mostly has nothing to say.
+  let decided = options.level;
+  const level = (): ColorLevel => (decided ??= colorLevel());
+  const bold = (t: string) => (level() > 0 ? `\u001b[1m${t}\u001b[22m` : t);
+  const tag = () => (level() > 0 ? '\u001b[1m\u001b[35masyncdebug\u001b[39m\u001b[22m' : 'asyncdebug');
   const sites = new Map<string, SiteLine>();
   /** Other kinds: one line per finding id, when it is final (a later line with the same id updates it). */
   const shown = new Set<string>();
@@ -64,12 +67,12 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
     // A loader reading the modules it loads (vitest's, tsx's) is a warm-up at the loader's own line, not
     // the app's: not a live line (a vitest suite printed one per test file), still in the exit lines.
     if (first && !line.loader && sites.size <= MAX_SITE_LINES && lineAllowed()) {
-      write(`${tag} ${bold(safeText(line.api, true))} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId, f.threadName)} · later calls here are counted, shown at exit\n`);
+      write(`${tag()} ${bold(safeText(line.api, true))} on the loop at ${where(f.site, cwd)} (${formatDuration(line.durationMs)}) · ${threadName(f.threadId, f.threadName)} · later calls here are counted, shown at exit\n`);
     }
   }
 
-  const moreLine = (m: Folded) => `${tag} ${m.count} more ${m.kind} finding${m.count === 1 ? '' : 's'} at ${m.at}${m.totalMs > 0 ? ` (the worst ${formatDuration(m.worstMs)})` : ''} · ${m.thread} · not shown one by one\n`;
-  const hiddenLine = (n: number) => `${tag} ${n} more finding${n === 1 ? ' was' : 's were'} not shown in the last minute (at most ${LINES_PER_MINUTE} a minute); the summary counts them\n`;
+  const moreLine = (m: Folded) => `${tag()} ${m.count} more ${m.kind} finding${m.count === 1 ? '' : 's'} at ${m.at}${m.totalMs > 0 ? ` (the worst ${formatDuration(m.worstMs)})` : ''} · ${m.thread} · not shown one by one\n`;
+  const hiddenLine = (n: number) => `${tag()} ${n} more finding${n === 1 ? ' was' : 's were'} not shown in the last minute (at most ${LINES_PER_MINUTE} a minute); the summary counts them\n`;
 
   /** One more line over all sites: within the per-minute limit, after saying what it held back. */
   function lineAllowed(): boolean {
@@ -94,7 +97,7 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
       return;
     }
     if (!lineAllowed()) return;
-    write(`${tag} ${safeText(f.message, true)}${f.site ? ` At ${at}.` : ''} · ${thread}\n`);
+    write(`${tag()} ${safeText(f.message, true)}${f.site ? ` At ${at}.` : ''} · ${thread}\n`);
   }
 
   function summary(f: SummaryFinding): void {
@@ -105,7 +108,7 @@ export function createPlainConsoleReporter(options: PlainOptions = {}): Reporter
       if (s.loader) loaderCalls += s.count;
       const count = `${s.estimated ? '~' : ''}${s.count}×`;
       const loader = s.loader ? ' (a module loader loading modules)' : '';
-      write(`${tag} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)}${loader} · ${threadName(f.threadId, f.threadName)}\n`);
+      write(`${tag()} ${bold(safeText(s.api, true))} ${count}, ${formatDuration(s.durationMs)} in all, at ${where(s.site, cwd)}${loader} · ${threadName(f.threadId, f.threadName)}\n`);
     }
     for (const m of limit.atThreadExit(f.pid, f.threadId)) if (m.kind !== 'block') write(moreLine(m));
     const hidden = limit.hidden(now(), true);
