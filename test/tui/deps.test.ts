@@ -61,6 +61,7 @@ describe('the watchdog bundle', () => {
     expect([...files].filter((f) => f.includes(join(DIST, 'reporters')))).toEqual([]);
     const text = readFileSync(join(DIST, 'watchdog', 'worker.cjs'), 'utf8');
     expect(text).toContain('bundleReporter("console"');
-    expect(text).toContain('var Chalk = class');
+    // inside a part of the bundle run at the first console finding (test/unit/watchdog/start-cost.test.ts)
+    expect(text).toMatch(/\bChalk = class\b/);
   });
 });
