@@ -41,9 +41,9 @@ const engine = chooseEngine(config, registry);
 /** Set once the ticks are planned (below): a thread that claimed a slot asks for a tick through the hub. */
 let wakeOnHub = (): void => {};
 // The console reporter is part of this bundle (scripts/bundle-cjs.mjs), chalk included: made at its first
-// finding (console-on-demand.ts). @babel/code-frame loads at the first block it shows (code-frame.ts). Other reporters of the hub
-// (tui, otel) load their modules after the watcher runs: on a loaded machine every ms of boot is a block
-// the watchdog might miss. Findings made before they are ready wait for them.
+// finding (console-on-demand.ts). @babel/code-frame loads at the first block it shows (code-frame.ts).
+// Other reporters of the hub (tui, otel) load their modules after the watcher runs: on a loaded machine
+// every ms of boot is a block the watchdog might miss. Findings made before they are ready wait for them.
 bundleReporter('console', createConsoleOnDemand);
 // The findings made here (blocks) are written here too (json).
 const own = reportersAt('thread', config, { warn: warnOnStderr, health });
