@@ -55,6 +55,7 @@ export interface Site {
   message: string;
   /** `pid 123 main`, `pid 123 worker 2`. */
   threads: string[];
+  /** The APIs of its findings (sync calls, a block inside one), the worst finding's first. */
   apis: string[];
   /** A block still going on when its process ended (killed). */
   ongoing: boolean;
@@ -164,8 +165,12 @@ function addFinding(s: Site, f: ReportLine, agg: boolean): void {
   const worst = agg ? num(f.worstMs) : worstOf(f);
   s.ownMs = Math.max(s.ownMs, agg ? num(f.worstMs) : ownOf(f));
   if (typeof f.thresholdMs === 'number' && f.thresholdMs > 0) s.thresholdMs = Math.max(s.thresholdMs, f.thresholdMs);
+  const api = typeof f.api === 'string' ? f.api : null;
+  if (api && !s.apis.includes(api)) s.apis.push(api);
   if (worst > s.worstMs) {
     s.worstMs = worst;
+    // The API of the line shown first (the table names the site by its worst finding's line).
+    if (api) s.apis = [api, ...s.apis.filter((a) => a !== api)];
     if (!agg || s.findings === num(f.count)) s.message = f.message;
     if (!agg) s.reason = typeof f.reason === 'string' ? f.reason : null;
     s.absFile = f.site?.file ?? null;
@@ -175,7 +180,6 @@ function addFinding(s: Site, f: ReportLine, agg: boolean): void {
   }
   const thread = `pid ${f.pid} ${f.threadId === 0 ? 'main' : `worker ${f.threadId}`}`;
   if (!s.threads.includes(thread)) s.threads.push(thread);
-  if (typeof f.api === 'string' && !s.apis.includes(f.api)) s.apis.push(f.api);
   if (f.kind === 'block' && f.ongoing === true) s.ongoing = true;
 }
 

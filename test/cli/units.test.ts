@@ -57,6 +57,14 @@ describe('budgets and the gate', () => {
     expect(slowOnly.failed).toBe(false);
   });
 
+  it("a site's APIs: every one of its findings', the worst one's first (the line the table shows)", () => {
+    const sync = (id: string, api: string, line: number, maxMs: number) =>
+      ({ ...block(id, '/p/src/server.js', 'handle', maxMs), kind: 'sync-io', api, count: 1, maxMs, site: { file: '/p/src/server.js', line, column: 5, function: 'handle' } }) as ReportLine;
+    const [s] = groupSites([sync('s1', 'fs.readFileSync', 15, 0.2), sync('s2', 'crypto.pbkdf2Sync', 14, 76), sync('s3', 'fs.statSync', 16, 0.1)], '/p');
+    expect(s!.line).toBe(14);
+    expect(s!.apis).toEqual(['crypto.pbkdf2Sync', 'fs.readFileSync', 'fs.statSync']);
+  });
+
   it('by default a block site counts when one block spent twice the threshold at it: its share of the thread\'s own time', () => {
     const sites = groupSites(
       [

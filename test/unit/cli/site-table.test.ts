@@ -68,3 +68,15 @@ describe('a transformed line', () => {
     expect(table).toContain('the process ended before its source map was read');
   });
 });
+
+describe('a site with sync calls', () => {
+  it('names its APIs, the one of the line shown first: two calls in one function share a row', () => {
+    const s = site('src/server.mjs', { kind: 'sync-io', file: 'src/server.mjs', function: 'handle', caller: null, line: 14, apis: ['crypto.pbkdf2Sync', 'fs.readFileSync'] });
+    expect(summaryTable([s], facts, c)).toMatch(/sync-io\s+src\/server\.mjs:14 handle \[crypto\.pbkdf2Sync, fs\.readFileSync\]\s+2/);
+  });
+
+  it('counts the APIs past three', () => {
+    const s = site('src/a.mjs', { kind: 'sync-io', file: 'src/a.mjs', function: 'f', caller: null, apis: ['fs.a', 'fs.b', 'fs.c', 'fs.d', 'fs.e'] });
+    expect(summaryTable([s], facts, c)).toContain('src/a.mjs:713 f [fs.a, fs.b, fs.c, +2 more]');
+  });
+});
