@@ -564,8 +564,11 @@ export class BlockWatcher {
     }
     if (at < t.nextSplitAt) return false;
     this.readSplit(t, at);
+    // The thread's CPU clock where the sentinel's binary loads: up to date, where the read just taken may
+    // lag by a scheduler tick, so the first line comes up to a tick sooner.
+    const cpuNow = this.sentinel?.cpuMs(t.slot.kernelThread()) ?? null;
     // Start-up inside the gap may have been all on a CPU: it is taken off the bound.
-    const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0)) - (b.appStart - b.beat);
+    const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0), cpuNow) - (b.appStart - b.beat);
     if (bound >= this.slowMs) return true;
     // The bound grows by at most the time that passes: not sooner than the shortfall (checked at ticks).
     t.nextSplitAt = at + Math.max(1, this.slowMs - bound);

@@ -99,10 +99,13 @@ export interface GapSplitMs {
 }
 
 /**
- * The first reading's CPU may lag the truth by a scheduler tick (the kernel adds a running thread's
- * time at each tick), and so may the heartbeat's stamp: a lower bound allows for one tick (HZ=100).
+ * What the heartbeat's CPU stamp may lag the truth by, in a lower bound of the thread's CPU since it. The
+ * thread brings its total up to date before it stamps (thread-cpu.ts), so only the beat's own
+ * microseconds; were it not brought up to date, it could lag by a tick (4 ms at HZ=250): a block that
+ * ran so close to the threshold would then be written as one while it lasted and withdrawn at its end.
+ * (A read of /proc may lag by a tick too, which only makes a bound smaller.)
  */
-const TICK_MS = 10;
+const STAMP_SLACK_MS = 1;
 
 /** Below this much measured time off a CPU, the measured stretch says nothing about how to split the rest. */
 const MIN_MEASURED_MS = 2;
@@ -245,13 +248,17 @@ export class GapSplit {
   }
 
   /**
-   * Ms of the gap the thread certainly spent on a CPU or asleep by the last read. The stretch before
+   * Ms of the gap the thread certainly spent on a CPU or asleep by the last read (or, for its CPU, by
+   * `cpuNowMs`). The stretch before
    * the first read counts only with its CPU stamp, and only its CPU; an unsettled stretch at the end
    * (the thread runnable now, its wait maybe not accounted yet) not at all.
    */
-  activeLowerBound(siblingWaitMs = 0): number {
+  activeLowerBound(siblingWaitMs = 0, cpuNowMs: number | null = null): number {
     const { first, last } = this;
-    const cpu = this.beatCpuMs !== null ? last.cpuMs - this.beatCpuMs - TICK_MS : last.cpuMs - first.cpuMs;
+    // `cpuNowMs`, the thread's CPU clock read now, is up to date where the last read may lag by a tick.
+    // Only against the stamp: the first read may lag as much (the reads alone make no bound with it).
+    const cpuNow = cpuNowMs !== null && cpuNowMs > last.cpuMs ? cpuNowMs : last.cpuMs;
+    const cpu = this.beatCpuMs !== null ? cpuNow - this.beatCpuMs - STAMP_SLACK_MS : last.cpuMs - first.cpuMs;
     const measuredCpu = last.cpuMs - first.cpuMs;
     const measuredWait = last.waitMs - first.waitMs;
     // Sleep as long as another thread of the process waited for a CPU may have been a wait for it.
