@@ -533,7 +533,7 @@ export class BlockWatcher {
     t.siblings = null;
     t.nextSplitAt = 0;
     const reader = this.sched?.open(t.slot.kernelThread()) ?? null;
-    const first = reader?.read(this.now()) ?? null;
+    const first = this.readSched(t, reader, this.now());
     if (!reader || !first) {
       reader?.close();
       return;
@@ -545,10 +545,23 @@ export class BlockWatcher {
 
   /** A fresh reading into the gap's split; false when there is none to take. */
   private readSplit(t: Watched, at: number): boolean {
-    const r = t.sched?.read(at);
+    const r = this.readSched(t, t.sched, at);
     if (!r || !t.split) return false;
     t.split.add(r);
     return true;
+  }
+
+  /**
+   * A reading of a blocked thread's statistics, its CPU time from the thread's CPU clock where the rest
+   * sentinel's binary loads: the kernel's count adds a running thread's time only at each scheduler tick
+   * (4-10 ms), the clock is up to date. Its wait (added when the thread gets a CPU) is current while it
+   * runs, so the two agree; the first line then comes up to a tick sooner, and says what the bound saw.
+   */
+  private readSched(t: Watched, reader: SchedReader | null | undefined, at: number): SchedReading | null {
+    const r = reader?.read(at) ?? null;
+    if (!r) return null;
+    const clock = this.sentinel?.cpuMs(t.slot.kernelThread()) ?? null;
+    return clock !== null && clock > r.cpuMs ? { ...r, cpuMs: clock } : r;
   }
 
   /**
@@ -564,11 +577,8 @@ export class BlockWatcher {
     }
     if (at < t.nextSplitAt) return false;
     this.readSplit(t, at);
-    // The thread's CPU clock where the sentinel's binary loads: up to date, where the read just taken may
-    // lag by a scheduler tick, so the first line comes up to a tick sooner.
-    const cpuNow = this.sentinel?.cpuMs(t.slot.kernelThread()) ?? null;
     // Start-up inside the gap may have been all on a CPU: it is taken off the bound.
-    const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0), cpuNow) - (b.appStart - b.beat);
+    const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0)) - (b.appStart - b.beat);
     if (bound >= this.slowMs) return true;
     // The bound grows by at most the time that passes: not sooner than the shortfall (checked at ticks).
     t.nextSplitAt = at + Math.max(1, this.slowMs - bound);

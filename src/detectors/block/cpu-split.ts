@@ -103,7 +103,8 @@ export interface GapSplitMs {
  * thread brings its total up to date before it stamps (thread-cpu.ts), so only the beat's own
  * microseconds; were it not brought up to date, it could lag by a tick (4 ms at HZ=250): a block that
  * ran so close to the threshold would then be written as one while it lasted and withdrawn at its end.
- * (A read of /proc may lag by a tick too, which only makes a bound smaller.)
+ * (A read of /proc may lag by a tick too, which only makes a bound smaller; the watchdog reads the
+ * thread's CPU clock instead where it can: block-watcher.ts.)
  */
 const STAMP_SLACK_MS = 1;
 
@@ -248,17 +249,13 @@ export class GapSplit {
   }
 
   /**
-   * Ms of the gap the thread certainly spent on a CPU or asleep by the last read (or, for its CPU, by
-   * `cpuNowMs`). The stretch before
+   * Ms of the gap the thread certainly spent on a CPU or asleep by the last read. The stretch before
    * the first read counts only with its CPU stamp, and only its CPU; an unsettled stretch at the end
    * (the thread runnable now, its wait maybe not accounted yet) not at all.
    */
-  activeLowerBound(siblingWaitMs = 0, cpuNowMs: number | null = null): number {
+  activeLowerBound(siblingWaitMs = 0): number {
     const { first, last } = this;
-    // `cpuNowMs`, the thread's CPU clock read now, is up to date where the last read may lag by a tick.
-    // Only against the stamp: the first read may lag as much (the reads alone make no bound with it).
-    const cpuNow = cpuNowMs !== null && cpuNowMs > last.cpuMs ? cpuNowMs : last.cpuMs;
-    const cpu = this.beatCpuMs !== null ? cpuNow - this.beatCpuMs - STAMP_SLACK_MS : last.cpuMs - first.cpuMs;
+    const cpu = this.beatCpuMs !== null ? last.cpuMs - this.beatCpuMs - STAMP_SLACK_MS : last.cpuMs - first.cpuMs;
     const measuredCpu = last.cpuMs - first.cpuMs;
     const measuredWait = last.waitMs - first.waitMs;
     // Sleep as long as another thread of the process waited for a CPU may have been a wait for it.
