@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatDuration, fromPackage } from '../wording.js';
 import { safeText } from '../safe-text.js';
+import { apisLabel, mergedApis } from '../apis-label.js';
 import type { RunFacts, Site } from './sites.js';
 import { callerLabel, MODULE_LOAD, NO_APP_FRAME, NO_STACK } from './sites.js';
 
@@ -14,25 +15,12 @@ export function columns(rows: string[][], gap = '  '): string[] {
 }
 
 
-/** APIs named in a site's label; more are counted. */
-const APIS_SHOWN = 3;
-
-/**
- * The sync APIs called at a site (`[fs.readFileSync, crypto.pbkdf2Sync]`): a site is a function, so two
- * calls in one handler share a row, whose line is the worst call's; the names say what else is there.
- */
-function apisLabel(apis: string[]): string {
-  if (apis.length === 0) return '';
-  const more = apis.length > APIS_SHOWN ? `, +${apis.length - APIS_SHOWN} more` : '';
-  return ` [${apis.slice(0, APIS_SHOWN).join(', ')}${more}]`;
-}
-
 /** A site as the table shows it: control characters in a report's strings made visible (safe-text.ts). */
 export function siteLabel(s: Site): string {
   if (s.file === null) return s.noStack ? NO_STACK : s.reason ? safeText(`${NO_APP_FRAME} ${s.reason}`, true) : NO_APP_FRAME;
   const caller = s.caller ? ` ← ${callerLabel(s.caller, s.file)}` : '';
   const at = s.generated ? ` (transformed line ${s.line})` : `:${s.line}`;
-  return safeText(`${fromPackage(s.file)}${at} ${s.function}${caller}${apisLabel(s.apis)}`, true);
+  return safeText(`${fromPackage(s.file)}${at} ${s.function}${caller}${s.apis.length ? ` ${apisLabel(s.apis)}` : ''}`, true);
 }
 
 /** More rows than this for one line reached from different callers, all with the same status: one row. */
@@ -71,6 +59,7 @@ function foldCallers(sites: Site[], marks?: Marks): Row[] {
       worstMs: Math.max(...group.map((s) => s.worstMs)),
       threads: [...new Set(group.flatMap((s) => s.threads))],
       ongoing: group.some((s) => s.ongoing),
+      apis: mergedApis(group),
     };
     rows.push({ site: folded, callers: group.length });
   }

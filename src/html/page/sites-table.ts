@@ -4,6 +4,7 @@ import type { SiteRow } from '../model.js';
 import { kindColor, type Report } from './data.js';
 import { clear, el } from './dom.js';
 import { duration } from './format.js';
+import { apisLabel } from '../../apis-label.js';
 
 type Column = 'kind' | 'site' | 'count' | 'total' | 'worst' | 'threads';
 const NUMERIC: Partial<Record<Column, (r: SiteRow) => number>> = { count: (r) => r.count, total: (r) => r.totalMs, worst: (r) => r.worstMs, threads: (r) => r.threads.length };
@@ -63,7 +64,7 @@ export function sitesTable(host: SitesHost): { root: HTMLElement; filterKind(kin
       open.addEventListener('click', () => host.select(r.worst));
       const threadsText = r.threads.length > 2 ? `${r.threads.slice(0, 2).join(', ')} +${r.threads.length - 2}` : r.threads.join(', ');
       body.appendChild(
-        el('tr', {}, el('td', {}, kind), el('td', {}, open, r.apis.length ? el('span', { class: 'muted' }, ` ${r.apis.join(', ')}`) : null), el('td', { class: 'num' }, r.count.toLocaleString('en')), el('td', { class: 'num' }, r.timed ? duration(r.totalMs) : '–'), el('td', { class: 'num' }, r.timed ? duration(r.worstMs) : '–'), el('td', { title: r.threads.join('\n') }, threadsText)),
+        el('tr', {}, el('td', {}, kind), el('td', {}, open, r.apis.length ? el('span', { class: 'muted', title: r.apis.join('\n') }, ` ${apisLabel(r.apis)}`) : null), el('td', { class: 'num' }, r.count.toLocaleString('en')), el('td', { class: 'num' }, r.timed ? duration(r.totalMs) : '–'), el('td', { class: 'num' }, r.timed ? duration(r.worstMs) : '–'), el('td', { title: r.threads.join('\n') }, threadsText)),
       );
     }
     note.textContent = shown.length > MAX_ROWS ? `${shown.length} sites; the first ${MAX_ROWS} are shown (narrow them with the filters).` : `${shown.length} of ${rows.length} sites.`;

@@ -80,3 +80,15 @@ describe('a site with sync calls', () => {
     expect(summaryTable([s], facts, c)).toContain('src/a.mjs:713 f [fs.a, fs.b, fs.c, +2 more]');
   });
 });
+
+describe('a row folded from many callers', () => {
+  it("names every caller's APIs, the worst site's first", () => {
+    const apis = [['fs.existsSync'], ['fs.readFileSync'], ['fs.existsSync'], ['fs.statSync'], ['fs.existsSync']];
+    const sites = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts', 'test/dd.test.ts', 'test/eee.test.ts'].map((f, i) =>
+      site(f, { kind: 'sync-io', function: 'load', apis: apis[i]!, worstMs: i === 3 ? 9 : 0.5 }),
+    );
+    const rows = summaryTable(sites, facts, c).split('\n').filter((l) => l.includes('sync-io  '));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('runner.js:713 load [fs.statSync, fs.existsSync, fs.readFileSync] ← 5 callers');
+  });
+});
