@@ -11,6 +11,8 @@
 // Why native: on this kind of VM a JavaScript timer's wake-up costs ~0.2-0.3 ms of CPU, so the watchdog
 // polling resting threads every 50 ms was most of an idle process's CPU, and those 50 ms were most of the
 // detection latency of a block that starts while its thread rests.
+// It also reads one thread's CPU clock on request (cpuMs): up to date for a running thread, where
+// /proc's schedstat lags by up to a scheduler tick, so the watchdog can tell sooner that a block is one.
 // Node-API only (ABI-stable: one binary for every Node line); threads and locks from libuv, which Node
 // exports; the kernel's calls through syscall(), so the binary needs nothing from the C library newer than
 // glibc 2.17. Linux only: a thread's CPU clock is named by its kernel thread id.
@@ -285,6 +287,23 @@ static napi_value unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * cpuMs(tid): the thread's CPU time now, ms, or -1 (no such thread of this process). Read from its CPU
+ * clock, which the kernel brings up to date for a thread that is running: its schedstat and getrusage
+ * add a running thread's time only at each scheduler tick. Needs no start().
+ */
+static napi_value cpu_ms(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value result;
+  uint64_t ns = 0;
+  int ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1;
+  int32_t tid = ok ? arg_tid(env, argv[0]) : 0;
+  ok = tid > 0 && cpu_ns(tid, &ns);
+  napi_create_double(env, ok ? (double)ns / 1e6 : -1, &result);
+  return result;
+}
+
 /* stop(): the timers deleted, the thread ended and joined, the callback released. */
 static napi_value stop(napi_env env, napi_callback_info info) {
   (void)info;
@@ -319,6 +338,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "watch", NULL, watch, NULL, NULL, NULL, napi_enumerable, NULL },
     { "unwatch", NULL, unwatch, NULL, NULL, NULL, napi_enumerable, NULL },
     { "stop", NULL, stop, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "cpuMs", NULL, cpu_ms, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

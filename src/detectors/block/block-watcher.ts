@@ -533,7 +533,7 @@ export class BlockWatcher {
     t.siblings = null;
     t.nextSplitAt = 0;
     const reader = this.sched?.open(t.slot.kernelThread()) ?? null;
-    const first = reader?.read(this.now()) ?? null;
+    const first = this.readSched(t, reader, this.now());
     if (!reader || !first) {
       reader?.close();
       return;
@@ -545,10 +545,23 @@ export class BlockWatcher {
 
   /** A fresh reading into the gap's split; false when there is none to take. */
   private readSplit(t: Watched, at: number): boolean {
-    const r = t.sched?.read(at);
+    const r = this.readSched(t, t.sched, at);
     if (!r || !t.split) return false;
     t.split.add(r);
     return true;
+  }
+
+  /**
+   * A reading of a blocked thread's statistics, its CPU time from the thread's CPU clock where the rest
+   * sentinel's binary loads: the kernel's count adds a running thread's time only at each scheduler tick
+   * (4-10 ms), the clock is up to date. Its wait (added when the thread gets a CPU) is current while it
+   * runs, so the two agree; the first line then comes up to a tick sooner, and says what the bound saw.
+   */
+  private readSched(t: Watched, reader: SchedReader | null | undefined, at: number): SchedReading | null {
+    const r = reader?.read(at) ?? null;
+    if (!r) return null;
+    const clock = this.sentinel?.cpuMs(t.slot.kernelThread()) ?? null;
+    return clock !== null && clock > r.cpuMs ? { ...r, cpuMs: clock } : r;
   }
 
   /**

@@ -99,10 +99,14 @@ export interface GapSplitMs {
 }
 
 /**
- * The first reading's CPU may lag the truth by a scheduler tick (the kernel adds a running thread's
- * time at each tick), and so may the heartbeat's stamp: a lower bound allows for one tick (HZ=100).
+ * What the heartbeat's CPU stamp may lag the truth by, in a lower bound of the thread's CPU since it. The
+ * thread brings its total up to date before it stamps (thread-cpu.ts), so only the beat's own
+ * microseconds; were it not brought up to date, it could lag by a tick (4 ms at HZ=250): a block that
+ * ran so close to the threshold would then be written as one while it lasted and withdrawn at its end.
+ * (A read of /proc may lag by a tick too, which only makes a bound smaller; the watchdog reads the
+ * thread's CPU clock instead where it can: block-watcher.ts.)
  */
-const TICK_MS = 10;
+const STAMP_SLACK_MS = 1;
 
 /** Below this much measured time off a CPU, the measured stretch says nothing about how to split the rest. */
 const MIN_MEASURED_MS = 2;
@@ -251,7 +255,7 @@ export class GapSplit {
    */
   activeLowerBound(siblingWaitMs = 0): number {
     const { first, last } = this;
-    const cpu = this.beatCpuMs !== null ? last.cpuMs - this.beatCpuMs - TICK_MS : last.cpuMs - first.cpuMs;
+    const cpu = this.beatCpuMs !== null ? last.cpuMs - this.beatCpuMs - STAMP_SLACK_MS : last.cpuMs - first.cpuMs;
     const measuredCpu = last.cpuMs - first.cpuMs;
     const measuredWait = last.waitMs - first.waitMs;
     // Sleep as long as another thread of the process waited for a CPU may have been a wait for it.

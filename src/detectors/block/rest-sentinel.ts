@@ -14,6 +14,12 @@ export interface RestSentinel {
   /** Armed from the thread's CPU time now: a callback once it has run `slackUs` more. False: not watched. */
   watch(kernelThread: number, slackUs: number): boolean;
   unwatch(kernelThread: number): void;
+  /**
+   * The thread's CPU time now, ms, from its CPU clock (up to date while it runs, where schedstat and
+   * getrusage lag by up to a scheduler tick); null when it cannot be read. Loads the binary, does not
+   * start the sentinel's thread.
+   */
+  cpuMs(kernelThread: number): number | null;
   stop(): void;
 }
 
@@ -21,6 +27,8 @@ interface Binding {
   start(onRan: () => void, pollMs: number): void;
   watch(tid: number, slackUs: number): boolean;
   unwatch(tid: number): void;
+  /** -1: no such thread in this process. Absent from a binary older than this file. */
+  cpuMs?(tid: number): number;
   stop(): void;
 }
 
@@ -50,11 +58,23 @@ function binaryPath(): string | null {
 export function startRestSentinel(onRan: () => void, pollMs: number): RestSentinel | null {
   const file = binaryPath();
   if (!file) return null;
+  let loaded: Binding | null | undefined;
   let binding: Binding | null | undefined;
+  const load = (): Binding | null => {
+    if (loaded !== undefined) return loaded;
+    try {
+      loaded = createRequire(import.meta.url)(file) as Binding;
+    } catch {
+      loaded = null;
+    }
+    return loaded;
+  };
   const started = (): Binding | null => {
     if (binding !== undefined) return binding;
+    binding = null;
+    const b = load();
+    if (!b) return null;
     try {
-      const b = createRequire(import.meta.url)(file) as Binding;
       b.start(() => {
         try {
           onRan();
@@ -64,13 +84,17 @@ export function startRestSentinel(onRan: () => void, pollMs: number): RestSentin
       }, pollMs);
       binding = b;
     } catch {
-      binding = null;
+      // not started: every watch() is false, and the watchdog polls
     }
     return binding;
   };
   return {
     watch: (tid, slackUs) => started()?.watch(tid, slackUs) ?? false,
     unwatch: (tid) => binding?.unwatch(tid),
+    cpuMs: (tid) => {
+      const ms = load()?.cpuMs?.(tid);
+      return typeof ms === 'number' && ms >= 0 ? ms : null;
+    },
     stop: () => binding?.stop(),
   };
 }

@@ -43,6 +43,23 @@ describe.skipIf(!supported)('the rest sentinel (native)', () => {
     expect(Math.max(...versions)).toBeLessThanOrEqual(17);
   });
 
+  it("reads a thread's CPU clock while it runs; a thread not of this process as null", async () => {
+    const sentinel = startRestSentinel(() => {}, 50)!;
+    const w = await spinner();
+    try {
+      const before = sentinel.cpuMs(w.tid);
+      expect(before).toBeGreaterThan(0);
+      await w.spin(30);
+      // The clock moved with the worker's spin (30 ms of the process's CPU, most of it the worker's).
+      expect(sentinel.cpuMs(w.tid)! - before!).toBeGreaterThanOrEqual(10);
+      expect(sentinel.cpuMs(1)).toBeNull(); // not a thread of this process
+      expect(sentinel.cpuMs(0)).toBeNull();
+    } finally {
+      await w.end();
+    }
+    expect(sentinel.cpuMs(w.tid)).toBeNull(); // ended
+  });
+
   it('calls once a watched thread has run, and not for an unwatched one', async () => {
     let calls = 0;
     const sentinel = startRestSentinel(() => calls++, 50);

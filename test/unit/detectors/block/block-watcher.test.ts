@@ -29,7 +29,8 @@ type Doing = 'cpu' | 'sleep' | 'starved' | 'shared' | 'idle';
 /** The system call the kernel shows the scripted thread in: its loop's poll when idle, a futex when asleep. */
 const SYSCALL: Record<Doing, string> = { cpu: 'running', shared: 'running', starved: 'running', sleep: '202 0x7f00', idle: '281 0x9' };
 
-function scriptedThread() {
+/** `tickMs`: the kernel's statistics add a running thread's time only at each scheduler tick of this length. */
+function scriptedThread(tickMs = 0) {
   let doing: Doing = 'cpu';
   let cpuMs = 0;
   let waitMs = 0;
@@ -60,7 +61,10 @@ function scriptedThread() {
       }
     },
     source: {
-      open: (tid: number) => (tid === 4242 ? { read: (at: number) => ({ at, cpuMs, waitMs, asleep: doing === 'sleep' || doing === 'idle' }), syscall: () => SYSCALL[doing], close() {} } : null),
+      open: (tid: number) =>
+        tid === 4242
+          ? { read: (at: number) => ({ at, cpuMs: tickMs > 0 ? Math.floor(cpuMs / tickMs) * tickMs : cpuMs, waitMs, asleep: doing === 'sleep' || doing === 'idle' }), syscall: () => SYSCALL[doing], close() {} }
+          : null,
       siblings: (tid: number) => {
         if (tid !== 4242) return null;
         const start = siblingWaitMs;
@@ -76,13 +80,15 @@ function setup(
   slowMs = 100,
   intervalMs = 10,
   cpuProfileDir: string | null = null,
-  more: Partial<BlockWatcherOptions> & { threadId?: number; starting?: boolean; kernel?: 'stamps' | 'no-stamps' } = {},
+  more: Partial<BlockWatcherOptions> & { threadId?: number; starting?: boolean; kernel?: 'stamps' | 'no-stamps'; tickMs?: number; cpuClock?: boolean } = {},
 ) {
   let clock = 10_000;
-  const { threadId = 0, starting = false, kernel, ...options } = more;
+  const { threadId = 0, starting = false, kernel, tickMs = 0, cpuClock = false, ...options } = more;
   const registry = new Registry();
   const slot = registry.claim(threadId)!;
-  const thread = scriptedThread();
+  const thread = scriptedThread(tickMs);
+  // The sentinel's binary as the watchdog uses it in a block: the thread's CPU clock, up to date.
+  if (cpuClock) options.restSentinel = { watch: () => false, unwatch() {}, stop() {}, cpuMs: (tid) => (tid === 4242 ? thread.cpuMs : null) };
   if (kernel) slot.setKernelThread(4242);
   const advance = (ms: number) => {
     clock += ms;
@@ -552,6 +558,25 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     expect(first).toMatchObject({ ongoing: true, site: { line: 30 } });
     expect(first.durationMs).toBeGreaterThanOrEqual(100);
     expect(first.durationMs).toBeLessThan(100 + sampleEvery(100, 10));
+  });
+
+  it("with the thread's CPU clock, the first line comes when the thread's time reached the threshold, and says so", async () => {
+    // The kernel's statistics move at 4 ms ticks; the beats' stamps are exact (thread-cpu.ts).
+    const firstLine = async (cpuClock: boolean) => {
+      const w = setup(100, 10, null, { kernel: 'stamps', tickMs: 4, cpuClock });
+      w.stack([at(30), TIMERS], 1);
+      w.doing('cpu');
+      await w.follow(300, 53);
+      return w.blocks()[0]!;
+    };
+    const lagging = await firstLine(false);
+    const clocked = await firstLine(true);
+    for (const first of [lagging, clocked]) {
+      expect(first).toMatchObject({ ongoing: true, site: { line: 30 } });
+      // What the line says the thread did reached the threshold: no later line contradicts it.
+      expect(first.cpuMs! + first.sleepMs!).toBeGreaterThanOrEqual(100);
+    }
+    expect(clocked.durationMs).toBeLessThan(lagging.durationMs);
   });
 
   it('without CPU stamps (a thread that could not read its own CPU time), the first line waits until the measured stretch alone reaches the threshold', async () => {

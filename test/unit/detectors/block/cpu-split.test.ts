@@ -111,6 +111,12 @@ describe('a gap\'s split from its readings', () => {
     expect(split.activeLowerBound()).toBe(10 + 190); // 400 ms measured, 10 on a CPU, 200 waiting
   });
 
+  it('the lower bound of a stamped gap allows only for the stamp\'s own microseconds', () => {
+    // Beat at 0 stamped 1000 (exact: the thread brought its total up to date); read at 106 as 1101.
+    const split = new GapSplit(0, 1000, reading(106, 1101, 500));
+    expect(split.activeLowerBound()).toBe(100);
+  });
+
   it('while the thread is runnable, time the kernel has not accounted is taken as a wait, not sleep; a beat settles it', () => {
     const split = new GapSplit(0, 1000, reading(100, 1050, 500));
     split.add(reading(300, 1100, 500)); // 150 ms neither on a CPU nor in the wait total, runnable now
@@ -134,5 +140,23 @@ describe('sleep another thread may have been waited on for', () => {
     expect(chargeSiblingWaits({ cpuMs: 20, sleepMs: 100, starvedMs: 5 }, 60)).toEqual({ cpuMs: 20, sleepMs: 40, starvedMs: 65 });
     expect(chargeSiblingWaits({ cpuMs: 20, sleepMs: 100, starvedMs: 5 }, 500)).toEqual({ cpuMs: 20, sleepMs: 0, starvedMs: 105 });
     expect(chargeSiblingWaits({ cpuMs: 200, sleepMs: 0, starvedMs: 0 }, 50)).toEqual({ cpuMs: 200, sleepMs: 0, starvedMs: 0 });
+  });
+});
+
+describe("a thread's CPU stamp", () => {
+  it('is up to date when taken, not up to a scheduler tick behind (Linux)', async () => {
+    if (process.platform !== 'linux') return;
+    const { threadCpuMs } = await import('../../../../src/detectors/block/thread-cpu.js');
+    // Spin, stamping all along: a stamp that moved only at ticks would jump by 4-10 ms at a time.
+    let jumps = 0;
+    let last = threadCpuMs();
+    for (const end = Date.now() + 200; Date.now() < end; ) {
+      const now = threadCpuMs();
+      if (now - last >= 3) jumps++;
+      last = now;
+    }
+    expect(last).toBeGreaterThan(0);
+    // A preemption or a collection may still make one; a tick-driven stamp makes ~20-50 here.
+    expect(jumps).toBeLessThanOrEqual(5);
   });
 });
