@@ -433,7 +433,10 @@ export class BlockWatcher {
     if (raw === undefined) return true;
     if (raw === null) {
       if (engine.name === 'native' && t.threadId !== 0) {
-        // The native registry no longer has this thread: it was terminated, not blocked.
+        // The native registry no longer has this thread: it was terminated. A block already written ended
+        // then, and gets its final line (else its ongoing line stays its last: `8.27 s+` in a summary);
+        // one not yet written was no block.
+        if (b.id && t.block === b) this.close(t, t1);
         t.block = null;
         this.forget(t);
         return false;

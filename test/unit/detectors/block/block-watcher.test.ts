@@ -478,6 +478,20 @@ describe('block watcher scheduling', () => {
     expect(w.slot.owner()).toBe(-1);
   });
 
+  it('a worker terminated during a block already written: its final line, the block ended', async () => {
+    const w = setup(100, 10, null, { threadId: 4 });
+    w.stack([at(30), TIMERS]);
+    await w.run(150);
+    expect(w.blocks().map((b) => b.ongoing)).toEqual([true]);
+    w.stack(null);
+    await w.run(50);
+    const lines = w.blocks();
+    expect(lines.map((b) => b.ongoing)).toEqual([true, false]);
+    expect(lines[1]!.id).toBe(lines[0]!.id);
+    expect(w.watcher.size).toBe(0);
+    expect(w.slot.owner()).toBe(-1);
+  });
+
   it('asks the blocked thread for the source map of an app file that may have one in memory only', async () => {
     const w = setup();
     const file = '/app/src/server.ts';
