@@ -89,6 +89,21 @@ describe('budgets and the gate', () => {
     const strict = evaluate(sites, { budgets: new Map(), minMs: 100, baseline: null });
     expect(strict.status.get('block src/busy.js setup')).toBe('over-budget');
     expect(strict.status.get('block src/cold.js compile')).toBe('below-min');
+    // Asleep while waiting for a CPU most of the block: the machine's, not counted; on a CPU still is.
+    const loaded = evaluate(
+      groupSites(
+        [
+          block('b6', '/p/src/listen.js', 'listen', 2107, { thresholdMs: 100, cpuMs: 15, sleepMs: 223, starvedMs: 1869 }),
+          block('b7', '/p/src/spin.js', 'spin', 1270, { thresholdMs: 100, cpuMs: 246, sleepMs: 0, starvedMs: 1024 }),
+          block('b8', '/p/src/read.js', 'read', 400, { thresholdMs: 100, cpuMs: 20, sleepMs: 230, starvedMs: 150 }),
+        ],
+        '/p',
+      ),
+      { budgets: new Map(), minMs: null, baseline: null },
+    );
+    expect(loaded.status.get('block src/listen.js listen')).toBe('below-min');
+    expect(loaded.status.get('block src/spin.js spin')).toBe('over-budget');
+    expect(loaded.status.get('block src/read.js read')).toBe('over-budget');
     // A threshold of 50 ms makes the default floor 100 ms.
     const low = evaluate(groupSites([block('b5', '/p/src/a.js', 'f', 150, { thresholdMs: 50, cpuMs: 120, sleepMs: 0, starvedMs: 30 })], '/p'), { budgets: new Map(), minMs: null, baseline: null });
     expect(low.failed).toBe(true);
