@@ -11,8 +11,9 @@
 // - the gap opens only once it is `slowMs` old: the stretch before the first read is not measured.
 //   Where the thread stamps its CPU time at each heartbeat (thread-cpu.ts), that stretch's CPU is known;
 //   the rest of it is split as the measured stretch was.
-import fs from 'node:fs';
+import { builtin } from '../../lazy-builtin.js';
 
+const fs = builtin<typeof import('node:fs')>('fs');
 const openFile = fs.openSync;
 const readFile = fs.readSync;
 const closeFile = fs.closeSync;

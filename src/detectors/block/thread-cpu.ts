@@ -3,9 +3,10 @@
 // thread id, once (the watchdog reads that thread's scheduler statistics, cpu-split.ts), and the CPU
 // time it had used at each heartbeat. Both are taken from functions copied when this module loads,
 // before the app can replace them.
-import fs from 'node:fs';
+import { builtin } from '../../lazy-builtin.js';
 import { hasNodeFlag } from '../../node-options.js';
 
+const fs = builtin<typeof import('node:fs')>('fs');
 const readlink = fs.readlinkSync;
 const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage?.bind(process);
 const processCpuUsage = process.cpuUsage.bind(process);

@@ -3,7 +3,7 @@
 // finding per site. In strict mode such a call throws SyncIOError instead of running. What is timed
 // and when a site is written: policy.ts; what the app allows: allow-list.ts; the wrapper:
 // detectors/wrap-sync.ts.
-import Module, { syncBuiltinESMExports } from 'node:module';
+import { Module, syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
 import type { Frame } from '../../finding.js';
 import { isAgentFile, mayBeAgentFile } from '../../frames/agent-files.js';
