@@ -4,9 +4,9 @@
 // (`<tmpdir>/asyncdebug-<uid>`), which is checked before use: a real directory, owned by this user, mode
 // 700. Dependency-free, with fs as it was before the sync-I/O detector wrapped it (see original.ts).
 import { constants } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { lstatSync, mkdirSync, mkdtempSync, openSync, statSync } from './original.js';
+import { builtin } from './lazy-builtin.js';
 
 /** Open flags of a file that must be new: never an existing file, never through a symlink. */
 export const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -17,7 +17,8 @@ function uid(): number | null {
 
 /** This user's temp directory: `<tmpdir>/asyncdebug-<uid>` (also the default home of the TUI's sockets). */
 export function userTempDir(): string {
-  return join(tmpdir(), `asyncdebug-${uid() ?? 0}`);
+  // node:os loads only here: every thread of the app loads this file, few need its temp directory.
+  return join(builtin<typeof import('node:os')>('os').tmpdir(), `asyncdebug-${uid() ?? 0}`);
 }
 
 /**
