@@ -2,6 +2,7 @@
 // pulls node-abi and detect-libc at start-up, which we do not need: process.versions.modules is the ABI).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { builtin } from '../lazy-builtin.js';
 
 export interface NativeFrame {
   function: string;
@@ -42,9 +43,24 @@ function withListedRegistration(binding: NativeStackTrace): NativeStackTrace {
 
 let cached: NativeStackTrace | null | undefined;
 
+/** Environment data (inherited by every worker made after it is set): the binding's resolved file. */
+const NATIVE_FILE_KEY = 'asyncdebug.nativeStackTraceFile';
+
 export function loadNativeStackTrace(): NativeStackTrace | null {
   if (cached !== undefined) return cached;
   const require = createRequire(import.meta.url);
+  // The binding's file as the first thread that loaded it found it: a worker then loads it without
+  // resolving the package again (~1 M instructions per worker: node_modules lookups, package.json).
+  const threads = builtin<typeof import('node:worker_threads')>('worker_threads');
+  try {
+    const known = threads.getEnvironmentData(NATIVE_FILE_KEY);
+    if (typeof known === 'string') {
+      cached = withListedRegistration(require(known) as NativeStackTrace);
+      return cached;
+    }
+  } catch {
+    // resolved below
+  }
   try {
     const dir = join(dirname(require.resolve('@sentry-internal/node-native-stacktrace/package.json')), 'lib');
     const { platform, arch } = process;
@@ -54,7 +70,13 @@ export function loadNativeStackTrace(): NativeStackTrace | null {
       : [`${platform}-${arch}-${abi}`];
     for (const id of candidates) {
       try {
-        cached = withListedRegistration(require(join(dir, `stack-trace-${id}.node`)) as NativeStackTrace);
+        const file = join(dir, `stack-trace-${id}.node`);
+        cached = withListedRegistration(require(file) as NativeStackTrace);
+        try {
+          threads.setEnvironmentData(NATIVE_FILE_KEY, file);
+        } catch {
+          // each worker resolves it again
+        }
         return cached;
       } catch {
         // not this libc or ABI: try the next, then the package's own loader
