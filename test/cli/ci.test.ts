@@ -106,8 +106,8 @@ describe('asyncdebug ci', () => {
       file,
       `${readFileSync(file, 'utf8')}
 export function parseSlowly(text) {
-  const from = process.cpuUsage();
-  while (process.cpuUsage(from).user + process.cpuUsage(from).system < 300e3) {} // @new-block
+  const from = cpu();
+  while (cpu(from).user + cpu(from).system < 400e3) {} // @new-block
   return JSON.parse(text);
 }
 `,
