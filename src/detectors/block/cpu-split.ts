@@ -11,12 +11,7 @@
 // - the gap opens only once it is `slowMs` old: the stretch before the first read is not measured.
 //   Where the thread stamps its CPU time at each heartbeat (thread-cpu.ts), that stretch's CPU is known;
 //   the rest of it is split as the measured stretch was.
-import { builtin } from '../../lazy-builtin.js';
-
-const fs = builtin<typeof import('node:fs')>('fs');
-const openFile = fs.openSync;
-const readFile = fs.readSync;
-const closeFile = fs.closeSync;
+import { closeSync as closeFile, openSync as openFile, readdirSync, readlinkSync, readSync as readFile } from '../../original.js';
 
 /** One reading of a thread's statistics (cumulative since the thread started). */
 export interface SchedReading {
@@ -85,7 +80,7 @@ function readWaitMs(tid: string, buffer: Buffer): number | null {
 let ownTid: string | null = null;
 function readerTid(): string {
   try {
-    ownTid ??= fs.readlinkSync('/proc/thread-self').split('/').pop() ?? '';
+    ownTid ??= readlinkSync('/proc/thread-self').split('/').pop() ?? '';
   } catch {
     ownTid = '';
   }
@@ -182,7 +177,7 @@ function procSiblings(tid: number): SiblingWaits | null {
   const start = new Map<string, number>();
   try {
     const skip = new Set([String(tid), readerTid()]);
-    for (const t of fs.readdirSync('/proc/self/task')) {
+    for (const t of readdirSync('/proc/self/task')) {
       if (skip.has(t)) continue;
       const wait = readWaitMs(t, buffer);
       if (wait !== null) start.set(t, wait);

@@ -1,16 +1,13 @@
 // What a thread tells the watchdog about itself so that a gap of its loop can be split into what the
 // thread did (on a CPU, asleep) and what the machine did to it (kept waiting for a CPU): its kernel
 // thread id, once (the watchdog reads that thread's scheduler statistics, cpu-split.ts), and the CPU
-// time it had used at each heartbeat. Both are taken from functions copied when this module loads,
+// time it had used at each heartbeat. Both are taken from functions copied when the agent loads (original.ts),
 // before the app can replace them.
-import { builtin } from '../../lazy-builtin.js';
 import { hasNodeFlag } from '../../node-options.js';
+import { closeSync, openSync, readlinkSync as readlink, readSync } from '../../original.js';
 
-const fs = builtin<typeof import('node:fs')>('fs');
-const readlink = fs.readlinkSync;
 const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage?.bind(process);
 const processCpuUsage = process.cpuUsage.bind(process);
-const { openSync, readSync, closeSync } = fs;
 
 /**
  * This thread's kernel thread id: Linux names it in `/proc/thread-self` (`<pid>/task/<tid>`); 0
