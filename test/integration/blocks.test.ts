@@ -52,6 +52,22 @@ describe('block detector: planted blocks are reported at the running line', () =
     expect(sameId[sameId.length - 1]!.ongoing).toBe(false);
   });
 
+  // V8 answers the stack read only when the parse returns, at the next statement's call: a frame of the
+  // app on top. The kernel says the thread ran (it was not kept from a CPU), so it was outside JavaScript.
+  // Retried: on a loaded machine the watchdog's own wait may leave the read's lateness unclear.
+  it('json-parse.mjs: named where the parse returned, as a call outside JavaScript', { retry: 2 }, async () => {
+    const file = fixture('json-parse.mjs');
+    const run = await runNode(file);
+    expect(run.code).toBe(0);
+    const b = blocks(run.lines).filter((x) => x.site?.file === file && !x.ongoing)[0];
+    expect(b, JSON.stringify(blocks(run.lines), null, 1)).toBeDefined();
+    expect(b!.site!.line).toBe(markerLine(file) + 1);
+    if ((b!.starvedMs as number) * 5 < (b!.durationMs as number)) {
+      expect((b!.origin as { type?: string } | undefined)?.type, b!.message as string).toBe('native');
+      expect(b!.message).toContain('outside JavaScript');
+    }
+  });
+
   it('an infinite loop is reported while it runs, and a SIGKILLed process keeps the lines', async () => {
     const file = fixture('infinite.mjs');
     // Killed once the block was written again at 1 s (the first line comes once it reached the threshold).

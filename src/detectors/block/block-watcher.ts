@@ -426,6 +426,11 @@ export class BlockWatcher {
     const engine = this.engine;
     if (!engine) return true;
     if (t.slot.gen() !== b.gen) return false;
+    // The only thread read: a late answer is its own, and the kernel can say whether it was kept
+    // waiting for a CPU meanwhile (the reader waits for every thread it lists, so with more threads a
+    // late read may be another's).
+    const before = this.threads.size === 1 ? (t.sched?.read(this.now(), true) ?? null) : null;
+    const ownBefore = before ? (this.sched?.ownWaitMs?.() ?? null) : null;
     const t0 = this.now();
     const raw = await engine.capture(t.threadId, b.beat);
     const t1 = this.now();
@@ -448,7 +453,25 @@ export class BlockWatcher {
     if (agentsOwn({ frames: toFrames(raw) })) return false;
     const late = t1 - t0 > this.lateMs + 2 * this.lag;
     const request = requestStateFrom(engine.stateOf?.(t.threadId));
-    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned(), request });
+    const outside = late && before ? this.waitedOutsideJs(t, before, ownBefore, t0, t1) : false;
+    return b.read({ raw, askedAt: t0, answeredAt: t1, late, starting: !t.slot.hasTurned(), request, ...(outside ? { outside } : {}) });
+  }
+
+  /**
+   * Whether a late read's wait was the thread's own time outside JavaScript: still late once the
+   * watchdog's own wait for a CPU is taken off (it may have seen a prompt answer late), and the thread
+   * waited for a CPU less than half of it (JavaScript kept off the CPUs answers late too, at its next
+   * instruction). On a CPU or asleep the rest of the time, it was in a native call, JSON, a regular
+   * expression, compilation or garbage collection: JavaScript answers a read within microseconds.
+   */
+  private waitedOutsideJs(t: Watched, before: SchedReading, ownBefore: number | null, t0: number, t1: number): boolean {
+    const after = t.sched?.read(t1, true) ?? null;
+    if (!after) return false;
+    const ownAfter = ownBefore === null ? null : (this.sched?.ownWaitMs?.() ?? null);
+    const ownWaitMs = ownBefore !== null && ownAfter !== null ? Math.max(0, ownAfter - ownBefore) : 0;
+    const wallMs = t1 - t0 - ownWaitMs;
+    if (wallMs <= this.lateMs + 2 * this.lag) return false;
+    return (after.waitMs - before.waitMs) * 2 < wallMs;
   }
 
   /**

@@ -57,6 +57,8 @@ export interface SchedSource {
   open(tid: number): SchedReader | null;
   /** The process's other threads but `tid` and the reader's own; null where they cannot be read. */
   siblings?(tid: number): SiblingWaits | null;
+  /** Ms the reader's own thread (the watchdog) has waited for a CPU in all; null where it cannot be read. */
+  ownWaitMs?(): number | null;
 }
 
 /** At most this many other threads are read at a gap's edges (about 1 ms for 256). */
@@ -114,8 +116,14 @@ function parseAsleep(stat: string): boolean {
 }
 
 /** The kernel's statistics through two files kept open while the gap lasts, read at position 0. */
+const ownBuffer = Buffer.alloc(256);
+
 export const procSchedSource: SchedSource = {
   siblings: procSiblings,
+  ownWaitMs() {
+    const tid = process.platform === 'linux' ? readerTid() : '';
+    return tid ? readWaitMs(tid, ownBuffer) : null;
+  },
   open(tid) {
     if (!(tid > 0) || process.platform !== 'linux') return null;
     let schedFd = -1;

@@ -50,6 +50,13 @@ export interface StackRead {
   answeredAt: number;
   /** Answered too late for the thread to have been running JavaScript (the watcher knows its own lag). */
   late: boolean;
+  /**
+   * Late, and the lateness was this thread's: it was the only thread read, and it did not wait for a CPU
+   * for most of the wait (the kernel's statistics say so), so it was in a call outside JavaScript even
+   * where the stack shows an application frame on top (the statement after a `JSON.parse`). Unset where
+   * that cannot be told: a late read is then judged by its stack alone.
+   */
+  outside?: boolean;
   /** The thread's loop has not turned since its entry module ran: it is still starting. */
   starting: boolean;
   /** The HTTP request the interrupted code served, as the stack reader read it from the thread's store. */
@@ -192,7 +199,7 @@ export class OpenBlock {
       const prompt = this.lastPromptRaw;
       this.addSample(prompt, toFrames(prompt), false, r.askedAt, r.starting, r.request, false);
     }
-    this.addSample(r.raw, frames, r.late, r.answeredAt, r.starting, r.request);
+    this.addSample(r.raw, frames, r.late, r.answeredAt, r.starting, r.request, true, r.outside === true);
     return true;
   }
 
@@ -352,7 +359,7 @@ export class OpenBlock {
   }
 
   /** Weighs one read (`read`: false for the replay of the last prompt read) and credits it. */
-  private addSample(raw: RawFrame[], frames: Frame[], late: boolean, at: number, starting: boolean, request: RequestState | undefined, read = true): void {
+  private addSample(raw: RawFrame[], frames: Frame[], late: boolean, at: number, starting: boolean, request: RequestState | undefined, read = true, outside = false): void {
     const { slowMs, sampleMs } = this.rules;
     let weight = Math.max(0, at - this.lastSampleAt);
     this.lastSampleAt = at;
@@ -389,9 +396,11 @@ export class OpenBlock {
     // stretch was a call from that code (a native call, JSON, a regular expression, compilation).
     const outer = frameKey(frames[frames.length - 1] as Frame);
     // Late, but inside application code itself (a loop's back edge, not a callee it returned to), or at
-    // the very instruction of the last prompt sample: JavaScript that did not get the CPU in time.
+    // the very instruction of the last prompt sample: JavaScript that did not get the CPU in time, unless
+    // the kernel said the thread was not kept waiting (`outside`): V8 answers a read in a native call
+    // (JSON.parse) only once it returns, and the next check may be in the app's next statement.
     const top = frames[0] as Frame;
-    if (late && (isAppFrame(top) || this.lastPromptTop === frameKey(top))) late = false;
+    if (late && !outside && (isAppFrame(top) || this.lastPromptTop === frameKey(top))) late = false;
     this.creditRequest(request, weight, at);
     this.credit(raw, frames, weight, late ? 'native' : 'js', late && this.outer === outer ? this.lastPrompt : null, read);
     if (!late) {

@@ -37,7 +37,13 @@ function scriptedThread(tickMs = 0) {
   let pendingMs = 0;
   /** Another thread of the process (a V8 helper) and how long it has waited for a CPU. */
   let siblingWaitMs = 0;
+  /** The watchdog's own thread: how long it has waited for a CPU. */
+  let ownWaitMs = 0;
   const thread = {
+    /** The watchdog's thread waits `ms` for a CPU. */
+    ownWaits(ms: number) {
+      ownWaitMs += ms;
+    },
     /** The helper thread waits `ms` for a CPU (the loop's thread may be asleep waiting on it). */
     siblingWaits(ms: number) {
       siblingWaitMs += ms;
@@ -70,6 +76,7 @@ function scriptedThread(tickMs = 0) {
         const start = siblingWaitMs;
         return { maxWaitMs: () => siblingWaitMs - start };
       },
+      ownWaitMs: () => ownWaitMs,
     } as SchedSource,
   };
   return thread;
@@ -118,6 +125,8 @@ function setup(
     /** From now on the thread is on a CPU, asleep, starved, or sharing its core (the kernel's view). */
     doing: (d: Doing) => thread.set(d),
     siblingWaits: (ms: number) => thread.siblingWaits(ms),
+    ownWaits: (ms: number) => thread.ownWaits(ms),
+    registry,
     /** Lets `ms` pass without a tick of the watchdog. */
     pass: advance,
     found,
@@ -386,6 +395,69 @@ describe('block watcher', () => {
     expect(last.site!.line).toBe(52);
     expect(last.origin).toBeUndefined();
     expect(last.message).not.toContain('outside JavaScript');
+  });
+
+  // V8 answers a read in JSON.parse only once it returns, often at the app's next statement: an app frame
+  // on top. Whether the thread was kept from a CPU or ran outside JavaScript, the kernel can say.
+  describe('a late read with an app frame on top, judged by what the kernel saw', () => {
+    const lateAtApp = async (during: (w: ReturnType<typeof setup>) => void, meanwhile?: (w: ReturnType<typeof setup>) => void) => {
+      const w = setup(100, 10, null, { kernel: 'stamps' });
+      w.stack([at(17), TIMERS], 300, () => meanwhile?.(w));
+      during(w);
+      await w.run(700);
+      w.beat();
+      await w.run(20);
+      return { w, last: w.blocks().at(-1)! };
+    };
+
+    it('on a CPU all the while: outside JavaScript, in a call that returned there', async () => {
+      const { last } = await lateAtApp((w) => w.doing('cpu'));
+      expect(last.site!.line).toBe(17);
+      expect(last.origin?.type).toBe('native');
+      expect(last.message).toContain('in a call that returned at handler (server.js:17:5)');
+    });
+
+    it('asleep all the while (a native call that waits): outside JavaScript too', async () => {
+      const { last } = await lateAtApp((w) => w.doing('sleep'));
+      expect(last.origin?.type).toBe('native');
+    });
+
+    it('kept waiting for a CPU most of the while: JavaScript that got the CPU late', async () => {
+      // Each read: 300 ms kept from a CPU (counted once the thread runs again), then 100 ms on one.
+      const { last } = await lateAtApp(
+        (w) => w.doing('starved'),
+        (w) => {
+          w.doing('cpu');
+          w.pass(100);
+          w.doing('starved');
+        },
+      );
+      expect(last.site!.line).toBe(17);
+      expect(last.origin).toBeUndefined();
+    });
+
+    it('the watchdog itself kept waiting for a CPU: the answer may have been prompt', async () => {
+      const { last } = await lateAtApp(
+        (w) => w.doing('cpu'),
+        (w) => w.ownWaits(280),
+      );
+      expect(last.origin).toBeUndefined();
+    });
+
+    it('another thread read too: the late answer may be the other\'s, so the stack alone decides', async () => {
+      const w = setup(100, 10, null, { kernel: 'stamps' });
+      const other = w.registry.claim(1)!;
+      other.beat(10_000, -1);
+      other.markTurned();
+      w.stack([at(17), TIMERS], 300, () => other.beat(Date.now(), -1));
+      w.doing('cpu');
+      await w.run(700);
+      w.beat();
+      await w.run(20);
+      const last = w.blocks().filter((b) => b.threadId === 0).at(-1)!;
+      expect(last.site!.line).toBe(17);
+      expect(last.origin).toBeUndefined();
+    });
   });
 });
 
