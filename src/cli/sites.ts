@@ -122,7 +122,8 @@ const DEFAULT_THRESHOLD_MS = 100;
  * asleep counts only when the thread did not wait for a CPU for half the block or more: a thread that
  * waits that long sleeps for the machine too (page faults under memory pressure, locks held by threads
  * of its process that wait for a CPU). fastify's suite on loaded cores had a `server.listen` gap of 2.1 s:
- * 15 ms on a CPU, 223 ms asleep, 1.87 s waiting for a CPU.
+ * 15 ms on a CPU, 223 ms asleep, 1.87 s waiting for a CPU. The watchdog now counts such sleep as the
+ * wait itself (cpu-split.ts chargeStarvedSleep); this rule is for lines written before it did.
  */
 function ownOf(f: ReportLine): number {
   if (f.kind !== 'block') return worstOf(f);

@@ -22,7 +22,7 @@ import { fileNeedingThreadMap } from '../../frames/source-maps.js';
 import type { StackEngine } from '../../stack/engine.js';
 import { buildCpuProfile, writeCpuProfile } from './cpuprofile.js';
 import { OpenBlock, type BlockRules } from './open-block.js';
-import { appPart, chargeSiblingWaits, GapSplit, procSchedSource, type GapSplitMs, type SchedReader, type SchedReading, type SchedSource, type SiblingWaits } from './cpu-split.js';
+import { appPart, chargeSiblingWaits, chargeStarvedSleep, GapSplit, isMostlyStarved, procSchedSource, type GapSplitMs, type SchedReader, type SchedReading, type SchedSource, type SiblingWaits } from './cpu-split.js';
 import { addBlockFacts, agentsOwn, inCallback, isActiveBlock, roundSplit, sitelessFinding, sitelessReason, withdrawnMessage } from './gap-verdict.js';
 import { threadName } from '../../wording.js';
 import { Registry, type ThreadSlot } from '../../protocol/registry.js';
@@ -485,7 +485,7 @@ export class BlockWatcher {
     t.block = null;
     const gap = this.endSplit(t, b, end);
     const appMs = Math.round(end - b.appStart);
-    const split = gap ? roundSplit(appPart(gap, appMs)) : null;
+    const split = gap ? roundSplit(chargeStarvedSleep(appPart(gap, appMs))) : null;
     t.slot.addStartupMs(b.startupMs);
     if (gap) t.slot.addStarvedMs(gap.starvedMs);
     const isBlock = isActiveBlock(appMs, split, this.slowMs);
@@ -604,7 +604,10 @@ export class BlockWatcher {
     if (at < t.nextSplitAt) return false;
     this.readSplit(t, at);
     // Start-up inside the gap may have been all on a CPU: it is taken off the bound.
-    const bound = t.split.activeLowerBound(t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0)) - (b.appStart - b.beat);
+    const siblingWaitMs = t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0);
+    let bound = t.split.activeLowerBound(siblingWaitMs) - (b.appStart - b.beat);
+    // Kept off the CPUs half the gap so far or more: its sleep is the machine's too (chargeStarvedSleep).
+    if (bound >= this.slowMs && isMostlyStarved(this.appSplit(t, b, at, siblingWaitMs))) bound = t.split.cpuLowerBound() - (b.appStart - b.beat);
     if (bound >= this.slowMs) return true;
     // The bound grows by at most the time that passes: not sooner than the shortfall (checked at ticks).
     t.nextSplitAt = at + Math.max(1, this.slowMs - bound);
@@ -614,8 +617,13 @@ export class BlockWatcher {
   /** The split of the gap as of `at`, for an ongoing line. */
   private ongoingSplit(t: Watched, b: OpenBlock, at: number): GapSplitMs | null {
     if (!t.split) return null;
-    const siblingWaitMs = t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0);
-    return roundSplit(appPart(chargeSiblingWaits(t.split.estimate(at, null), siblingWaitMs), at - b.appStart));
+    return roundSplit(this.appSplit(t, b, at, t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0)));
+  }
+
+  /** The split of the app's part of the gap as of `at`, as the lines give it. */
+  private appSplit(t: Watched, b: OpenBlock, at: number, siblingWaitMs: number): GapSplitMs {
+    const split = t.split as GapSplit;
+    return chargeStarvedSleep(appPart(chargeSiblingWaits(split.estimate(at, null), siblingWaitMs), at - b.appStart));
   }
 
   /** The last reading, at the close; the split of the whole gap up to the beat that ended it. */
