@@ -33,8 +33,8 @@ counts unless it has no application frame (the test runner's own work, or a bloc
 could not name), it is in a test file (test/, tests/, __tests__/, *.test.*,
 *.spec.*: the test's own work, class test-code), it held the loop too briefly (below), or it is
 in the baseline. A block site counts when one block spent at least twice the block threshold
-(ASYNC_DEBUG_SLOW_MS, 100 ms: so 200 ms) at that site, on a CPU or asleep (asleep only when it
-waited for a CPU less than half the block: the machine's load then): blocks just over the
+(ASYNC_DEBUG_SLOW_MS, 100 ms: so 200 ms) at that site, on a CPU or asleep (asleep in a sync API,
+or when it waited for a CPU less than half the block: else the machine's load): blocks just over the
 threshold come and go with the machine's load, and a gate must give the same answer twice; they
 are listed, not counted. Budgets limit counted sites per kind. Blocks spent loading modules after
 start-up are the kind module-load: a warm-up, shown but not counted unless --budget module-load=N
@@ -94,7 +94,7 @@ function statusNotes(gate: Gate, minMs: number | null, c: ReturnType<typeof chal
   const has = (st: SiteStatus) => [...gate.status.values()].includes(st);
   const notes: string[] = [];
   if (has('test-code')) notes.push(`${c.dim('test code')}: a site in a test file is the test's own work (an assertion, a fixture); counted only with --budget test-code=N`);
-  if (has('below-min') && minMs === null) notes.push(`${c.dim('under N ms')}: a block site counts when one block spent twice the block threshold at it (on a CPU, or asleep unless it mostly waited for a CPU); shorter ones vary with the machine's load; --min-ms N sets the floor`);
+  if (has('below-min') && minMs === null) notes.push(`${c.dim('under N ms')}: a block site counts when one block spent twice the block threshold at it (on a CPU, or asleep: in a sync API, or where it did not mostly wait for a CPU); shorter ones vary with the machine's load; --min-ms N sets the floor`);
   return notes.map((n) => `  ${n}\n`).join('');
 }
 

@@ -122,13 +122,16 @@ const DEFAULT_THRESHOLD_MS = 100;
  * asleep counts only when the thread did not wait for a CPU for half the block or more: a thread that
  * waits that long sleeps for the machine too (page faults under memory pressure, locks held by threads
  * of its process that wait for a CPU). fastify's suite on loaded cores had a `server.listen` gap of 2.1 s:
- * 15 ms on a CPU, 223 ms asleep, 1.87 s waiting for a CPU. The watchdog now counts such sleep as the
- * wait itself (cpu-split.ts chargeStarvedSleep); this rule is for lines written before it did.
+ * 15 ms on a CPU, 223 ms asleep, 1.87 s waiting for a CPU. A sync API's sleep counts all the same. The
+ * watchdog now counts such sleep as the wait itself (cpu-split.ts chargeStarvedSleep); this rule is for
+ * lines written before it did.
  */
 function ownOf(f: ReportLine): number {
   if (f.kind !== 'block') return worstOf(f);
   const split = typeof f.cpuMs === 'number' && typeof f.sleepMs === 'number';
-  const starved = split && typeof f.starvedMs === 'number' && f.starvedMs * 2 >= num(f.durationMs);
+  // A sync API in flight (readFileSync, Atomics.wait) slept itself, however long the thread also waited.
+  const inSyncApi = (f.origin as { type?: unknown } | undefined)?.type === 'sync-api';
+  const starved = split && !inSyncApi && typeof f.starvedMs === 'number' && f.starvedMs * 2 >= num(f.durationMs);
   const own = split ? (f.cpuMs as number) + (starved ? 0 : (f.sleepMs as number)) : num(f.durationMs);
   const top = Array.isArray(f.profile) ? (f.profile[0] as { share?: unknown; paths?: { share?: unknown }[] } | undefined) : undefined;
   const share = f.caller && typeof top?.paths?.[0]?.share === 'number' ? top.paths[0].share : typeof top?.share === 'number' ? top.share : 1;

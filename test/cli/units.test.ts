@@ -96,6 +96,7 @@ describe('budgets and the gate', () => {
           block('b6', '/p/src/listen.js', 'listen', 2107, { thresholdMs: 100, cpuMs: 15, sleepMs: 223, starvedMs: 1869 }),
           block('b7', '/p/src/spin.js', 'spin', 1270, { thresholdMs: 100, cpuMs: 246, sleepMs: 0, starvedMs: 1024 }),
           block('b8', '/p/src/read.js', 'read', 400, { thresholdMs: 100, cpuMs: 20, sleepMs: 230, starvedMs: 150 }),
+          block('b9', '/p/src/sync.js', 'load', 700, { thresholdMs: 100, cpuMs: 10, sleepMs: 250, starvedMs: 440, origin: { type: 'sync-api', api: 'fs.readFileSync', frames: [] } }),
         ],
         '/p',
       ),
@@ -104,6 +105,8 @@ describe('budgets and the gate', () => {
     expect(loaded.status.get('block src/listen.js listen')).toBe('below-min');
     expect(loaded.status.get('block src/spin.js spin')).toBe('over-budget');
     expect(loaded.status.get('block src/read.js read')).toBe('over-budget');
+    // ...unless it slept in a sync API: that sleep is the call's.
+    expect(loaded.status.get('block src/sync.js load')).toBe('over-budget');
     // A threshold of 50 ms makes the default floor 100 ms.
     const low = evaluate(groupSites([block('b5', '/p/src/a.js', 'f', 150, { thresholdMs: 50, cpuMs: 120, sleepMs: 0, starvedMs: 30 })], '/p'), { budgets: new Map(), minMs: null, baseline: null });
     expect(low.failed).toBe(true);

@@ -85,6 +85,14 @@ const IDLE_CPU_MS = 0.01;
  * loaded machine). Its wait for a CPU meanwhile is not counted then.
  */
 const SETTLING_CPU_MS = 2;
+/**
+ * A gap's app part as the lines give it: its sleep counted as waiting for a CPU where the thread mostly
+ * waited for one (chargeStarvedSleep), unless a synchronous API in flight was what it slept in.
+ */
+function ownSleep(b: OpenBlock, split: GapSplitMs): GapSplitMs {
+  return b.inSyncApi ? split : chargeStarvedSleep(split);
+}
+
 /** With the rest sentinel, the watchdog's own look for new and exited threads (they also wake it). */
 const SENTINEL_SCAN_MS = 1000;
 
@@ -485,7 +493,7 @@ export class BlockWatcher {
     t.block = null;
     const gap = this.endSplit(t, b, end);
     const appMs = Math.round(end - b.appStart);
-    const split = gap ? roundSplit(chargeStarvedSleep(appPart(gap, appMs))) : null;
+    const split = gap ? roundSplit(ownSleep(b, appPart(gap, appMs))) : null;
     t.slot.addStartupMs(b.startupMs);
     if (gap) t.slot.addStarvedMs(gap.starvedMs);
     const isBlock = isActiveBlock(appMs, split, this.slowMs);
@@ -607,7 +615,7 @@ export class BlockWatcher {
     const siblingWaitMs = t.split.siblingWaitOver(at, t.siblings?.maxWaitMs() ?? 0);
     let bound = t.split.activeLowerBound(siblingWaitMs) - (b.appStart - b.beat);
     // Kept off the CPUs half the gap so far or more: its sleep is the machine's too (chargeStarvedSleep).
-    if (bound >= this.slowMs && isMostlyStarved(this.appSplit(t, b, at, siblingWaitMs))) bound = t.split.cpuLowerBound() - (b.appStart - b.beat);
+    if (bound >= this.slowMs && !b.inSyncApi && isMostlyStarved(this.appSplit(t, b, at, siblingWaitMs))) bound = t.split.cpuLowerBound() - (b.appStart - b.beat);
     if (bound >= this.slowMs) return true;
     // The bound grows by at most the time that passes: not sooner than the shortfall (checked at ticks).
     t.nextSplitAt = at + Math.max(1, this.slowMs - bound);
@@ -623,7 +631,7 @@ export class BlockWatcher {
   /** The split of the app's part of the gap as of `at`, as the lines give it. */
   private appSplit(t: Watched, b: OpenBlock, at: number, siblingWaitMs: number): GapSplitMs {
     const split = t.split as GapSplit;
-    return chargeStarvedSleep(appPart(chargeSiblingWaits(split.estimate(at, null), siblingWaitMs), at - b.appStart));
+    return ownSleep(b, appPart(chargeSiblingWaits(split.estimate(at, null), siblingWaitMs), at - b.appStart));
   }
 
   /** The last reading, at the close; the split of the whole gap up to the beat that ended it. */

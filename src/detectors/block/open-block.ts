@@ -294,6 +294,14 @@ export class OpenBlock {
     return this.unnamedMs > 0 ? this.unnamedLoadingMs / this.unnamedMs : 0;
   }
 
+  /**
+   * Whether the block's heaviest site is a synchronous API in flight (readFileSync, Atomics.wait,
+   * execSync): its time asleep is then the call's, however long the thread also waited for a CPU.
+   */
+  get inSyncApi(): boolean {
+    return this.heaviest()?.api !== undefined;
+  }
+
   /** Every read's weight since the block began: the shares' whole. */
   private weighedMs(): number {
     let total = this.unnamedMs;

@@ -777,6 +777,25 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     expect(w.slot.starvedGaps()).toBe(1);
   });
 
+  it('asleep in a sync API while mostly waiting for a CPU: the sleep is the call\'s, still a block', async () => {
+    const w = setup(100, 10, null, { kernel: 'stamps' });
+    const wrapper: RawFrame = { function: 'readFileSync', file: `${process.cwd()}/dist/agent/thread-agent.js`, line: 700, column: 3 };
+    w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, wrapper, at(44), TIMERS]);
+    w.doing('starved');
+    await w.run(400);
+    w.doing('cpu');
+    await w.run(10);
+    w.doing('sleep');
+    await w.run(250);
+    w.doing('cpu');
+    w.beat();
+    await w.run(20);
+    const last = w.blocks().at(-1)!;
+    expect(last.ongoing).toBe(false);
+    expect(last.origin).toMatchObject({ type: 'sync-api', api: 'fs.readFileSync' });
+    expect(last.sleepMs).toBeGreaterThanOrEqual(100);
+  });
+
   it('mostly waiting for a CPU, with its own CPU time over the threshold: a block, its sleep counted as the wait', async () => {
     const w = setup(100, 10, null, { kernel: 'stamps' });
     w.stack([at(30), TIMERS]);
