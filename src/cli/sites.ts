@@ -10,6 +10,7 @@ import type { ReportLine } from './report-files.js';
 import { metThreshold, type Frame } from '../finding.js';
 import { isAppFrame } from '../frames/frames.js';
 import { isHealthLine } from '../health-record.js';
+import { isMostlyStarved } from '../detectors/block/cpu-split.js';
 
 /** The site kind of blocks spent loading modules after start-up (a warm-up, budgeted apart). */
 export const MODULE_LOAD = 'module-load';
@@ -123,16 +124,15 @@ const DEFAULT_THRESHOLD_MS = 100;
  * waits that long sleeps for the machine too (page faults under memory pressure, locks held by threads
  * of its process that wait for a CPU). fastify's suite on loaded cores had a `server.listen` gap of 2.1 s:
  * 15 ms on a CPU, 223 ms asleep, 1.87 s waiting for a CPU. A sync API's sleep counts all the same. The
- * watchdog now counts such sleep as the wait itself (cpu-split.ts chargeStarvedSleep); this rule is for
- * lines written before it did.
+ * watchdog counts such sleep as the wait itself now (cpu-split.ts chargeStarvedSleep, the same rule);
+ * this is for lines written before it did.
  */
 function ownOf(f: ReportLine): number {
   if (f.kind !== 'block') return worstOf(f);
-  const split = typeof f.cpuMs === 'number' && typeof f.sleepMs === 'number';
+  const split = typeof f.cpuMs === 'number' && typeof f.sleepMs === 'number' ? { cpuMs: f.cpuMs, sleepMs: f.sleepMs, starvedMs: typeof f.starvedMs === 'number' ? f.starvedMs : 0 } : null;
   // A sync API in flight (readFileSync, Atomics.wait) slept itself, however long the thread also waited.
   const inSyncApi = (f.origin as { type?: unknown } | undefined)?.type === 'sync-api';
-  const starved = split && !inSyncApi && typeof f.starvedMs === 'number' && f.starvedMs * 2 >= num(f.durationMs);
-  const own = split ? (f.cpuMs as number) + (starved ? 0 : (f.sleepMs as number)) : num(f.durationMs);
+  const own = split ? split.cpuMs + (!inSyncApi && isMostlyStarved(split) ? 0 : split.sleepMs) : num(f.durationMs);
   const top = Array.isArray(f.profile) ? (f.profile[0] as { share?: unknown; paths?: { share?: unknown }[] } | undefined) : undefined;
   const share = f.caller && typeof top?.paths?.[0]?.share === 'number' ? top.paths[0].share : typeof top?.share === 'number' ? top.share : 1;
   return own * Math.min(1, Math.max(0, share));

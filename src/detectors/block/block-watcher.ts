@@ -85,6 +85,9 @@ const IDLE_CPU_MS = 0.01;
  * loaded machine). Its wait for a CPU meanwhile is not counted then.
  */
 const SETTLING_CPU_MS = 2;
+/** With the rest sentinel, the watchdog's own look for new and exited threads (they also wake it). */
+const SENTINEL_SCAN_MS = 1000;
+
 /**
  * A gap's app part as the lines give it: its sleep counted as waiting for a CPU where the thread mostly
  * waited for one (chargeStarvedSleep), unless a synchronous API in flight was what it slept in.
@@ -92,9 +95,6 @@ const SETTLING_CPU_MS = 2;
 function ownSleep(b: OpenBlock, split: GapSplitMs): GapSplitMs {
   return b.inSyncApi ? split : chargeStarvedSleep(split);
 }
-
-/** With the rest sentinel, the watchdog's own look for new and exited threads (they also wake it). */
-const SENTINEL_SCAN_MS = 1000;
 
 interface Watched {
   index: number;

@@ -115,9 +115,10 @@ function parseAsleep(stat: string): boolean {
   return state !== 'R' && state !== '';
 }
 
-/** The kernel's statistics through two files kept open while the gap lasts, read at position 0. */
+/** For the reader's own wait total (ownWaitMs). */
 const ownBuffer = Buffer.alloc(256);
 
+/** The kernel's statistics through two files kept open while the gap lasts, read at position 0. */
 export const procSchedSource: SchedSource = {
   siblings: procSiblings,
   ownWaitMs() {

@@ -760,19 +760,24 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     expect(last.sleepMs).toBeGreaterThanOrEqual(250);
   });
 
+  /** A gap of 400 ms kept from a CPU, then `cpuMs` on one, then `sleepMs` asleep; ended by a beat. */
+  async function starvedThenAsleep(w: ReturnType<typeof setup>, cpuMs: number, sleepMs: number) {
+    w.doing('starved');
+    await w.run(400);
+    w.doing('cpu');
+    await w.run(cpuMs);
+    w.doing('sleep');
+    await w.run(sleepMs);
+    w.doing('cpu');
+    w.beat();
+    await w.run(20);
+  }
+
   // fastify's suite under load: `server.listen` 2.11 s, 15 ms on a CPU, 223 ms asleep, 1.87 s waiting.
   it('asleep in a gap it spent mostly waiting for a CPU: the sleep is the machine\'s too, no block', async () => {
     const w = setup(100, 10, null, { kernel: 'stamps' });
     w.stack([at(30), TIMERS]);
-    w.doing('starved');
-    await w.run(400);
-    w.doing('cpu');
-    await w.run(10);
-    w.doing('sleep');
-    await w.run(250);
-    w.doing('cpu');
-    w.beat();
-    await w.run(20);
+    await starvedThenAsleep(w, 10, 250);
     expect(w.found).toEqual([]);
     expect(w.slot.starvedGaps()).toBe(1);
   });
@@ -781,15 +786,7 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
     const w = setup(100, 10, null, { kernel: 'stamps' });
     const wrapper: RawFrame = { function: 'readFileSync', file: `${process.cwd()}/dist/agent/thread-agent.js`, line: 700, column: 3 };
     w.stack([{ function: 'readFileSync', file: 'node:fs', line: 1, column: 1 }, wrapper, at(44), TIMERS]);
-    w.doing('starved');
-    await w.run(400);
-    w.doing('cpu');
-    await w.run(10);
-    w.doing('sleep');
-    await w.run(250);
-    w.doing('cpu');
-    w.beat();
-    await w.run(20);
+    await starvedThenAsleep(w, 10, 250);
     const last = w.blocks().at(-1)!;
     expect(last.ongoing).toBe(false);
     expect(last.origin).toMatchObject({ type: 'sync-api', api: 'fs.readFileSync' });
@@ -799,15 +796,7 @@ describe('what the thread did in a gap (the kernel\'s scheduler statistics, scri
   it('mostly waiting for a CPU, with its own CPU time over the threshold: a block, its sleep counted as the wait', async () => {
     const w = setup(100, 10, null, { kernel: 'stamps' });
     w.stack([at(30), TIMERS]);
-    w.doing('starved');
-    await w.run(400);
-    w.doing('cpu');
-    await w.run(200);
-    w.doing('sleep');
-    await w.run(200);
-    w.doing('cpu');
-    w.beat();
-    await w.run(20);
+    await starvedThenAsleep(w, 200, 200);
     const last = w.blocks().at(-1)!;
     expect(last.ongoing).toBe(false);
     expect(last.cpuMs).toBeGreaterThanOrEqual(200);
