@@ -189,7 +189,7 @@ test('parses', async () => {
     const file = 'packages/api/server.mjs';
     const line = markerLine(join(sub, 'server.mjs'), '@spin');
     const r = await runCli(['ci', '--github', '--sarif', 'out.sarif', '--junit', 'out.xml', '--', process.execPath, 'server.mjs'], { cwd: sub });
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     const log = JSON.parse(readFileSync(join(sub, 'out.sarif'), 'utf8'));
     expect(log.runs[0].results.map((x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => x.locations[0]!.physicalLocation.artifactLocation.uri)).toEqual([file]);
     expect(log.runs[0].originalUriBaseIds['%SRCROOT%'].uri).toBe(`file://${repo}/`);
@@ -200,7 +200,7 @@ test('parses', async () => {
     expect(await xunitErrors(xml)).toEqual([]);
     // --root still chooses
     const here = await runCli(['ci', '--root', '.', '--sarif', 'here.sarif', '--', process.execPath, 'server.mjs'], { cwd: sub });
-    expect(here.code).toBe(1);
+    expect(here.code, here.stderr).toBe(1);
     expect(JSON.parse(readFileSync(join(sub, 'here.sarif'), 'utf8')).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('server.mjs');
   });
 });
