@@ -149,6 +149,7 @@ describe.skipIf(missing !== null)('the HTML report in a browser', () => {
 
     // The handler's block: its request.
     const index = await page.evaluate(() => (window as unknown as { asyncdebugReport: any }).asyncdebugReport.model.marks.findIndex((m: any) => m.request !== null));
+    expect(index, 'a block with its request in the report').toBeGreaterThanOrEqual(0);
     await page.evaluate((i) => (window as unknown as { asyncdebugReport: any }).asyncdebugReport.select(i), index);
     expect(await detail.locator('section', { hasText: 'Request' }).first().textContent()).toBe('RequestGET /login');
   });
