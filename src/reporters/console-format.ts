@@ -29,13 +29,17 @@ function countWords(kind: string, n: number): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** Whether a thread's exit summary gets a console line: it counts at least one finding. */
+export function summaryHasLine(f: Pick<SummaryFinding, 'counts'>): boolean {
+  return Object.entries(f.counts).some(([k, v]) => k !== 'summary' && (v ?? 0) > 0);
+}
+
 /**
  * One line for a thread's exit summary, or null when the thread found nothing worth a line. `level` may
  * be a function: asked only when there is a line (console-plain.ts says why).
  */
 export function summaryLine(f: SummaryFinding, level: ColorLevel | (() => ColorLevel)): string | null {
-  const total = Object.entries(f.counts).reduce((n, [k, v]) => (k === 'summary' ? n : n + (v ?? 0)), 0);
-  if (total === 0) return null;
+  if (!summaryHasLine(f)) return null;
   const parts = Object.entries(f.counts)
     .filter(([, v]) => v)
     .map(([k, v]) => countWords(k, v ?? 0));

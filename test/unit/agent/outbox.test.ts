@@ -107,6 +107,41 @@ describe('outbox', () => {
     expect(console.drained()).toEqual(['summary-0']);
   });
 
+  it('the main thread at exit does not wait for the hub when its console has nothing to print: no finding pending, a summary that counts none', () => {
+    const summary = (counts: Record<string, number>) => ({ ...finding('summary-0'), kind: 'summary', counts, loopDelay: { p50: 0, p99: 0, max: 0 }, elu: 0 }) as unknown as Finding;
+    const waitsOf = (s: ReturnType<typeof setup>) => {
+      let waits = 0;
+      const original = s.slot.awaitRingRead.bind(s.slot);
+      s.slot.awaitRingRead = (ms: number) => {
+        waits++;
+        original(Math.min(ms, 5));
+      };
+      return () => waits;
+    };
+    const clean = setup({ reporters: 'console,json' });
+    clean.registry.bringHubUp();
+    const cleanWaits = waitsOf(clean);
+    clean.outbox.close(summary({ block: 0, 'sync-io': 0 }));
+    expect(cleanWaits()).toBe(0);
+    expect(clean.drained()).toEqual(['summary-0']); // still in the ring, for the hub's other reporters
+
+    // A summary with a count gets a console line: waited for, as before.
+    const found = setup({ reporters: 'console,json' });
+    found.registry.bringHubUp();
+    const foundWaits = waitsOf(found);
+    found.outbox.close(summary({ block: 1 }));
+    expect(foundWaits()).toBeGreaterThan(0);
+
+    // So does a finding still in the ring before a clean summary.
+    const pending = setup({ reporters: 'console,json' });
+    pending.registry.bringHubUp();
+    const pendingWaits = waitsOf(pending);
+    pending.outbox.send(finding('late'));
+    pending.outbox.close(summary({}));
+    expect(pendingWaits()).toBeGreaterThan(0);
+    expect(pending.drained()).toEqual(['late', 'summary-0']);
+  });
+
   it('a thread nobody watches reports for itself and drops nothing', () => {
     const config = readConfig({ ASYNC_DEBUG_REPORTERS: 'json', ASYNC_DEBUG_REPORT_DIR: mkdtempSync(join(tmpdir(), 'asyncdebug-outbox-')) }, () => {});
     dirs.push(config.reportDir as string);
