@@ -3,6 +3,8 @@
 // process, findings or not (issue 22). Its code is in the watchdog's bundle (scripts/bundle-cjs.mjs);
 // the `require` here makes esbuild run that part of the bundle only when it is called. This file only
 // ever runs from that bundle.
+import type { SummaryFinding } from '../finding.js';
+import { summaryHasLine } from '../reporters/console-format.js';
 import type { CreateReporter, Reporter } from '../reporters/reporter.js';
 
 type ConsoleModule = typeof import('../reporters/console.js');
@@ -11,6 +13,8 @@ export const createConsoleOnDemand: CreateReporter = (context) => {
   let made: Reporter | null = null;
   return {
     report(finding) {
+      // A clean thread's summary (a worker that ended, the main thread at exit) prints nothing: not made for it.
+      if (!made && finding.kind === 'summary' && !summaryHasLine(finding as SummaryFinding)) return;
       made ??= (require('../reporters/console.js') as ConsoleModule).createReporter(context) as Reporter;
       made.report(finding);
     },
