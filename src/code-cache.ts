@@ -109,18 +109,31 @@ const STALE_MS = 30 * 24 * 3600 * 1000;
 const MAX_FILES = 24;
 
 /**
- * Removes the cache files nobody wrote for STALE_MS, and the oldest beyond MAX_FILES (each write
- * checks; the directory holds a few files).
+ * A temp file of writeCache's this old is one whose writer was killed before its rename (a test runner
+ * ending a process on a timeout): no write takes this long, so it is nobody's any more.
+ */
+const ORPHAN_TEMP_MS = 3600 * 1000;
+
+/** writeCache's temp files: `<cache name>.<pid>-<thread>.tmp`. */
+const TEMP_NAME = /\.v8cache\.\d+-\d+\.tmp$/;
+
+/**
+ * Removes the cache files nobody wrote for STALE_MS, the oldest beyond MAX_FILES, and temp files their
+ * writer left (each write checks; the directory holds a few files).
  */
 function removeStale(dir: string): void {
   try {
-    const old = Date.now() - STALE_MS;
+    const now = Date.now();
+    const old = now - STALE_MS;
     const kept: { path: string; at: number }[] = [];
     for (const name of readdirSync(dir)) {
-      if (!name.endsWith('.v8cache')) continue;
+      const temp = TEMP_NAME.test(name);
+      if (!temp && !name.endsWith('.v8cache')) continue;
       const path = join(dir, name);
       const at = lstatSync(path).mtimeMs;
-      if (at < old) unlinkSync(path);
+      if (temp) {
+        if (at < now - ORPHAN_TEMP_MS) unlinkSync(path);
+      } else if (at < old) unlinkSync(path);
       else kept.push({ path, at });
     }
     kept.sort((x, y) => y.at - x.at);

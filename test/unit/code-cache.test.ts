@@ -51,8 +51,19 @@ describe('code cache', () => {
     const stale = join(dir, 'stale.v8cache');
     writeFileSync(stale, 'x', { mode: 0o600 });
     utimesSync(stale, now - 31 * 24 * 3600, now - 31 * 24 * 3600);
+    // Temp files of writers killed before their rename: the one older than an hour goes; one being
+    // written now, another's file and a file of another name stay.
+    const orphan = 'bundle.cjs-v1-x64-1-2-abc.v8cache.4242-0.tmp';
+    const writing = 'bundle.cjs-v1-x64-1-2-abc.v8cache.4343-1.tmp';
+    for (const name of [orphan, writing, 'notes.tmp']) writeFileSync(join(dir, name), 'x', { mode: 0o600 });
+    utimesSync(join(dir, orphan), now - 2 * 3600, now - 2 * 3600);
+    utimesSync(join(dir, 'notes.tmp'), now - 2 * 3600, now - 2 * 3600);
     load().save?.();
-    const left = readdirSync(dir).filter((f) => f.endsWith('.v8cache'));
+    const all = readdirSync(dir);
+    expect(all).not.toContain(orphan);
+    expect(all).toContain(writing);
+    expect(all).toContain('notes.tmp');
+    const left = all.filter((f) => f.endsWith('.v8cache'));
     expect(left).toHaveLength(24);
     expect(left).not.toContain('stale.v8cache');
     expect(left.some((f) => f.startsWith('bundle.cjs-'))).toBe(true); // the one just written
