@@ -316,7 +316,7 @@ export const ENV_TABLE: ReadonlyArray<AnyEnvRow | DocRow> = [
     key: null,
     fallback: 'on',
     accepted: '`0` (or `false`, `off`) to turn it off',
-    help: 'V8\'s code cache of the agent\'s own two bundles (not the app\'s modules), in this user\'s cache directory (`$XDG_CACHE_HOME/asyncdebug` or `~/.cache/asyncdebug`, mode 700, checked before use), so that a process does not compile the agent again: written when a thread exits with none usable for its Node version and flags; at most 24 files (~170 KB each) are kept, none older than 30 days',
+    help: 'V8\'s code cache of the agent\'s own two bundles (not the app\'s modules), in this user\'s cache directory (`$XDG_CACHE_HOME/asyncdebug` or `~/.cache/asyncdebug`, mode 700, checked before use), so that a process does not compile the agent again: written when a thread exits with none usable for its Node version and flags; at most 24 files (~170 KB each) are kept, none older than 30 days, and a temp file a killed writer left goes after an hour',
   },
   {
     name: 'NO_COLOR / FORCE_COLOR',
