@@ -114,7 +114,12 @@ const MAX_FILES = 24;
  */
 const ORPHAN_TEMP_MS = 3600 * 1000;
 
-/** writeCache's temp files: `<cache name>.<pid>-<thread>.tmp`. */
+/** writeCache's temp file for the cache file `path`: private to this thread, beside it. */
+function tempPath(path: string, threadId: number): string {
+  return `${path}.${process.pid}-${threadId}.tmp`;
+}
+
+/** The names tempPath gives a cache file's temp files. */
 const TEMP_NAME = /\.v8cache\.\d+-\d+\.tmp$/;
 
 /**
@@ -131,10 +136,8 @@ function removeStale(dir: string): void {
       if (!temp && !name.endsWith('.v8cache')) continue;
       const path = join(dir, name);
       const at = lstatSync(path).mtimeMs;
-      if (temp) {
-        if (at < now - ORPHAN_TEMP_MS) unlinkSync(path);
-      } else if (at < old) unlinkSync(path);
-      else kept.push({ path, at });
+      if (at < (temp ? now - ORPHAN_TEMP_MS : old)) unlinkSync(path);
+      else if (!temp) kept.push({ path, at });
     }
     kept.sort((x, y) => y.at - x.at);
     for (const { path } of kept.slice(MAX_FILES)) unlinkSync(path);
@@ -146,7 +149,7 @@ function removeStale(dir: string): void {
 /** Writes `data` as `path`: a new private file beside it, renamed into place (another process may do the same). */
 function writeCache(path: string, data: Buffer): void {
   const { threadId } = builtin<typeof import('node:worker_threads')>('worker_threads');
-  const temp = `${path}.${process.pid}-${threadId}.tmp`;
+  const temp = tempPath(path, threadId);
   let fd: number | null = null;
   try {
     fd = createNewFile(temp);

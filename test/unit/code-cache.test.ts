@@ -51,8 +51,8 @@ describe('code cache', () => {
     const stale = join(dir, 'stale.v8cache');
     writeFileSync(stale, 'x', { mode: 0o600 });
     utimesSync(stale, now - 31 * 24 * 3600, now - 31 * 24 * 3600);
-    // Temp files of writers killed before their rename: the one older than an hour goes; one being
-    // written now, another's file and a file of another name stay.
+    // Temp files of writers killed before their rename: the one older than an hour goes; one younger
+    // (a write may be under way) and an old file not named as the cache's temp files stay.
     const orphan = 'bundle.cjs-v1-x64-1-2-abc.v8cache.4242-0.tmp';
     const writing = 'bundle.cjs-v1-x64-1-2-abc.v8cache.4343-1.tmp';
     for (const name of [orphan, writing, 'notes.tmp']) writeFileSync(join(dir, name), 'x', { mode: 0o600 });
