@@ -1,6 +1,6 @@
 // Preload: loads the native first-line writer built for this Node line (writer.cc) and starts it on a
 // beat counter bumped every 10 ms by the main thread, writing to WRITER_OUT (a file made 0600; default:
-// none, the beat alone). WRITER_SLOW_MS: its threshold (100).
+// none, the beat alone). WRITER_SLOW_MS: its threshold (100); WRITER_LOOK_MS: its wall-clock look (0: none).
 const { openSync } = require('node:fs');
 const major = process.versions.node.split('.')[0];
 const beat = new Int32Array(new SharedArrayBuffer(4));
@@ -8,6 +8,6 @@ setInterval(() => Atomics.add(beat, 0, 1), 10).unref();
 if (process.env.WRITER_OUT) {
   const writer = require(`./build-${major}/writer.node`);
   const fd = openSync(process.env.WRITER_OUT, 'a', 0o600);
-  writer.start(beat, fd, Number(process.env.WRITER_SLOW_MS || 100), 10, process.pid, 0);
+  writer.start(beat, fd, Number(process.env.WRITER_SLOW_MS || 100), 10, process.pid, 0, Number(process.env.WRITER_LOOK_MS || 0));
   globalThis.__writer = writer;
 }

@@ -10,8 +10,10 @@
 //   and, on the blocked thread, takes the JavaScript stack (no JavaScript runs); back on its own thread it
 //   writes a JSON line shaped as the report format's block line (`ongoing: true`) to the report's fd.
 // - When the beat moves again it writes the final line (`ongoing: false`).
-// Not here (the product would need them): blocks spent asleep (sync I/O, Atomics.wait: no CPU moves,
-// so a wall-clock poll is needed too), source maps, the app-frame rules, the console line, the budget.
+// - A block spent asleep (sync I/O, Atomics.wait) moves no CPU clock: with `lookMs`, the thread also
+//   looks every lookMs of wall time, and counts the gap's sleep (wall minus CPU minus the kernel's wait
+//   for a CPU) once the thread is asleep outside its loop's poll (so the wait is up to date).
+// Not here (the product would need them): source maps, the app-frame rules, the console line, the budget.
 #include <node.h>
 #include <v8.h>
 #include <atomic>
@@ -57,6 +59,44 @@ double threadCpuMs(pid_t tid) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+// The kernel's view of a thread: its state (R running or runnable; S, D asleep), its time waiting for a
+// CPU (schedstat's second field), and whether it sleeps in its loop's poll (epoll_wait, epoll_pwait,
+// epoll_pwait2 on x86-64).
+struct Kernel {
+  char state = '?';
+  double waitMs = 0;
+  bool inPoll = false;
+};
+bool readSmall(const std::string& path, char* buf, size_t size) {
+  FILE* f = fopen(path.c_str(), "r");
+  if (!f) return false;
+  size_t n = fread(buf, 1, size - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  return n > 0;
+}
+// `full`: also the state and the system call, read only once a gap is as long as the threshold
+// (reading another thread's system call makes the kernel wait until that thread is off its CPU).
+Kernel readKernel(pid_t tid, bool full = true) {
+  Kernel k;
+  char buf[512];
+  std::string base = "/proc/self/task/" + std::to_string(tid);
+  if (readSmall(base + "/schedstat", buf, sizeof buf)) {
+    unsigned long long run = 0, wait = 0;
+    if (sscanf(buf, "%llu %llu", &run, &wait) == 2) k.waitMs = wait / 1e6;
+  }
+  if (!full) return k;
+  if (readSmall(base + "/stat", buf, sizeof buf)) {
+    const char* close = strrchr(buf, ')');
+    if (close && close[1] == ' ') k.state = close[2];
+  }
+  if (readSmall(base + "/syscall", buf, sizeof buf)) {
+    long nr = atol(buf);
+    k.inPoll = nr == 232 || nr == 281 || nr == 441;
+  }
+  return k;
+}
+
 void jsonString(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
@@ -71,7 +111,7 @@ struct Writer {
   Isolate* isolate = nullptr;
   std::shared_ptr<BackingStore> store;
   std::atomic<int32_t>* beat = nullptr;
-  int fd = -1, slowMs = 100, cpuTickMs = 10, pid = 0, threadId = 0;
+  int fd = -1, slowMs = 100, cpuTickMs = 10, lookMs = 0, pid = 0, threadId = 0;
   pid_t mainTid = 0, ownTid = 0;
   std::thread thread;
   std::mutex mu;
@@ -113,7 +153,7 @@ void appendFrame(std::string& out, const Frame& f) {
 // One line, shaped as docs/report-format.md's block line. The site: the first frame not in Node's own
 // files (the product's rules are richer: agent frames, node_modules, a library-only stack).
 void writeLine(Writer* w, const std::vector<Frame>& frames, double startWall, double durationMs, double cpuMs,
-               bool ongoing, double writtenAfterMs) {
+               double sleepMs, bool ongoing, double writtenAfterMs) {
   const Frame* site = nullptr;
   for (const Frame& f : frames) if (!f.file.empty() && f.file.rfind("node:", 0) != 0) { site = &f; break; }
   std::string line = "{\"v\":1,\"id\":\"block-" + std::to_string(w->threadId) + "-" + std::to_string(w->blocks) +
@@ -127,7 +167,7 @@ void writeLine(Writer* w, const std::vector<Frame>& frames, double startWall, do
   line += ",\"frames\":[";
   for (size_t i = 0; i < frames.size(); i++) { if (i) line += ','; appendFrame(line, frames[i]); }
   line += "],\"durationMs\":" + std::to_string((long)durationMs) + ",\"ongoing\":" + (ongoing ? "true" : "false") +
-          ",\"thresholdMs\":" + std::to_string(w->slowMs) + ",\"cpuMs\":" + std::to_string((long)cpuMs) +
+          ",\"thresholdMs\":" + std::to_string(w->slowMs) + ",\"cpuMs\":" + std::to_string((long)cpuMs) + ",\"sleepMs\":" + std::to_string((long)sleepMs) +
           ",\"writtenAfterMs\":" + std::to_string((long)writtenAfterMs) + "}\n";
   ssize_t ignored = write(w->fd, line.data(), line.size());  // O_APPEND: one write, one whole line
   (void)ignored;
@@ -153,27 +193,54 @@ void Run(Writer* w) {
   syscall(SYS_timer_settime, timer, 0, &every, nullptr);
 
   int32_t last = w->beat->load();
-  double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), openedAt = 0;
+  double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), waitAtMove = readKernel(w->mainTid, false).waitMs;
   std::vector<Frame> openFrames;
   bool open = false;
+  double openSleepMs = 0;
+  // The gap's split now: on a CPU, waiting for one, and asleep (the rest). The wait is the kernel's
+  // total, brought up to date only when the thread runs again: so a sleep is known only while the thread
+  // is not runnable (state S or D), and not in its loop's poll.
+  auto sleepNow = [&](double t, double cpu, bool& certain) {
+    Kernel k = readKernel(w->mainTid);
+    double waited = k.waitMs - waitAtMove;
+    double sleep = (t - movedAt) - (cpu - cpuAtMove) - waited;
+    certain = (k.state == 'S' || k.state == 'D') && !k.inPoll;
+    return sleep < 0 ? 0 : sleep;
+  };
   while (!w->stopping.load()) {
     siginfo_t info;
-    timespec poll = {1, 0};  // only so that stop() is seen without a signal
+    // The wall-clock look (lookMs): for a thread asleep in a sync call, which uses no CPU to fire its
+    // timer. Without it, a second, only so that stop() is seen without a signal.
+    long look = w->lookMs > 0 ? w->lookMs : 1000;
+    timespec poll = {look / 1000, (look % 1000) * 1000000L};
     syscall(SYS_rt_sigtimedwait, &set, &info, &poll, kSigsetBytes);
     if (w->stopping.load()) break;
     w->wakes++;
     int32_t b = w->beat->load();
     double t = monoMs(), cpu = threadCpuMs(w->mainTid);
     if (b != last) {
-      if (open) writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, cpu - cpuAtMove, false, t - movedAt);
+      if (open) {
+        bool certain;
+        double sleep = sleepNow(t, cpu, certain);
+        writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, cpu - cpuAtMove, sleep, false, t - movedAt);
+      }
       open = false;
       last = b;
       movedAt = t;
       cpuAtMove = cpu;
+      waitAtMove = readKernel(w->mainTid, false).waitMs;
       continue;
     }
-    if (open || cpu - cpuAtMove < w->slowMs) continue;
-    // Certain: the main thread itself used slowMs of CPU since its loop last turned.
+    if (open || t - movedAt < w->slowMs) continue;
+    // Certain: the main thread's own time since its loop last turned reached slowMs, on a CPU alone, or
+    // on a CPU and asleep outside its poll (never its waits for a CPU: a starved thread is no block).
+    double sleep = 0;
+    if (cpu - cpuAtMove < w->slowMs) {
+      if (w->lookMs <= 0) continue;
+      bool certain = false;
+      sleep = sleepNow(t, cpu, certain);
+      if (!certain || (cpu - cpuAtMove) + sleep < w->slowMs) continue;
+    }
     {
       std::unique_lock<std::mutex> lock(w->mu);
       w->captured = false;
@@ -183,20 +250,23 @@ void Run(Writer* w) {
       openFrames = w->captured ? w->frames : std::vector<Frame>{};
     }
     open = true;
-    openedAt = monoMs();
+    double openedAt = monoMs();
     w->blocks++;
-    writeLine(w, openFrames, wallMs() - (openedAt - movedAt), openedAt - movedAt, threadCpuMs(w->mainTid) - cpuAtMove, true,
-              openedAt - movedAt);
+    writeLine(w, openFrames, wallMs() - (openedAt - movedAt), openedAt - movedAt, threadCpuMs(w->mainTid) - cpuAtMove, sleep,
+              true, openedAt - movedAt);
   }
   // A block that ended as the process did (its final beat came with no more CPU to wake this thread).
   if (open) {
     double t = monoMs();
-    writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, threadCpuMs(w->mainTid) - cpuAtMove, false, t - movedAt);
+    bool certain;
+    double cpu = threadCpuMs(w->mainTid);
+    double sleep = sleepNow(t, cpu, certain);
+    writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, cpu - cpuAtMove, sleep, false, t - movedAt);
   }
   syscall(SYS_timer_delete, timer);
 }
 
-// start(int32ArrayOverSAB, fd, slowMs, cpuTickMs, pid, threadId): from the main thread.
+// start(int32ArrayOverSAB, fd, slowMs, cpuTickMs, pid, threadId, lookMs): from the main thread.
 void Start(const FunctionCallbackInfo<Value>& args) {
   Isolate* isolate = args.GetIsolate();
   if (current || !args[0]->IsInt32Array()) return;
@@ -211,6 +281,7 @@ void Start(const FunctionCallbackInfo<Value>& args) {
   w->cpuTickMs = args[3]->Int32Value(ctx).FromMaybe(10);
   w->pid = args[4]->Int32Value(ctx).FromMaybe(0);
   w->threadId = args[5]->Int32Value(ctx).FromMaybe(0);
+  w->lookMs = args[6]->Int32Value(ctx).FromMaybe(0);
   w->mainTid = (pid_t)syscall(SYS_gettid);
   w->thread = std::thread(Run, w);
   current = w;
