@@ -13,7 +13,10 @@
 // - A block spent asleep (sync I/O, Atomics.wait) moves no CPU clock: with `lookMs`, the thread also
 //   looks every lookMs of wall time, and counts the gap's sleep (wall minus CPU minus the kernel's wait
 //   for a CPU) once the thread is asleep outside its loop's poll (so the wait is up to date).
-// Not here (the product would need them): source maps, the app-frame rules, the console line, the budget.
+// - WRITER_RULES=1 (load-writer.cjs): the start-up rule. No line before the first loop turn, with Node's
+//   module loader in the stack, or after `exit`; an asleep line says the system call it sleeps in.
+// Not here (the product would need them): source maps, the other rules of gap-verdict.ts and
+// cpu-split.ts (the siblings' waits for a CPU above all), the console line, the budget.
 #include <node.h>
 #include <v8.h>
 #include <atomic>
@@ -66,6 +69,7 @@ struct Kernel {
   char state = '?';
   double waitMs = 0;
   bool inPoll = false;
+  long call = -1;  // the system call it is in (x86-64 numbers), -1: running or unknown
 };
 bool readSmall(const std::string& path, char* buf, size_t size) {
   FILE* f = fopen(path.c_str(), "r");
@@ -91,7 +95,8 @@ Kernel readKernel(pid_t tid, bool full = true) {
     if (close && close[1] == ' ') k.state = close[2];
   }
   if (readSmall(base + "/syscall", buf, sizeof buf)) {
-    long nr = atol(buf);
+    long nr = (buf[0] >= '0' && buf[0] <= '9') ? atol(buf) : -1;
+    k.call = nr;
     k.inPoll = nr == 232 || nr == 281 || nr == 441;
   }
   return k;
@@ -112,6 +117,8 @@ struct Writer {
   std::shared_ptr<BackingStore> store;
   std::atomic<int32_t>* beat = nullptr;
   int fd = -1, slowMs = 100, cpuTickMs = 10, lookMs = 0, pid = 0, threadId = 0;
+  long lastCall = -1;  // the blocked thread's system call when its asleep gap was judged (the line says it)
+  bool startupRule = false;  // no line before the first loop turn, with Node's module loader in the stack, or at exit
   pid_t mainTid = 0, ownTid = 0;
   std::thread thread;
   std::mutex mu;
@@ -128,7 +135,7 @@ Writer* current = nullptr;
 void TakeStack(Isolate* isolate, void* data) {
   auto* w = static_cast<Writer*>(data);
   HandleScope scope(isolate);
-  Local<StackTrace> trace = StackTrace::CurrentStackTrace(isolate, 12);
+  Local<StackTrace> trace = StackTrace::CurrentStackTrace(isolate, 64);  // deep enough to see the module loader under a top level
   std::vector<Frame> got;
   for (int i = 0; i < trace->GetFrameCount(); i++) {
     Local<StackFrame> f = trace->GetFrame(isolate, i);
@@ -165,10 +172,11 @@ void writeLine(Writer* w, const std::vector<Frame>& frames, double startWall, do
   jsonString(line, message);
   if (site) { line += ",\"site\":"; appendFrame(line, *site); }
   line += ",\"frames\":[";
-  for (size_t i = 0; i < frames.size(); i++) { if (i) line += ','; appendFrame(line, frames[i]); }
+  for (size_t i = 0; i < frames.size() && i < 12; i++) { if (i) line += ','; appendFrame(line, frames[i]); }
   line += "],\"durationMs\":" + std::to_string((long)durationMs) + ",\"ongoing\":" + (ongoing ? "true" : "false") +
           ",\"thresholdMs\":" + std::to_string(w->slowMs) + ",\"cpuMs\":" + std::to_string((long)cpuMs) + ",\"sleepMs\":" + std::to_string((long)sleepMs) +
-          ",\"writtenAfterMs\":" + std::to_string((long)writtenAfterMs) + "}\n";
+          ",\"writtenAfterMs\":" + std::to_string((long)writtenAfterMs) +
+          (sleepMs > 0 ? ",\"syscall\":" + std::to_string(w->lastCall) : std::string()) + "}\n";
   ssize_t ignored = write(w->fd, line.data(), line.size());  // O_APPEND: one write, one whole line
   (void)ignored;
 }
@@ -195,8 +203,7 @@ void Run(Writer* w) {
   int32_t last = w->beat->load();
   double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), waitAtMove = readKernel(w->mainTid, false).waitMs;
   std::vector<Frame> openFrames;
-  bool open = false;
-  double openSleepMs = 0;
+  bool open = false, withheld = false;
   // The gap's split now: on a CPU, waiting for one, and asleep (the rest). The wait is the kernel's
   // total, brought up to date only when the thread runs again: so a sleep is known only while the thread
   // is not runnable (state S or D), and not in its loop's poll.
@@ -205,6 +212,7 @@ void Run(Writer* w) {
     double waited = k.waitMs - waitAtMove;
     double sleep = (t - movedAt) - (cpu - cpuAtMove) - waited;
     certain = (k.state == 'S' || k.state == 'D') && !k.inPoll;
+    w->lastCall = k.call;
     return sleep < 0 ? 0 : sleep;
   };
   while (!w->stopping.load()) {
@@ -219,12 +227,13 @@ void Run(Writer* w) {
     int32_t b = w->beat->load();
     double t = monoMs(), cpu = threadCpuMs(w->mainTid);
     if (b != last) {
-      if (open) {
+      if (open && !withheld) {
         bool certain;
         double sleep = sleepNow(t, cpu, certain);
         writeLine(w, openFrames, wallMs() - (t - movedAt), t - movedAt, cpu - cpuAtMove, sleep, false, t - movedAt);
       }
       open = false;
+      withheld = false;
       last = b;
       movedAt = t;
       cpuAtMove = cpu;
@@ -250,13 +259,25 @@ void Run(Writer* w) {
       openFrames = w->captured ? w->frames : std::vector<Frame>{};
     }
     open = true;
+    // The start-up rule: JavaScript sets the slot's second word at the thread's first loop turn; and a
+    // gap with Node's module loader in its stack is loading modules (an ES module graph loads across
+    // turns). Either way, start-up: no line, as the agent writes none. Nor once the process exits (the
+    // word is 2): Node then waits for its threads and V8's tasks, with the loop done.
+    if (w->startupRule) {
+      bool loading = w->beat[1].load() != 1;  // 0: before the first turn; 2: exiting, the loop is done
+      for (const Frame& f : openFrames) loading = loading || f.file.rfind("node:internal/modules/", 0) == 0;
+      if (loading) {
+        withheld = true;
+        continue;
+      }
+    }
     double openedAt = monoMs();
     w->blocks++;
     writeLine(w, openFrames, wallMs() - (openedAt - movedAt), openedAt - movedAt, threadCpuMs(w->mainTid) - cpuAtMove, sleep,
               true, openedAt - movedAt);
   }
   // A block that ended as the process did (its final beat came with no more CPU to wake this thread).
-  if (open) {
+  if (open && !withheld) {
     double t = monoMs();
     bool certain;
     double cpu = threadCpuMs(w->mainTid);
@@ -266,7 +287,8 @@ void Run(Writer* w) {
   syscall(SYS_timer_delete, timer);
 }
 
-// start(int32ArrayOverSAB, fd, slowMs, cpuTickMs, pid, threadId, lookMs): from the main thread.
+// start(int32ArrayOverSAB, fd, slowMs, cpuTickMs, pid, threadId, lookMs, startupRule): from the main
+// thread. The array's first word is the beat; its second, set at the first loop turn, the start-up rule's.
 void Start(const FunctionCallbackInfo<Value>& args) {
   Isolate* isolate = args.GetIsolate();
   if (current || !args[0]->IsInt32Array()) return;
@@ -282,6 +304,7 @@ void Start(const FunctionCallbackInfo<Value>& args) {
   w->pid = args[4]->Int32Value(ctx).FromMaybe(0);
   w->threadId = args[5]->Int32Value(ctx).FromMaybe(0);
   w->lookMs = args[6]->Int32Value(ctx).FromMaybe(0);
+  w->startupRule = args[7]->BooleanValue(isolate);
   w->mainTid = (pid_t)syscall(SYS_gettid);
   w->thread = std::thread(Run, w);
   current = w;
