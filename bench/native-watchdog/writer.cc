@@ -14,7 +14,8 @@
 //   looks every lookMs of wall time, and counts the gap's sleep (wall minus CPU minus the kernel's wait
 //   for a CPU) once the thread is asleep outside its loop's poll (so the wait is up to date).
 // - WRITER_RULES=1 (load-writer.cjs): the start-up rule. No line before the first loop turn, with Node's
-//   module loader in the stack, or after `exit`; an asleep line says the system call it sleeps in.
+//   module loader in the stack, or after `exit`; an asleep line says the system call it sleeps in. And
+//   the siblings rule: a sleep counts less the longest wait for a CPU of another thread of the process.
 // Not here (the product would need them): source maps, the other rules of gap-verdict.ts and
 // cpu-split.ts (the siblings' waits for a CPU above all), the console line, the budget.
 #include <node.h>
@@ -28,6 +29,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <dirent.h>
+#include <map>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +103,21 @@ Kernel readKernel(pid_t tid, bool full = true) {
     k.inPoll = nr == 232 || nr == 281 || nr == 441;
   }
   return k;
+}
+
+// Every other thread's total wait for a CPU (ms), by kernel thread id: but `a` and `b` (the blocked
+// thread and this one).
+std::map<pid_t, double> siblingWaits(pid_t a, pid_t b) {
+  std::map<pid_t, double> out;
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return out;
+  while (dirent* e = readdir(dir)) {
+    pid_t tid = (pid_t)atol(e->d_name);
+    if (tid <= 0 || tid == a || tid == b) continue;
+    out[tid] = readKernel(tid, false).waitMs;
+  }
+  closedir(dir);
+  return out;
 }
 
 void jsonString(std::string& out, const std::string& s) {
@@ -204,6 +222,12 @@ void Run(Writer* w) {
   double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), waitAtMove = readKernel(w->mainTid, false).waitMs;
   std::vector<Frame> openFrames;
   bool open = false, withheld = false;
+  // The siblings' waits, taken at the first look that finds the beat still (a gap begun), for the
+  // siblings rule: sleep as long as another thread of the process waited for a CPU may have been a wait
+  // for that thread, so it is counted as the machine's (cpu-split.ts chargeSiblingWaits).
+  std::map<pid_t, double> sibBase;
+  double sibBaseAt = 0;
+  bool sibTaken = false;
   // The gap's split now: on a CPU, waiting for one, and asleep (the rest). The wait is the kernel's
   // total, brought up to date only when the thread runs again: so a sleep is known only while the thread
   // is not runnable (state S or D), and not in its loop's poll.
@@ -211,6 +235,14 @@ void Run(Writer* w) {
     Kernel k = readKernel(w->mainTid);
     double waited = k.waitMs - waitAtMove;
     double sleep = (t - movedAt) - (cpu - cpuAtMove) - waited;
+    if (w->startupRule && sibTaken && t - sibBaseAt >= 10) {
+      double longest = 0;
+      for (auto& [tid, waitMs] : siblingWaits(w->mainTid, w->ownTid)) {
+        auto before = sibBase.find(tid);
+        if (before != sibBase.end() && waitMs - before->second > longest) longest = waitMs - before->second;
+      }
+      sleep -= longest * (t - movedAt) / (t - sibBaseAt);  // over the whole gap, as measured over its part
+    }
     certain = (k.state == 'S' || k.state == 'D') && !k.inPoll;
     w->lastCall = k.call;
     return sleep < 0 ? 0 : sleep;
@@ -234,11 +266,17 @@ void Run(Writer* w) {
       }
       open = false;
       withheld = false;
+      sibTaken = false;
       last = b;
       movedAt = t;
       cpuAtMove = cpu;
       waitAtMove = readKernel(w->mainTid, false).waitMs;
       continue;
+    }
+    if (w->startupRule && !open && !sibTaken) {
+      sibBase = siblingWaits(w->mainTid, w->ownTid);
+      sibBaseAt = t;
+      sibTaken = true;
     }
     if (open || t - movedAt < w->slowMs) continue;
     // Certain: the main thread's own time since its loop last turned reached slowMs, on a CPU alone, or
