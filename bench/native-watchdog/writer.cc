@@ -219,7 +219,8 @@ void Run(Writer* w) {
   syscall(SYS_timer_settime, timer, 0, &every, nullptr);
 
   int32_t last = w->beat->load();
-  double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), waitAtMove = readKernel(w->mainTid, false).waitMs;
+  double movedAt = monoMs(), cpuAtMove = threadCpuMs(w->mainTid), waitAtMove = 0, waitAt = 0;
+  bool waitTaken = false;  // the gap's wait is read from its first look on, not at every beat (a file read)
   std::vector<Frame> openFrames;
   bool open = false, withheld = false;
   // The siblings' waits, taken at the first look that finds the beat still (a gap begun), for the
@@ -233,7 +234,9 @@ void Run(Writer* w) {
   // is not runnable (state S or D), and not in its loop's poll.
   auto sleepNow = [&](double t, double cpu, bool& certain) {
     Kernel k = readKernel(w->mainTid);
-    double waited = k.waitMs - waitAtMove;
+    // The wait measured from the gap's first look, over the whole gap as over that part (cpu-split.ts does
+    // the same); none measured yet: all of it taken as waiting, so nothing is called sleep.
+    double waited = waitTaken && t - waitAt >= 1 ? (k.waitMs - waitAtMove) * (t - movedAt) / (t - waitAt) : t - movedAt;
     double sleep = (t - movedAt) - (cpu - cpuAtMove) - waited;
     if (w->startupRule && sibTaken && t - sibBaseAt >= 10) {
       double longest = 0;
@@ -270,8 +273,13 @@ void Run(Writer* w) {
       last = b;
       movedAt = t;
       cpuAtMove = cpu;
-      waitAtMove = readKernel(w->mainTid, false).waitMs;
+      waitTaken = false;
       continue;
+    }
+    if (!open && !waitTaken) {
+      waitAtMove = readKernel(w->mainTid, false).waitMs;
+      waitAt = t;
+      waitTaken = true;
     }
     if (w->startupRule && !open && !sibTaken) {
       sibBase = siblingWaits(w->mainTid, w->ownTid);
