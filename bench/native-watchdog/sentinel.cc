@@ -4,6 +4,7 @@
 // interrupt and, on the blocked thread, takes the JavaScript stack (no JavaScript runs there), then asks
 // again every `sampleMs` while the block lasts. JS reads the samples when its loop turns.
 #include <node.h>
+#include "frames.h"
 #include <v8.h>
 #include <atomic>
 #include <chrono>
@@ -50,17 +51,11 @@ Sentinel* current = nullptr;
 
 void TakeStack(Isolate* isolate, void* data) {
   auto* s = static_cast<Sentinel*>(data);
-  HandleScope scope(isolate);
-  Local<StackTrace> trace = StackTrace::CurrentStackTrace(isolate, 16);
   std::string out;
-  for (int i = 0; i < trace->GetFrameCount(); i++) {
-    Local<StackFrame> f = trace->GetFrame(isolate, i);
-    String::Utf8Value fn(isolate, f->GetFunctionName());
-    String::Utf8Value file(isolate, f->GetScriptNameOrSourceURL());
-    out += (*fn && **fn) ? *fn : "(anonymous)";
-    out += " ";
-    out += *file ? *file : "?";
-    out += ":" + std::to_string(f->GetLineNumber()) + ":" + std::to_string(f->GetColumn()) + "\n";
+  for (const Frame& f : CurrentFrames(isolate, 16)) {
+    out += f.fn.empty() ? "(anonymous)" : f.fn;
+    out += " " + (f.file.empty() ? std::string("?") : f.file);
+    out += ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + "\n";
   }
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->samples.size() < 1000) s->samples.push_back({s->pendingAt, nowMs(), std::move(out)});

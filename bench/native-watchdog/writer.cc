@@ -19,6 +19,7 @@
 // Not here (the product would need them): source maps, the other rules of gap-verdict.ts and
 // cpu-split.ts (the siblings' waits for a CPU above all), the console line, the budget.
 #include <node.h>
+#include "frames.h"
 #include <v8.h>
 #include <atomic>
 #include <chrono>
@@ -42,11 +43,6 @@ using namespace v8;
 // Another real-time signal than the rest sentinel's (58), so both can load in one process.
 constexpr int kSignal = 59;
 constexpr int kSigsetBytes = 8;
-
-struct Frame {
-  std::string fn, file;
-  int line, column;
-};
 
 double monoMs() {
   timespec ts;
@@ -152,15 +148,9 @@ Writer* current = nullptr;
 
 void TakeStack(Isolate* isolate, void* data) {
   auto* w = static_cast<Writer*>(data);
-  HandleScope scope(isolate);
-  Local<StackTrace> trace = StackTrace::CurrentStackTrace(isolate, 64);  // deep enough to see the module loader under a top level
-  std::vector<Frame> got;
-  for (int i = 0; i < trace->GetFrameCount(); i++) {
-    Local<StackFrame> f = trace->GetFrame(isolate, i);
-    String::Utf8Value fn(isolate, f->GetFunctionName());
-    String::Utf8Value file(isolate, f->GetScriptNameOrSourceURL());
-    got.push_back({(*fn && **fn) ? *fn : "<anonymous>", *file ? *file : "", f->GetLineNumber(), f->GetColumn()});
-  }
+  // Deep enough to see the module loader under a top level (the start-up rule); the line keeps 12.
+  std::vector<Frame> got = CurrentFrames(isolate, 64);
+  for (Frame& f : got) if (f.fn.empty()) f.fn = "<anonymous>";
   std::lock_guard<std::mutex> lock(w->mu);
   w->frames.swap(got);
   w->captured = true;
